@@ -1,0 +1,39 @@
+//! `turncoat-conformance`: checks turncoat against the shared test vectors.
+//!
+//! Each subcommand lives in its own module with a `run(args) -> i32` entry point and
+//! returns the process exit code (0 = all passed, 1 = a disagreement, 2 = usage/setup).
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
+mod attest;
+mod lockfiles;
+
+const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest> [--vectors DIR]\n\
+  default vectors: $TURNCOAT_VECTORS, else <repo>/../shared/vectors";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args.first().map(String::as_str) {
+        Some("lockfiles") => lockfiles::run(&args[1..]),
+        Some("attest") => attest::run(&args[1..]),
+        _ => {
+            eprintln!("{USAGE}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// The vectors directory: `--vectors DIR`, else `$TURNCOAT_VECTORS`, else
+/// `<repo root>/../shared/vectors` (repo root = this crate's manifest dir `/../..`).
+pub(crate) fn vectors_dir(args: &[String]) -> Result<std::path::PathBuf, String> {
+    match args {
+        [] => {}
+        [flag, dir] if flag == "--vectors" => return Ok(dir.into()),
+        [flag] if flag == "--vectors" => return Err("--vectors needs a directory".into()),
+        other => return Err(format!("unexpected arguments {other:?}")),
+    }
+    if let Some(v) = std::env::var_os("TURNCOAT_VECTORS") {
+        return Ok(v.into());
+    }
+    Ok(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"))
+}
