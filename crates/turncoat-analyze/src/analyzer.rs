@@ -1,0 +1,204 @@
+//! [`Analyzer`]: computes [`VersionFacts`] for one package version from its files.
+//!
+//! The oxc parser recurses without a depth limit, so every analysis runs on a dedicated
+//! thread with a [`STACK_SIZE`] stack (address space only; pages are committed as touched),
+//! and files big enough to nest deeper than that stack allows are pre-scanned
+//! (see `js::depth`) and recorded as `too_deep` instead of parsed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use oxc_allocator::Allocator;
+
+use crate::facts::{FACTS_SCHEMA, FileFacts, FileKind, JsFacts, VersionFacts};
+use crate::{FileRef, Options, binary, js, manifest, shell};
+
+/// Stack of the analysis thread.
+pub const STACK_SIZE: usize = 256 << 20;
+
+/// Reusable analysis state for one worker thread: the oxc arena is kept (and reset) between
+/// files and packages, so analysing many packages does not reallocate it.
+pub struct Analyzer {
+    alloc: Allocator,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer::new()
+    }
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("arena_capacity", &self.alloc.capacity())
+            .finish()
+    }
+}
+
+impl Analyzer {
+    pub fn new() -> Analyzer {
+        Analyzer {
+            alloc: Allocator::default(),
+        }
+    }
+
+    /// Facts of the package made of `files`. Never fails: unreadable, unparseable or
+    /// oversized files are recorded as such.
+    pub fn facts(&mut self, files: &[FileRef<'_>], opts: &Options) -> VersionFacts {
+        let alloc = &mut self.alloc;
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("turncoat-analyze".into())
+                .stack_size(STACK_SIZE)
+                .spawn_scoped(scope, || compute(alloc, files, opts, false));
+            match worker {
+                Ok(handle) => handle.join().ok(),
+                Err(_) => None,
+            }
+        })
+        // No thread (resource limits) or a panic escaped: analyse here, on the caller's
+        // stack, pre-scanning every file against a small nesting limit.
+        .unwrap_or_else(|| {
+            let small = Options {
+                max_nesting: opts.max_nesting.min(FALLBACK_MAX_NESTING),
+                ..opts.clone()
+            };
+            compute(&mut self.alloc, files, &small, true)
+        })
+    }
+}
+
+/// Nesting limit when running on an ordinary (8 MiB or smaller) stack.
+const FALLBACK_MAX_NESTING: u32 = 300;
+
+fn compute(
+    alloc: &mut Allocator,
+    files: &[FileRef<'_>],
+    opts: &Options,
+    prescan_all: bool,
+) -> VersionFacts {
+    // Tarballs may repeat a path; extraction keeps the last entry, so do we.
+    let mut by_path: BTreeMap<String, &[u8]> = BTreeMap::new();
+    for f in files {
+        let path = f.path.trim_start_matches("./").replace('\\', "/");
+        by_path.insert(path, f.data);
+    }
+    let binding_gyp = by_path.contains_key("binding.gyp");
+
+    let mut out = VersionFacts {
+        schema: FACTS_SCHEMA,
+        ..VersionFacts::default()
+    };
+    for (path, data) in &by_path {
+        let mut ff = FileFacts {
+            size: data.len() as u64,
+            blake3: blake3::hash(data).to_hex().to_string(),
+            ..FileFacts::default()
+        };
+        if path == "package.json" {
+            ff.kind = FileKind::Manifest;
+            out.manifest = Some(manifest::facts(data, binding_gyp));
+        } else if let Some(kind) = binary::detect(path, data) {
+            ff.kind = FileKind::Binary;
+            ff.binary = Some(kind);
+        } else if js::is_declaration(path) {
+            ff.kind = FileKind::Declaration;
+        } else if let Some(dialect) = js::dialect(path) {
+            ff.kind = FileKind::Script;
+            if ff.size > opts.max_file_size {
+                ff.skipped = Some(format!("too large: {} bytes", ff.size));
+            } else {
+                ff.js = Some(analyze_script(alloc, dialect, data, opts, prescan_all));
+            }
+        }
+        out.files.insert(path.clone(), ff);
+    }
+    let (hooks, prepare) = match &out.manifest {
+        Some(m) => (
+            m.install_hooks
+                .values()
+                .flat_map(|h| h.entry_files.iter().cloned())
+                .collect(),
+            m.prepare
+                .iter()
+                .flat_map(|h| h.entry_files.iter().cloned())
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    out.install_time_files = closure(&out, hooks);
+    out.prepare_files = closure(&out, prepare);
+    out
+}
+
+fn analyze_script(
+    alloc: &mut Allocator,
+    dialect: crate::facts::Dialect,
+    data: &[u8],
+    opts: &Options,
+    prescan_all: bool,
+) -> JsFacts {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        js::analyze(alloc, dialect, data, opts, prescan_all)
+    }));
+    match result {
+        Ok(f) => f,
+        Err(_) => {
+            // A parser bug must not take the whole verdict down; the file becomes a fact.
+            alloc.reset();
+            let mut f = js::analyze(alloc, dialect, b"", opts, false);
+            f.parse_error = Some("the parser failed on this file".into());
+            f
+        }
+    }
+}
+
+/// The entry files and, transitively, the local modules they require or import.
+fn closure(facts: &VersionFacts, entries: Vec<String>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut queue: Vec<String> = entries
+        .into_iter()
+        .filter_map(|p| resolve(facts, &p))
+        .collect();
+    while let Some(path) = queue.pop() {
+        if !out.insert(path.clone()) {
+            continue;
+        }
+        let Some(js) = facts.js(&path) else {
+            continue;
+        };
+        let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        for spec in &js.local_imports {
+            let joined = if dir.is_empty() {
+                spec.clone()
+            } else {
+                format!("{dir}/{spec}")
+            };
+            if let Some(p) = shell::normalize(&joined).and_then(|p| resolve(facts, &p))
+                && !out.contains(&p)
+            {
+                queue.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Node's file resolution for a package-relative path.
+fn resolve(facts: &VersionFacts, p: &str) -> Option<String> {
+    const SUFFIXES: &[&str] = &[
+        "",
+        ".js",
+        ".cjs",
+        ".mjs",
+        ".json",
+        "/index.js",
+        "/index.cjs",
+        "/index.mjs",
+    ];
+    SUFFIXES
+        .iter()
+        .map(|s| format!("{p}{s}"))
+        .find(|c| facts.files.contains_key(c))
+}

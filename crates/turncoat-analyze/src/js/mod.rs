@@ -1,0 +1,165 @@
+//! Static facts of one JavaScript/TypeScript file: parse with oxc, walk once, measure the text.
+
+mod depth;
+pub(crate) mod patterns;
+pub(crate) mod text;
+mod walker;
+
+use std::borrow::Cow;
+
+use oxc_allocator::Allocator;
+use oxc_ast_visit::Visit;
+use oxc_parser::{ParseOptions, Parser};
+use oxc_span::SourceType;
+
+pub use text::LONG_LINE;
+
+use crate::Options;
+use crate::facts::{Dialect, JsFacts, Metrics};
+
+/// Files smaller than this cannot nest deeply enough to exhaust the analysis stack (see
+/// [`crate::analyzer::STACK_SIZE`]), so the nesting pre-scan is skipped for them.
+const PRESCAN_MIN_BYTES: usize = 32 * 1024;
+/// Longest parse error message kept.
+const MAX_ERROR_CHARS: usize = 200;
+
+/// The dialect of a script path, or `None` when the path is not a script. `.d.ts` files are
+/// scripts for nothing: they cannot run.
+pub(crate) fn dialect(path: &str) -> Option<Dialect> {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".d.ts") || lower.ends_with(".d.mts") || lower.ends_with(".d.cts") {
+        return None;
+    }
+    let ext = lower.rsplit_once('.').map(|(_, e)| e)?;
+    Some(match ext {
+        "js" => Dialect::Js,
+        "cjs" => Dialect::Cjs,
+        "mjs" => Dialect::Mjs,
+        "jsx" => Dialect::Jsx,
+        "ts" | "mts" | "cts" => Dialect::Ts,
+        "tsx" => Dialect::Tsx,
+        _ => return None,
+    })
+}
+
+pub(crate) fn is_declaration(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".d.ts") || lower.ends_with(".d.mts") || lower.ends_with(".d.cts")
+}
+
+fn source_type(d: Dialect) -> SourceType {
+    match d {
+        Dialect::Js => SourceType::unambiguous(),
+        Dialect::Cjs => SourceType::cjs(),
+        Dialect::Mjs => SourceType::mjs(),
+        Dialect::Jsx => SourceType::jsx(),
+        Dialect::Ts => SourceType::ts(),
+        Dialect::Tsx => SourceType::tsx(),
+    }
+}
+
+/// Analyse one script. Must run on a thread with a large stack (see `analyzer`).
+pub(crate) fn analyze(
+    alloc: &mut Allocator,
+    dialect: Dialect,
+    data: &[u8],
+    opts: &Options,
+    prescan_all: bool,
+) -> JsFacts {
+    let (text, invalid_utf8) = match std::str::from_utf8(data) {
+        Ok(s) => (Cow::Borrowed(s), false),
+        Err(_) => (String::from_utf8_lossy(data), true),
+    };
+    let src: &str = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
+    let index = text::LineIndex::new(src.as_bytes());
+    let stats = text::text_stats(src, &index);
+
+    let mut facts = JsFacts {
+        dialect,
+        parse_error: None,
+        too_deep: false,
+        invalid_utf8,
+        capabilities: Default::default(),
+        metrics: Metrics {
+            lines: stats.lines,
+            max_line_len: stats.max_line_len,
+            p99_line_len: stats.p99_line_len,
+            whitespace_ratio: stats.whitespace_ratio,
+            long_line_share: stats.long_line_share,
+            hex_escapes_per_kb: stats.hex_escapes_per_kb,
+            ..Metrics::default()
+        },
+        long_lines: stats.long_lines,
+        blobs: Vec::new(),
+        top_level_functions: Default::default(),
+        hosts: Default::default(),
+        local_imports: Default::default(),
+        minified: false,
+        obfuscated: false,
+    };
+
+    if prescan_all || src.len() >= PRESCAN_MIN_BYTES {
+        let est = depth::estimate(src.as_bytes(), opts.max_nesting);
+        if est > opts.max_nesting {
+            facts.too_deep = true;
+            classify(&mut facts, src.len());
+            return facts;
+        }
+    }
+
+    alloc.reset();
+    let options = ParseOptions {
+        // `get_inner_expression` looks through parentheses anyway; fewer nodes, faster walk.
+        preserve_parens: false,
+        // Only semantic analysis uses identifier hashes; we never run it.
+        enable_ident_hashes: false,
+        ..ParseOptions::default()
+    };
+    let ret = Parser::new(alloc, src, source_type(dialect))
+        .with_options(options)
+        .parse();
+    if let Some(first) = ret.diagnostics.first() {
+        let msg = first.to_string();
+        let mut cut: String = msg.chars().take(MAX_ERROR_CHARS).collect();
+        if cut.len() < msg.len() {
+            cut.push('…');
+        }
+        facts.parse_error = Some(turncoat_finding::sanitize_snippet(&cut));
+    }
+    if !ret.panicked {
+        let mut w = walker::Walker::new(src, &index, opts.max_occurrences);
+        w.visit_program(&ret.program);
+        w.finish();
+        let m = &mut facts.metrics;
+        m.identifiers = w.identifiers;
+        m.short_identifier_ratio = if w.identifiers == 0 {
+            0.0
+        } else {
+            w.short_identifiers as f32 / w.identifiers as f32
+        };
+        m.identifier_entropy = w.identifier_entropy();
+        m.obfuscator_identifiers = w.obfuscator_identifiers;
+        m.largest_string_array = w.largest_string_array;
+        m.string_array_rotation = w.string_array_rotation;
+        facts.capabilities = std::mem::take(&mut w.caps);
+        facts.blobs = std::mem::take(&mut w.blobs);
+        facts.top_level_functions = std::mem::take(&mut w.top_level_functions);
+        facts.hosts = std::mem::take(&mut w.hosts);
+        facts.local_imports = std::mem::take(&mut w.local_imports);
+    }
+    drop(ret);
+    alloc.reset();
+    classify(&mut facts, src.len());
+    facts
+}
+
+/// Minified vs obfuscated. Minifiers shorten names and drop whitespace; obfuscators leave
+/// `_0x…` names, rotated string tables and walls of `\x` escapes. Only the latter counts as
+/// obfuscation, so the big libraries that always ship minified bundles stay quiet.
+fn classify(f: &mut JsFacts, len: usize) {
+    let m = &f.metrics;
+    f.minified = len >= 1024 && m.long_line_share >= 0.3 && m.whitespace_ratio < 0.15;
+    f.obfuscated = m.obfuscator_identifiers >= 20
+        || (m.string_array_rotation && m.largest_string_array >= 10)
+        || (len >= 512 && m.hex_escapes_per_kb >= 50.0);
+}

@@ -1,0 +1,378 @@
+//! Name tables: which modules are network/dns/process APIs, which strings name credential
+//! stores or persistence places.
+
+/// What a required/imported module gives access to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ModuleKind {
+    Network,
+    Dns,
+    ChildProcess,
+    Vm,
+    Fs,
+}
+
+/// Classify a module specifier (`node:https`, `dns/promises`, `axios`).
+pub(crate) fn classify_module(spec: &str) -> Option<ModuleKind> {
+    let s = spec.strip_prefix("node:").unwrap_or(spec);
+    // `dns/promises`, `fs/promises`; scoped names keep their scope.
+    let base = if s.starts_with('@') {
+        s
+    } else {
+        s.split('/').next().unwrap_or(s)
+    };
+    Some(match base {
+        "http" | "https" | "net" | "tls" | "dgram" | "http2" | "undici" | "axios" | "got"
+        | "request" | "node-fetch" | "cross-fetch" | "isomorphic-fetch" | "ws"
+        | "socket.io-client" | "superagent" | "needle" | "phin" | "ky" | "make-fetch-happen"
+        | "minipass-fetch" => ModuleKind::Network,
+        "dns" => ModuleKind::Dns,
+        "child_process" | "execa" | "shelljs" | "cross-spawn" => ModuleKind::ChildProcess,
+        "vm" => ModuleKind::Vm,
+        "fs" | "fs-extra" | "graceful-fs" => ModuleKind::Fs,
+        _ => return None,
+    })
+}
+
+/// `dns` calls that resolve a name.
+pub(crate) fn is_dns_call(name: &str) -> bool {
+    matches!(
+        name,
+        "lookup"
+            | "lookupService"
+            | "resolve"
+            | "resolve4"
+            | "resolve6"
+            | "resolveAny"
+            | "resolveCaa"
+            | "resolveCname"
+            | "resolveMx"
+            | "resolveNaptr"
+            | "resolveNs"
+            | "resolvePtr"
+            | "resolveSoa"
+            | "resolveSrv"
+            | "resolveTxt"
+            | "reverse"
+    )
+}
+
+/// `child_process` calls that start a process.
+pub(crate) fn is_exec_call(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "execSync" | "execFile" | "execFileSync" | "spawn" | "spawnSync" | "fork"
+    )
+}
+
+/// `fs` calls that write a file.
+pub(crate) fn is_write_call(name: &str) -> bool {
+    matches!(
+        name,
+        "writeFile"
+            | "writeFileSync"
+            | "appendFile"
+            | "appendFileSync"
+            | "createWriteStream"
+            | "copyFile"
+            | "copyFileSync"
+            | "cp"
+            | "cpSync"
+            | "symlink"
+            | "symlinkSync"
+            | "outputFile"
+            | "outputFileSync"
+    )
+}
+
+/// `vm` entry points that compile code.
+pub(crate) fn is_vm_call(name: &str) -> bool {
+    matches!(
+        name,
+        "runInThisContext" | "runInNewContext" | "runInContext" | "compileFunction"
+    )
+}
+
+/// A credential store named in a string. `label` is what findings show.
+pub(crate) struct Target {
+    pub needle: &'static str,
+    pub label: &'static str,
+    pub ignore_case: bool,
+    /// Match only at the end of the string (`…/environ`, not `…/environments`).
+    pub suffix: bool,
+    /// The ASCII bytes of the needle (lower-cased when `ignore_case`), for a quick reject.
+    pub mask: u128,
+}
+
+const fn mask(needle: &str, fold: bool) -> u128 {
+    let b = needle.as_bytes();
+    let mut m = 0u128;
+    let mut i = 0;
+    while i < b.len() {
+        let c = if fold {
+            b[i].to_ascii_lowercase()
+        } else {
+            b[i]
+        };
+        if c < 128 {
+            m |= 1 << c;
+        }
+        i += 1;
+    }
+    m
+}
+
+const fn t(needle: &'static str, label: &'static str) -> Target {
+    Target {
+        needle,
+        label,
+        ignore_case: false,
+        suffix: false,
+        mask: mask(needle, false),
+    }
+}
+
+const fn ts(needle: &'static str, label: &'static str) -> Target {
+    Target {
+        needle,
+        label,
+        ignore_case: false,
+        suffix: true,
+        mask: mask(needle, false),
+    }
+}
+
+const fn ti(needle: &'static str, label: &'static str) -> Target {
+    Target {
+        needle,
+        label,
+        ignore_case: true,
+        suffix: false,
+        mask: mask(needle, true),
+    }
+}
+
+/// Credential stores. Needles carry a separator or an unusual spelling so ordinary words
+/// ("cookies") do not match.
+pub(crate) const SENSITIVE: &[Target] = &[
+    t(".npmrc", ".npmrc"),
+    t(".yarnrc", ".yarnrc"),
+    t(".ssh/", ".ssh"),
+    t(".ssh\\", ".ssh"),
+    t("id_rsa", "id_rsa"),
+    t("id_ed25519", "id_ed25519"),
+    t(".aws/credentials", ".aws/credentials"),
+    t(".aws\\credentials", ".aws/credentials"),
+    t(".config/gcloud", ".config/gcloud"),
+    t(".azure/", ".azure"),
+    t(".kube/config", ".kube/config"),
+    t(".docker/config.json", ".docker/config.json"),
+    t(".git-credentials", ".git-credentials"),
+    t(".netrc", ".netrc"),
+    t(".electrum", ".electrum (wallet)"),
+    t("Exodus", "Exodus (wallet)"),
+    t(".ethereum/keystore", ".ethereum/keystore (wallet)"),
+    t(
+        "Local Storage/leveldb",
+        "Local Storage/leveldb (browser/wallet storage)",
+    ),
+    ti("metamask", "MetaMask (wallet)"),
+    t("nkbihfbeogaeaoehlefnkodbefgpgknn", "MetaMask extension id"),
+    ts("/environ", "/proc/*/environ"),
+    t("/etc/passwd", "/etc/passwd"),
+    t("/etc/shadow", "/etc/shadow"),
+    t("Login Data", "browser Login Data"),
+    t("/Cookies", "browser Cookies"),
+    t("\\Cookies", "browser Cookies"),
+    t("Web Data", "browser Web Data"),
+    t("gh/hosts.yml", "GitHub CLI token (gh/hosts.yml)"),
+];
+
+/// Persistence places (written to make code run again later).
+pub(crate) const PERSISTENCE: &[Target] = &[
+    t(".bashrc", ".bashrc"),
+    t(".bash_profile", ".bash_profile"),
+    t(".zshrc", ".zshrc"),
+    t("/.profile", ".profile"),
+    t(".github/workflows", ".github/workflows"),
+    t(".npmrc", "~/.npmrc"),
+    t(".vscode/tasks.json", ".vscode/tasks.json"),
+    t(".claude/settings.json", ".claude/settings.json"),
+    t(".claude/", ".claude"),
+    t("crontab", "crontab"),
+    t("LaunchAgents", "LaunchAgents"),
+    t("LaunchDaemons", "LaunchDaemons"),
+    t("systemd/user", "systemd/user"),
+    t("CurrentVersion\\Run", "Windows Run key"),
+    t("Start Menu\\Programs\\Startup", "Windows Startup folder"),
+];
+
+/// Which ASCII bytes occur in a string, exact and lower-cased.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ByteSet {
+    exact: u128,
+    folded: u128,
+}
+
+impl ByteSet {
+    pub(crate) fn of(s: &str) -> ByteSet {
+        let (mut exact, mut folded) = (0u128, 0u128);
+        for b in s.bytes().filter(u8::is_ascii) {
+            exact |= 1 << b;
+            folded |= 1 << b.to_ascii_lowercase();
+        }
+        ByteSet { exact, folded }
+    }
+}
+
+/// Whether `s` can hold a path worth matching (paths are short).
+pub(crate) fn path_candidate(s: &str) -> bool {
+    (5..=1024).contains(&s.len())
+}
+
+/// Labels of the targets `s` names. `bytes` is `ByteSet::of(s)`: most strings lack some
+/// byte of every needle and are rejected without a substring search.
+pub(crate) fn match_targets(
+    s: &str,
+    bytes: ByteSet,
+    table: &'static [Target],
+    out: &mut Vec<&'static str>,
+) {
+    for target in table {
+        let have = if target.ignore_case {
+            bytes.folded
+        } else {
+            bytes.exact
+        };
+        if have & target.mask != target.mask {
+            continue;
+        }
+        let hit = if target.suffix {
+            s.ends_with(target.needle)
+        } else if target.ignore_case {
+            contains_ignore_ascii_case(s, target.needle)
+        } else {
+            s.contains(target.needle)
+        };
+        if hit && !out.contains(&target.label) {
+            out.push(target.label);
+        }
+    }
+}
+
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.len() <= h.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Env variable names that look like credentials (GuardDog's list, widened).
+pub(crate) fn is_secret_env_name(name: &str) -> bool {
+    const PARTS: &[&str] = &[
+        "TOKEN",
+        "SECRET",
+        "KEY",
+        "PASS",
+        "AUTH",
+        "CREDENTIAL",
+        "SESSION",
+        "PRIVATE",
+        "COOKIE",
+        "NPM_",
+        "AWS_",
+        "GITHUB_",
+        "GH_",
+        "GITLAB_",
+        "AZURE_",
+        "GOOGLE_",
+        "SLACK_",
+        "STRIPE_",
+    ];
+    let upper = name.to_ascii_uppercase();
+    PARTS.iter().any(|p| upper.contains(p))
+}
+
+/// The host of an `http(s)://` / `ws(s)://` URL inside `s`.
+pub(crate) fn url_host(s: &str) -> Option<&str> {
+    let i = s.find("://")?;
+    let scheme = &s[..i];
+    let scheme = scheme
+        .rsplit(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or(scheme);
+    if !matches!(scheme, "http" | "https" | "ws" | "wss") {
+        return None;
+    }
+    let rest = &s[i + 3..];
+    let end = rest
+        .find(['/', '?', '#', '"', '\'', ' ', '`', '$', '{'])
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    let host = host.split(':').next().unwrap_or(host);
+    is_hostname(host).then_some(host)
+}
+
+/// A dotted DNS name (`a.example`), not an IP-less word or a path.
+pub(crate) fn is_hostname(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.contains('.')
+        && !host.starts_with('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules() {
+        assert_eq!(classify_module("node:https"), Some(ModuleKind::Network));
+        assert_eq!(classify_module("dns/promises"), Some(ModuleKind::Dns));
+        assert_eq!(classify_module("node:dns"), Some(ModuleKind::Dns));
+        assert_eq!(
+            classify_module("child_process"),
+            Some(ModuleKind::ChildProcess)
+        );
+        assert_eq!(classify_module("lodash"), None);
+        assert_eq!(classify_module("@scope/http"), None);
+    }
+
+    #[test]
+    fn targets() {
+        let m = |s: &str, t, out: &mut Vec<&'static str>| match_targets(s, ByteSet::of(s), t, out);
+        let mut out = Vec::new();
+        m("/home/u/.npmrc", SENSITIVE, &mut out);
+        m("~/.ssh/id_rsa", SENSITIVE, &mut out);
+        m("cookies", SENSITIVE, &mut out);
+        m("/proc/self/environ", SENSITIVE, &mut out);
+        m("/api/environments", SENSITIVE, &mut out);
+        m("METAMASK", SENSITIVE, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                ".npmrc",
+                ".ssh",
+                "id_rsa",
+                "/proc/*/environ",
+                "MetaMask (wallet)"
+            ]
+        );
+        let mut p = Vec::new();
+        m(".claude/settings.json", PERSISTENCE, &mut p);
+        assert!(p.contains(&".claude/settings.json"));
+    }
+
+    #[test]
+    fn hosts_and_env_names() {
+        assert_eq!(url_host("https://evil.example/x"), Some("evil.example"));
+        assert_eq!(url_host("see http://user@a.b:8080/?q"), Some("a.b"));
+        assert_eq!(url_host("file:///etc"), None);
+        assert_eq!(url_host("https://localhost/"), None);
+        assert!(is_secret_env_name("NPM_TOKEN"));
+        assert!(is_secret_env_name("aws_secret_access_key"));
+        assert!(!is_secret_env_name("NODE_ENV"));
+        assert!(!is_secret_env_name("HTTPS_PROXY"));
+    }
+}

@@ -1,0 +1,930 @@
+//! One pass over a parsed program: capabilities with their occurrences, identifier statistics,
+//! string literals (blobs, credential paths, URL hosts), top-level declarations and local
+//! imports.
+//!
+//! The walk is syntactic. Module bindings are tracked by name in source order
+//! (`const cp = require('child_process')`, `import { lookup } from 'dns'`), which covers the
+//! way both ordinary and malicious npm code is written; aliasing through other variables is
+//! not followed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use oxc_ast::ast::*;
+use oxc_ast_visit::{Visit, walk};
+
+use super::patterns::{self, ModuleKind};
+use super::text::{self, LONG_LINE, LineIndex};
+use crate::facts::{Blob, Capability, CapabilityUse, Occurrence};
+
+const MAX_BLOBS: usize = 64;
+const MAX_HOSTS: usize = 256;
+const MAX_LOCAL_IMPORTS: usize = 1024;
+/// How deep `contains_decode` looks into a sink's argument.
+const DECODE_SEARCH_DEPTH: u32 = 8;
+
+pub(crate) struct Walker<'s> {
+    src: &'s str,
+    index: &'s LineIndex,
+    max_occurrences: usize,
+    pub caps: BTreeMap<Capability, CapabilityUse>,
+    /// Local name → module it was bound to (`cp` → child_process).
+    modules: HashMap<String, ModuleKind>,
+    /// Local name → (module, imported name) for destructured/named imports (`exec`).
+    functions: HashMap<String, (ModuleKind, String)>,
+    env_aliases: HashSet<String>,
+    decoded_vars: HashSet<String>,
+    write_depth: u32,
+    scope: Option<String>,
+    pub top_level_functions: BTreeMap<String, u32>,
+    pub hosts: BTreeSet<String>,
+    pub local_imports: BTreeSet<String>,
+    pub blobs: Vec<Blob>,
+    /// (label, is persistence target, offset, inside a write call)
+    path_hits: Vec<(&'static str, bool, u32, bool)>,
+    has_write_call: bool,
+    pub identifiers: u32,
+    pub short_identifiers: u32,
+    pub obfuscator_identifiers: u32,
+    ident_chars: [u32; 128],
+    pub largest_string_array: u32,
+    pub string_array_rotation: bool,
+}
+
+impl<'s> Walker<'s> {
+    pub(crate) fn new(src: &'s str, index: &'s LineIndex, max_occurrences: usize) -> Self {
+        Walker {
+            src,
+            index,
+            max_occurrences,
+            caps: BTreeMap::new(),
+            modules: HashMap::new(),
+            functions: HashMap::new(),
+            env_aliases: HashSet::new(),
+            decoded_vars: HashSet::new(),
+            write_depth: 0,
+            scope: None,
+            top_level_functions: BTreeMap::new(),
+            hosts: BTreeSet::new(),
+            local_imports: BTreeSet::new(),
+            blobs: Vec::new(),
+            path_hits: Vec::new(),
+            has_write_call: false,
+            identifiers: 0,
+            short_identifiers: 0,
+            obfuscator_identifiers: 0,
+            ident_chars: [0; 128],
+            largest_string_array: 0,
+            string_array_rotation: false,
+        }
+    }
+
+    /// Entropy of identifier characters, bits per character.
+    pub(crate) fn identifier_entropy(&self) -> f32 {
+        let total: u32 = self.ident_chars.iter().sum();
+        if total == 0 {
+            return 0.0;
+        }
+        let n = total as f32;
+        self.ident_chars
+            .iter()
+            .filter(|&&c| c > 0)
+            .map(|&c| {
+                let p = c as f32 / n;
+                -p * p.log2()
+            })
+            .sum()
+    }
+
+    /// Turn the collected path strings into capabilities (done after the walk, because a
+    /// file's write calls may come after the path literal).
+    pub(crate) fn finish(&mut self) {
+        let hits = std::mem::take(&mut self.path_hits);
+        for (label, persistence, offset, in_write) in hits {
+            if persistence {
+                if in_write || self.has_write_call {
+                    self.occur(
+                        Capability::PersistenceWrite,
+                        offset,
+                        Some(label.to_string()),
+                    );
+                }
+            } else {
+                self.occur(Capability::SensitiveRead, offset, Some(label.to_string()));
+            }
+        }
+    }
+
+    fn occur(&mut self, cap: Capability, offset: u32, detail: Option<String>) {
+        let use_ = self.caps.entry(cap).or_default();
+        use_.count = use_.count.saturating_add(1);
+        if use_.occurrences.len() >= self.max_occurrences {
+            return;
+        }
+        let (line, column) = self.index.position(offset);
+        let snippet = text::snippet(self.src, self.index, offset);
+        let (ls, le) = self.index.line_range(line);
+        // Long (minified) lines change as a whole on every release: fingerprint the
+        // neighbourhood of the occurrence instead.
+        let line_hash = if le - ls > LONG_LINE {
+            text::short_hash(snippet.as_bytes())
+        } else {
+            text::line_hash(self.src, self.index, line)
+        };
+        use_.occurrences.push(Occurrence {
+            line,
+            column,
+            snippet,
+            detail,
+            scope: self.scope.clone(),
+            line_hash,
+        });
+    }
+
+    fn on_module(&mut self, spec: &str, offset: u32) {
+        if spec.starts_with("./") || spec.starts_with("../") || spec == "." || spec == ".." {
+            if self.local_imports.len() < MAX_LOCAL_IMPORTS {
+                self.local_imports.insert(spec.to_string());
+            }
+            return;
+        }
+        let cap = match patterns::classify_module(spec) {
+            Some(ModuleKind::Network) => Capability::Network,
+            Some(ModuleKind::Dns) => Capability::Dns,
+            Some(ModuleKind::ChildProcess) => Capability::ChildProcess,
+            _ => return,
+        };
+        self.occur(cap, offset, Some(spec.to_string()));
+    }
+
+    fn on_string(&mut self, s: &str, span: Span, blob: bool) {
+        if blob
+            && s.len() >= 64
+            && self.blobs.len() < MAX_BLOBS
+            && let Some((kind, entropy)) = text::blob_kind(s)
+        {
+            let (line, _) = self.index.position(span.start);
+            self.blobs.push(Blob {
+                kind,
+                len: s.len().min(u32::MAX as usize) as u32,
+                entropy,
+                line,
+                hash: text::short_hash(s.as_bytes()),
+            });
+        }
+        if patterns::path_candidate(s) {
+            let bytes = patterns::ByteSet::of(s);
+            let mut labels = Vec::new();
+            patterns::match_targets(s, bytes, patterns::SENSITIVE, &mut labels);
+            let sensitive = labels.len();
+            patterns::match_targets(s, bytes, patterns::PERSISTENCE, &mut labels);
+            for (i, label) in labels.into_iter().enumerate() {
+                self.path_hits
+                    .push((label, i >= sensitive, span.start, self.write_depth > 0));
+            }
+        }
+        if s.len() < 2048
+            && s.contains("://")
+            && self.hosts.len() < MAX_HOSTS
+            && let Some(host) = patterns::url_host(s)
+        {
+            self.hosts.insert(host.to_ascii_lowercase());
+        }
+    }
+
+    fn on_identifier(&mut self, name: &str, binding: bool) {
+        self.identifiers = self.identifiers.saturating_add(1);
+        if name.len() <= 2 {
+            self.short_identifiers += 1;
+        }
+        if name.starts_with("_0x") && is_obfuscator_name(name) {
+            self.obfuscator_identifiers += 1;
+        }
+        // The character distribution of declared names is enough (and much cheaper than
+        // counting every reference).
+        if binding {
+            for b in name.bytes() {
+                if b < 128 {
+                    self.ident_chars[b as usize] += 1;
+                }
+            }
+        }
+    }
+
+    /// The module a (possibly member) expression refers to: `cp`, `require('dns')`,
+    /// `require('dns').promises`, `dns.promises`.
+    fn module_of(&self, e: &Expression<'_>) -> Option<ModuleKind> {
+        let e = e.get_inner_expression();
+        match e {
+            Expression::Identifier(id) => self.modules.get(id.name.as_str()).copied(),
+            Expression::CallExpression(call) => {
+                require_spec(call).and_then(patterns::classify_module)
+            }
+            Expression::StaticMemberExpression(m) if m.property.name == "promises" => {
+                self.module_of(&m.object)
+            }
+            _ => None,
+        }
+    }
+
+    fn is_env(&self, e: &Expression<'_>) -> bool {
+        let e = e.get_inner_expression();
+        is_process_env(e)
+            || matches!(e, Expression::Identifier(id) if self.env_aliases.contains(id.name.as_str()))
+    }
+
+    /// Whether `e` is or contains (shallowly) a decoded string.
+    fn contains_decode(&self, e: &Expression<'_>, budget: u32) -> bool {
+        if budget == 0 {
+            return false;
+        }
+        let e = e.get_inner_expression();
+        match e {
+            Expression::Identifier(id) => self.decoded_vars.contains(id.name.as_str()),
+            Expression::CallExpression(call) => {
+                is_decode_call(call)
+                    || call
+                        .callee
+                        .as_member_expression()
+                        .is_some_and(|m| self.contains_decode(m.object(), budget - 1))
+                    || call
+                        .arguments
+                        .iter()
+                        .filter_map(Argument::as_expression)
+                        .any(|a| self.contains_decode(a, budget - 1))
+            }
+            Expression::BinaryExpression(b) => {
+                self.contains_decode(&b.left, budget - 1)
+                    || self.contains_decode(&b.right, budget - 1)
+            }
+            Expression::TemplateLiteral(t) => t
+                .expressions
+                .iter()
+                .any(|x| self.contains_decode(x, budget - 1)),
+            _ => false,
+        }
+    }
+
+    fn sink(&mut self, args: &[Argument<'_>], offset: u32, what: &str) {
+        if args
+            .iter()
+            .filter_map(Argument::as_expression)
+            .any(|a| self.contains_decode(a, DECODE_SEARCH_DEPTH))
+        {
+            self.occur(Capability::DecodeExec, offset, Some(what.to_string()));
+        }
+    }
+
+    fn dns_call(&mut self, call: &CallExpression<'_>, what: &str) {
+        let offset = call.span.start;
+        self.occur(Capability::Dns, offset, Some(what.to_string()));
+        let shape = match call.arguments.first().and_then(Argument::as_expression) {
+            None => None,
+            Some(a) => match a.get_inner_expression() {
+                Expression::StringLiteral(_) => None,
+                Expression::TemplateLiteral(t) if t.expressions.is_empty() => None,
+                Expression::TemplateLiteral(_) => Some("template literal"),
+                Expression::BinaryExpression(_) => Some("concatenation"),
+                Expression::CallExpression(_) => Some("call result"),
+                _ => Some("variable"),
+            },
+        };
+        if let Some(shape) = shape {
+            self.occur(
+                Capability::DnsFromData,
+                offset,
+                Some(format!("{what} name from {shape}")),
+            );
+        }
+    }
+
+    fn bind(&mut self, id: &BindingPattern<'_>, kind: ModuleKind) {
+        match id {
+            BindingPattern::BindingIdentifier(b) => {
+                self.modules.insert(b.name.to_string(), kind);
+            }
+            BindingPattern::ObjectPattern(p) => {
+                for prop in &p.properties {
+                    let imported = prop.key.static_name();
+                    if let (Some(imported), BindingPattern::BindingIdentifier(local)) =
+                        (imported, &prop.value)
+                    {
+                        if imported == "promises" {
+                            self.modules.insert(local.name.to_string(), kind);
+                        } else {
+                            self.functions
+                                .insert(local.name.to_string(), (kind, imported.to_string()));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn visit_call(&mut self, it: &CallExpression<'_>) -> bool {
+        let callee = it.callee.get_inner_expression();
+        let offset = it.span.start;
+        let mut write = false;
+        match callee {
+            Expression::Identifier(id) => match id.name.as_str() {
+                "require" => {
+                    if let Some(arg) = it.arguments.first().and_then(Argument::as_expression) {
+                        match literal_string(arg) {
+                            Some(spec) => self.on_module(spec, offset),
+                            None => self.occur(
+                                Capability::DynamicRequire,
+                                offset,
+                                Some("require".into()),
+                            ),
+                        }
+                    }
+                }
+                "eval" => {
+                    self.occur(Capability::Eval, offset, Some("eval".into()));
+                    self.sink(&it.arguments, offset, "eval");
+                }
+                "Function" => {
+                    self.occur(Capability::Eval, offset, Some("Function".into()));
+                    self.sink(&it.arguments, offset, "Function");
+                }
+                "fetch" => self.occur(Capability::Network, offset, Some("fetch".into())),
+                name => {
+                    if let Some((kind, imported)) = self.functions.get(name).cloned() {
+                        write = self.module_function_call(it, kind, &imported, name);
+                    }
+                }
+            },
+            Expression::SequenceExpression(seq)
+                if seq
+                    .expressions
+                    .last()
+                    .is_some_and(|e| e.is_specific_id("eval")) =>
+            {
+                self.occur(Capability::Eval, offset, Some("(0, eval)".into()));
+                self.sink(&it.arguments, offset, "eval");
+            }
+            _ => {
+                if let Some(member) = callee.as_member_expression() {
+                    write = self.member_call(it, member);
+                }
+            }
+        }
+        write
+    }
+
+    /// A call of a function bound from a module (`exec(...)` after `{exec} = require(…)`).
+    fn module_function_call(
+        &mut self,
+        it: &CallExpression<'_>,
+        kind: ModuleKind,
+        imported: &str,
+        local: &str,
+    ) -> bool {
+        let offset = it.span.start;
+        match kind {
+            ModuleKind::ChildProcess if patterns::is_exec_call(imported) => {
+                self.occur(Capability::ChildProcess, offset, Some(local.to_string()));
+                self.sink(&it.arguments, offset, imported);
+            }
+            ModuleKind::Dns if patterns::is_dns_call(imported) => self.dns_call(it, imported),
+            ModuleKind::Vm if patterns::is_vm_call(imported) => {
+                self.occur(Capability::Eval, offset, Some(format!("vm.{imported}")));
+                self.sink(&it.arguments, offset, imported);
+            }
+            ModuleKind::Network if matches!(imported, "request" | "get" | "connect") => {
+                self.occur(Capability::Network, offset, Some(local.to_string()));
+            }
+            ModuleKind::Fs if patterns::is_write_call(imported) => return true,
+            _ => {}
+        }
+        false
+    }
+
+    fn member_call(&mut self, it: &CallExpression<'_>, member: &MemberExpression<'_>) -> bool {
+        let offset = it.span.start;
+        let Some(prop) = member.static_property_name() else {
+            return false;
+        };
+        let object = member.object().get_inner_expression();
+        let object_name = match object {
+            Expression::Identifier(id) => Some(id.name.as_str()),
+            _ => None,
+        };
+        let first = it.arguments.first().and_then(Argument::as_expression);
+        match (object_name, prop) {
+            (Some("JSON"), "stringify") | (Some("util"), "inspect")
+                if first.is_some_and(|a| self.is_env(a)) =>
+            {
+                self.occur(Capability::EnvDump, offset, Some("serialize".into()));
+                return false;
+            }
+            (Some("Object"), "keys" | "entries" | "values" | "getOwnPropertyNames")
+                if first.is_some_and(|a| self.is_env(a)) =>
+            {
+                self.occur(Capability::EnvDump, offset, Some("enumerate".into()));
+                return false;
+            }
+            (Some("Object"), "assign") => {
+                if it
+                    .arguments
+                    .iter()
+                    .filter_map(Argument::as_expression)
+                    .any(|a| self.is_env(a))
+                {
+                    self.occur(Capability::EnvDump, offset, Some("copy".into()));
+                }
+                return false;
+            }
+            (Some("window" | "global" | "globalThis" | "self"), "eval") => {
+                self.occur(Capability::Eval, offset, Some("eval".into()));
+                self.sink(&it.arguments, offset, "eval");
+                return false;
+            }
+            (Some("navigator"), "sendBeacon") => {
+                self.occur(Capability::Network, offset, Some("sendBeacon".into()));
+                return false;
+            }
+            (Some("process"), "binding" | "_linkedBinding")
+                if first
+                    .and_then(literal_string)
+                    .is_some_and(|s| s.contains("spawn") || s == "process_wrap") =>
+            {
+                self.occur(
+                    Capability::ChildProcess,
+                    offset,
+                    Some("process.binding".into()),
+                );
+                return false;
+            }
+            _ => {}
+        }
+        if prop == "push"
+            && let Some(Expression::CallExpression(inner)) = first.map(|a| a.get_inner_expression())
+            && inner
+                .callee
+                .as_member_expression()
+                .and_then(MemberExpression::static_property_name)
+                == Some("shift")
+        {
+            self.string_array_rotation = true;
+        }
+        let module = self.module_of(object);
+        match module {
+            Some(ModuleKind::Dns) if patterns::is_dns_call(prop) => {
+                self.dns_call(it, &format!("dns.{prop}"));
+            }
+            Some(ModuleKind::ChildProcess) if patterns::is_exec_call(prop) => {
+                self.occur(
+                    Capability::ChildProcess,
+                    offset,
+                    Some(format!("child_process.{prop}")),
+                );
+                self.sink(&it.arguments, offset, prop);
+            }
+            Some(ModuleKind::Vm) if patterns::is_vm_call(prop) => {
+                self.occur(Capability::Eval, offset, Some(format!("vm.{prop}")));
+                self.sink(&it.arguments, offset, prop);
+            }
+            Some(ModuleKind::Network) if matches!(prop, "request" | "get" | "connect") => {
+                let name = object_name.unwrap_or("http");
+                self.occur(Capability::Network, offset, Some(format!("{name}.{prop}")));
+            }
+            _ => {}
+        }
+        if patterns::is_write_call(prop) {
+            self.has_write_call = true;
+            return true;
+        }
+        // `someFn(process.env)`: the whole environment handed to other code.
+        if it
+            .arguments
+            .iter()
+            .filter_map(Argument::as_expression)
+            .any(|a| self.is_env(a))
+        {
+            self.occur(Capability::EnvDump, offset, Some("argument".into()));
+        }
+        false
+    }
+
+    fn scope_name(&self, stmt: &Statement<'_>) -> Option<(String, u32)> {
+        let line = |span: Span| self.index.position(span.start).0;
+        match stmt {
+            Statement::FunctionDeclaration(f) => {
+                f.id.as_ref().map(|id| (id.name.to_string(), line(f.span)))
+            }
+            Statement::ClassDeclaration(c) => {
+                c.id.as_ref().map(|id| (id.name.to_string(), line(c.span)))
+            }
+            Statement::VariableDeclaration(v) => v.declarations.iter().find_map(|d| {
+                let init = d.init.as_ref()?.get_inner_expression();
+                let function_like = matches!(
+                    init,
+                    Expression::FunctionExpression(_)
+                        | Expression::ArrowFunctionExpression(_)
+                        | Expression::ClassExpression(_)
+                );
+                match (&d.id, function_like) {
+                    (BindingPattern::BindingIdentifier(id), true) => {
+                        Some((id.name.to_string(), line(d.span)))
+                    }
+                    _ => None,
+                }
+            }),
+            Statement::ExpressionStatement(e) => {
+                let Expression::AssignmentExpression(a) = e.expression.get_inner_expression()
+                else {
+                    return None;
+                };
+                let target = a.left.as_member_expression()?;
+                let prop = target.static_property_name()?;
+                let obj = target.object().get_inner_expression();
+                let name = if obj.is_specific_id("exports")
+                    || obj.is_specific_member_access("module", "exports")
+                {
+                    format!("exports.{prop}")
+                } else if obj.is_specific_id("module") && prop == "exports" {
+                    "module.exports".to_string()
+                } else {
+                    return None;
+                };
+                Some((name, line(e.span)))
+            }
+            Statement::ExportNamedDeclaration(_) => None,
+            Statement::ExportDeclaration(d) => match &d.declaration {
+                Declaration::FunctionDeclaration(f) => {
+                    f.id.as_ref().map(|id| (id.name.to_string(), line(f.span)))
+                }
+                Declaration::ClassDeclaration(c) => {
+                    c.id.as_ref().map(|id| (id.name.to_string(), line(c.span)))
+                }
+                _ => None,
+            },
+            Statement::ExportDefaultDeclaration(d) => Some(("default".to_string(), line(d.span))),
+            _ => None,
+        }
+    }
+}
+
+fn is_obfuscator_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() >= 7 && b.starts_with(b"_0x") && b[3..].iter().all(u8::is_ascii_hexdigit)
+}
+
+/// The string of a literal or a substitution-free template.
+fn literal_string<'a>(e: &'a Expression<'_>) -> Option<&'a str> {
+    match e.get_inner_expression() {
+        Expression::StringLiteral(s) => Some(s.value.as_str()),
+        Expression::TemplateLiteral(t) if t.expressions.is_empty() => t
+            .quasis
+            .first()
+            .map(|q| q.value.cooked.unwrap_or(q.value.raw).as_str()),
+        _ => None,
+    }
+}
+
+fn require_spec<'a>(call: &'a CallExpression<'_>) -> Option<&'a str> {
+    if !call.callee.is_specific_id("require") {
+        return None;
+    }
+    call.arguments
+        .first()
+        .and_then(Argument::as_expression)
+        .and_then(literal_string)
+}
+
+/// `process.env`, `process["env"]`, `global.process.env`.
+fn is_process_env(e: &Expression<'_>) -> bool {
+    let Some(m) = e.get_inner_expression().as_member_expression() else {
+        return false;
+    };
+    let is_env_prop = match m {
+        MemberExpression::StaticMemberExpression(s) => s.property.name == "env",
+        MemberExpression::ComputedMemberExpression(c) => {
+            literal_string(&c.expression) == Some("env")
+        }
+        MemberExpression::PrivateFieldExpression(_) => false,
+    };
+    if !is_env_prop {
+        return false;
+    }
+    let obj = m.object().get_inner_expression();
+    obj.is_specific_id("process")
+        || obj.is_specific_member_access("global", "process")
+        || obj.is_specific_member_access("globalThis", "process")
+        || obj.is_specific_member_access("window", "process")
+}
+
+/// `atob(x)`, `Buffer.from(x, 'base64')`, `String.fromCharCode(…)`, `unescape(x)`.
+fn is_decode_call(call: &CallExpression<'_>) -> bool {
+    let callee = call.callee.get_inner_expression();
+    if callee.is_specific_id("atob") || callee.is_specific_id("unescape") {
+        return true;
+    }
+    if callee.is_specific_member_access("String", "fromCharCode") {
+        return true;
+    }
+    if callee.is_specific_member_access("Buffer", "from") {
+        return call
+            .arguments
+            .get(1)
+            .and_then(Argument::as_expression)
+            .and_then(literal_string)
+            .is_some_and(|enc| matches!(enc, "base64" | "hex" | "base64url"));
+    }
+    false
+}
+
+impl<'a> Visit<'a> for Walker<'_> {
+    fn visit_program(&mut self, it: &Program<'a>) {
+        for stmt in &it.body {
+            let scope = self.scope_name(stmt);
+            if let Some((name, line)) = &scope {
+                self.top_level_functions
+                    .entry(name.clone())
+                    .or_insert(*line);
+            }
+            self.scope = scope.map(|s| s.0);
+            self.visit_statement(stmt);
+        }
+        self.scope = None;
+    }
+
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        let write = self.visit_call(it);
+        if write {
+            self.write_depth += 1;
+        }
+        walk::walk_call_expression(self, it);
+        if write {
+            self.write_depth -= 1;
+        }
+    }
+
+    fn visit_new_expression(&mut self, it: &NewExpression<'a>) {
+        let offset = it.span.start;
+        let callee = it.callee.get_inner_expression();
+        match callee {
+            Expression::Identifier(id) => match id.name.as_str() {
+                "Function" => {
+                    self.occur(Capability::Eval, offset, Some("new Function".into()));
+                    self.sink(&it.arguments, offset, "new Function");
+                }
+                "WebSocket" | "XMLHttpRequest" | "EventSource" => {
+                    self.occur(Capability::Network, offset, Some(id.name.to_string()));
+                }
+                name => {
+                    if let Some((ModuleKind::Vm, imported)) = self.functions.get(name).cloned()
+                        && imported == "Script"
+                    {
+                        self.occur(Capability::Eval, offset, Some("vm.Script".into()));
+                        self.sink(&it.arguments, offset, "vm.Script");
+                    }
+                }
+            },
+            _ => {
+                if let Some(m) = callee.as_member_expression()
+                    && let Some(prop) = m.static_property_name()
+                {
+                    match (self.module_of(m.object()), prop) {
+                        (Some(ModuleKind::Vm), "Script") => {
+                            self.occur(Capability::Eval, offset, Some("vm.Script".into()));
+                            self.sink(&it.arguments, offset, "vm.Script");
+                        }
+                        (Some(ModuleKind::Dns), "Resolver") => {
+                            self.occur(Capability::Dns, offset, Some("dns.Resolver".into()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        walk::walk_new_expression(self, it);
+    }
+
+    fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
+        match literal_string(&it.source) {
+            Some(spec) => self.on_module(spec, it.span.start),
+            None => self.occur(
+                Capability::DynamicRequire,
+                it.span.start,
+                Some("import()".into()),
+            ),
+        }
+        walk::walk_import_expression(self, it);
+    }
+
+    fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
+        let spec = it.source.value.as_str();
+        self.on_module(spec, it.span.start);
+        if let (Some(kind), Some(specifiers)) =
+            (patterns::classify_module(spec), it.specifiers.as_ref())
+        {
+            for s in specifiers {
+                match s {
+                    ImportDeclarationSpecifier::ImportSpecifier(named) => {
+                        let imported = named.imported.name();
+                        if imported == "promises" {
+                            self.modules.insert(named.local.name.to_string(), kind);
+                        } else {
+                            self.functions
+                                .insert(named.local.name.to_string(), (kind, imported.to_string()));
+                        }
+                    }
+                    ImportDeclarationSpecifier::ImportDefaultSpecifier(d) => {
+                        self.modules.insert(d.local.name.to_string(), kind);
+                    }
+                    ImportDeclarationSpecifier::ImportNamespaceSpecifier(n) => {
+                        self.modules.insert(n.local.name.to_string(), kind);
+                    }
+                }
+            }
+        }
+        walk::walk_import_declaration(self, it);
+    }
+
+    fn visit_export_all_declaration(&mut self, it: &ExportAllDeclaration<'a>) {
+        self.on_module(it.source.value.as_str(), it.span.start);
+        walk::walk_export_all_declaration(self, it);
+    }
+
+    fn visit_export_from_declaration(&mut self, it: &ExportFromDeclaration<'a>) {
+        self.on_module(it.source.value.as_str(), it.span.start);
+        walk::walk_export_from_declaration(self, it);
+    }
+
+    fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let Some(init) = &it.init {
+            let inner = init.get_inner_expression();
+            let module = match inner {
+                Expression::CallExpression(call) => {
+                    require_spec(call).and_then(patterns::classify_module)
+                }
+                Expression::StaticMemberExpression(m) if m.property.name == "promises" => {
+                    self.module_of(&m.object)
+                }
+                _ => None,
+            };
+            if let Some(kind) = module {
+                self.bind(&it.id, kind);
+            }
+            if self.is_env(inner)
+                && let BindingPattern::BindingIdentifier(b) = &it.id
+            {
+                self.env_aliases.insert(b.name.to_string());
+            }
+            if inner.is_specific_id("process")
+                && let BindingPattern::ObjectPattern(p) = &it.id
+            {
+                for prop in &p.properties {
+                    if prop.key.is_specific_static_name("env") {
+                        self.occur(
+                            Capability::EnvRead,
+                            it.span.start,
+                            Some("destructured".into()),
+                        );
+                        if let BindingPattern::BindingIdentifier(local) = &prop.value {
+                            self.env_aliases.insert(local.name.to_string());
+                        }
+                    }
+                }
+            }
+            if let BindingPattern::BindingIdentifier(b) = &it.id
+                && self.contains_decode(inner, DECODE_SEARCH_DEPTH)
+            {
+                self.decoded_vars.insert(b.name.to_string());
+            }
+        }
+        walk::walk_variable_declarator(self, it);
+    }
+
+    fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        if is_process_env(&it.object) {
+            self.occur(
+                Capability::EnvRead,
+                it.span.start,
+                Some(it.property.name.to_string()),
+            );
+            return;
+        }
+        if it.property.name == "env" && is_process_env_expr_parts(&it.object) {
+            self.occur(Capability::EnvRead, it.span.start, None);
+            return;
+        }
+        walk::walk_static_member_expression(self, it);
+    }
+
+    fn visit_computed_member_expression(&mut self, it: &ComputedMemberExpression<'a>) {
+        if is_process_env(&it.object) {
+            let detail = literal_string(&it.expression)
+                .map(str::to_string)
+                .unwrap_or_else(|| "[computed]".to_string());
+            self.occur(Capability::EnvRead, it.span.start, Some(detail));
+            self.visit_expression(&it.expression);
+            return;
+        }
+        if literal_string(&it.expression) == Some("env") && is_process_env_expr_parts(&it.object) {
+            self.occur(Capability::EnvRead, it.span.start, None);
+            return;
+        }
+        walk::walk_computed_member_expression(self, it);
+    }
+
+    fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        // `{ hostname: 'collect.example' }`: request options name hosts without a URL.
+        if (it.key.is_specific_static_name("hostname") || it.key.is_specific_static_name("host"))
+            && let Some(host) = literal_string(&it.value).filter(|h| patterns::is_hostname(h))
+            && self.hosts.len() < MAX_HOSTS
+        {
+            self.hosts.insert(host.to_ascii_lowercase());
+        }
+        walk::walk_object_property(self, it);
+    }
+
+    fn visit_spread_element(&mut self, it: &SpreadElement<'a>) {
+        if self.is_env(&it.argument) {
+            self.occur(Capability::EnvDump, it.span.start, Some("spread".into()));
+        }
+        walk::walk_spread_element(self, it);
+    }
+
+    fn visit_for_in_statement(&mut self, it: &ForInStatement<'a>) {
+        if self.is_env(&it.right) {
+            self.occur(Capability::EnvDump, it.span.start, Some("enumerate".into()));
+        }
+        walk::walk_for_in_statement(self, it);
+    }
+
+    fn visit_string_literal(&mut self, it: &StringLiteral<'a>) {
+        self.on_string(it.value.as_str(), it.span, true);
+    }
+
+    fn visit_template_literal(&mut self, it: &TemplateLiteral<'a>) {
+        let single = it.expressions.is_empty();
+        for q in &it.quasis {
+            let s = q.value.cooked.unwrap_or(q.value.raw);
+            self.on_string(s.as_str(), q.span, single);
+        }
+        for e in &it.expressions {
+            self.visit_expression(e);
+        }
+    }
+
+    fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
+        self.on_identifier(it.name.as_str(), false);
+    }
+
+    fn visit_binding_identifier(&mut self, it: &BindingIdentifier<'a>) {
+        self.on_identifier(it.name.as_str(), true);
+    }
+
+    fn visit_array_expression(&mut self, it: &ArrayExpression<'a>) {
+        if it.elements.len() >= 10 {
+            let strings = it
+                .elements
+                .iter()
+                .filter(|e| matches!(e, ArrayExpressionElement::StringLiteral(_)))
+                .count();
+            if strings == it.elements.len() {
+                self.largest_string_array = self.largest_string_array.max(strings as u32);
+            }
+        }
+        walk::walk_array_expression(self, it);
+    }
+
+    // Left-deep operator chains (`a + b + … + z`, thousands long in generated code) are
+    // walked with an explicit stack instead of recursion.
+    fn visit_binary_expression(&mut self, it: &BinaryExpression<'a>) {
+        let mut spine = vec![it];
+        while let Some(Expression::BinaryExpression(left)) = spine.last().map(|b| &b.left) {
+            spine.push(left);
+        }
+        if let Some(leftmost) = spine.last() {
+            self.visit_expression(&leftmost.left);
+        }
+        for b in spine.iter().rev() {
+            self.visit_expression(&b.right);
+        }
+    }
+
+    fn visit_logical_expression(&mut self, it: &LogicalExpression<'a>) {
+        let mut spine = vec![it];
+        while let Some(Expression::LogicalExpression(left)) = spine.last().map(|b| &b.left) {
+            spine.push(left);
+        }
+        if let Some(leftmost) = spine.last() {
+            self.visit_expression(&leftmost.left);
+        }
+        for b in spine.iter().rev() {
+            self.visit_expression(&b.right);
+        }
+    }
+}
+
+/// `process` reached as `process`, `global.process`, `globalThis.process`.
+fn is_process_env_expr_parts(obj: &Expression<'_>) -> bool {
+    let obj = obj.get_inner_expression();
+    obj.is_specific_id("process")
+        || obj.is_specific_member_access("global", "process")
+        || obj.is_specific_member_access("globalThis", "process")
+}

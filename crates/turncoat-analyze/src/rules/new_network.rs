@@ -1,0 +1,79 @@
+//! `new-network`: The package uses the network for the first time.
+
+use turncoat_finding::{Finding, Level, RuleDoc, Severity};
+
+use super::{DiffCx, Weight, capability_rule};
+use crate::facts::Capability;
+
+pub(crate) const RULE: RuleDoc = RuleDoc {
+    code: "new-network",
+    group: "analyze",
+    severity: Severity::Medium,
+    default_level: Level::Warn,
+    summary: "The package uses the network for the first time.",
+    doc: r#"Flags a version that requires/imports `http`, `https`, `net`, `tls`, `dgram`, `http2` (also `node:` forms), an HTTP client library (axios, got, request, node-fetch, undici, ws …), or calls `fetch`, `WebSocket`, `XMLHttpRequest` or `navigator.sendBeacon`, when no file of the previous version did (or whose install-time code newly does).
+
+**Why it matters.** A string-formatting or colour library has no reason to open sockets; gaining the network in a patch release is how injected exfiltration code shows up (chalk/debug 2025, xrpl 2025). Libraries that always used the network stay quiet.
+
+**Example.** `left-pad` 1.3.1 adds `require('https').request(...)`.
+
+**How to silence.** Silence it for one package with a policy exception on `new-network` for `name@version`, after reading the new code."#,
+};
+
+pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
+    out.extend(capability_rule(
+        cx,
+        &RULE,
+        Capability::Network,
+        Weight::Single,
+        |_| true,
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn fires_when_the_package_gains_it() {
+        let f = diff_versions(
+            "1.0.0",
+            &[
+                ("package.json", &manifest("1.0.0", "")),
+                ("index.js", r#"module.exports = 1;"#),
+            ],
+            "1.0.1",
+            &[
+                ("package.json", &manifest("1.0.1", "")),
+                (
+                    "index.js",
+                    r#"const https = require('https'); module.exports = 1;"#,
+                ),
+            ],
+        );
+        let hit = find(&f, RULE.code).expect("finding");
+        assert!(hit.message.contains("pkg 1.0.0"), "{}", hit.message);
+        assert_eq!(hit.evidence[0].path, "index.js");
+    }
+
+    #[test]
+    fn quiet_when_it_was_already_there() {
+        let f = diff_versions(
+            "1.0.0",
+            &[
+                ("package.json", &manifest("1.0.0", "")),
+                ("index.js", r#"const https = require('https');"#),
+            ],
+            "1.0.1",
+            &[
+                ("package.json", &manifest("1.0.1", "")),
+                (
+                    "index.js",
+                    r#"const https = require('https'); const http = require('node:http');"#,
+                ),
+            ],
+        );
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+    }
+}
