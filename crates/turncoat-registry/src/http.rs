@@ -89,6 +89,11 @@ impl Http {
             .timeout_connect(Some(connect_timeout))
             .user_agent(concat!("turncoat/", env!("CARGO_PKG_VERSION")))
             .proxy(proxy)
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(system_roots())
+                    .build(),
+            )
             .build();
         Ok(Http {
             agent: config.into(),
@@ -313,5 +318,51 @@ pub(crate) fn redact_url_str(s: &str) -> String {
             Some((_, rest)) => format!("<redacted>@{rest}"),
             None => s.chars().take(200).collect(),
         },
+    }
+}
+
+/// Trust anchors: the system CA bundle (`$SSL_CERT_FILE`, else the usual distribution paths)
+/// plus `$NODE_EXTRA_CA_CERTS`, as npm and curl see them, so registries behind a corporate
+/// TLS proxy work; Mozilla's roots (webpki) when no bundle is found.
+fn system_roots() -> ureq::tls::RootCerts {
+    const BUNDLES: &[&str] = &[
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/cert.pem",
+        "/etc/ssl/ca-bundle.pem",
+    ];
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    match std::env::var_os("SSL_CERT_FILE") {
+        Some(f) => files.push(f.into()),
+        None => files.extend(
+            BUNDLES
+                .iter()
+                .map(std::path::PathBuf::from)
+                .find(|p| p.is_file()),
+        ),
+    }
+    if let Some(extra) = std::env::var_os("NODE_EXTRA_CA_CERTS") {
+        files.push(extra.into());
+    }
+    let mut certs = Vec::new();
+    for f in files {
+        // A bundle is public data; cap it anyway so a wrong path cannot eat memory.
+        let Ok(meta) = std::fs::metadata(&f) else {
+            continue;
+        };
+        if meta.len() > 16 * 1024 * 1024 {
+            continue;
+        }
+        let Ok(pem) = std::fs::read(&f) else { continue };
+        for item in ureq::tls::parse_pem(&pem).flatten() {
+            if let ureq::tls::PemItem::Certificate(c) = item {
+                certs.push(c.to_owned());
+            }
+        }
+    }
+    if certs.is_empty() {
+        ureq::tls::RootCerts::WebPki
+    } else {
+        ureq::tls::RootCerts::new_with_certs(&certs)
     }
 }

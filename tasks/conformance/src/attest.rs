@@ -982,20 +982,41 @@ fn leaf_bytes(b: &mut Value) -> Option<&mut Value> {
     if vm.get("certificate").is_some_and(Value::is_object) {
         return vm.get_mut("certificate")?.get_mut("rawBytes");
     }
-    vm.get_mut("x509CertificateChain")?.get_mut("certificates")?.get_mut(0)?.get_mut("rawBytes")
+    vm.get_mut("x509CertificateChain")?
+        .get_mut("certificates")?
+        .get_mut(0)?
+        .get_mut("rawBytes")
 }
 
 fn tampers_cert() -> Vec<Tamper> {
     vec![
-        ("flip a certificate signature bit", |b| {
-            if let Some(v) = leaf_bytes(b) { flip_b64_field(v, |n| n - 1) }
-        }, Reason::CertificateChainInvalid),
-        ("flip a bit in the certified key", |b| {
-            if let Some(v) = leaf_bytes(b) { flip_b64_field(v, |n| n / 3) }
-        }, Reason::CertificateChainInvalid),
-        ("certificate is not DER", |b| {
-            if let Some(v) = leaf_bytes(b) { *v = json!("AAAA") }
-        }, Reason::CertificateMalformed),
+        (
+            "flip a certificate signature bit",
+            |b| {
+                if let Some(v) = leaf_bytes(b) {
+                    flip_b64_field(v, |n| n - 1)
+                }
+            },
+            Reason::CertificateChainInvalid,
+        ),
+        (
+            "flip a bit in the certified key",
+            |b| {
+                if let Some(v) = leaf_bytes(b) {
+                    flip_b64_field(v, |n| n / 3)
+                }
+            },
+            Reason::CertificateChainInvalid,
+        ),
+        (
+            "certificate is not DER",
+            |b| {
+                if let Some(v) = leaf_bytes(b) {
+                    *v = json!("AAAA")
+                }
+            },
+            Reason::CertificateMalformed,
+        ),
     ]
 }
 

@@ -5,9 +5,11 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 mod attest;
+mod benign;
 mod lockfiles;
 
 const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest> [--vectors DIR]\n\
+       turncoat-conformance benign [--corpus FILE] [--limit N] [--registry URL] [--cache-dir DIR] [--output FILE]\n\
   default vectors: $TURNCOAT_VECTORS, else <repo>/../shared/vectors";
 
 fn main() {
@@ -15,6 +17,7 @@ fn main() {
     let code = match args.first().map(String::as_str) {
         Some("lockfiles") => lockfiles::run(&args[1..]),
         Some("attest") => attest::run(&args[1..]),
+        Some("benign") => run_benign(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             2
@@ -36,4 +39,48 @@ pub(crate) fn vectors_dir(args: &[String]) -> Result<std::path::PathBuf, String>
         return Ok(v.into());
     }
     Ok(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"))
+}
+
+/// `benign`: parse its flags and run the false-positive measurement (network).
+fn run_benign(args: &[String]) -> i32 {
+    let mut a = benign::BenignArgs {
+        corpus: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/corpus/benign-npm-dev.tsv"),
+        limit: None,
+        registry: None,
+        cache_dir: None,
+        output: None,
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let Some(value) = it.next() else {
+            eprintln!("{flag} needs a value\n{USAGE}");
+            return 2;
+        };
+        match flag.as_str() {
+            "--corpus" => a.corpus = value.into(),
+            "--limit" => match value.parse() {
+                Ok(n) => a.limit = Some(n),
+                Err(_) => {
+                    eprintln!("--limit takes a number");
+                    return 2;
+                }
+            },
+            "--registry" => a.registry = Some(value.clone()),
+            "--cache-dir" => a.cache_dir = Some(value.into()),
+            "--output" => a.output = Some(value.into()),
+            other => {
+                eprintln!("unknown flag {other}\n{USAGE}");
+                return 2;
+            }
+        }
+    }
+    match benign::run(a) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
 }

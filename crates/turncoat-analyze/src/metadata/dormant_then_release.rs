@@ -7,14 +7,19 @@ use super::{MetaCx, fmt_time};
 pub(crate) const RULE: RuleDoc = RuleDoc {
     code: "dormant-then-release",
     group: "metadata",
-    severity: Severity::Medium,
-    default_level: Level::Warn,
+    severity: Severity::Low,
+    default_level: Level::Allow,
     summary: "The version is the first release after more than a year without one.",
     doc: r#"Fires when the newest publish before the candidate is more than `dormant_days` (default 365) older than it.
 
 **Why it matters.** Abandoned packages are easy targets (expired maintainer e-mail domains, stale tokens), and their first release in years reaches everyone at once: coa 2.0.3 came three years after 2.0.2, rand-user-agent's malicious releases months after the last good one. Packj has a similar check.
 
 **Example.** 2.0.2 published in 2018, 2.0.3 in 2021.
+
+**Default level: allow.** On its own a quiet period is common among healthy small libraries
+(their benign updates in the replay controls and the benign corpus include several), so the
+built-in policy records it as context beside content findings rather than warning; set it to
+`warn` to review every such release.
 
 **How to silence.** A policy exception on `dormant-then-release` for `name@version` once the release is confirmed by the project (tag, changelog)."#,
 };

@@ -8,7 +8,7 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
     code: "release-burst",
     group: "metadata",
     severity: Severity::Medium,
-    default_level: Level::Warn,
+    default_level: Level::Allow,
     summary: "Several versions of the package were published within a short window around the candidate.",
     doc: r#"Fires when at least `burst_min_versions` (default 3) versions, the candidate included and unpublished ones counted, were published within `burst_window_minutes` (default 60) of the candidate. The message lists the times.
 
@@ -16,7 +16,9 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
 
 **Example.** 1.4.1, 1.4.2 and 1.4.3 within 35 minutes.
 
-**How to silence.** A policy exception on `release-burst` for `name@version` (e.g. a release train that publishes several lines at once)."#,
+**How to silence.** A policy exception on `release-burst` for `name@version` (e.g. a release train that publishes several lines at once).
+
+**Default level: allow.** Maintainers legitimately publish backports to several release lines within minutes (ws, graphql), and mirrors that re-ingest packuments record ingestion times as publish times; on its own a burst is context for the other findings. Set it to `warn` to review every burst."#,
 };
 
 pub(crate) fn check(cx: &MetaCx<'_>, out: &mut Vec<Finding>) {

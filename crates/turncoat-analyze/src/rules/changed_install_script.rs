@@ -8,7 +8,7 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
     code: "changed-install-script",
     group: "analyze",
     severity: Severity::Medium,
-    default_level: Level::Warn,
+    default_level: Level::Allow,
     summary: "An install hook's command, or a file it runs at install time, changed.",
     doc: r#"Flags an install hook (`preinstall`, `install`, `postinstall`) present in both versions whose command changed (medium), and install-time files (the files hooks run and the modules they load) whose content changed (low).
 
@@ -16,7 +16,9 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
 
 **Example.** `"install": "node install.js"` becomes `"install": "node install.js && node telemetry.js"`.
 
-**How to silence.** A policy exception on `changed-install-script` for `name@version` after reviewing the hook."#,
+**How to silence.** A policy exception on `changed-install-script` for `name@version` after reviewing the hook.
+
+**Default level: allow.** Packages that always had an install step change it routinely (download helpers, build flags); what the changed code *can do* is judged by the capability rules, which weigh install-time code one step higher. Set it to `warn` to review every change of an install step."#,
 };
 
 pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {

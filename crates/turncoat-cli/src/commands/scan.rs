@@ -1,0 +1,85 @@
+//! `turncoat scan`: single versions judged alone (audits; no history).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::GateArgs;
+use crate::Outcome;
+use crate::settings::Context;
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A lockfile, a project directory, a package .tgz, or name@version.
+    pub target: String,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+pub fn run(args: ScanArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let path = Path::new(&args.target);
+    let project = if path.exists() {
+        super::project_dir_of(path)
+    } else {
+        std::path::PathBuf::from(".")
+    };
+    let policy = super::load_policy(args.gate.policy.as_deref(), &project)?;
+    let client = super::client(
+        ctx,
+        &project,
+        args.gate.registry.as_deref(),
+        args.gate.offline,
+        ctx.progress,
+    )?;
+    let bar = crate::progress::Bar::new(ctx.progress);
+    let keys = turncoat_attest::Keys::embedded();
+    let root = turncoat_attest::TrustRoot::embedded();
+    let gate = turncoat_gate::GateContext {
+        client: &client,
+        policy: &policy,
+        now_unix: ctx.now_unix(),
+        keys: &keys,
+        trust_root: &root,
+        progress: &bar,
+        jobs: args.gate.jobs,
+    };
+    let lockfile;
+    let target = if path.is_file()
+        && (args.target.ends_with(".tgz") || args.target.ends_with(".tar.gz"))
+    {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        turncoat_gate::ScanTarget::Tarball {
+            label: args.target.clone(),
+            bytes,
+        }
+    } else if path.exists() {
+        lockfile = super::read_lockfile(&super::single_lockfile(path)?)?;
+        turncoat_gate::ScanTarget::Lockfile(&lockfile)
+    } else if let Some((name, version)) = turncoat_gate::scenario::split_spec(&args.target) {
+        turncoat_gate::ScanTarget::Spec {
+            name: name.to_string(),
+            version: version.to_string(),
+        }
+    } else {
+        anyhow::bail!(
+            "{:?} is neither an existing file or directory nor name@version (e.g. lodash@4.17.21)",
+            args.target
+        );
+    };
+    let report = turncoat_gate::scan(target, &gate)?;
+    let text = crate::output::render_report(
+        &report,
+        args.gate.format,
+        ctx,
+        args.gate.output.is_some(),
+        args.gate.verbose,
+    );
+    crate::output::emit(&text, args.gate.output.as_deref())?;
+    Ok(if report.blocked() {
+        Outcome::Violation
+    } else {
+        Outcome::Pass
+    })
+}

@@ -1,0 +1,98 @@
+//! The `turncoat` command line: argument parsing, colours, stdout and exit codes live here
+//! and only here. Exit codes: 0 pass, 1 policy violation, 2 tool error.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod commands;
+mod output;
+mod progress;
+mod settings;
+
+/// Stop trojanized dependency updates published from hijacked maintainer accounts.
+///
+/// turncoat judges every dependency update relative to the package's own history: what the new
+/// version can do that the old one could not, and how it was published.
+#[derive(Debug, Parser)]
+#[command(
+    name = "turncoat",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// When to use colours on stdout and stderr.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Cache directory (default: $TURNCOAT_CACHE_DIR, else $XDG_CACHE_HOME/turncoat, else ~/.cache/turncoat).
+    #[arg(long, global = true, value_name = "DIR")]
+    cache_dir: Option<std::path::PathBuf>,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Judge every dependency update between two lockfiles (the gate).
+    Diff(commands::diff::DiffArgs),
+    /// Judge single versions without history: a lockfile, a project, a .tgz or name@version.
+    Scan(commands::scan::ScanArgs),
+    /// Verify registry signatures and Sigstore provenance of every locked package, offline.
+    Verify(commands::verify::VerifyArgs),
+    /// Read lockfiles: list what is locked, lint how it is locked.
+    #[command(subcommand)]
+    Lockfile(commands::lockfile::LockfileCommand),
+    /// Print the documentation of a finding code.
+    Explain(commands::explain::ExplainArgs),
+    /// Show or clean the download cache.
+    #[command(subcommand)]
+    Cache(commands::cache::CacheCommand),
+    /// Run the gate on the bundled, offline seed scenario (a trojanized patch release).
+    Demo(commands::demo::DemoArgs),
+}
+
+/// What a command returns: pass or policy violation. Tool errors are `Err`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Violation,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = settings::Context::new(&cli.global);
+    let result = match cli.command {
+        Command::Diff(args) => commands::diff::run(args, &ctx),
+        Command::Scan(args) => commands::scan::run(args, &ctx),
+        Command::Verify(args) => commands::verify::run(args, &ctx),
+        Command::Lockfile(cmd) => commands::lockfile::run(cmd, &ctx),
+        Command::Explain(args) => commands::explain::run(args, &ctx),
+        Command::Cache(cmd) => commands::cache::run(cmd, &ctx),
+        Command::Demo(args) => commands::demo::run(args, &ctx),
+    };
+    match result {
+        Ok(Outcome::Pass) => ExitCode::SUCCESS,
+        Ok(Outcome::Violation) => ExitCode::from(1),
+        Err(err) => {
+            output::error(&ctx, &err);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,570 @@
+//! The update gate: should this dependency update be merged?
+//!
+//! [`diff`] takes two parsed lockfiles, works out the changed set ([`changes`]), fetches the
+//! old and new tarballs and packuments through the registry client (cache first), computes
+//! static facts for both versions, compares them (history-relative), adds registry-metadata and
+//! publish-path findings, applies the policy and returns a [`Report`]. [`scan`] judges single
+//! versions without history. [`scenario`] materialises offline worlds for the demo and tests.
+//!
+//! This crate does IO (through `turncoat-registry`); everything it calls to *judge* is sans-IO.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use turncoat_analyze::{Analyzer, DiffContext, FileRef, VersionFacts};
+use turncoat_finding::{Evidence, Finding, RuleDoc};
+use turncoat_lockfile::{Lockfile, SourceKind};
+use turncoat_npm::{Integrity, PackageName, Packument};
+use turncoat_policy::{Date, ExceptionUse, Policy};
+use turncoat_registry::{Client, Progress};
+use turncoat_report::{Change as ReportChange, LockfileLocation, PackageReport, Report, Verdict};
+
+pub mod changes;
+pub mod demo;
+pub mod rules;
+pub mod scenario;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error("{name}@{version}: {source}")]
+    Registry {
+        name: String,
+        version: String,
+        #[source]
+        source: turncoat_registry::RegistryError,
+    },
+    #[error(
+        "{name}@{version}: the registry does not serve this locked version (unpublished or never published); failing closed"
+    )]
+    VersionMissing { name: String, version: String },
+    #[error("{name}@{version}: cannot read the tarball: {source}")]
+    Archive {
+        name: String,
+        version: String,
+        #[source]
+        source: turncoat_archive::ArchiveError,
+    },
+    #[error("invalid package name in lockfile: {0}")]
+    Name(#[from] turncoat_npm::NameError),
+}
+
+/// Every rule any check can report, for `turncoat explain`, SARIF and policy validation.
+pub fn all_rules() -> Vec<&'static RuleDoc> {
+    let mut all: Vec<&'static RuleDoc> = Vec::new();
+    all.extend(turncoat_lockfile::rules());
+    all.extend(turncoat_analyze::rules());
+    all.extend(turncoat_attest::rules());
+    all.extend(rules::rules());
+    all.sort_by_key(|r| r.code);
+    all
+}
+
+/// What the gate needs besides the lockfiles.
+pub struct GateContext<'a> {
+    pub client: &'a Client,
+    pub policy: &'a Policy,
+    /// "Now", for cooldowns and exception expiry (injectable for reproducible runs).
+    pub now_unix: i64,
+    pub keys: &'a turncoat_attest::Keys,
+    pub trust_root: &'a turncoat_attest::TrustRoot,
+    pub progress: &'a dyn Progress,
+    /// Threads for analysis (0 = rayon's default).
+    pub jobs: usize,
+}
+
+/// One version, fetched and analysed.
+struct Judged {
+    packument: Arc<Packument>,
+    facts: VersionFacts,
+    verification: turncoat_attest::PackageVerification,
+}
+
+fn fetch_and_analyse(
+    ctx: &GateContext<'_>,
+    analyzer: &mut Analyzer,
+    name: &PackageName,
+    version: &str,
+    resolved: Option<&str>,
+    integrity: Option<&str>,
+) -> Result<Judged, GateError> {
+    let reg_err = |source| GateError::Registry {
+        name: name.to_string(),
+        version: version.to_string(),
+        source,
+    };
+    let packument = ctx.client.packument(name).map_err(reg_err)?;
+    let Some(manifest) = packument.versions.get(version) else {
+        return Err(GateError::VersionMissing {
+            name: name.to_string(),
+            version: version.to_string(),
+        });
+    };
+    // Fetch by the registry's integrity: when the lockfile's differs, that is a finding
+    // (integrity-mismatch), not a reason to stop judging.
+    let registry_integrity = manifest
+        .dist
+        .integrity
+        .as_deref()
+        .or(integrity)
+        .and_then(|i| Integrity::parse(i).ok());
+    let bytes = ctx
+        .client
+        .tarball(name, version, resolved, registry_integrity.as_ref())
+        .map_err(reg_err)?;
+    let archive = turncoat_archive::read_tgz(&bytes, &turncoat_archive::Limits::default())
+        .map_err(|source| GateError::Archive {
+            name: name.to_string(),
+            version: version.to_string(),
+            source,
+        })?;
+    let files: Vec<FileRef<'_>> = archive
+        .files
+        .iter()
+        .map(|f| FileRef {
+            path: &f.path,
+            data: &f.data,
+        })
+        .collect();
+    let facts = analyzer.facts(&files, &turncoat_analyze::Options::default());
+    let attestations = if manifest.dist.attestations.is_some() {
+        ctx.client.attestations(name, version).map_err(reg_err)?
+    } else {
+        None
+    };
+    let integrity_for_verify = manifest
+        .dist
+        .integrity
+        .clone()
+        .or(integrity.map(str::to_string))
+        .unwrap_or_default();
+    let verification = turncoat_attest::verify_package(
+        &turncoat_attest::PackageInput {
+            name: name.as_str(),
+            version,
+            integrity: &integrity_for_verify,
+            manifest,
+            published: packument.published(version),
+            attestations: attestations.as_deref(),
+        },
+        ctx.keys,
+        ctx.trust_root,
+    );
+    Ok(Judged {
+        packument,
+        facts,
+        verification,
+    })
+}
+
+/// Findings for one change (no policy yet).
+fn judge_change(
+    ctx: &GateContext<'_>,
+    analyzer: &mut Analyzer,
+    change: &changes::Change<'_>,
+) -> Result<Vec<Finding>, GateError> {
+    let entry = change.entry;
+    let Some(to) = change.to.as_deref() else {
+        return Ok(Vec::new());
+    };
+    if entry.source != SourceKind::Registry {
+        let what = entry.source.as_str();
+        let locator = entry.resolved.clone().unwrap_or_else(|| to.to_string());
+        let mut f = Finding::new(
+            &rules::UNVERIFIABLE_SOURCE,
+            format!(
+                "{} is now locked to a {what} source ({locator}); its content cannot be judged",
+                change.name
+            ),
+        );
+        if let Some(lock) = lockfile_path_hint(entry) {
+            f = f.with_evidence(lock);
+        }
+        return Ok(vec![f]);
+    }
+    let name = PackageName::new(&change.name)?;
+    let new = fetch_and_analyse(
+        ctx,
+        analyzer,
+        &name,
+        to,
+        entry.resolved.as_deref(),
+        entry.integrity.as_deref(),
+    )?;
+    let mut findings = Vec::new();
+    // A newly added package is judged against the version published before it, when there is
+    // one: a staged attack (clean 4.2.0, then 4.2.1 with a hook) shows as a change, and an
+    // established package newly depended upon stays quiet.
+    let predecessor = match change.from.as_deref() {
+        Some(_) => None,
+        None => predecessor(&new.packument, to),
+    };
+    let old = match change.from.as_deref().or(predecessor.as_deref()) {
+        Some(from) => match fetch_and_analyse(ctx, analyzer, &name, from, None, None) {
+            Ok(old) => Some((from, old)),
+            Err(GateError::VersionMissing { .. }) => {
+                findings.push(Finding::new(
+                    &rules::FETCH_FAILED,
+                    format!("{}@{from} is no longer served by the registry; {to} was judged without history", change.name),
+                ));
+                None
+            }
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    match &old {
+        Some((from, old)) => findings.extend(turncoat_analyze::diff(
+            &old.facts,
+            &new.facts,
+            &DiffContext {
+                name: change.name.clone(),
+                from_version: from.to_string(),
+                to_version: to.to_string(),
+                bump: turncoat_npm::semver::bump(from, to),
+            },
+        )),
+        None => findings.extend(turncoat_analyze::scan(&new.facts, &change.name, to)),
+    }
+    findings.extend(turncoat_analyze::metadata::findings(
+        &new.packument,
+        old.as_ref().map(|(f, _)| *f),
+        to,
+        ctx.now_unix,
+        &turncoat_analyze::metadata::MetadataOptions {
+            cooldown_days: ctx.policy.cooldown_days,
+            ..Default::default()
+        },
+    ));
+    findings.extend(turncoat_attest::drift(
+        &new.packument,
+        old.as_ref().map(|(f, _)| *f),
+        to,
+        entry.integrity.as_deref(),
+        old.as_ref().map(|(_, o)| &o.verification),
+        &new.verification,
+    ));
+    Ok(findings)
+}
+
+/// The highest version published before `to` (by semver; prereleases only for a prerelease).
+fn predecessor(p: &Packument, to: &str) -> Option<String> {
+    let tv: node_semver::Version = to.parse().ok()?;
+    p.versions
+        .keys()
+        .filter_map(|v| v.parse::<node_semver::Version>().ok())
+        .filter(|v| v < &tv && (v.pre_release.is_empty() || !tv.pre_release.is_empty()))
+        .max()
+        .map(|v| v.to_string())
+}
+
+fn lockfile_path_hint(entry: &turncoat_lockfile::LockedPackage) -> Option<Evidence> {
+    entry.paths.first().map(|p| {
+        Evidence::new(p.clone()).with_snippet(entry.resolved.as_deref().unwrap_or_default())
+    })
+}
+
+fn today(now_unix: i64) -> Date {
+    Date::from_unix(now_unix)
+}
+
+fn run_pool<T: Send>(jobs: usize, f: impl FnOnce() -> T + Send) -> T {
+    if jobs == 0 {
+        return f();
+    }
+    match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
+/// Judge every update from `base` to `head`.
+pub fn diff(base: &Lockfile, head: &Lockfile, ctx: &GateContext<'_>) -> Result<Report, GateError> {
+    let changes = changes::changed(base, head);
+    let active: Vec<&changes::Change<'_>> = changes.iter().filter(|c| c.to.is_some()).collect();
+    ctx.progress.start(active.len() as u64, "judging updates");
+    let judged: Vec<Result<Vec<Finding>, GateError>> = run_pool(ctx.jobs, || {
+        active
+            .par_iter()
+            .map_init(Analyzer::new, |analyzer, change| {
+                let r = judge_change(ctx, analyzer, change);
+                ctx.progress.inc(1);
+                r
+            })
+            .collect()
+    });
+    ctx.progress.finish();
+
+    let mut used = ExceptionUse::default();
+    let today = today(ctx.now_unix);
+    let mut reports: Vec<PackageReport> = Vec::new();
+    for (change, findings) in active.iter().zip(judged) {
+        let findings = findings?;
+        let (verdict, findings) = ctx.policy.evaluate(
+            &change.name,
+            change.to.as_deref(),
+            findings,
+            today,
+            &mut used,
+        );
+        reports.push(PackageReport {
+            name: change.name.clone(),
+            from: change.from.clone(),
+            to: change.to.clone(),
+            change: if change.from.is_some() {
+                ReportChange::Updated
+            } else {
+                ReportChange::Added
+            },
+            verdict,
+            findings,
+            lockfile: Some(LockfileLocation {
+                path: head.path.clone(),
+                line: change.entry.line,
+            }),
+            introduced_by: Vec::new(),
+        });
+    }
+    attribute_new_dependencies(head, &mut reports, ctx, today, &mut used);
+    for change in changes.iter().filter(|c| c.to.is_none()) {
+        reports.push(PackageReport {
+            name: change.name.clone(),
+            from: change.from.clone(),
+            to: None,
+            change: ReportChange::Removed,
+            verdict: Verdict::Pass,
+            findings: Vec::new(),
+            lockfile: Some(LockfileLocation {
+                path: base.path.clone(),
+                line: change.entry.line,
+            }),
+            introduced_by: Vec::new(),
+        });
+    }
+    let mut report = Report::new("diff", vec![base.path.clone(), head.path.clone()], reports);
+    report.unused_exceptions = ctx.policy.unused_exceptions(&used, today);
+    Ok(report)
+}
+
+/// Link added packages to the changed packages that depend on them, and make a blocked new
+/// dependency block its parents too (the payload-in-a-new-dependency shape).
+fn attribute_new_dependencies(
+    head: &Lockfile,
+    reports: &mut [PackageReport],
+    ctx: &GateContext<'_>,
+    today: Date,
+    used: &mut ExceptionUse,
+) {
+    let changed: BTreeSet<String> = reports.iter().map(|r| r.name.clone()).collect();
+    let added: BTreeMap<String, usize> = reports
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.change == ReportChange::Added)
+        .map(|(i, r)| (r.name.clone(), i))
+        .collect();
+    let mut parents: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for p in &head.packages {
+        if !changed.contains(&p.name) {
+            continue;
+        }
+        for d in &p.dependencies {
+            if let Some(&i) = added.get(&d.name) {
+                if reports[i].name != p.name {
+                    parents.entry(i).or_default().push(p.name.clone());
+                }
+            }
+        }
+    }
+    let mut escalate: Vec<(String, String, Vec<Evidence>)> = Vec::new();
+    for (i, mut by) in parents {
+        by.sort();
+        by.dedup();
+        let child = &reports[i];
+        if child.verdict == Verdict::Block {
+            let ev: Vec<Evidence> = child
+                .findings
+                .iter()
+                .filter(|f| f.excepted.is_none())
+                .flat_map(|f| f.evidence.iter().take(1).cloned())
+                .take(3)
+                .collect();
+            let codes: Vec<&str> = child
+                .findings
+                .iter()
+                .filter(|f| f.excepted.is_none())
+                .map(|f| f.code.as_str())
+                .take(4)
+                .collect();
+            for parent in &by {
+                escalate.push((
+                    parent.clone(),
+                    format!(
+                        "new dependency {}@{} is blocked ({})",
+                        child.name,
+                        child.to.as_deref().unwrap_or("?"),
+                        codes.join(", ")
+                    ),
+                    ev.clone(),
+                ));
+            }
+        }
+        reports[i].introduced_by = by;
+    }
+    for (parent, message, evidence) in escalate {
+        for r in reports
+            .iter_mut()
+            .filter(|r| r.name == parent && r.change != ReportChange::Removed)
+        {
+            let f = Finding::new(&rules::NEW_DEPENDENCY_BLOCKED, message.clone())
+                .with_evidence_all(evidence.clone());
+            let (v, mut extra) =
+                ctx.policy
+                    .evaluate(&r.name, r.to.as_deref(), vec![f], today, used);
+            r.verdict = r.verdict.max(v);
+            extra.append(&mut r.findings);
+            r.findings = extra;
+        }
+    }
+}
+
+/// A target for [`scan`].
+pub enum ScanTarget<'a> {
+    /// Every registry package in a lockfile.
+    Lockfile(&'a Lockfile),
+    /// One version from the registry.
+    Spec { name: String, version: String },
+    /// A local tarball (`label` is its path).
+    Tarball { label: String, bytes: Vec<u8> },
+}
+
+/// Judge single versions without history.
+pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, GateError> {
+    let today = today(ctx.now_unix);
+    let mut used = ExceptionUse::default();
+    let mut inputs = Vec::new();
+    let mut items: Vec<(
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<LockfileLocation>,
+    )> = Vec::new();
+    match target {
+        ScanTarget::Tarball { label, bytes } => {
+            let archive = turncoat_archive::read_tgz(&bytes, &turncoat_archive::Limits::default())
+                .map_err(|source| GateError::Archive {
+                    name: label.clone(),
+                    version: String::new(),
+                    source,
+                })?;
+            let files: Vec<FileRef<'_>> = archive
+                .files
+                .iter()
+                .map(|f| FileRef {
+                    path: &f.path,
+                    data: &f.data,
+                })
+                .collect();
+            let facts = Analyzer::new().facts(&files, &turncoat_analyze::Options::default());
+            let manifest = archive
+                .package_json()
+                .and_then(|pj| turncoat_npm::Manifest::from_slice(&pj.data).ok())
+                .unwrap_or_default();
+            let name = manifest.name.clone().unwrap_or_else(|| label.clone());
+            let version = manifest.version.clone().unwrap_or_default();
+            let findings = turncoat_analyze::scan(&facts, &name, &version);
+            let (verdict, findings) =
+                ctx.policy
+                    .evaluate(&name, Some(&version), findings, today, &mut used);
+            let report = PackageReport {
+                name,
+                from: None,
+                to: Some(version),
+                change: ReportChange::Scanned,
+                verdict,
+                findings,
+                lockfile: None,
+                introduced_by: Vec::new(),
+            };
+            let mut r = Report::new("scan", vec![label], vec![report]);
+            r.unused_exceptions = ctx.policy.unused_exceptions(&used, today);
+            return Ok(r);
+        }
+        ScanTarget::Spec { name, version } => {
+            inputs.push(format!("{name}@{version}"));
+            items.push((name, version, None, None, None));
+        }
+        ScanTarget::Lockfile(lock) => {
+            inputs.push(lock.path.clone());
+            let mut seen = BTreeSet::new();
+            for p in lock.registry_packages() {
+                if seen.insert((p.name.clone(), p.version.clone())) {
+                    items.push((
+                        p.name.clone(),
+                        p.version.clone(),
+                        p.resolved.clone(),
+                        p.integrity.clone(),
+                        Some(LockfileLocation {
+                            path: lock.path.clone(),
+                            line: p.line,
+                        }),
+                    ));
+                }
+            }
+        }
+    }
+    ctx.progress.start(items.len() as u64, "scanning packages");
+    let judged: Vec<Result<Vec<Finding>, GateError>> = run_pool(ctx.jobs, || {
+        items
+            .par_iter()
+            .map_init(
+                Analyzer::new,
+                |analyzer, (name, version, resolved, integrity, _)| {
+                    let r = (|| {
+                        let pkg = PackageName::new(name)?;
+                        let j = fetch_and_analyse(
+                            ctx,
+                            analyzer,
+                            &pkg,
+                            version,
+                            resolved.as_deref(),
+                            integrity.as_deref(),
+                        )?;
+                        let mut f = turncoat_analyze::scan(&j.facts, name, version);
+                        f.extend(turncoat_attest::drift(
+                            &j.packument,
+                            None,
+                            version,
+                            integrity.as_deref(),
+                            None,
+                            &j.verification,
+                        ));
+                        Ok(f)
+                    })();
+                    ctx.progress.inc(1);
+                    r
+                },
+            )
+            .collect()
+    });
+    ctx.progress.finish();
+    let mut reports = Vec::new();
+    for ((name, version, _, _, loc), findings) in items.into_iter().zip(judged) {
+        let (verdict, findings) =
+            ctx.policy
+                .evaluate(&name, Some(&version), findings?, today, &mut used);
+        reports.push(PackageReport {
+            name,
+            from: None,
+            to: Some(version),
+            change: ReportChange::Scanned,
+            verdict,
+            findings,
+            lockfile: loc,
+            introduced_by: Vec::new(),
+        });
+    }
+    let mut r = Report::new("scan", inputs, reports);
+    r.unused_exceptions = ctx.policy.unused_exceptions(&used, today);
+    Ok(r)
+}
