@@ -3,8 +3,8 @@
 //! Workload: the 377 real `dist.signatures` of the nuxt packument cycled to 1000 packages, and
 //! the 4 real attestation responses (2 bundles each: SLSA provenance + npm publish
 //! attestation) cycled over the attested ones. Reported: signatures only; a realistic mix
-//! (every 9th package attested, as in nuxt's own history); every package attested (worst
-//! case) on 1 and 2 threads. Reads the shared vectors from `$TURNCOAT_VECTORS`, else
+//! (every 9th package attested, as in nuxt's own history) and every package attested (worst
+//! case), each on 1 and 2 threads. Reads the shared vectors from `$TURNCOAT_VECTORS`, else
 //! `<repo>/../shared/vectors`.
 //!
 //! Run: `cargo bench -p turncoat-attest --bench verify`.
@@ -134,6 +134,7 @@ fn main() {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let sig_only = time(1, None);
     let mixed = time(1, Some(9));
+    let mixed2 = time(2, Some(9));
     let all = time(1, Some(1));
     let all2 = time(2, Some(1));
     println!("turncoat-attest verify bench: {PACKAGES} packages, median of {RUNS} runs");
@@ -145,6 +146,10 @@ fn main() {
     println!(
         "  signatures + attestations for every 9th, 1 thread: {:>8.1} ms  (nuxt: 42 of 377 versions attested)",
         ms(mixed)
+    );
+    println!(
+        "  signatures + attestations for every 9th, 2 threads:{:>8.1} ms",
+        ms(mixed2)
     );
     println!(
         "  signatures + attestations for all, 1 thread:       {:>8.1} ms  ({:.0} µs/package)",

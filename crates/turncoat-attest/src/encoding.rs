@@ -21,7 +21,7 @@ pub(crate) fn b64(s: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "testkit"))]
 pub(crate) fn b64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }

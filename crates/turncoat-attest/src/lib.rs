@@ -31,8 +31,9 @@ mod trust_root;
 mod verify;
 mod x509;
 
-#[cfg(test)]
-mod testkit;
+// Test-only: this crate's tests, and other crates' through the `testkit` feature.
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 
 pub use attestations::{
     PUBLISH_PREDICATE, ProvenanceResult, ProvenanceStatus, SLSA_PREDICATE_PREFIX, check_subject,

@@ -14,7 +14,7 @@ use crate::keys::Keys;
 use crate::trust_root::TrustRoot;
 
 /// Integrated time of every generated log entry (2025-09-12T21:47:33Z).
-pub(crate) const T: i64 = 1_757_713_653;
+pub const T: i64 = 1_757_713_653;
 const CA_START: i64 = 1_577_836_800; // 2020-01-01
 const CA_END: i64 = 2_208_988_800; // 2040-01-01
 
@@ -131,7 +131,7 @@ fn node(l: &[u8], r: &[u8]) -> [u8; 32] {
     sha256(&[&[1u8][..], l, r].concat())
 }
 
-pub(crate) fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
+pub fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
     if leaves.len() == 1 {
         return leaves[0];
     }
@@ -139,7 +139,7 @@ pub(crate) fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
     node(&mth(&leaves[..k]), &mth(&leaves[k..]))
 }
 
-pub(crate) fn path(m: usize, leaves: &[[u8; 32]]) -> Vec<Vec<u8>> {
+pub fn path(m: usize, leaves: &[[u8; 32]]) -> Vec<Vec<u8>> {
     if leaves.len() <= 1 {
         return vec![];
     }
@@ -157,7 +157,7 @@ pub(crate) fn path(m: usize, leaves: &[[u8; 32]]) -> Vec<Vec<u8>> {
 
 /// The workflow identity a generated leaf certificate carries.
 #[derive(Debug, Clone)]
-pub(crate) struct Identity {
+pub struct Identity {
     pub repo: String,
     pub repo_id: String,
     pub owner_id: String,
@@ -178,30 +178,36 @@ impl Default for Identity {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Version {
+pub enum Version {
     V01,
     V02,
     V03,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     Intoto,
     Dsse,
 }
 
-pub(crate) enum Signer<'a> {
+pub enum Signer<'a> {
     Leaf(&'a Identity),
     Npm,
 }
 
-pub(crate) struct Kit {
+pub struct Kit {
     inter_sk: p384::ecdsa::SigningKey,
     root_der: Vec<u8>,
     inter_der: Vec<u8>,
     leaf_sk: p256::ecdsa::SigningKey,
     rekor_sk: p256::ecdsa::SigningKey,
     npm_sk: p256::ecdsa::SigningKey,
+}
+
+impl Default for Kit {
+    fn default() -> Self {
+        Kit::new()
+    }
 }
 
 impl Kit {

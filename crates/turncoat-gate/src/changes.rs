@@ -36,9 +36,8 @@ fn pick_from<'b>(to: &str, base: &'b BTreeSet<String>) -> Option<&'b String> {
     candidates
         .iter()
         .filter(not_above)
-        .filter(|c| line.is_some() && release_line(c.0) == line)
-        .next_back()
-        .or_else(|| candidates.iter().filter(not_above).next_back())
+        .rfind(|c| line.is_some() && release_line(c.0) == line)
+        .or_else(|| candidates.iter().rfind(not_above))
         .or_else(|| candidates.last())
         .map(|c| c.0)
 }

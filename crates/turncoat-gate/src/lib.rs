@@ -27,23 +27,22 @@ pub mod scenario;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
-    #[error("{name}@{version}: {source}")]
+    // The cause is part of the message (not a `source`), so the CLI prints it once.
+    #[error("{name}@{version}: {error}")]
     Registry {
         name: String,
         version: String,
-        #[source]
-        source: turncoat_registry::RegistryError,
+        error: Box<turncoat_registry::RegistryError>,
     },
     #[error(
         "{name}@{version}: the registry does not serve this locked version (unpublished or never published); failing closed"
     )]
     VersionMissing { name: String, version: String },
-    #[error("{name}@{version}: cannot read the tarball: {source}")]
+    #[error("{name}@{version}: cannot read the tarball: {error}")]
     Archive {
         name: String,
         version: String,
-        #[source]
-        source: turncoat_archive::ArchiveError,
+        error: Box<turncoat_archive::ArchiveError>,
     },
     #[error("invalid package name in lockfile: {0}")]
     Name(#[from] turncoat_npm::NameError),
@@ -91,7 +90,7 @@ fn fetch_and_analyse(
     let reg_err = |source| GateError::Registry {
         name: name.to_string(),
         version: version.to_string(),
-        source,
+        error: Box::new(source),
     };
     let packument = ctx.client.packument(name).map_err(reg_err)?;
     let Some(manifest) = packument.versions.get(version) else {
@@ -116,7 +115,7 @@ fn fetch_and_analyse(
         .map_err(|source| GateError::Archive {
             name: name.to_string(),
             version: version.to_string(),
-            source,
+            error: Box::new(source),
         })?;
     let files: Vec<FileRef<'_>> = archive
         .files
@@ -368,10 +367,10 @@ fn attribute_new_dependencies(
             continue;
         }
         for d in &p.dependencies {
-            if let Some(&i) = added.get(&d.name) {
-                if reports[i].name != p.name {
-                    parents.entry(i).or_default().push(p.name.clone());
-                }
+            if let Some(&i) = added.get(&d.name)
+                && reports[i].name != p.name
+            {
+                parents.entry(i).or_default().push(p.name.clone());
             }
         }
     }
@@ -437,25 +436,28 @@ pub enum ScanTarget<'a> {
     Tarball { label: String, bytes: Vec<u8> },
 }
 
+/// One version to scan.
+struct ScanItem {
+    name: String,
+    version: String,
+    resolved: Option<String>,
+    integrity: Option<String>,
+    location: Option<LockfileLocation>,
+}
+
 /// Judge single versions without history.
 pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, GateError> {
     let today = today(ctx.now_unix);
     let mut used = ExceptionUse::default();
     let mut inputs = Vec::new();
-    let mut items: Vec<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<LockfileLocation>,
-    )> = Vec::new();
+    let mut items: Vec<ScanItem> = Vec::new();
     match target {
         ScanTarget::Tarball { label, bytes } => {
             let archive = turncoat_archive::read_tgz(&bytes, &turncoat_archive::Limits::default())
                 .map_err(|source| GateError::Archive {
                     name: label.clone(),
                     version: String::new(),
-                    source,
+                    error: Box::new(source),
                 })?;
             let files: Vec<FileRef<'_>> = archive
                 .files
@@ -492,23 +494,29 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
         }
         ScanTarget::Spec { name, version } => {
             inputs.push(format!("{name}@{version}"));
-            items.push((name, version, None, None, None));
+            items.push(ScanItem {
+                name,
+                version,
+                resolved: None,
+                integrity: None,
+                location: None,
+            });
         }
         ScanTarget::Lockfile(lock) => {
             inputs.push(lock.path.clone());
             let mut seen = BTreeSet::new();
             for p in lock.registry_packages() {
                 if seen.insert((p.name.clone(), p.version.clone())) {
-                    items.push((
-                        p.name.clone(),
-                        p.version.clone(),
-                        p.resolved.clone(),
-                        p.integrity.clone(),
-                        Some(LockfileLocation {
+                    items.push(ScanItem {
+                        name: p.name.clone(),
+                        version: p.version.clone(),
+                        resolved: p.resolved.clone(),
+                        integrity: p.integrity.clone(),
+                        location: Some(LockfileLocation {
                             path: lock.path.clone(),
                             line: p.line,
                         }),
-                    ));
+                    });
                 }
             }
         }
@@ -517,39 +525,49 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
     let judged: Vec<Result<Vec<Finding>, GateError>> = run_pool(ctx.jobs, || {
         items
             .par_iter()
-            .map_init(
-                Analyzer::new,
-                |analyzer, (name, version, resolved, integrity, _)| {
-                    let r = (|| {
-                        let pkg = PackageName::new(name)?;
-                        let j = fetch_and_analyse(
-                            ctx,
-                            analyzer,
-                            &pkg,
-                            version,
-                            resolved.as_deref(),
-                            integrity.as_deref(),
-                        )?;
-                        let mut f = turncoat_analyze::scan(&j.facts, name, version);
-                        f.extend(turncoat_attest::drift(
-                            &j.packument,
-                            None,
-                            version,
-                            integrity.as_deref(),
-                            None,
-                            &j.verification,
-                        ));
-                        Ok(f)
-                    })();
-                    ctx.progress.inc(1);
-                    r
-                },
-            )
+            .map_init(Analyzer::new, |analyzer, item| {
+                let ScanItem {
+                    name,
+                    version,
+                    resolved,
+                    integrity,
+                    ..
+                } = item;
+                let r = (|| {
+                    let pkg = PackageName::new(name)?;
+                    let j = fetch_and_analyse(
+                        ctx,
+                        analyzer,
+                        &pkg,
+                        version,
+                        resolved.as_deref(),
+                        integrity.as_deref(),
+                    )?;
+                    let mut f = turncoat_analyze::scan(&j.facts, name, version);
+                    f.extend(turncoat_attest::drift(
+                        &j.packument,
+                        None,
+                        version,
+                        integrity.as_deref(),
+                        None,
+                        &j.verification,
+                    ));
+                    Ok(f)
+                })();
+                ctx.progress.inc(1);
+                r
+            })
             .collect()
     });
     ctx.progress.finish();
     let mut reports = Vec::new();
-    for ((name, version, _, _, loc), findings) in items.into_iter().zip(judged) {
+    for (item, findings) in items.into_iter().zip(judged) {
+        let ScanItem {
+            name,
+            version,
+            location: loc,
+            ..
+        } = item;
         let (verdict, findings) =
             ctx.policy
                 .evaluate(&name, Some(&version), findings?, today, &mut used);

@@ -404,10 +404,11 @@ pub fn materialize(source: &Source<'_>, out: &Path) -> Result<Materialized, Scen
                 .clone()
                 .unwrap_or_else(|| format!("2026-01-{:02}T00:00:00.000Z", (i % 28) + 1));
             time.insert(v.version.clone(), json!(published));
-            if let Ok(sv) = v.version.parse::<node_semver::Version>() {
-                if sv.pre_release.is_empty() && latest.as_ref().is_none_or(|l| &sv > l) {
-                    latest = Some(sv);
-                }
+            if let Ok(sv) = v.version.parse::<node_semver::Version>()
+                && sv.pre_release.is_empty()
+                && latest.as_ref().is_none_or(|l| &sv > l)
+            {
+                latest = Some(sv);
             }
         }
         let mut times: Vec<&str> = time.values().filter_map(Value::as_str).collect();

@@ -263,7 +263,7 @@ impl World {
     }
 
     /// Run the gate with a client for the test registry and a fresh cache.
-    fn gate(&self, base: &Path, head: &Path) -> Result<Report, GateError> {
+    fn gate(&self, base: &Path, head: &Path) -> Result<Report, Box<GateError>> {
         let base = turncoat_lockfile::read(base).expect("base lockfile parses");
         let head = turncoat_lockfile::read(head).expect("head lockfile parses");
         let run = self.runs.fetch_add(1, Ordering::SeqCst);
@@ -287,7 +287,7 @@ impl World {
             progress: &turncoat_registry::NoProgress,
             jobs: 1,
         };
-        turncoat_gate::diff(&base, &head, &ctx)
+        turncoat_gate::diff(&base, &head, &ctx).map_err(Box::new)
     }
 
     /// Gate the update of one package from `from` to `to`.
@@ -368,7 +368,12 @@ fn provenance_lost_blocks_and_the_usual_ci_release_passes() {
     assert_eq!(judged(&report, "pad-line"), (Verdict::Pass, vec![]));
     // Quiet because both provenances were fetched and verified, not because fields matched.
     for version in ["1.0.0", "1.0.1"] {
-        assert!(w.reg.hits(&format!("/-/npm/v1/attestations/pad-line@{version}")) >= 1, "{version}");
+        assert!(
+            w.reg
+                .hits(&format!("/-/npm/v1/attestations/pad-line@{version}"))
+                >= 1,
+            "{version}"
+        );
     }
     let codes = all_codes(&report, "pad-line");
     for quiet in [
@@ -532,7 +537,10 @@ fn a_lockfile_integrity_the_registry_does_not_list_blocks() {
     let base = w.lock("pin-base", &[("pad-pin", "1.0.0", None)]);
     let head = w.lock("pin-head", &[("pad-pin", "1.0.1", Some(&forged))]);
     let report = w.gate(&base, &head).unwrap();
-    assert_eq!(judged(&report, "pad-pin"), (Verdict::Block, vec!["integrity-mismatch".to_string()]));
+    assert_eq!(
+        judged(&report, "pad-pin"),
+        (Verdict::Block, vec!["integrity-mismatch".to_string()])
+    );
 }
 
 #[test]
@@ -547,10 +555,16 @@ fn provenance_for_another_tarball_is_invalid_not_absent() {
     );
     // A mirror serves attestations that are validly signed but describe other bytes.
     let other = turncoat_npm::Integrity::sha512_of(b"a different tarball").to_string();
-    let doc = w.kit.attestations("pad-forged", "1.0.1", &other, &Identity::default());
-    w.reg.set("/-/npm/v1/attestations/pad-forged@1.0.1", Reply::json(&doc));
+    let doc = w
+        .kit
+        .attestations("pad-forged", "1.0.1", &other, &Identity::default());
+    w.reg
+        .set("/-/npm/v1/attestations/pad-forged@1.0.1", Reply::json(&doc));
     let report = w.update("pad-forged", "1.0.0", "1.0.1");
-    assert_eq!(judged(&report, "pad-forged"), (Verdict::Block, vec!["invalid-provenance".to_string()]));
+    assert_eq!(
+        judged(&report, "pad-forged"),
+        (Verdict::Block, vec!["invalid-provenance".to_string()])
+    );
 }
 
 #[test]
@@ -563,7 +577,7 @@ fn a_locked_version_the_registry_does_not_serve_fails_closed() {
     );
     let base = w.lock("gone-base", &[("pad-gone", "1.0.0", None)]);
     let head = w.lock("gone-head", &[("pad-gone", "1.0.1", None)]);
-    match w.gate(&base, &head) {
+    match w.gate(&base, &head).map_err(|e| *e) {
         Err(e @ GateError::VersionMissing { .. }) => {
             assert!(e.to_string().contains("pad-gone@1.0.1"), "{e}");
         }
@@ -578,7 +592,7 @@ fn a_locked_version_the_registry_does_not_serve_fails_closed() {
         "unknown-head",
         &[("pad-gone", "1.0.0", None), ("pad-nowhere", "1.0.0", None)],
     );
-    match w.gate(&base, &head) {
+    match w.gate(&base, &head).map_err(|e| *e) {
         Err(e @ GateError::Registry { .. }) => {
             assert!(e.to_string().contains("pad-nowhere@1.0.0"), "{e}")
         }

@@ -101,6 +101,39 @@ fn incident_replays_and_benign_controls() {
         dir.display()
     );
     let mut problems = Vec::new();
+    // `TURNCOAT_SCENARIO_SUMMARY=FILE` writes the verdicts and codes as a Markdown table
+    // (how docs/quality.md is refreshed).
+    let mut summary = String::from(
+        "| scenario | pair | package | expected | got | deny/warn codes |\n|---|---|---|---|---|---|\n",
+    );
+    let mut note =
+        |scenario: &str, pair: &str, expected: &BTreeMap<String, Expect>, report: &Report| {
+            for (pkg, e) in expected {
+                let got: Vec<_> = report
+                    .packages
+                    .iter()
+                    .filter(|p| &p.name == pkg && p.to.is_some())
+                    .collect();
+                let verdict = got
+                    .iter()
+                    .map(|p| p.verdict)
+                    .max()
+                    .map(|v| v.as_str())
+                    .unwrap_or("absent");
+                let mut codes: Vec<String> = got
+                    .iter()
+                    .flat_map(|p| p.findings.iter())
+                    .filter(|f| f.level != turncoat_finding::Level::Allow)
+                    .map(|f| format!("`{}`", f.code))
+                    .collect();
+                codes.dedup();
+                summary.push_str(&format!(
+                    "| {scenario} | {pair} | {pkg} | {} | {verdict} | {} |\n",
+                    e.verdict(),
+                    codes.join(" ")
+                ));
+            }
+        };
     for path in &entries {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let tmp = tempfile::tempdir().unwrap();
@@ -109,6 +142,7 @@ fn incident_replays_and_benign_controls() {
         let cache = tmp.path().join("cache");
         let report = run_gate(&world, &world.base_lockfile, &world.head_lockfile, &cache);
         problems.extend(check(&name, &world.spec.expect, &report));
+        note(&name, "attack", &world.spec.expect, &report);
         for (i, control) in world.controls.iter().enumerate() {
             let report = run_gate(
                 &world,
@@ -116,12 +150,21 @@ fn incident_replays_and_benign_controls() {
                 &control.head_lockfile,
                 &cache,
             );
+            note(
+                &name,
+                &format!("control {}", i + 1),
+                &control.expect,
+                &report,
+            );
             problems.extend(check(
                 &format!("{name} control {} ({})", i + 1, control.description),
                 &control.expect,
                 &report,
             ));
         }
+    }
+    if let Some(out) = std::env::var_os("TURNCOAT_SCENARIO_SUMMARY") {
+        std::fs::write(out, &summary).unwrap();
     }
     assert!(
         problems.is_empty(),

@@ -4,6 +4,8 @@
 //! `max_depth` is an error. JSONC mode additionally accepts `//` and `/* */` comments and
 //! trailing commas, which is what Bun writes and reads.
 
+use std::borrow::Cow;
+
 use crate::tree::{Entry, KeySet, Node, Value};
 
 /// A syntax error at a 1-based line.
@@ -19,16 +21,16 @@ pub(crate) struct JsonOptions {
     pub jsonc: bool,
 }
 
-enum Frame {
+enum Frame<'a> {
     Seq {
         line: u32,
-        items: Vec<Node>,
+        items: Vec<Node<'a>>,
     },
     Map {
         line: u32,
-        entries: Vec<Entry>,
-        keys: KeySet,
-        pending: Option<(String, u32)>,
+        entries: Vec<Entry<'a>>,
+        keys: KeySet<'a>,
+        pending: Option<(Cow<'a, str>, u32)>,
     },
 }
 
@@ -54,7 +56,7 @@ struct Reader<'a> {
 }
 
 /// Parse one JSON document. Trailing content other than whitespace is an error.
-pub(crate) fn parse(src: &str, opts: JsonOptions) -> Result<Node, SyntaxError> {
+pub(crate) fn parse(src: &str, opts: JsonOptions) -> Result<Node<'_>, SyntaxError> {
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let mut r = Reader {
         src,
@@ -121,7 +123,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn run(&mut self) -> Result<Node, SyntaxError> {
+    fn run(&mut self) -> Result<Node<'a>, SyntaxError> {
         let mut stack: Vec<Frame> = Vec::new();
         let mut expect = Expect::Value { close: false };
         loop {
@@ -130,7 +132,7 @@ impl<'a> Reader<'a> {
             let Some(c) = self.peek() else {
                 return Err(self.err("unexpected end of input"));
             };
-            let done: Option<Node> = match expect {
+            let done: Option<Node<'a>> = match expect {
                 Expect::Value { close } => {
                     if close && c == b']' {
                         self.pos += 1;
@@ -260,7 +262,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn literal(&mut self, word: &str, value: Value) -> Result<Value, SyntaxError> {
+    fn literal(&mut self, word: &str, value: Value<'a>) -> Result<Value<'a>, SyntaxError> {
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(value)
@@ -269,7 +271,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn number(&mut self) -> Result<Value, SyntaxError> {
+    fn number(&mut self) -> Result<Value<'a>, SyntaxError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -295,7 +297,7 @@ impl<'a> Reader<'a> {
                 return Err(self.err("invalid number"));
             }
         }
-        Ok(Value::Num(self.src[start..self.pos].to_string()))
+        Ok(Value::Num(&self.src[start..self.pos]))
     }
 
     fn digits(&mut self) -> usize {
@@ -306,22 +308,21 @@ impl<'a> Reader<'a> {
         self.pos - start
     }
 
-    /// Reads a string starting at the opening quote.
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    /// Reads a string starting at the opening quote; borrowed unless it has escapes.
+    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         self.pos += 1;
         let start = self.pos;
         // Fast path: no escapes.
-        while let Some(b) = self.peek() {
-            match b {
-                b'"' => {
-                    let s = self.src[start..self.pos].to_string();
-                    self.pos += 1;
-                    return Ok(s);
-                }
-                b'\\' => break,
-                0..=0x1f => return Err(self.err("control character in string")),
-                _ => self.pos += 1,
+        self.pos += plain_run(self.bytes.get(start..).unwrap_or_default());
+        match self.peek() {
+            Some(b'"') => {
+                let s = &self.src[start..self.pos];
+                self.pos += 1;
+                return Ok(Cow::Borrowed(s));
             }
+            Some(0..=0x1f) => return Err(self.err("control character in string")),
+            // An escape, or the end of input (reported below).
+            _ => {}
         }
         let mut out = String::from(&self.src[start..self.pos]);
         loop {
@@ -331,7 +332,7 @@ impl<'a> Reader<'a> {
             match b {
                 b'"' => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(Cow::Owned(out));
                 }
                 b'\\' => {
                     self.pos += 1;
@@ -375,12 +376,7 @@ impl<'a> Reader<'a> {
                     // Copy a run of plain characters at once (char boundaries: the run
                     // stops only at ASCII bytes).
                     let run = self.pos;
-                    while let Some(c) = self.peek() {
-                        if c == b'"' || c == b'\\' || c < 0x20 {
-                            break;
-                        }
-                        self.pos += 1;
-                    }
+                    self.pos += plain_run(self.bytes.get(run..).unwrap_or_default());
                     out.push_str(&self.src[run..self.pos]);
                 }
             }
@@ -403,7 +399,32 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn close_frame(stack: &mut Vec<Frame>) -> Node {
+/// How many bytes of `bytes` come before the first `"`, `\\` or control character: the
+/// string scan, eight bytes at a time (the classic "has a zero / has a byte less than"
+/// word tricks; exact, with bytes ≥ 0x80 never matching).
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+    let mut n = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hits = has_zero(w ^ (ONES * u64::from(b'"')))
+            | has_zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if hits != 0 {
+            break;
+        }
+        n += 8;
+    }
+    let tail = bytes.get(n..).unwrap_or_default();
+    n + tail.iter().position(|&b| special(b)).unwrap_or(tail.len())
+}
+
+fn close_frame<'a>(stack: &mut Vec<Frame<'a>>) -> Node<'a> {
     match stack.pop() {
         Some(Frame::Seq { line, items }) => Node::new(line, Value::Seq(items)),
         Some(Frame::Map { line, entries, .. }) => Node::new(line, Value::Map(entries)),
@@ -444,6 +465,28 @@ mod tests {
         assert_eq!(n.get("b").unwrap().as_str(), Some("xé\n"));
         assert_eq!(n.get("a").unwrap().items().len(), 4);
         assert_eq!(n.get("a").unwrap().items()[1].as_text(), Some("-2.5e3"));
+    }
+
+    #[test]
+    fn plain_run_stops_at_the_first_special_byte() {
+        let naive = |b: &[u8]| {
+            b.iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .unwrap_or(b.len())
+        };
+        let mut text: Vec<u8> = "sha512-AbC+/=é😀~\x7f".bytes().cycle().take(40).collect();
+        for at in 0..text.len() {
+            for special in [b'"', b'\\', b'\n', 0, 0x1f] {
+                let saved = text[at];
+                text[at] = special;
+                for start in 0..9 {
+                    assert_eq!(plain_run(&text[start..]), naive(&text[start..]));
+                }
+                text[at] = saved;
+            }
+        }
+        assert_eq!(plain_run(&text), text.len());
+        assert_eq!(plain_run(b""), 0);
     }
 
     #[test]

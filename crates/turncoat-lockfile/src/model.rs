@@ -294,44 +294,58 @@ impl LockedPackage {
 pub(crate) fn dedupe(mut pkgs: Vec<LockedPackage>) -> Vec<LockedPackage> {
     use std::collections::HashMap;
     pkgs.sort_by_key(|p| p.line);
-    type MergeKey = (
-        String,
-        Option<String>,
-        String,
+    // For each package, the index of the first one with the same identity (its own when it
+    // is the first). The keys borrow from `pkgs`, so nothing is cloned to find duplicates.
+    type MergeKey<'p> = (
+        &'p str,
+        Option<&'p str>,
+        &'p str,
         SourceKind,
-        Option<String>,
-        Option<String>,
+        Option<&'p str>,
+        Option<&'p str>,
     );
-    let mut index: HashMap<MergeKey, usize> = HashMap::with_capacity(pkgs.len());
+    let first: Vec<usize> = {
+        let mut index: HashMap<MergeKey<'_>, usize> = HashMap::with_capacity(pkgs.len());
+        pkgs.iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let k = (
+                    p.name.as_str(),
+                    p.alias.as_deref(),
+                    p.version.as_str(),
+                    p.source,
+                    p.resolved.as_deref(),
+                    p.integrity.as_deref(),
+                );
+                *index.entry(k).or_insert(i)
+            })
+            .collect()
+    };
+    // Where each first occurrence landed in `out`.
+    let mut slot = vec![usize::MAX; pkgs.len()];
     let mut out: Vec<LockedPackage> = Vec::with_capacity(pkgs.len());
-    for p in pkgs {
-        let k = (
-            p.name.clone(),
-            p.alias.clone(),
-            p.version.clone(),
-            p.source,
-            p.resolved.clone(),
-            p.integrity.clone(),
-        );
-        if let Some(&i) = index.get(&k) {
-            let e = &mut out[i];
-            e.paths.extend(p.paths);
-            e.dev &= p.dev;
-            e.optional &= p.optional;
-            e.peer &= p.peer;
-            e.bundled &= p.bundled;
-            e.has_install_script = match (e.has_install_script, p.has_install_script) {
-                (Some(a), Some(b)) => Some(a || b),
-                (a, b) => a.or(b),
-            };
-            for d in p.dependencies {
-                if !e.dependencies.contains(&d) {
-                    e.dependencies.push(d);
-                }
+    for ((i, p), f) in pkgs.into_iter().enumerate().zip(first) {
+        let target = slot.get(f).copied().filter(|_| f != i);
+        let Some(e) = target.and_then(|s| out.get_mut(s)) else {
+            if let Some(s) = slot.get_mut(i) {
+                *s = out.len();
             }
-        } else {
-            index.insert(k, out.len());
             out.push(p);
+            continue;
+        };
+        e.paths.extend(p.paths);
+        e.dev &= p.dev;
+        e.optional &= p.optional;
+        e.peer &= p.peer;
+        e.bundled &= p.bundled;
+        e.has_install_script = match (e.has_install_script, p.has_install_script) {
+            (Some(a), Some(b)) => Some(a || b),
+            (a, b) => a.or(b),
+        };
+        for d in p.dependencies {
+            if !e.dependencies.contains(&d) {
+                e.dependencies.push(d);
+            }
         }
     }
     out

@@ -28,6 +28,11 @@ pub fn npm_alias(spec: &str) -> Option<(&str, &str)> {
 
 /// The host of an `scheme://[user@]host[:port]/…` URL, lower-cased.
 pub fn url_host(url: &str) -> Option<String> {
+    host_as_written(url).map(str::to_ascii_lowercase)
+}
+
+/// [`url_host`] without the lower-casing (and so without an allocation).
+fn host_as_written(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
     let host_port = authority.rsplit('@').next()?;
@@ -36,7 +41,7 @@ pub fn url_host(url: &str) -> Option<String> {
     } else {
         host_port.split(':').next()?
     };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    (!host.is_empty()).then_some(host)
 }
 
 /// The path of an URL (without query and fragment), or `None` for non-URLs.
@@ -60,7 +65,13 @@ pub fn looks_like_version(v: &str) -> bool {
 /// `None` when it is a bare relative path (the caller knows what it points at).
 pub fn classify(resolved: &str) -> Option<SourceKind> {
     let r = resolved.trim();
-    let lower = r.to_ascii_lowercase();
+    // Lower-case only when needed: nearly every resolved URL already is, and this runs once
+    // per locked package.
+    let lower: std::borrow::Cow<'_, str> = if r.bytes().any(|b| b.is_ascii_uppercase()) {
+        r.to_ascii_lowercase().into()
+    } else {
+        r.into()
+    };
     const GIT_PREFIXES: [&str; 9] = [
         "git+",
         "git:",
@@ -89,7 +100,7 @@ pub fn classify(resolved: &str) -> Option<SourceKind> {
     }
     if lower.starts_with("http://") || lower.starts_with("https://") {
         let before_fragment = lower.split('#').next().unwrap_or(&lower);
-        if url_host(&lower).as_deref() == Some("codeload.github.com")
+        if host_as_written(&lower) == Some("codeload.github.com")
             || before_fragment.ends_with(".git")
             || lower.contains("#commit=")
             || lower.contains("#commit:")

@@ -1,57 +1,60 @@
 //! A small document tree with line numbers, shared by the JSON(C) and YAML readers.
 //!
 //! `serde_json` keeps no positions, and lockfile findings must point at a line, so both
-//! readers build this tree instead. It is bounded: depth is capped by the reader
+//! readers build this tree instead. Keys and strings borrow from the source text unless
+//! they had to be unescaped (most do not), which halves the allocations of a parse. It is bounded: depth is capped by the reader
 //! ([`crate::ParseOptions::max_depth`]), and duplicate keys are refused (a parser
 //! differential: npm's `JSON.parse` keeps the last one, other tools the first).
 
+use std::borrow::Cow;
+
 /// One node and the 1-based line where it starts.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Node {
+pub(crate) struct Node<'a> {
     pub line: u32,
-    pub value: Value,
+    pub value: Value<'a>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
+pub(crate) enum Value<'a> {
     Null,
     Bool(bool),
     /// A JSON number, kept as written.
-    Num(String),
-    Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+    Num(&'a str),
+    Str(Cow<'a, str>),
+    Seq(Vec<Node<'a>>),
+    Map(Vec<Entry<'a>>),
 }
 
 /// A mapping entry: the key, the line of the key, and the value.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Entry {
-    pub key: String,
+pub(crate) struct Entry<'a> {
+    pub key: Cow<'a, str>,
     pub line: u32,
-    pub node: Node,
+    pub node: Node<'a>,
 }
 
-impl Node {
-    pub fn new(line: u32, value: Value) -> Self {
+impl<'a> Node<'a> {
+    pub fn new(line: u32, value: Value<'a>) -> Self {
         Node { line, value }
     }
 
     /// The value under `key` of a mapping (keys are unique, see the module docs).
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         match &self.value {
             Value::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.node),
             _ => None,
         }
     }
 
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &[Entry<'a>] {
         match &self.value {
             Value::Map(entries) => entries,
             _ => &[],
         }
     }
 
-    pub fn items(&self) -> &[Node] {
+    pub fn items(&self) -> &[Node<'a>] {
         match &self.value {
             Value::Seq(items) => items,
             _ => &[],
@@ -76,7 +79,8 @@ impl Node {
     /// A scalar as text: strings, numbers as written, booleans as `true`/`false`.
     pub fn as_text(&self) -> Option<&str> {
         match &self.value {
-            Value::Str(s) | Value::Num(s) => Some(s),
+            Value::Str(s) => Some(s),
+            Value::Num(s) => Some(s),
             Value::Bool(true) => Some("true"),
             Value::Bool(false) => Some("false"),
             _ => None,
@@ -115,11 +119,11 @@ impl Node {
 
 /// Checks that `key` is not already among `entries`; small maps are scanned, large ones
 /// use the caller's set.
-pub(crate) struct KeySet {
-    seen: std::collections::HashSet<String>,
+pub(crate) struct KeySet<'a> {
+    seen: std::collections::HashSet<Cow<'a, str>>,
 }
 
-impl KeySet {
+impl<'a> KeySet<'a> {
     pub fn new() -> Self {
         KeySet {
             seen: std::collections::HashSet::new(),
@@ -127,14 +131,18 @@ impl KeySet {
     }
 
     /// Returns false when `key` was already present in `entries`.
-    pub fn insert(&mut self, entries: &[Entry], key: &str) -> bool {
+    #[allow(
+        clippy::ptr_arg,
+        reason = "cloning the `Cow` keeps a borrowed key borrowed in the set"
+    )]
+    pub fn insert(&mut self, entries: &[Entry<'a>], key: &Cow<'a, str>) -> bool {
         const LINEAR: usize = 16;
         if entries.len() < LINEAR {
-            return !entries.iter().any(|e| e.key == key);
+            return !entries.iter().any(|e| e.key == *key);
         }
         if self.seen.is_empty() {
             self.seen.extend(entries.iter().map(|e| e.key.clone()));
         }
-        self.seen.insert(key.to_string())
+        self.seen.insert(key.clone())
     }
 }

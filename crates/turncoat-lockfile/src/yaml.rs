@@ -5,21 +5,23 @@
 //! tree unbounded: aliases (billion laughs), non-scalar keys, several documents, and
 //! nesting beyond `max_depth`.
 
+use std::borrow::Cow;
+
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
 use crate::json::SyntaxError;
 use crate::tree::{Entry, KeySet, Node, Value};
 
-enum Frame {
+enum Frame<'a> {
     Seq {
         line: u32,
-        items: Vec<Node>,
+        items: Vec<Node<'a>>,
     },
     Map {
         line: u32,
-        entries: Vec<Entry>,
-        keys: KeySet,
-        pending: Option<(String, u32)>,
+        entries: Vec<Entry<'a>>,
+        keys: KeySet<'a>,
+        pending: Option<(Cow<'a, str>, u32)>,
     },
 }
 
@@ -29,7 +31,7 @@ fn line_of(span: &saphyr_parser::Span) -> u32 {
 
 /// Parse a single YAML document. `Ok(None)` means the stream holds no document at all
 /// (only comments or whitespace).
-pub(crate) fn parse(src: &str, max_depth: usize) -> Result<Option<Node>, SyntaxError> {
+pub(crate) fn parse(src: &str, max_depth: usize) -> Result<Option<Node<'_>>, SyntaxError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut docs = 0usize;
@@ -86,7 +88,7 @@ pub(crate) fn parse(src: &str, max_depth: usize) -> Result<Option<Node>, SyntaxE
                     ..
                 }) = stack.last_mut()
                 {
-                    let key = text.into_owned();
+                    let key = text;
                     if !keys.insert(entries, &key) {
                         return Err(err(format!("duplicate key {key:?}")));
                     }
@@ -94,9 +96,9 @@ pub(crate) fn parse(src: &str, max_depth: usize) -> Result<Option<Node>, SyntaxE
                     continue;
                 }
                 let value = if style == ScalarStyle::Plain && tag.is_none() {
-                    resolve_plain(&text)
+                    resolve_plain(text)
                 } else {
-                    Value::Str(text.into_owned())
+                    Value::Str(text)
                 };
                 Node::new(line, value)
             }
@@ -123,12 +125,12 @@ pub(crate) fn parse(src: &str, max_depth: usize) -> Result<Option<Node>, SyntaxE
 
 /// The YAML 1.2 core schema, as far as lockfiles need it: null and booleans are typed,
 /// everything else (numbers included) stays text as written.
-fn resolve_plain(s: &str) -> Value {
-    match s {
+fn resolve_plain(s: Cow<'_, str>) -> Value<'_> {
+    match &*s {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "true" | "True" | "TRUE" => Value::Bool(true),
         "false" | "False" | "FALSE" => Value::Bool(false),
-        _ => Value::Str(s.to_string()),
+        _ => Value::Str(s),
     }
 }
 

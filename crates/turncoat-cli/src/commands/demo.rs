@@ -26,8 +26,19 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         .clone()
         .unwrap_or_else(|| tmp.path().to_path_buf());
     let world = turncoat_gate::demo::materialize_seed(&root)?;
-    let base = super::read_lockfile(&world.base_lockfile)?;
-    let head = super::read_lockfile(&world.head_lockfile)?;
+    // Name the lockfiles relative to the demo root: the temporary directory is gone on exit.
+    let read = |path: &std::path::Path| -> anyhow::Result<turncoat_lockfile::Lockfile> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let label = path
+            .strip_prefix(&root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        Ok(turncoat_lockfile::parse(&label, &bytes)?)
+    };
+    let base = read(&world.base_lockfile)?;
+    let head = read(&world.head_lockfile)?;
     let policy = turncoat_policy::Policy::builtin(&turncoat_gate::all_rules());
     let registry = format!("file://{}", world.registry.display());
     // A private cache: the demo must not depend on, or pollute, the user's cache.

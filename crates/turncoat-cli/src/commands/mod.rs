@@ -78,7 +78,6 @@ pub fn client(
     project_dir: &Path,
     registry: Option<&str>,
     offline: bool,
-    progress: bool,
 ) -> anyhow::Result<turncoat_registry::Client> {
     let config = turncoat_registry::RegistryConfig::load(project_dir, registry)?;
     let cache = cache(ctx)?;
@@ -86,7 +85,6 @@ pub fn client(
         offline,
         ..Default::default()
     };
-    let _ = progress;
     Ok(turncoat_registry::Client::new(config, cache, options)?)
 }
 

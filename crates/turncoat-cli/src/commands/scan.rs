@@ -30,7 +30,6 @@ pub fn run(args: ScanArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         &project,
         args.gate.registry.as_deref(),
         args.gate.offline,
-        ctx.progress,
     )?;
     let bar = crate::progress::Bar::new(ctx.progress);
     let keys = turncoat_attest::Keys::embedded();

@@ -67,13 +67,7 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let lock_path = super::single_lockfile(&args.path)?;
     let lock = super::read_lockfile(&lock_path)?;
     let project = super::project_dir_of(&lock_path);
-    let client = super::client(
-        ctx,
-        &project,
-        args.registry.as_deref(),
-        args.offline,
-        ctx.progress,
-    )?;
+    let client = super::client(ctx, &project, args.registry.as_deref(), args.offline)?;
     let keys = match &args.keys {
         Some(p) => turncoat_attest::Keys::from_json(
             &std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -150,12 +144,14 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
                 .unwrap_or(10);
             for v in &verified {
                 let spec = format!("{}@{}", v.name, v.version);
-                out.push_str(&format!(
-                    "{spec:width$}  signature {:12} provenance {:9} {}\n",
+                let line = format!(
+                    "{spec:width$}  signature {:12} provenance {:9} {}",
                     v.signature.as_str(),
                     v.provenance.as_str(),
                     summary(v)
-                ));
+                );
+                out.push_str(line.trim_end());
+                out.push('\n');
             }
             let bad = verified.iter().filter(|v| is_failure(v)).count();
             out.push_str(&format!(

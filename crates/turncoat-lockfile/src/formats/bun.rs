@@ -62,7 +62,7 @@ pub(crate) fn parse(path: &str, text: &str, opts: &ParseOptions) -> Result<Lockf
             );
             ctx.deps(e.node.get("peerDependencies"), DepKind::Peer, &mut deps);
             importers.push(Importer {
-                path: e.key.clone(),
+                path: e.key.to_string(),
                 name: e.node.text("name").map(str::to_string),
                 dependencies: deps,
                 line: e.line,
@@ -83,8 +83,8 @@ pub(crate) fn parse(path: &str, text: &str, opts: &ParseOptions) -> Result<Lockf
             match read_tuple(&e.key, &e.node) {
                 Ok(mut p) => {
                     p.line = e.line;
-                    p.paths = vec![e.key.clone()];
-                    keys.push(e.key.as_str());
+                    p.paths = vec![e.key.to_string()];
+                    keys.push(&*e.key);
                     pkgs.push(p);
                 }
                 Err(why) => {
@@ -188,7 +188,7 @@ fn read_tuple(key: &str, node: &Node) -> Result<LockedPackage, String> {
             for d in m.get(section).map(Node::entries).unwrap_or(&[]) {
                 if let Some(r) = d.node.as_text() {
                     p.dependencies.push(Dependency {
-                        name: d.key.clone(),
+                        name: d.key.to_string(),
                         range: r.to_string(),
                         kind,
                         locked: None,

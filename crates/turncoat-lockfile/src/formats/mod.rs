@@ -85,7 +85,7 @@ impl<'a> Ctx<'a> {
         for e in map.entries() {
             match e.node.as_text() {
                 Some(range) => out.push(Dependency {
-                    name: e.key.clone(),
+                    name: e.key.to_string(),
                     range: range.to_string(),
                     kind,
                     locked: None,
@@ -103,12 +103,12 @@ impl<'a> Ctx<'a> {
     }
 }
 
-pub(crate) fn parse_json(
+pub(crate) fn parse_json<'t>(
     ctx: &Ctx<'_>,
-    text: &str,
+    text: &'t str,
     jsonc: bool,
     opts: &ParseOptions,
-) -> Result<Node, Error> {
+) -> Result<Node<'t>, Error> {
     crate::json::parse(
         text,
         JsonOptions {
@@ -120,13 +120,13 @@ pub(crate) fn parse_json(
 }
 
 /// Parse YAML; an empty stream is an error (no version marker to trust).
-pub(crate) fn parse_yaml(
+pub(crate) fn parse_yaml<'t>(
     ctx: &Ctx<'_>,
-    text: &str,
+    text: &'t str,
     opts: &ParseOptions,
     format: &'static str,
     supported: &'static str,
-) -> Result<Node, Error> {
+) -> Result<Node<'t>, Error> {
     match crate::yaml::parse(text, opts.max_depth) {
         Ok(Some(n)) => Ok(n),
         Ok(None) => Err(ctx.unsupported(

@@ -120,7 +120,7 @@ fn name_from_path(key: &str) -> Option<&str> {
 }
 
 fn read_packages(ctx: &mut Ctx<'_>, packages: &Node) -> (Vec<LockedPackage>, Vec<Importer>) {
-    let mut pkgs = Vec::new();
+    let mut pkgs = Vec::with_capacity(packages.entries().len());
     let mut importers = Vec::new();
     if !packages.is_map() {
         ctx.problem(
@@ -146,7 +146,7 @@ fn read_packages(ctx: &mut Ctx<'_>, packages: &Node) -> (Vec<LockedPackage>, Vec
         .unwrap_or_default();
 
     for entry in packages.entries() {
-        let (key, e, line) = (entry.key.as_str(), &entry.node, entry.line);
+        let (key, e, line) = (&*entry.key, &entry.node, entry.line);
         if !e.is_map() {
             ctx.problem(
                 line,
@@ -254,7 +254,7 @@ fn read_legacy(ctx: &mut Ctx<'_>, deps: &Node) -> Vec<LockedPackage> {
             continue;
         }
         for entry in map.entries() {
-            let (key, e, line) = (entry.key.as_str(), &entry.node, entry.line);
+            let (key, e, line) = (&*entry.key, &entry.node, entry.line);
             let path = format!("{prefix}node_modules/{key}");
             if !e.is_map() {
                 ctx.problem(

@@ -88,7 +88,7 @@ pub(crate) fn parse(path: &str, text: &str, opts: &ParseOptions) -> Result<Lockf
             }
             match read_package(&mut ctx, &e.key, body, e.line, gen_) {
                 Some(p) => {
-                    by_key.insert(e.key.as_str(), pkgs.len());
+                    by_key.insert(&*e.key, pkgs.len());
                     explicit_dev.push(body.get("dev").and_then(Node::as_bool));
                     pkgs.push(p);
                 }
@@ -124,8 +124,8 @@ pub(crate) fn parse(path: &str, text: &str, opts: &ParseOptions) -> Result<Lockf
                 if p.paths.is_empty() {
                     p.dependencies.extend(deps.iter().cloned());
                 }
-                p.paths.push(e.key.clone());
-                node_keys.push(e.key.as_str());
+                p.paths.push(e.key.to_string());
+                node_keys.push(&*e.key);
                 node_pkg.push(pi);
                 node_deps.push(
                     deps.into_iter()
@@ -136,8 +136,8 @@ pub(crate) fn parse(path: &str, text: &str, opts: &ParseOptions) -> Result<Lockf
         }
     } else if let Some(packages) = root.get("packages") {
         for e in packages.entries() {
-            if let Some(&pi) = by_key.get(e.key.as_str()) {
-                node_keys.push(e.key.as_str());
+            if let Some(&pi) = by_key.get(&*e.key) {
+                node_keys.push(&*e.key);
                 node_pkg.push(pi);
                 node_deps.push(
                     pkgs[pi]
@@ -261,7 +261,7 @@ fn read_importer(ctx: &mut Ctx<'_>, path: &str, node: &Node, line: u32, gen_: Ge
                 );
             }
             deps.push(Dependency {
-                name: e.key.clone(),
+                name: e.key.to_string(),
                 range,
                 kind,
                 locked,

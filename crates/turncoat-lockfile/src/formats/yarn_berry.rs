@@ -140,7 +140,7 @@ pub(crate) fn parse(path: &str, text: &str, opts: &ParseOptions) -> Result<Lockf
         }
         p.checksum = body.text("checksum").map(str::to_string);
         p.dependencies = deps;
-        p.paths = vec![e.key.clone()];
+        p.paths = vec![e.key.to_string()];
         p.line = e.line;
         node_pkg.push(Some(pkgs.len()));
         pkgs.push(p);
