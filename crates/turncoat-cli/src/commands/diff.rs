@@ -59,25 +59,8 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         }
     };
     let project = super::project_dir_of(std::path::Path::new(&head.path));
-    let policy = super::load_policy(args.gate.policy.as_deref(), &project)?;
-    let client = super::client(
-        ctx,
-        &project,
-        args.gate.registry.as_deref(),
-        args.gate.offline,
-    )?;
-    let bar = crate::progress::Bar::new(ctx.progress);
-    let keys = turncoat_attest::Keys::embedded();
-    let root = turncoat_attest::TrustRoot::embedded();
-    let gate = turncoat_gate::GateContext {
-        client: &client,
-        policy: &policy,
-        now_unix: ctx.now_unix(),
-        keys: &keys,
-        trust_root: &root,
-        progress: &bar,
-        jobs: args.gate.jobs,
-    };
+    let env = super::GateEnv::new(ctx, &args.gate, &project)?;
+    let gate = env.context(ctx, args.gate.jobs);
     let report = turncoat_gate::diff(&base, &head, &gate)?;
     let text = crate::output::render_report(
         &report,

@@ -42,6 +42,39 @@ pub struct GateArgs {
     pub verbose: bool,
 }
 
+/// What `diff` and `scan` need to run the gate: policy, registry client, keys, trust root.
+pub struct GateEnv {
+    pub policy: turncoat_policy::Policy,
+    pub client: turncoat_registry::Client,
+    pub keys: turncoat_attest::Keys,
+    pub root: turncoat_attest::TrustRoot,
+    pub bar: crate::progress::Bar,
+}
+
+impl GateEnv {
+    pub fn new(ctx: &Context, args: &GateArgs, project: &Path) -> anyhow::Result<GateEnv> {
+        Ok(GateEnv {
+            policy: load_policy(args.policy.as_deref(), project)?,
+            client: client(ctx, project, args.registry.as_deref(), args.offline)?,
+            keys: turncoat_attest::Keys::embedded(),
+            root: turncoat_attest::TrustRoot::embedded(),
+            bar: crate::progress::Bar::new(ctx.progress),
+        })
+    }
+
+    pub fn context<'a>(&'a self, ctx: &Context, jobs: usize) -> turncoat_gate::GateContext<'a> {
+        turncoat_gate::GateContext {
+            client: &self.client,
+            policy: &self.policy,
+            now_unix: ctx.now_unix(),
+            keys: &self.keys,
+            trust_root: &self.root,
+            progress: &self.bar,
+            jobs,
+        }
+    }
+}
+
 /// Load the policy: explicit file, else `turncoat.toml` in `project_dir` or the current
 /// directory, else built-in.
 pub fn load_policy(
