@@ -87,8 +87,11 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         .registry_packages()
         .filter(|p| seen.insert((p.name.clone(), p.version.clone())))
         .collect();
+    let bar = crate::progress::Bar::new(ctx.progress);
+    turncoat_registry::Progress::start(&bar, items.len() as u64, "verifying packages");
     let results: Vec<anyhow::Result<turncoat_attest::PackageVerification>> =
         par_map(&items, 8, |p| {
+            turncoat_registry::Progress::inc(&bar, 1);
             let name = turncoat_npm::PackageName::new(&p.name)?;
             let packument = client.packument(&name)?;
             let manifest = packument.versions.get(&p.version).with_context(|| {
@@ -121,6 +124,7 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
                 &root,
             ))
         });
+    turncoat_registry::Progress::finish(&bar);
     let mut verified = Vec::with_capacity(results.len());
     for r in results {
         verified.push(r?);
