@@ -69,6 +69,9 @@ impl Analyzer {
     }
 }
 
+/// How much of a shell script a hook runs is read (real install scripts are a few KB).
+const SHELL_SCRIPT_MAX: usize = 1 << 20;
+
 /// Nesting limit when running on an ordinary (8 MiB or smaller) stack.
 const FALLBACK_MAX_NESTING: u32 = 300;
 
@@ -113,6 +116,24 @@ fn compute(
             }
         }
         out.files.insert(path.clone(), ff);
+    }
+    // Shell scripts a hook runs (`sh preinstall.sh`) are read as shell too, one level deep, so
+    // a download piped to a shell inside the script counts like one in the hook command.
+    if let Some(m) = out.manifest.as_mut() {
+        for hook in m.install_hooks.values_mut().chain(m.prepare.iter_mut()) {
+            let mut extra = std::collections::BTreeSet::new();
+            for file in hook
+                .entry_files
+                .iter()
+                .filter(|f| shell::is_shell_script_path(f))
+            {
+                if let Some(data) = by_path.get(file.as_str()) {
+                    let text = String::from_utf8_lossy(&data[..data.len().min(SHELL_SCRIPT_MAX)]);
+                    extra.extend(shell::analyze(&text).features);
+                }
+            }
+            hook.features.extend(extra);
+        }
     }
     let (hooks, prepare) = match &out.manifest {
         Some(m) => (

@@ -103,6 +103,20 @@ pub(crate) fn analyze(command: &str) -> ShellFacts {
             "sh" | "bash" | "zsh" | "dash" | "ksh" if has("-c") => {
                 out.features.insert(ShellFeature::ShellC);
             }
+            // `sh preinstall.sh`: a shell script shipped in the package runs; the analyzer
+            // reads its text as shell too.
+            "sh" | "bash" | "zsh" | "dash" | "ksh" => {
+                if let Some(file) = words[1..]
+                    .iter()
+                    .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+                    .find(|w| !w.starts_with('-'))
+                    .filter(|w| is_shell_script_path(w))
+                    .and_then(normalize)
+                {
+                    out.features.insert(ShellFeature::RunsPackageFile);
+                    out.entry_files.insert(file);
+                }
+            }
             "cmd" if has("/c") || has("/k") => {
                 out.features.insert(ShellFeature::ShellC);
             }
@@ -132,7 +146,7 @@ pub(crate) fn analyze(command: &str) -> ShellFacts {
                 }
             }
             _ if first.starts_with("./") || first.starts_with(".\\") => {
-                if is_script_path(first) {
+                if is_script_path(first) || is_shell_script_path(first) {
                     out.features.insert(ShellFeature::RunsPackageFile);
                     if let Some(p) = normalize(first) {
                         out.entry_files.insert(p);
@@ -192,6 +206,14 @@ fn basename(w: &str) -> &str {
 fn is_script_path(w: &str) -> bool {
     let l = w.to_ascii_lowercase();
     [".js", ".cjs", ".mjs", ".ts", ".mts", ".cts"]
+        .iter()
+        .any(|e| l.ends_with(e))
+}
+
+/// A shell (or Windows batch / PowerShell) script, read as shell text when a hook runs it.
+pub(crate) fn is_shell_script_path(w: &str) -> bool {
+    let l = w.to_ascii_lowercase();
+    [".sh", ".bash", ".bat", ".cmd", ".ps1"]
         .iter()
         .any(|e| l.ends_with(e))
 }
@@ -301,6 +323,14 @@ mod tests {
         assert!(f("node -e \"require('x')\"").contains(&ShellFeature::NodeEval));
         let b = analyze("NODE_OPTIONS=--x node install");
         assert!(b.entry_files.contains("install.js"));
+        let c = analyze("sh ./preinstall.sh && bash -c 'echo hi'");
+        assert!(
+            c.entry_files.contains("preinstall.sh"),
+            "{:?}",
+            c.entry_files
+        );
+        assert!(c.features.contains(&ShellFeature::RunsPackageFile));
+        assert!(analyze("sh -c 'make'").entry_files.is_empty());
         assert_eq!(analyze("npm run build").calls_scripts, vec!["build"]);
         assert!(analyze("node-gyp rebuild").features.is_empty());
         assert!(f("echo 'cGF5bG9hZA==' | base64 -d | sh").contains(&ShellFeature::Base64Decode));

