@@ -2,7 +2,7 @@
 
 use turncoat_finding::{Finding, Level, RuleDoc, Severity};
 
-use super::{DiffCx, ScanCx, changed_hooks, hook_feature_findings, old_hook_features};
+use super::{DiffCx, ScanCx, hook_rule_diff, hook_rule_scan};
 use crate::facts::ShellFeature;
 
 pub(crate) const RULE: RuleDoc = RuleDoc {
@@ -39,31 +39,11 @@ fn severity(hits: &std::collections::BTreeSet<ShellFeature>) -> Severity {
 }
 
 pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
-    let hooks: Vec<_> = changed_hooks(cx)
-        .into_iter()
-        .map(|(n, h, _)| (n, h))
-        .collect();
-    let suffix = format!(" (new in {}; {} did not)", cx.to(), cx.from());
-    out.extend(hook_feature_findings(
-        &RULE,
-        &hooks,
-        FEATURES,
-        &old_hook_features(cx),
-        severity,
-        &suffix,
-    ));
+    out.extend(hook_rule_diff(cx, &RULE, FEATURES, severity));
 }
 
 pub(crate) fn scan(cx: &ScanCx<'_>, out: &mut Vec<Finding>) {
-    let suffix = format!(" ({})", cx.id());
-    out.extend(hook_feature_findings(
-        &RULE,
-        &cx.hooks(),
-        FEATURES,
-        &Default::default(),
-        severity,
-        &suffix,
-    ));
+    out.extend(hook_rule_scan(cx, &RULE, FEATURES, severity));
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use turncoat_finding::{Finding, Level, RuleDoc, Severity};
 
-use super::{DiffCx, ScanCx, changed_hooks, hook_feature_findings, old_hook_features};
+use super::{DiffCx, ScanCx, hook_rule_diff, hook_rule_scan};
 use crate::facts::ShellFeature;
 
 pub(crate) const RULE: RuleDoc = RuleDoc {
@@ -25,31 +25,11 @@ In `diff` it fires for hooks that are new or changed and only for features no ho
 const FEATURES: &[ShellFeature] = &[ShellFeature::Download, ShellFeature::PipeToShell];
 
 pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
-    let hooks: Vec<_> = changed_hooks(cx)
-        .into_iter()
-        .map(|(n, h, _)| (n, h))
-        .collect();
-    let suffix = format!(" (new in {}; {} did not)", cx.to(), cx.from());
-    out.extend(hook_feature_findings(
-        &RULE,
-        &hooks,
-        FEATURES,
-        &old_hook_features(cx),
-        |_| RULE.severity,
-        &suffix,
-    ));
+    out.extend(hook_rule_diff(cx, &RULE, FEATURES, |_| RULE.severity));
 }
 
 pub(crate) fn scan(cx: &ScanCx<'_>, out: &mut Vec<Finding>) {
-    let suffix = format!(" ({})", cx.id());
-    out.extend(hook_feature_findings(
-        &RULE,
-        &cx.hooks(),
-        FEATURES,
-        &Default::default(),
-        |_| RULE.severity,
-        &suffix,
-    ));
+    out.extend(hook_rule_scan(cx, &RULE, FEATURES, |_| RULE.severity));
 }
 
 #[cfg(test)]

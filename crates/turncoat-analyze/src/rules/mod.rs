@@ -672,6 +672,47 @@ pub(crate) fn old_hook_features(cx: &DiffCx<'_>) -> BTreeSet<crate::facts::Shell
         .collect()
 }
 
+/// `diff` of a hook-feature rule: hooks new or changed in this version that have any of
+/// `features` no hook of the previous version had.
+pub(crate) fn hook_rule_diff(
+    cx: &DiffCx<'_>,
+    rule: &RuleDoc,
+    features: &[crate::facts::ShellFeature],
+    severity: impl Fn(&BTreeSet<crate::facts::ShellFeature>) -> Severity,
+) -> Vec<Finding> {
+    let hooks: Vec<_> = changed_hooks(cx)
+        .into_iter()
+        .map(|(n, h, _)| (n, h))
+        .collect();
+    let suffix = format!(" (new in {}; {} did not)", cx.to(), cx.from());
+    hook_feature_findings(
+        rule,
+        &hooks,
+        features,
+        &old_hook_features(cx),
+        severity,
+        &suffix,
+    )
+}
+
+/// `scan` of a hook-feature rule: every install hook with any of `features`.
+pub(crate) fn hook_rule_scan(
+    cx: &ScanCx<'_>,
+    rule: &RuleDoc,
+    features: &[crate::facts::ShellFeature],
+    severity: impl Fn(&BTreeSet<crate::facts::ShellFeature>) -> Severity,
+) -> Vec<Finding> {
+    let suffix = format!(" ({})", cx.id());
+    hook_feature_findings(
+        rule,
+        &cx.hooks(),
+        features,
+        &Default::default(),
+        severity,
+        &suffix,
+    )
+}
+
 /// Shared body of the hook-feature rules: fire for hooks (new/changed in `diff`, all in
 /// `scan`) having any of `features` (and, in `diff`, not already in an old hook).
 pub(crate) fn hook_feature_findings(
