@@ -517,6 +517,17 @@ pub(crate) mod testing {
         format!(r#"{{"name":"pkg","version":"{version}"{sep}{extra}}}"#)
     }
 
+    /// A patch release 1.0.0 → 1.0.1 of `pkg` whose only module, `index.js`, changes from
+    /// `old` to `new`.
+    pub(crate) fn diff_index(old: &str, new: &str) -> Vec<Finding> {
+        diff_versions(
+            "1.0.0",
+            &[("package.json", &manifest("1.0.0", "")), ("index.js", old)],
+            "1.0.1",
+            &[("package.json", &manifest("1.0.1", "")), ("index.js", new)],
+        )
+    }
+
     pub(crate) fn diff_versions(
         from: &str,
         old: &[(&str, &str)],

@@ -37,23 +37,9 @@ mod tests {
 
     #[test]
     fn fires_when_the_package_gains_it() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                (
-                    "index.js",
-                    r#"const dns = require('dns'); dns.lookup('example.com', () => {});"#,
-                ),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const dns = require('dns'); const id = 'a'; dns.resolve(`${id}.x.example`, () => {});"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const dns = require('dns'); dns.lookup('example.com', () => {});"#,
+            r#"const dns = require('dns'); const id = 'a'; dns.resolve(`${id}.x.example`, () => {});"#,
         );
         let hit = find(&f, RULE.code).expect("finding");
         assert!(hit.message.contains("pkg 1.0.0"), "{}", hit.message);
@@ -62,23 +48,9 @@ mod tests {
 
     #[test]
     fn quiet_when_it_was_already_there() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                (
-                    "index.js",
-                    r#"const dns = require('dns'); function f(h) { dns.lookup(h, () => {}); }"#,
-                ),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const dns = require('dns'); function f(h) { dns.lookup(h, () => {}); } const z = 1;"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const dns = require('dns'); function f(h) { dns.lookup(h, () => {}); }"#,
+            r#"const dns = require('dns'); function f(h) { dns.lookup(h, () => {}); } const z = 1;"#,
         );
         assert!(find(&f, RULE.code).is_none(), "{f:?}");
     }

@@ -37,20 +37,9 @@ mod tests {
 
     #[test]
     fn fires_when_the_package_gains_it() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                ("index.js", r#"const a = require('./a');"#),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const a = require('./a'); const m = require(process.argv[2]);"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const a = require('./a');"#,
+            r#"const a = require('./a'); const m = require(process.argv[2]);"#,
         );
         let hit = find(&f, RULE.code).expect("finding");
         assert!(hit.message.contains("pkg 1.0.0"), "{}", hit.message);
@@ -59,20 +48,9 @@ mod tests {
 
     #[test]
     fn quiet_when_it_was_already_there() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                ("index.js", r#"const m = require(process.argv[2]);"#),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const m = require(process.argv[2]); const n = require(process.argv[3]);"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const m = require(process.argv[2]);"#,
+            r#"const m = require(process.argv[2]); const n = require(process.argv[3]);"#,
         );
         assert!(find(&f, RULE.code).is_none(), "{f:?}");
     }

@@ -37,20 +37,9 @@ mod tests {
 
     #[test]
     fn fires_when_the_package_gains_it() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                ("index.js", r#"const d = process.env.DEBUG;"#),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const d = process.env.DEBUG; const all = JSON.stringify(process.env);"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const d = process.env.DEBUG;"#,
+            r#"const d = process.env.DEBUG; const all = JSON.stringify(process.env);"#,
         );
         let hit = find(&f, RULE.code).expect("finding");
         assert!(hit.message.contains("pkg 1.0.0"), "{}", hit.message);
@@ -59,20 +48,9 @@ mod tests {
 
     #[test]
     fn quiet_when_it_was_already_there() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                ("index.js", r#"const c = Object.assign({}, process.env);"#),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const c = Object.assign({}, process.env); const d = 2;"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const c = Object.assign({}, process.env);"#,
+            r#"const c = Object.assign({}, process.env); const d = 2;"#,
         );
         assert!(find(&f, RULE.code).is_none(), "{f:?}");
     }

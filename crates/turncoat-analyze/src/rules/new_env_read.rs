@@ -39,20 +39,9 @@ mod tests {
 
     #[test]
     fn fires_when_the_package_gains_it() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                ("index.js", r#"module.exports = (a) => a + 1;"#),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"module.exports = (a) => a + (process.env.OFFSET | 0);"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"module.exports = (a) => a + 1;"#,
+            r#"module.exports = (a) => a + (process.env.OFFSET | 0);"#,
         );
         let hit = find(&f, RULE.code).expect("finding");
         assert!(hit.message.contains("pkg 1.0.0"), "{}", hit.message);
@@ -61,23 +50,9 @@ mod tests {
 
     #[test]
     fn quiet_when_it_was_already_there() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                (
-                    "index.js",
-                    r#"const d = process.env.DEBUG; module.exports = 1;"#,
-                ),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const d = process.env.DEBUG; const e = process.env.TRACE; module.exports = 1;"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const d = process.env.DEBUG; module.exports = 1;"#,
+            r#"const d = process.env.DEBUG; const e = process.env.TRACE; module.exports = 1;"#,
         );
         assert!(find(&f, RULE.code).is_none(), "{f:?}");
     }

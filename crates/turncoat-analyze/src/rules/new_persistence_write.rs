@@ -46,23 +46,9 @@ mod tests {
 
     #[test]
     fn fires_for_a_new_target() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                (
-                    "index.js",
-                    r#"const fs = require('fs'); fs.writeFileSync('out.txt', 'x');"#,
-                ),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const fs = require('fs'); fs.appendFileSync(require('os').homedir() + '/.bashrc', 'x');"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const fs = require('fs'); fs.writeFileSync('out.txt', 'x');"#,
+            r#"const fs = require('fs'); fs.appendFileSync(require('os').homedir() + '/.bashrc', 'x');"#,
         );
         let hit = find(&f, RULE.code).expect("finding");
         assert_eq!(hit.evidence[0].path, "index.js");
@@ -70,23 +56,9 @@ mod tests {
 
     #[test]
     fn quiet_for_known_targets() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                (
-                    "index.js",
-                    r#"const fs = require('fs'); fs.writeFileSync('.github/workflows/ci.yml', 'x');"#,
-                ),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const fs = require('fs'); fs.writeFileSync('.github/workflows/ci.yml', 'y'); fs.writeFileSync('.github/workflows/b.yml', 'y');"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const fs = require('fs'); fs.writeFileSync('.github/workflows/ci.yml', 'x');"#,
+            r#"const fs = require('fs'); fs.writeFileSync('.github/workflows/ci.yml', 'y'); fs.writeFileSync('.github/workflows/b.yml', 'y');"#,
         );
         assert!(find(&f, RULE.code).is_none(), "{f:?}");
     }

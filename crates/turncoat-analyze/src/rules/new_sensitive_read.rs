@@ -46,23 +46,9 @@ mod tests {
 
     #[test]
     fn fires_for_a_new_target() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                (
-                    "index.js",
-                    r#"const fs = require('fs'); fs.readFileSync('config.json');"#,
-                ),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const fs = require('fs'); fs.readFileSync(require('os').homedir() + '/.npmrc');"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const fs = require('fs'); fs.readFileSync('config.json');"#,
+            r#"const fs = require('fs'); fs.readFileSync(require('os').homedir() + '/.npmrc');"#,
         );
         let hit = find(&f, RULE.code).expect("finding");
         assert_eq!(hit.evidence[0].path, "index.js");
@@ -70,20 +56,9 @@ mod tests {
 
     #[test]
     fn quiet_for_known_targets() {
-        let f = diff_versions(
-            "1.0.0",
-            &[
-                ("package.json", &manifest("1.0.0", "")),
-                ("index.js", r#"const p = '/home/x/.npmrc';"#),
-            ],
-            "1.0.1",
-            &[
-                ("package.json", &manifest("1.0.1", "")),
-                (
-                    "index.js",
-                    r#"const p = '/home/x/.npmrc'; const q = '~/.npmrc';"#,
-                ),
-            ],
+        let f = diff_index(
+            r#"const p = '/home/x/.npmrc';"#,
+            r#"const p = '/home/x/.npmrc'; const q = '~/.npmrc';"#,
         );
         assert!(find(&f, RULE.code).is_none(), "{f:?}");
     }
