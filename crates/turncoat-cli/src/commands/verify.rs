@@ -5,33 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use rayon_free::par_map;
 use serde_json::json;
 
 use crate::Outcome;
 use crate::settings::Context;
-
-mod rayon_free {
-    /// Map with a few scoped threads; verification is CPU-light, fetching is the cost.
-    pub fn par_map<T: Sync, R: Send>(
-        items: &[T],
-        threads: usize,
-        f: impl Fn(&T) -> R + Sync,
-    ) -> Vec<R> {
-        let threads = threads.clamp(1, 16).min(items.len().max(1));
-        let chunk = items.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = items
-                .chunks(chunk)
-                .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum VerifyFormat {
@@ -87,11 +64,9 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         .registry_packages()
         .filter(|p| seen.insert((p.name.clone(), p.version.clone())))
         .collect();
-    let bar = crate::progress::Bar::new(ctx.progress);
-    turncoat_registry::Progress::start(&bar, items.len() as u64, "verifying packages");
+    let client = client.with_progress(std::sync::Arc::new(crate::progress::Bar::new(ctx.progress)));
     let results: Vec<anyhow::Result<turncoat_attest::PackageVerification>> =
-        par_map(&items, 8, |p| {
-            turncoat_registry::Progress::inc(&bar, 1);
+        client.fetch_many(&items, "verifying packages", |client, p| {
             let name = turncoat_npm::PackageName::new(&p.name)?;
             let packument = client.packument(&name)?;
             let manifest = packument.versions.get(&p.version).with_context(|| {
@@ -124,7 +99,6 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
                 &root,
             ))
         });
-    turncoat_registry::Progress::finish(&bar);
     let mut verified = Vec::with_capacity(results.len());
     for r in results {
         verified.push(r?);
