@@ -66,6 +66,8 @@ enum Command {
     Cache(commands::cache::CacheCommand),
     /// Run the gate on the bundled, offline seed scenario (a trojanized patch release).
     Demo(commands::demo::DemoArgs),
+    /// Run a command (npm ci, a build step) in a recording, blocking sandbox.
+    Watch(commands::watch::WatchArgs),
 }
 
 /// What a command returns: pass or policy violation. Tool errors are `Err`.
@@ -73,9 +75,16 @@ enum Command {
 pub enum Outcome {
     Pass,
     Violation,
+    /// Pass through a wrapped command's own non-zero exit code (`watch`).
+    Code(u8),
 }
 
 fn main() -> ExitCode {
+    // `turncoat watch` re-executes this binary as the sandbox init: that must happen before
+    // anything else (no threads, no argument parsing).
+    if let Some(code) = turncoat_sandbox::init_main_if_requested() {
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
     let cli = Cli::parse();
     let ctx = settings::Context::new(&cli.global);
     let result = match cli.command {
@@ -86,10 +95,12 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(args, &ctx),
         Command::Cache(cmd) => commands::cache::run(cmd, &ctx),
         Command::Demo(args) => commands::demo::run(args, &ctx),
+        Command::Watch(args) => commands::watch::run(args, &ctx),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,
         Ok(Outcome::Violation) => ExitCode::from(1),
+        Ok(Outcome::Code(c)) => ExitCode::from(c),
         Err(err) => {
             output::error(&ctx, &err);
             ExitCode::from(2)

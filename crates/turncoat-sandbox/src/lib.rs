@@ -1,8 +1,28 @@
 //! All process spawning in turncoat lives in this crate.
 //!
-//! Today it holds [`host`]: running trusted tools of the host (git) with a scrubbed
-//! environment, never package code. The recording, blocking sandbox for `turncoat watch` and
-//! `turncoat diff --detonate` (namespaces, seccomp user notification, Landlock) will live here
-//! too, so that every `unsafe` block and every `Command` can be audited in one place.
+//! - [`host`]: trusted host tools (git) with a scrubbed environment, never package code.
+//! - The recording, blocking sandbox behind `turncoat watch` and `turncoat diff --detonate`:
+//!   user, mount, network and pid namespaces with loopback only; a DNS resolver ([`dns`]) and
+//!   an HTTP proxy ([`proxy`]) served from outside on the sandbox's loopback with a hostname
+//!   allowlist ([`allow`]); a seccomp user-notification supervisor that records exec, connect,
+//!   datagrams and sensitive opens; Landlock for writes; every observation an [`event::Event`].
+//!
+//! Every `unsafe` block and every spawned process in turncoat is in this crate.
 
+pub mod allow;
+pub mod baseline;
+pub mod dns;
+pub mod event;
+pub mod fence;
 pub mod host;
+pub mod init;
+pub mod paths;
+pub mod proxy;
+pub mod sockaddr;
+mod supervisor;
+#[allow(unsafe_code)]
+pub(crate) mod sys;
+pub mod watch;
+
+pub use init::init_main_if_requested;
+pub use watch::{Mode, Output, SandboxError, WatchOptions, WatchOutcome, watch};

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod lockfile;
 pub mod scan;
 pub mod verify;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 

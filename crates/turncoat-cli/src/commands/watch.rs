@@ -1,0 +1,238 @@
+//! `turncoat watch -- <cmd>`: run an install (or any build step) in the recording, blocking
+//! sandbox; print what it did; compare with a baseline.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use turncoat_sandbox::baseline::Baseline;
+use turncoat_sandbox::event::{Event, EventKind, Verdict};
+use turncoat_sandbox::{Mode, WatchOptions};
+
+use crate::Outcome;
+use crate::settings::Context;
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Also fail, at the syscall, sensitive reads, persistence writes and connections out, and
+    /// exit 1 when anything was stopped.
+    #[arg(long, conflicts_with = "audit")]
+    pub block: bool,
+    /// Record only (the default): the namespaces still keep unlisted hosts unreachable.
+    #[arg(long)]
+    pub audit: bool,
+    /// A host the sandbox may resolve and reach through its proxy (`host`, `host:port`,
+    /// `*.example.com`, `127.0.0.1:4873`, or a URL). The configured npm registries are always allowed.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// A directory the command may also write (default: the project, temp and package caches).
+    #[arg(long = "allow-write", value_name = "PATH")]
+    pub allow_write: Vec<PathBuf>,
+    /// A secret path to show unmasked, e.g. ~/.npmrc when a private registry needs its token.
+    #[arg(long = "allow-read", value_name = "PATH")]
+    pub allow_read: Vec<PathBuf>,
+    /// An environment variable to pass through (everything else outside a small allowlist is dropped).
+    #[arg(long = "pass-env", value_name = "NAME")]
+    pub pass_env: Vec<String>,
+    /// Baseline file: written from this run when missing; otherwise anything new fails the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write every event as JSON Lines to this file.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Project directory the command runs in (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Kill the sandbox after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let cwd = match &args.cwd {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let mut hosts = configured_registries(&cwd);
+    hosts.extend(args.allow_host.iter().cloned());
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let expand = |p: &PathBuf| -> PathBuf {
+        match p.strip_prefix("~") {
+            Ok(rest) => home.join(rest),
+            Err(_) => p.clone(),
+        }
+    };
+    let baseline = match &args.baseline {
+        Some(path) if path.exists() => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(Baseline::parse(&text).with_context(|| format!("in {}", path.display()))?)
+        }
+        _ => None,
+    };
+    let mut opts = WatchOptions::new(args.command.clone(), cwd);
+    opts.mode = if args.block { Mode::Block } else { Mode::Audit };
+    opts.allow_hosts = hosts;
+    opts.allow_write = args.allow_write.iter().map(expand).collect();
+    opts.unmask = args.allow_read.iter().map(expand).collect();
+    opts.pass_env = args.pass_env.clone();
+    opts.timeout = args.timeout.map(std::time::Duration::from_secs);
+    if let Some(path) = &args.events {
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        opts.events = Some(Box::new(std::io::BufWriter::new(f)));
+    }
+    let outcome = turncoat_sandbox::watch(opts)?;
+
+    let run_baseline = Baseline::from_events(&outcome.events, &outcome.home, &outcome.project);
+    let mut novelties = Vec::new();
+    match (&args.baseline, &baseline) {
+        (Some(_), Some(b)) => novelties = b.novelties(&run_baseline),
+        (Some(path), None) => {
+            std::fs::write(path, run_baseline.to_json())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        _ => {}
+    }
+    summary(ctx, &args, &outcome, &novelties);
+    if outcome.blocked || !novelties.is_empty() {
+        return Ok(Outcome::Violation);
+    }
+    if outcome.exit_code == 0 {
+        Ok(Outcome::Pass)
+    } else {
+        Ok(Outcome::Code(outcome.exit_code.clamp(1, 255) as u8))
+    }
+}
+
+/// The registries `.npmrc` names (default, scoped): the sandbox may always reach them.
+fn configured_registries(cwd: &std::path::Path) -> Vec<String> {
+    match turncoat_registry::RegistryConfig::load(cwd, None) {
+        Ok(cfg) => {
+            let mut v = vec![cfg.registry().to_string()];
+            v.extend(cfg.scope_registries().values().map(|u| u.to_string()));
+            v
+        }
+        Err(_) => vec!["https://registry.npmjs.org/".to_string()],
+    }
+}
+
+fn summary(
+    ctx: &Context,
+    args: &WatchArgs,
+    o: &turncoat_sandbox::WatchOutcome,
+    novelties: &[turncoat_sandbox::baseline::Novelty],
+) {
+    let (bold, red, yellow, dim, reset) = if ctx.color_stderr {
+        ("\x1b[1m", "\x1b[1;31m", "\x1b[33m", "\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "", "", "", "")
+    };
+    let mode = if args.block { "block" } else { "audit" };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\n{bold}turncoat watch{reset} ({mode}): `{}` exited {} after {:.1} s{}\n",
+        args.command.join(" "),
+        o.exit_code,
+        o.duration.as_secs_f64(),
+        if o.timed_out {
+            " (timed out, killed)"
+        } else {
+            ""
+        }
+    ));
+    out.push_str(&format!("{dim}  sandbox: {}{reset}\n", o.tier));
+    for w in &o.warnings {
+        out.push_str(&format!("{yellow}  warning:{reset} {w}\n"));
+    }
+    let count = |k: EventKind| o.events.iter().filter(|e| e.event == k).count();
+    out.push_str(&format!(
+        "  {} events: {} exec, {} dns, {} proxy, {} connect/send, {} sensitive reads, {} persistence writes, {} refused\n",
+        o.events.len(),
+        count(EventKind::Exec),
+        count(EventKind::Dns),
+        count(EventKind::Proxy),
+        count(EventKind::Connect) + count(EventKind::Send),
+        count(EventKind::SensitiveRead) + count(EventKind::CanaryRead),
+        count(EventKind::PersistenceWrite),
+        count(EventKind::Refused),
+    ));
+    // Every denial, deduplicated by (kind, target, package).
+    let mut seen = std::collections::BTreeSet::new();
+    let denied: Vec<&Event> = o
+        .events
+        .iter()
+        .filter(|e| e.verdict == Verdict::Deny)
+        .filter(|e| seen.insert((e.event, e.target.clone(), e.package.clone())))
+        .collect();
+    if !denied.is_empty() {
+        out.push_str(&format!("  {red}stopped{reset} ({}):\n", denied.len()));
+        for e in denied.iter().take(40) {
+            out.push_str(&format!(
+                "    {:<17} {}{}\n",
+                e.event.as_str(),
+                e.target,
+                who(e)
+            ));
+        }
+        if denied.len() > 40 {
+            out.push_str(&format!(
+                "    … {} more in the events file\n",
+                denied.len() - 40
+            ));
+        }
+    }
+    let observed: Vec<&Event> = o
+        .events
+        .iter()
+        .filter(|e| {
+            e.verdict == Verdict::Observe
+                && matches!(
+                    e.event,
+                    EventKind::SensitiveRead | EventKind::PersistenceWrite | EventKind::CanaryRead
+                )
+        })
+        .collect();
+    if !observed.is_empty() {
+        out.push_str(&format!("  {yellow}observed{reset}:\n"));
+        for e in observed.iter().take(20) {
+            out.push_str(&format!(
+                "    {:<17} {}{}\n",
+                e.event.as_str(),
+                e.target,
+                who(e)
+            ));
+        }
+    }
+    if !novelties.is_empty() {
+        out.push_str(&format!(
+            "  {red}new since the baseline{reset} ({}):\n",
+            novelties.len()
+        ));
+        for n in novelties {
+            out.push_str(&format!("    {:<17} {}\n", n.kind, n.item));
+        }
+    } else if let Some(b) = &args.baseline {
+        out.push_str(&format!("  baseline {}: nothing new\n", b.display()));
+    }
+    if let Some(e) = &args.events {
+        out.push_str(&format!("{dim}  events: {}{reset}\n", e.display()));
+    }
+    #[allow(clippy::print_stderr)]
+    {
+        eprint!("{out}");
+    }
+}
+
+fn who(e: &Event) -> String {
+    match (&e.package, &e.stage) {
+        (Some(p), Some(s)) => format!("  ← {p} ({s})"),
+        (Some(p), None) => format!("  ← {p}"),
+        _ => String::new(),
+    }
+}

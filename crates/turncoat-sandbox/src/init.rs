@@ -1,0 +1,262 @@
+//! The sandbox init: a fresh exec of the turncoat binary (`turncoat __turncoat-sandbox-init`,
+//! single-threaded, empty environment) that builds the sandbox and runs the command.
+//!
+//! ```text
+//! stage 1 (host pid ns)   unshare(user, mount, net, pid); id maps; fork ─┐
+//! stage 2 (pid 1)         /proc, masks, lo up, DNS+proxy sockets → supervisor; fork ─┐
+//! command (pid 2)         ids, caps dropped, no_new_privs, Landlock, seccomp → execve │
+//! stage 2                 reap; when the command exits, report and kill the rest ◄───┘
+//! ```
+//! Everything talks to the supervisor over one SOCK_SEQPACKET socket at fd 3: the config comes
+//! in, the served sockets, the seccomp listener number and the list of killed leftovers go out.
+
+use std::ffi::CString;
+use std::net::{TcpListener, UdpSocket};
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::sys;
+
+/// argv[1] that turns the turncoat binary into the sandbox init.
+pub const INIT_ARG: &str = "__turncoat-sandbox-init";
+pub(crate) const CTL_FD: RawFd = 3;
+
+/// Ports the supervisor serves inside the sandbox's loopback.
+pub const DNS_PORT: u16 = 53;
+pub const PROXY_PORT: u16 = 3128;
+
+/// Everything the init needs, sent by the supervisor as JSON (never through the environment:
+/// /proc/1/environ inside the sandbox must show nothing of the host).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct InitConfig {
+    pub uid_map: String,
+    pub gid_map: String,
+    pub deny_setgroups: bool,
+    /// Drop to these ids before exec (root supervisor started with sudo).
+    pub run_as: Option<(u32, u32)>,
+    pub cwd: PathBuf,
+    pub program: PathBuf,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// (source, target, read-only) bind mounts, in order.
+    pub binds: Vec<(PathBuf, PathBuf, bool)>,
+    /// Directories hidden under an empty read-only tmpfs.
+    pub mask_dirs: Vec<PathBuf>,
+    /// Directories (and files) Landlock lets the command write; everything else is read-only.
+    pub writable: Vec<PathBuf>,
+}
+
+/// Messages to the supervisor (first byte).
+pub(crate) const MSG_SOCKETS: u8 = b'S';
+pub(crate) const MSG_LISTENER: u8 = b'L';
+pub(crate) const MSG_KILLED: u8 = b'K';
+pub(crate) const MSG_ERROR: u8 = b'E';
+pub(crate) const MSG_WARN: u8 = b'W';
+pub(crate) const MSG_MAPS: u8 = b'M';
+
+fn report(kind: u8, text: &str) {
+    let mut m = vec![kind];
+    m.extend_from_slice(text.as_bytes());
+    let _ = sys::send_msg(CTL_FD, &m, &[]);
+}
+
+/// Run as the sandbox init if argv asks for it; returns the exit code to exit with.
+/// Call first thing in `main`, before any thread starts.
+pub fn init_main_if_requested() -> Option<i32> {
+    let mut args = std::env::args_os();
+    args.next();
+    if args.next().as_deref() != Some(std::ffi::OsStr::new(INIT_ARG)) {
+        return None;
+    }
+    Some(match stage1() {
+        Ok(code) => code,
+        Err(e) => {
+            report(MSG_ERROR, &e);
+            125
+        }
+    })
+}
+
+fn stage1() -> Result<i32, String> {
+    let msg = sys::recv_msg(CTL_FD, 1 << 20)
+        .map_err(|e| format!("reading the sandbox configuration: {e}"))?
+        .ok_or("the supervisor closed the control socket")?;
+    let cfg: InitConfig =
+        serde_json::from_slice(&msg.data).map_err(|e| format!("bad sandbox configuration: {e}"))?;
+    sys::die_with_parent().map_err(|e| format!("prctl(PDEATHSIG): {e}"))?;
+    let flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWPID;
+    sys::ns::unshare(flags).map_err(|e| format!("unshare: {e}"))?;
+    // The maps are written from outside: only a process in the parent namespace may map more
+    // than its own id (root mapping every id so that sudo can drop to the invoking user).
+    sys::write_all_raw(CTL_FD, &[MSG_MAPS]).map_err(|e| format!("asking for id maps: {e}"))?;
+    match sys::read_byte_raw(CTL_FD) {
+        Ok(Some(b'm')) => {}
+        Ok(Some(b'x')) => return Err("the supervisor could not write the uid/gid maps".into()),
+        Ok(_) => return Err("the supervisor went away".into()),
+        Err(e) => return Err(format!("waiting for id maps: {e}")),
+    }
+    let pid = sys::fork().map_err(|e| format!("fork: {e}"))?;
+    if pid == 0 {
+        let code = match stage2(&cfg) {
+            Ok(code) => code,
+            Err(e) => {
+                report(MSG_ERROR, &e);
+                125
+            }
+        };
+        // SAFETY-free exit: std::process::exit runs no destructors of the parent's state.
+        #[allow(clippy::exit)]
+        std::process::exit(code);
+    }
+    let (_, st) = sys::waitpid(pid, 0).map_err(|e| format!("waitpid: {e}"))?;
+    Ok(sys::exit_code(st))
+}
+
+/// pid 1 of the sandbox.
+fn stage2(cfg: &InitConfig) -> Result<i32, String> {
+    sys::die_with_parent().map_err(|e| format!("prctl(PDEATHSIG): {e}"))?;
+    // Our own /proc/1/environ and memory must not be readable by the command.
+    sys::set_not_dumpable().map_err(|e| format!("prctl(DUMPABLE): {e}"))?;
+    sys::ns::make_rprivate().map_err(|e| format!("making mounts private: {e}"))?;
+    sys::ns::mount_proc().map_err(|e| format!("mounting a fresh /proc: {e}"))?;
+    for (src, target, ro) in &cfg.binds {
+        if let Err(e) = sys::ns::bind(src, target, *ro) {
+            report(
+                MSG_WARN,
+                &format!("could not mask {}: {e}", target.display()),
+            );
+        }
+    }
+    for dir in &cfg.mask_dirs {
+        if let Err(e) = sys::ns::mask_dir(dir) {
+            report(MSG_WARN, &format!("could not mask {}: {e}", dir.display()));
+        }
+    }
+    sys::ns::loopback_up().map_err(|e| format!("bringing up loopback: {e}"))?;
+    let udp = UdpSocket::bind(("127.0.0.1", DNS_PORT))
+        .map_err(|e| format!("binding 127.0.0.1:53/udp: {e}"))?;
+    let tcp = TcpListener::bind(("127.0.0.1", DNS_PORT))
+        .map_err(|e| format!("binding 127.0.0.1:53/tcp: {e}"))?;
+    let proxy = TcpListener::bind(("127.0.0.1", PROXY_PORT))
+        .map_err(|e| format!("binding 127.0.0.1:{PROXY_PORT}: {e}"))?;
+    sys::send_msg(
+        CTL_FD,
+        &[MSG_SOCKETS],
+        &[udp.as_raw_fd(), tcp.as_raw_fd(), proxy.as_raw_fd()],
+    )
+    .map_err(|e| format!("handing sockets to the supervisor: {e}"))?;
+    drop((udp, tcp, proxy));
+
+    let argv: Vec<CString> = cfg
+        .argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()).map_err(|_| format!("NUL byte in argument {a:?}")))
+        .collect::<Result<_, _>>()?;
+    let env: Vec<CString> = cfg
+        .env
+        .iter()
+        .filter_map(|(k, v)| CString::new(format!("{k}={v}")).ok())
+        .collect();
+    let program = CString::new(cfg.program.to_string_lossy().as_bytes())
+        .map_err(|_| "NUL byte in program path")?;
+
+    let child = sys::fork().map_err(|e| format!("fork: {e}"))?;
+    if child == 0 {
+        let err = command(cfg, &program, &argv, &env);
+        report(MSG_ERROR, &err);
+        #[allow(clippy::exit)]
+        std::process::exit(127);
+    }
+    // Reap everything (orphans are re-parented to us) until the command itself exits.
+    let code = loop {
+        match sys::waitpid(-1, 0) {
+            Ok((pid, st)) if pid == child => break sys::exit_code(st),
+            Ok(_) => continue,
+            Err(e) => return Err(format!("waitpid: {e}")),
+        }
+    };
+    let leftovers = list_processes();
+    if !leftovers.is_empty() {
+        report(
+            MSG_KILLED,
+            &serde_json::to_string(&leftovers).unwrap_or_default(),
+        );
+        // pid 1 sends SIGKILL to every other process of its namespace.
+        sys::kill(-1, libc::SIGKILL);
+        while sys::waitpid(-1, 0).is_ok() {}
+    }
+    Ok(code)
+}
+
+/// The command process: last privileges dropped, filters installed, then execve.
+fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString]) -> String {
+    if let Err(e) = sys::die_with_parent() {
+        return format!("prctl(PDEATHSIG): {e}");
+    }
+    if let Err(e) = std::env::set_current_dir(&cfg.cwd) {
+        return format!("cannot enter {}: {e}", cfg.cwd.display());
+    }
+    if let Some((uid, gid)) = cfg.run_as
+        && let Err(e) = sys::ns::set_ids(uid, gid)
+    {
+        return format!("dropping to uid {uid}: {e}");
+    }
+    if let Err(e) = sys::ns::drop_all_caps() {
+        return format!("dropping capabilities: {e}");
+    }
+    if let Err(e) = sys::no_new_privs() {
+        return format!("prctl(NO_NEW_PRIVS): {e}");
+    }
+    if let Err(e) = crate::fence::restrict_writes(&cfg.writable) {
+        return format!("Landlock: {e}");
+    }
+    let listener = match sys::seccomp::install() {
+        Ok(l) => l,
+        Err(e) => return format!("installing the seccomp filter: {e}"),
+    };
+    // sendmsg is trapped from here on and the supervisor is not listening yet: hand over only
+    // the fd number with write(2); the kernel attaches our pid, and the supervisor takes the fd
+    // with pidfd_getfd.
+    let mut m = vec![MSG_LISTENER];
+    m.extend_from_slice(&(listener.as_raw_fd() as u32).to_le_bytes());
+    if let Err(e) = sys::write_all_raw(CTL_FD, &m) {
+        return format!("announcing the seccomp listener: {e}");
+    }
+    match sys::read_byte_raw(CTL_FD) {
+        Ok(Some(b'k')) => {}
+        Ok(_) => return "the supervisor did not take the seccomp listener".into(),
+        Err(e) => return format!("waiting for the supervisor: {e}"),
+    }
+    // The command must never hold its own listener (it could answer its own notifications).
+    drop(listener);
+    sys::close(CTL_FD);
+    let e = sys::execve(program, argv, env);
+    format!("cannot execute {}: {e}", cfg.program.display())
+}
+
+/// (pid, executable) of every process in the namespace but us.
+fn list_processes() -> Vec<(i32, String)> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for ent in dir.flatten() {
+        let Some(pid) = ent.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid == 1 {
+            continue;
+        }
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+            .map(|p| p.to_string_lossy().into_owned())
+            .or_else(|_| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|s| s.trim().to_string())
+            })
+            .unwrap_or_default();
+        out.push((pid, exe));
+    }
+    out.sort();
+    out
+}

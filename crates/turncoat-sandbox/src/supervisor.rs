@@ -1,0 +1,642 @@
+//! The seccomp user-notification supervisor: turns each trapped syscall of the sandboxed tree
+//! into an [`Event`] with process attribution (executable, npm package and lifecycle stage),
+//! and answers it — let it run, or fail it when `--block` says so or it is always refused.
+//!
+//! Decisions here read pointer arguments (paths, addresses) that the process could change
+//! after we looked (TOCTOU), so they are observations and soft blocks. What cannot be raced is
+//! enforced elsewhere: the network namespace (nothing routes out), the mount masks (secrets are
+//! empty decoys) and Landlock (writes outside the allowed directories fail).
+
+use std::collections::{HashMap, HashSet};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::allow::Allowlist;
+use crate::event::{Event, EventKind, Recorder, Source, Verdict, redact};
+use crate::paths;
+use crate::sockaddr::{self, Addr};
+use crate::sys::{self, mem, seccomp};
+
+const AT_FDCWD: i32 = -100;
+const PATH_MAX: usize = 4096;
+const MAX_ARGS: usize = 64;
+const MAX_ARG_LEN: usize = 1024;
+const MAX_ENV: usize = 4096;
+const MAX_DGRAM: usize = 512;
+
+#[derive(Debug, Clone, Default)]
+struct ProcInfo {
+    exe: Option<String>,
+    package: Option<String>,
+    stage: Option<String>,
+}
+
+/// What the supervisor needs to judge a syscall.
+pub(crate) struct Supervisor {
+    pub recorder: Recorder,
+    pub block: bool,
+    pub home: PathBuf,
+    pub allow: Arc<Allowlist>,
+    /// Unix sockets and secret paths hidden by the mount masks (connects/reads get nothing).
+    pub masked: Vec<PathBuf>,
+    /// Honeytoken files planted for a detonation.
+    pub canaries: Vec<PathBuf>,
+    /// Directories Landlock lets the command write.
+    pub writable: Vec<PathBuf>,
+    procs: HashMap<u32, ProcInfo>,
+    seen_dns: HashSet<(u32, String)>,
+}
+
+/// What to do with one notification.
+struct Decision {
+    errno: i32,
+    event: Option<Event>,
+}
+
+impl Decision {
+    fn allow() -> Self {
+        Decision {
+            errno: 0,
+            event: None,
+        }
+    }
+    fn record(event: Event) -> Self {
+        Decision {
+            errno: 0,
+            event: Some(event),
+        }
+    }
+}
+
+impl Supervisor {
+    pub fn new(recorder: Recorder, block: bool, home: PathBuf, allow: Arc<Allowlist>) -> Self {
+        Supervisor {
+            recorder,
+            block,
+            home,
+            allow,
+            masked: Vec::new(),
+            canaries: Vec::new(),
+            writable: Vec::new(),
+            procs: HashMap::new(),
+            seen_dns: HashSet::new(),
+        }
+    }
+
+    /// Serve notifications until every filtered process is gone (or `stop` is set).
+    pub fn run(mut self, listener: OwnedFd, stop: Arc<AtomicBool>) {
+        loop {
+            match seccomp::wait(&listener, 200) {
+                Ok(true) => {}
+                Ok(false) => {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    continue;
+                }
+                Err(_) => return,
+            }
+            let n = match seccomp::recv(&listener) {
+                Ok(Some(n)) => n,
+                Ok(None) => continue,
+                Err(_) => return,
+            };
+            let mut d = self.decide(&n);
+            // The pid may have died (and been reused) while we read its memory: only act on
+            // what we read if the notification is still pending.
+            if !seccomp::id_valid(&listener, n.id) {
+                continue;
+            }
+            if let Some(ev) = d.event.as_mut() {
+                self.attribute(n.pid, ev);
+            }
+            // A failed answer means the task is gone; nothing else to do.
+            let _ = seccomp::respond(&listener, n.id, d.errno);
+            if let Some(ev) = d.event {
+                self.recorder.record(ev);
+            }
+        }
+    }
+
+    fn decide(&mut self, n: &seccomp::Notif) -> Decision {
+        let a = n.args;
+        #[cfg(target_arch = "x86_64")]
+        match n.nr {
+            libc::SYS_open => return self.on_open(n.pid, AT_FDCWD, a[0], a[1]),
+            libc::SYS_creat => {
+                return self.on_open(
+                    n.pid,
+                    AT_FDCWD,
+                    a[0],
+                    (libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC) as u64,
+                );
+            }
+            libc::SYS_mkdir => return self.on_write(n.pid, AT_FDCWD, a[0], "mkdir"),
+            libc::SYS_rename => return self.on_write(n.pid, AT_FDCWD, a[1], "rename"),
+            libc::SYS_link => return self.on_write(n.pid, AT_FDCWD, a[1], "link"),
+            libc::SYS_symlink => return self.on_write(n.pid, AT_FDCWD, a[1], "symlink"),
+            _ => {}
+        }
+        match n.nr {
+            libc::SYS_execve => self.on_exec(n.pid, AT_FDCWD, a[0], a[1], a[2], false),
+            libc::SYS_execveat => self.on_exec(
+                n.pid,
+                a[0] as i32,
+                a[1],
+                a[2],
+                a[3],
+                a[4] & libc::AT_EMPTY_PATH as u64 != 0,
+            ),
+            libc::SYS_connect => self.on_connect(n.pid, a[1], a[2]),
+            libc::SYS_sendto => self.on_send(n.pid, a[0] as i32, a[1], a[2], a[4], a[5]),
+            libc::SYS_sendmsg => self.on_sendmsg(n.pid, a[0] as i32, a[1]),
+            libc::SYS_sendmmsg => {
+                let mut last = Decision::allow();
+                for i in 0..(a[2].min(4)) {
+                    let d = self.on_sendmsg(n.pid, a[0] as i32, a[1] + i * 64);
+                    if d.event.is_some() {
+                        if last.event.is_some() {
+                            // Several datagrams at once (A and AAAA): record all but the last
+                            // here; the last one goes the usual way.
+                            if let Some(mut ev) = last.event.take() {
+                                self.attribute(n.pid, &mut ev);
+                                self.recorder.record(ev);
+                            }
+                        }
+                        last = d;
+                    }
+                }
+                last
+            }
+            libc::SYS_openat => self.on_open(n.pid, a[0] as i32, a[1], a[2]),
+            libc::SYS_openat2 => {
+                let mut how = [0u8; 8];
+                let flags = match mem::read(n.pid, a[2], &mut how) {
+                    Ok(8) => u64::from_ne_bytes(how),
+                    _ => 0,
+                };
+                self.on_open(n.pid, a[0] as i32, a[1], flags)
+            }
+            libc::SYS_mkdirat => self.on_write(n.pid, a[0] as i32, a[1], "mkdir"),
+            libc::SYS_renameat | libc::SYS_renameat2 | libc::SYS_linkat => {
+                self.on_write(n.pid, a[2] as i32, a[3], seccomp::name(n.nr))
+            }
+            libc::SYS_symlinkat => self.on_write(n.pid, a[1] as i32, a[2], "symlink"),
+            libc::SYS_truncate => self.on_write(n.pid, AT_FDCWD, a[0], "truncate"),
+            nr => self.refuse(nr, a),
+        }
+    }
+
+    /// Always refused, in every mode: io_uring (invisible to seccomp), ptrace, nested
+    /// namespaces, raw and packet sockets.
+    fn refuse(&mut self, nr: i64, a: [u64; 6]) -> Decision {
+        let name = seccomp::name(nr);
+        let detail = match nr {
+            libc::SYS_socket => format!("domain {} type {}", a[0], a[1] & 0xf),
+            libc::SYS_clone | libc::SYS_unshare => format!("flags {:#x}", a[0]),
+            _ => "refused in every mode".to_string(),
+        };
+        let errno = if nr == libc::SYS_io_uring_setup {
+            libc::ENOSYS
+        } else {
+            libc::EPERM
+        };
+        Decision {
+            errno,
+            event: Some(
+                Event::new(EventKind::Refused, name, Verdict::Deny, Source::Seccomp).detail(detail),
+            ),
+        }
+    }
+
+    fn on_exec(
+        &mut self,
+        pid: u32,
+        dirfd: i32,
+        path_ptr: u64,
+        argv_ptr: u64,
+        envp_ptr: u64,
+        empty_path: bool,
+    ) -> Decision {
+        let raw = read_str(pid, path_ptr, PATH_MAX);
+        let path = if empty_path && raw.is_empty() {
+            fd_path(pid, dirfd).unwrap_or_default()
+        } else {
+            match resolve(pid, dirfd, &raw) {
+                Some(p) => p,
+                None => return Decision::allow(),
+            }
+        };
+        // execvp tries every $PATH entry; only the attempt that can succeed is an exec.
+        let in_sandbox = PathBuf::from(format!("/proc/{pid}/root"))
+            .join(path.strip_prefix("/").unwrap_or(&path));
+        if !in_sandbox.is_file() {
+            return Decision::allow();
+        }
+        let argv: Vec<String> = mem::read_ptr_array(pid, argv_ptr, MAX_ARGS)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| redact(&read_str(pid, p, MAX_ARG_LEN)))
+            .collect();
+        let mut info = ProcInfo {
+            exe: Some(path.display().to_string()),
+            ..ProcInfo::default()
+        };
+        let (mut name, mut version) = (None, None);
+        for p in mem::read_ptr_array(pid, envp_ptr, MAX_ENV).unwrap_or_default() {
+            let kv = read_str(pid, p, 256);
+            if let Some(v) = kv.strip_prefix("npm_package_name=") {
+                name = Some(v.to_string());
+            } else if let Some(v) = kv.strip_prefix("npm_package_version=") {
+                version = Some(v.to_string());
+            } else if let Some(v) = kv.strip_prefix("npm_lifecycle_event=") {
+                info.stage = Some(v.to_string());
+            }
+        }
+        info.package = package_id(name, version);
+        let mut ev = Event::new(
+            EventKind::Exec,
+            path.display().to_string(),
+            Verdict::Allow,
+            Source::Seccomp,
+        );
+        ev.argv = Some(argv);
+        ev.pid = Some(pid);
+        ev.exe = info.exe.clone();
+        ev.package = info.package.clone();
+        ev.stage = info.stage.clone();
+        self.procs.insert(pid, info);
+        // Already attributed from the new environment: mark so `attribute` keeps it.
+        Decision::record(ev)
+    }
+
+    fn on_connect(&mut self, pid: u32, addr_ptr: u64, len: u64) -> Decision {
+        let mut buf = vec![0u8; (len as usize).min(128)];
+        let n = mem::read(pid, addr_ptr, &mut buf).unwrap_or(0);
+        let Some(addr) = sockaddr::parse(&buf[..n]) else {
+            return Decision::allow();
+        };
+        match &addr {
+            Addr::Inet(sa) => {
+                if is_sandbox_service(sa) {
+                    return Decision::allow();
+                }
+                if sa.ip().is_loopback() {
+                    return Decision::record(
+                        Event::new(
+                            EventKind::Connect,
+                            addr.target(),
+                            Verdict::Observe,
+                            Source::Seccomp,
+                        )
+                        .detail("sandbox loopback: reaches only the sandbox itself"),
+                    );
+                }
+                Decision {
+                    errno: if self.block { libc::ENETUNREACH } else { 0 },
+                    event: Some(
+                        Event::new(
+                            EventKind::Connect,
+                            addr.target(),
+                            Verdict::Deny,
+                            Source::Seccomp,
+                        )
+                        .detail(
+                            "no route out of the sandbox; only the proxy reaches allowed hosts",
+                        ),
+                    ),
+                }
+            }
+            Addr::Unix(p) => {
+                let masked =
+                    !p.starts_with('@') && self.masked.iter().any(|m| Path::new(p).starts_with(m));
+                if masked {
+                    Decision {
+                        errno: if self.block { libc::ECONNREFUSED } else { 0 },
+                        event: Some(
+                            Event::new(
+                                EventKind::Connect,
+                                addr.target(),
+                                Verdict::Deny,
+                                Source::Seccomp,
+                            )
+                            .detail("host daemon socket masked in the sandbox"),
+                        ),
+                    }
+                } else {
+                    Decision::record(Event::new(
+                        EventKind::Connect,
+                        addr.target(),
+                        Verdict::Observe,
+                        Source::Seccomp,
+                    ))
+                }
+            }
+            Addr::Other(_) => Decision::allow(),
+        }
+    }
+
+    fn on_sendmsg(&mut self, pid: u32, fd: i32, msghdr_ptr: u64) -> Decision {
+        let mut h = [0u8; 56];
+        if mem::read(pid, msghdr_ptr, &mut h).unwrap_or(0) < 32 {
+            return Decision::allow();
+        }
+        let u64_at = |o: usize| u64::from_ne_bytes(h[o..o + 8].try_into().unwrap_or([0; 8]));
+        let name_ptr = u64_at(0);
+        let name_len = u32::from_ne_bytes(h[8..12].try_into().unwrap_or([0; 4])) as u64;
+        let iov_ptr = u64_at(16);
+        let iov_len = u64_at(24);
+        let (mut buf_ptr, mut buf_len) = (0, 0);
+        if iov_len > 0 {
+            let mut iov = [0u8; 16];
+            if mem::read(pid, iov_ptr, &mut iov).unwrap_or(0) == 16 {
+                buf_ptr = u64::from_ne_bytes(iov[..8].try_into().unwrap_or([0; 8]));
+                buf_len = u64::from_ne_bytes(iov[8..].try_into().unwrap_or([0; 8]));
+            }
+        }
+        self.on_send(pid, fd, buf_ptr, buf_len, name_ptr, name_len)
+    }
+
+    fn on_send(
+        &mut self,
+        pid: u32,
+        fd: i32,
+        buf_ptr: u64,
+        buf_len: u64,
+        addr_ptr: u64,
+        addr_len: u64,
+    ) -> Decision {
+        let dest = if addr_ptr != 0 && addr_len > 0 {
+            let mut a = vec![0u8; (addr_len as usize).min(128)];
+            let n = mem::read(pid, addr_ptr, &mut a).unwrap_or(0);
+            match sockaddr::parse(&a[..n]) {
+                Some(Addr::Inet(sa)) => Some(sa),
+                _ => None,
+            }
+        } else {
+            // A connected socket (c-ares, Python): ask the socket itself where it goes. Only
+            // for datagram-sized writes; stream traffic is the proxy's to judge.
+            if buf_len == 0 || buf_len > MAX_DGRAM as u64 {
+                return Decision::allow();
+            }
+            sys::steal_fd(pid as i32, fd)
+                .ok()
+                .as_ref()
+                .and_then(sys::peer_inet)
+        };
+        let Some(dest) = dest else {
+            return Decision::allow();
+        };
+        let mut payload = vec![0u8; (buf_len as usize).min(MAX_DGRAM)];
+        let got = mem::read(pid, buf_ptr, &mut payload).unwrap_or(0);
+        payload.truncate(got);
+        let questions = crate::dns::parse_query(&payload)
+            .map(|q| q.questions)
+            .unwrap_or_default();
+        if let Some(crate::dns::Question { name, qtype, .. }) = questions.first() {
+            // Our resolver records the verdict too; this copy carries the process.
+            if !self.seen_dns.insert((pid, format!("{name}/{qtype}"))) && is_sandbox_service(&dest)
+            {
+                return Decision::allow();
+            }
+            let allowed = self.allow.allows_name(name);
+            let outside = !dest.ip().is_loopback();
+            let verdict = if allowed && !outside {
+                Verdict::Allow
+            } else {
+                Verdict::Deny
+            };
+            let via = if is_sandbox_service(&dest) {
+                "via the sandbox resolver".to_string()
+            } else {
+                format!("sent straight to {dest}, which the sandbox does not route")
+            };
+            return Decision {
+                errno: if self.block && outside {
+                    libc::ENETUNREACH
+                } else {
+                    0
+                },
+                event: Some(
+                    Event::new(EventKind::Dns, name.clone(), verdict, Source::Seccomp)
+                        .detail(format!("{} {via}", crate::dns::qtype_name(*qtype))),
+                ),
+            };
+        }
+        if is_sandbox_service(&dest) {
+            return Decision::allow();
+        }
+        if dest.ip().is_loopback() {
+            return Decision::record(
+                Event::new(
+                    EventKind::Send,
+                    dest.to_string(),
+                    Verdict::Observe,
+                    Source::Seccomp,
+                )
+                .detail("sandbox loopback: reaches only the sandbox itself"),
+            );
+        }
+        Decision {
+            errno: if self.block { libc::ENETUNREACH } else { 0 },
+            event: Some(
+                Event::new(
+                    EventKind::Send,
+                    dest.to_string(),
+                    Verdict::Deny,
+                    Source::Seccomp,
+                )
+                .detail(format!("{} bytes; no route out of the sandbox", buf_len)),
+            ),
+        }
+    }
+
+    fn on_open(&mut self, pid: u32, dirfd: i32, path_ptr: u64, flags: u64) -> Decision {
+        let raw = read_str(pid, path_ptr, PATH_MAX);
+        if !paths::maybe_interesting(&raw)
+            && !self
+                .canaries
+                .iter()
+                .any(|c| raw.ends_with(&*c.to_string_lossy()))
+        {
+            return Decision::allow();
+        }
+        let Some(path) = resolve(pid, dirfd, &raw) else {
+            return Decision::allow();
+        };
+        let write = flags
+            & (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC | libc::O_APPEND)
+                as u64
+            != 0;
+        if write {
+            return self.persistence(pid, path, "open for writing");
+        }
+        if self.canaries.iter().any(|c| path.starts_with(c)) {
+            return Decision::record(
+                Event::new(
+                    EventKind::CanaryRead,
+                    path.display().to_string(),
+                    Verdict::Observe,
+                    Source::Seccomp,
+                )
+                .detail("read a planted honeytoken"),
+            );
+        }
+        let Some(class) = paths::secret_class(&path, &self.home) else {
+            return Decision::allow();
+        };
+        let masked = self.masked.iter().any(|m| path.starts_with(m));
+        let own_config = class == "npm-credentials" && self.stage_of(pid).is_none();
+        let (verdict, errno, why) = if self.block && !own_config {
+            (Verdict::Deny, libc::EACCES, "refused (--block)")
+        } else if masked && own_config {
+            (
+                Verdict::Observe,
+                0,
+                "the package manager's own configuration; shown an empty decoy",
+            )
+        } else if masked {
+            (Verdict::Deny, 0, "masked: the sandbox shows an empty decoy")
+        } else if class == "process-environment" {
+            (Verdict::Observe, 0, "only sandbox processes are visible")
+        } else {
+            (Verdict::Observe, 0, "read allowed (audit)")
+        };
+        Decision {
+            errno,
+            event: Some(
+                Event::new(
+                    EventKind::SensitiveRead,
+                    path.display().to_string(),
+                    verdict,
+                    Source::Seccomp,
+                )
+                .detail(format!("{class}; {why}")),
+            ),
+        }
+    }
+
+    fn on_write(&mut self, pid: u32, dirfd: i32, path_ptr: u64, op: &str) -> Decision {
+        let raw = read_str(pid, path_ptr, PATH_MAX);
+        if !paths::maybe_interesting(&raw) {
+            return Decision::allow();
+        }
+        let Some(path) = resolve(pid, dirfd, &raw) else {
+            return Decision::allow();
+        };
+        self.persistence(pid, path, op)
+    }
+
+    fn persistence(&mut self, _pid: u32, path: PathBuf, op: &str) -> Decision {
+        let Some(class) = paths::persistence_class(&path, &self.home) else {
+            return Decision::allow();
+        };
+        let writable = self.writable.iter().any(|w| path.starts_with(w));
+        let (verdict, errno, why) = if self.block {
+            (Verdict::Deny, libc::EACCES, "refused (--block)")
+        } else if !writable {
+            (
+                Verdict::Deny,
+                0,
+                "outside the writable directories (Landlock)",
+            )
+        } else {
+            (Verdict::Observe, 0, "allowed (audit)")
+        };
+        Decision {
+            errno,
+            event: Some(
+                Event::new(
+                    EventKind::PersistenceWrite,
+                    path.display().to_string(),
+                    verdict,
+                    Source::Seccomp,
+                )
+                .detail(format!("{class}; {op}; {why}")),
+            ),
+        }
+    }
+
+    fn stage_of(&mut self, pid: u32) -> Option<String> {
+        self.info(pid).stage.clone()
+    }
+
+    fn info(&mut self, pid: u32) -> &ProcInfo {
+        self.procs.entry(pid).or_insert_with(|| read_proc_info(pid))
+    }
+
+    /// Fill pid, executable, package and stage on an event (unless exec already did).
+    fn attribute(&mut self, pid: u32, ev: &mut Event) {
+        if ev.pid.is_some() {
+            return;
+        }
+        let info = self.info(pid).clone();
+        ev.pid = Some(pid);
+        ev.exe = info.exe;
+        ev.package = info.package;
+        ev.stage = info.stage;
+    }
+}
+
+/// 127.0.0.1:53 and the proxy port: the supervisor's own services inside the sandbox.
+fn is_sandbox_service(sa: &std::net::SocketAddr) -> bool {
+    sa.ip() == std::net::IpAddr::from([127, 0, 0, 1])
+        && (sa.port() == crate::init::DNS_PORT || sa.port() == crate::init::PROXY_PORT)
+}
+
+fn package_id(name: Option<String>, version: Option<String>) -> Option<String> {
+    match (name, version) {
+        (Some(n), Some(v)) => Some(format!("{n}@{v}")),
+        (Some(n), None) => Some(n),
+        _ => None,
+    }
+}
+
+fn read_proc_info(pid: u32) -> ProcInfo {
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .ok()
+        .map(|p| p.display().to_string());
+    let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    let (mut name, mut version, mut stage) = (None, None, None);
+    for kv in env.split(|&b| b == 0) {
+        let kv = String::from_utf8_lossy(kv);
+        if let Some(v) = kv.strip_prefix("npm_package_name=") {
+            name = Some(v.to_string());
+        } else if let Some(v) = kv.strip_prefix("npm_package_version=") {
+            version = Some(v.to_string());
+        } else if let Some(v) = kv.strip_prefix("npm_lifecycle_event=") {
+            stage = Some(v.to_string());
+        }
+    }
+    ProcInfo {
+        exe,
+        package: package_id(name, version),
+        stage,
+    }
+}
+
+fn read_str(pid: u32, ptr: u64, max: usize) -> String {
+    String::from_utf8_lossy(&mem::read_cstr(pid, ptr, max).unwrap_or_default()).into_owned()
+}
+
+fn fd_path(pid: u32, fd: i32) -> Option<PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()
+}
+
+/// Absolute, normalised form of a path argument (relative to the cwd or a directory fd).
+fn resolve(pid: u32, dirfd: i32, raw: &str) -> Option<PathBuf> {
+    if raw.is_empty() {
+        return None;
+    }
+    if raw.starts_with('/') {
+        return Some(paths::normalise(Path::new(raw)));
+    }
+    let base = if dirfd == AT_FDCWD {
+        std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?
+    } else {
+        fd_path(pid, dirfd)?
+    };
+    Some(paths::normalise(&base.join(raw)))
+}

@@ -1,0 +1,729 @@
+//! `watch`: run a command in the recording, blocking sandbox and collect what it did.
+//!
+//! The supervisor (this process) re-executes the turncoat binary as the sandbox init
+//! ([`crate::init`]), hands it the configuration over a control socket, then serves what the
+//! init hands back: the DNS and proxy sockets bound on the sandbox's loopback (served from the
+//! host network namespace, so only allowlisted hosts are reachable) and the seccomp listener.
+
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::allow::{AllowError, Allowlist};
+use crate::event::{Event, EventKind, Recorder, Source, Verdict};
+use crate::init::{self, InitConfig, PROXY_PORT};
+use crate::supervisor::Supervisor;
+use crate::{dns, paths, proxy, sys};
+
+/// Audit records and lets through what the namespaces allow; block also fails, at the syscall,
+/// sensitive reads, persistence writes and connections out, and makes the run fail (exit 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Audit,
+    Block,
+}
+
+/// Where the command's standard output and error go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Inherit,
+    Null,
+}
+
+pub struct WatchOptions {
+    pub mode: Mode,
+    /// Program and arguments.
+    pub command: Vec<String>,
+    pub cwd: PathBuf,
+    /// Hosts the resolver answers and the proxy reaches (see [`Allowlist::parse`]).
+    pub allow_hosts: Vec<String>,
+    /// Extra directories the command may write.
+    pub allow_write: Vec<PathBuf>,
+    /// Extra environment variables passed through unchanged.
+    pub pass_env: Vec<String>,
+    /// Variables set for the command (after scrubbing), e.g. honeytokens.
+    pub set_env: Vec<(String, String)>,
+    /// `$HOME` for the command (default: the caller's).
+    pub home: Option<PathBuf>,
+    /// Secret paths to show unmasked (e.g. `~/.npmrc` for a private registry's token).
+    pub unmask: Vec<PathBuf>,
+    /// Honeytoken files: reads become `canary-read` events.
+    pub canaries: Vec<PathBuf>,
+    /// JSON Lines sink for events as they happen.
+    pub events: Option<Box<dyn Write + Send>>,
+    /// The binary that runs the sandbox init (default: this executable).
+    pub init_exe: Option<PathBuf>,
+    /// Kill the sandbox after this long.
+    pub timeout: Option<Duration>,
+    pub output: Output,
+}
+
+impl WatchOptions {
+    pub fn new(command: Vec<String>, cwd: PathBuf) -> Self {
+        WatchOptions {
+            mode: Mode::Audit,
+            command,
+            cwd,
+            allow_hosts: Vec::new(),
+            allow_write: Vec::new(),
+            pass_env: Vec::new(),
+            set_env: Vec::new(),
+            home: None,
+            unmask: Vec::new(),
+            canaries: Vec::new(),
+            events: None,
+            init_exe: None,
+            timeout: None,
+            output: Output::Inherit,
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct WatchOutcome {
+    /// The command's exit code (128 + signal when killed).
+    pub exit_code: i32,
+    pub events: Vec<Event>,
+    /// `--block` stopped something.
+    pub blocked: bool,
+    pub timed_out: bool,
+    pub duration: Duration,
+    /// The isolation actually in force, for the report header.
+    pub tier: String,
+    /// Degradations worth telling the user (a mask that could not be applied, ...).
+    pub warnings: Vec<String>,
+    pub home: PathBuf,
+    pub project: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("command not found: {0} (looked in the sandbox's PATH)")]
+    NotFound(String),
+    #[error("no command given")]
+    NoCommand,
+    #[error("setting up the sandbox failed: {0}")]
+    Setup(String),
+    #[error("invalid --allow-host: {0}")]
+    Allow(#[from] AllowError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> SandboxError {
+    let what = what.into();
+    move |source| SandboxError::Io { what, source }
+}
+
+/// Environment variables the command keeps; everything else (tokens, cloud keys, CI secrets)
+/// is dropped unless named with `pass_env`.
+const ENV_KEEP: &[&str] = &[
+    "PATH",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TERM",
+    "COLORTERM",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "CI",
+    "NODE_ENV",
+    "NODE_OPTIONS",
+    "NVM_DIR",
+    "NVM_BIN",
+    "COREPACK_HOME",
+];
+
+fn keep_env(key: &str) -> bool {
+    if ENV_KEEP.contains(&key) || key.starts_with("LC_") {
+        return true;
+    }
+    // npm settings pass, credentials among them do not.
+    let lower = key.to_ascii_lowercase();
+    lower.starts_with("npm_config_")
+        && !["auth", "token", "password", "_pass", "cert", "key"]
+            .iter()
+            .any(|s| lower.contains(s))
+        && !lower.contains("proxy")
+}
+
+/// Socket files of host daemons that resolve names or start containers outside the sandbox.
+fn host_sockets(uid: u32) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = [
+        "/var/run/nscd/socket",
+        "/run/nscd/socket",
+        "/var/run/docker.sock",
+        "/run/docker.sock",
+        "/run/containerd/containerd.sock",
+        "/run/podman/podman.sock",
+        "/run/dbus/system_bus_socket",
+        "/var/run/dbus/system_bus_socket",
+        "/run/systemd/resolve/io.systemd.Resolve",
+        "/run/systemd/userdb/io.systemd.Multiplexer",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    v.push(PathBuf::from(format!("/run/user/{uid}/bus")));
+    v.push(PathBuf::from(format!("/run/user/{uid}/docker.sock")));
+    v.push(PathBuf::from(format!("/run/user/{uid}/podman/podman.sock")));
+    v
+}
+
+/// Secret files and directories under `$HOME` that get an empty decoy.
+const HOME_MASKS: &[&str] = &[
+    ".npmrc",
+    ".yarnrc",
+    ".yarnrc.yml",
+    ".pypirc",
+    ".netrc",
+    ".git-credentials",
+    ".docker/config.json",
+    ".cargo/credentials",
+    ".cargo/credentials.toml",
+    ".config/gh",
+    ".config/configstore",
+    ".ssh",
+    ".gnupg",
+    ".aws",
+    ".azure",
+    ".config/gcloud",
+    ".kube",
+    ".bitcoin",
+    ".electrum",
+    ".ethereum",
+    ".config/Exodus",
+    ".config/solana",
+    ".local/share/keyrings",
+    ".config/google-chrome",
+    ".config/chromium",
+    ".config/BraveSoftware",
+    ".mozilla",
+];
+
+const RESOLV_CONF: &str = "# turncoat watch: the sandbox's resolver (every name is logged)\nnameserver 127.0.0.1\noptions edns0\n";
+const NSSWITCH: &str = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n";
+
+/// Run the command in the sandbox.
+pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
+    let started = Instant::now();
+    if opts.command.is_empty() {
+        return Err(SandboxError::NoCommand);
+    }
+    let allow = Arc::new(Allowlist::parse(&opts.allow_hosts)?);
+    let uid = sys::getuid();
+    let euid = sys::geteuid();
+    let sudo_ids = if euid == 0 { sudo_invoker() } else { None };
+    let real_home = match sudo_ids {
+        Some((u, _)) => sys::home_of(u),
+        None => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .or_else(|| sys::home_of(uid)),
+    }
+    .unwrap_or_else(|| PathBuf::from("/"));
+    let home = opts.home.clone().unwrap_or_else(|| real_home.clone());
+    let project = opts
+        .cwd
+        .canonicalize()
+        .map_err(io_err(format!("project directory {}", opts.cwd.display())))?;
+
+    // The run directory holds the files we bind into the sandbox and its private TMPDIR.
+    let rundir = tempfile::Builder::new()
+        .prefix("turncoat-watch-")
+        .tempdir()
+        .map_err(io_err("creating the sandbox run directory"))?;
+    let rd = rundir.path().to_path_buf();
+    let write = |name: &str, text: &str, mode: u32| -> Result<PathBuf, SandboxError> {
+        use std::os::unix::fs::PermissionsExt;
+        let p = rd.join(name);
+        std::fs::write(&p, text).map_err(io_err(format!("writing {}", p.display())))?;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+            .map_err(io_err(format!("chmod {}", p.display())))?;
+        Ok(p)
+    };
+    let resolv = write("resolv.conf", RESOLV_CONF, 0o444)?;
+    let nsswitch = write("nsswitch.conf", NSSWITCH, 0o444)?;
+    let socket_mask = write("masked-socket", "", 0o000)?;
+    let decoy = write("decoy", "", 0o444)?;
+    let tmp = rd.join("tmp");
+    std::fs::create_dir(&tmp).map_err(io_err("creating the sandbox TMPDIR"))?;
+    if let Some((u, g)) = sudo_ids {
+        // The command runs as the invoking user: it must own its TMPDIR.
+        let _ = std::os::unix::fs::chown(&tmp, Some(u), Some(g));
+    }
+
+    let mut binds: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
+    let mut mask_dirs = Vec::new();
+    let mut masked = Vec::new();
+    for (src, target) in [
+        (&resolv, "/etc/resolv.conf"),
+        (&nsswitch, "/etc/nsswitch.conf"),
+    ] {
+        if Path::new(target).exists() {
+            binds.push((src.clone(), PathBuf::from(target), true));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for sock in host_sockets(sudo_ids.map_or(uid, |(u, _)| u)) {
+        // Absent or masked, a connect to these must never reach the host: always a denial.
+        masked.push(sock.clone());
+        if sock.symlink_metadata().is_err() {
+            continue;
+        }
+        let real = sock.canonicalize().unwrap_or_else(|_| sock.clone());
+        masked.push(real.clone());
+        if seen.insert(real.clone()) {
+            binds.push((socket_mask.clone(), real, true));
+        }
+    }
+    for dir in ["/run/nscd", "/run/systemd/resolve"] {
+        let d = Path::new(dir);
+        if d.is_dir() {
+            mask_dirs.push(d.to_path_buf());
+            masked.push(d.to_path_buf());
+            masked.push(PathBuf::from(format!("/var{dir}")));
+        }
+    }
+    let unmask: Vec<PathBuf> = opts
+        .unmask
+        .iter()
+        .map(|p| paths::normalise(&project.join(p)))
+        .collect();
+    for homes in [&real_home, &home] {
+        for rel in HOME_MASKS {
+            let p = homes.join(rel);
+            if unmask.iter().any(|u| u == &p)
+                || opts
+                    .canaries
+                    .iter()
+                    .any(|c| c.starts_with(&p) || p.starts_with(c))
+            {
+                continue;
+            }
+            match p.symlink_metadata() {
+                Ok(m) if m.is_dir() => mask_dirs.push(p.clone()),
+                Ok(_) => binds.push((decoy.clone(), p.clone(), true)),
+                Err(_) => continue,
+            }
+            masked.push(p);
+        }
+    }
+
+    // Writable: the project, temp, package-manager caches, and what the caller adds.
+    let npm_cache = std::env::var_os("npm_config_cache")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(".npm"));
+    if !npm_cache.exists() {
+        let _ = std::fs::create_dir_all(&npm_cache);
+    }
+    let mut writable = vec![
+        project.clone(),
+        tmp.clone(),
+        PathBuf::from("/tmp"),
+        PathBuf::from("/var/tmp"),
+        npm_cache,
+    ];
+    for rel in [
+        ".cache",
+        ".yarn",
+        ".pnpm-store",
+        ".local/share/pnpm",
+        ".bun",
+        ".node-gyp",
+        ".cache/node-gyp",
+    ] {
+        writable.push(home.join(rel));
+    }
+    if opts.home.is_some() {
+        writable.push(home.clone());
+    }
+    writable.extend(
+        opts.allow_write
+            .iter()
+            .map(|p| paths::normalise(&project.join(p))),
+    );
+
+    // The command's environment: an allowlist, then our proxy and temp settings.
+    let proxy_url = format!("http://127.0.0.1:{PROXY_PORT}");
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| keep_env(k) || opts.pass_env.iter().any(|p| p == k))
+        .collect();
+    env.retain(|(k, _)| k != "HOME" && k != "TMPDIR");
+    env.push(("HOME".into(), home.display().to_string()));
+    env.push(("TMPDIR".into(), tmp.display().to_string()));
+    for k in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "npm_config_proxy",
+        "npm_config_https_proxy",
+        "YARN_HTTP_PROXY",
+        "YARN_HTTPS_PROXY",
+        "PIP_PROXY",
+        "GLOBAL_AGENT_HTTP_PROXY",
+    ] {
+        env.push((k.into(), proxy_url.clone()));
+    }
+    for k in ["NO_PROXY", "no_proxy", "npm_config_noproxy"] {
+        env.push((k.into(), String::new()));
+    }
+    env.push(("NODE_USE_ENV_PROXY".into(), "1".into()));
+    env.push(("TURNCOAT_WATCH".into(), "1".into()));
+    for (k, v) in &opts.set_env {
+        env.retain(|(ek, _)| ek != k);
+        env.push((k.clone(), v.clone()));
+    }
+    if !env.iter().any(|(k, _)| k == "PATH") {
+        env.push(("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()));
+    }
+    let path_var = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let program = find_program(&opts.command[0], &path_var, &project)
+        .ok_or_else(|| SandboxError::NotFound(opts.command[0].clone()))?;
+
+    let (uid_map, gid_map, deny_setgroups) = if euid == 0 {
+        (
+            "0 0 4294967295".to_string(),
+            "0 0 4294967295".to_string(),
+            false,
+        )
+    } else {
+        (
+            format!("{uid} {uid} 1"),
+            format!("{g} {g} 1", g = sys::getgid()),
+            true,
+        )
+    };
+    let cfg = InitConfig {
+        uid_map,
+        gid_map,
+        deny_setgroups,
+        run_as: sudo_ids,
+        cwd: project.clone(),
+        program,
+        argv: opts.command.clone(),
+        env,
+        binds,
+        mask_dirs,
+        writable: writable.clone(),
+    };
+
+    let recorder = match opts.events.take() {
+        Some(sink) => Recorder::with_sink(sink),
+        None => Recorder::new(),
+    };
+    let (sup_end, child_end) =
+        sys::seqpacket_pair().map_err(io_err("creating the control socket"))?;
+    sys::set_passcred(&sup_end).map_err(io_err("SO_PASSCRED"))?;
+    let init_exe = match opts.init_exe.clone() {
+        Some(p) => p,
+        None => std::env::current_exe().map_err(io_err("locating the turncoat binary"))?,
+    };
+    let mut cmd = Command::new(&init_exe);
+    cmd.arg(init::INIT_ARG)
+        .env_clear()
+        .current_dir("/")
+        .stdin(Stdio::inherit());
+    if opts.output == Output::Null {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+    }
+    sys::pass_as_fd3(&mut cmd, child_end.as_raw_fd());
+    let mut child = cmd.spawn().map_err(io_err(format!(
+        "starting the sandbox init ({})",
+        init_exe.display()
+    )))?;
+    drop(child_end);
+
+    let cfg_json = serde_json::to_vec(&cfg).map_err(|e| SandboxError::Setup(e.to_string()))?;
+    sys::send_msg(sup_end.as_raw_fd(), &cfg_json, &[])
+        .map_err(io_err("sending the sandbox configuration"))?;
+
+    // Kill the whole sandbox on timeout: the init dies, and with it (PDEATHSIG, pid namespace)
+    // everything inside.
+    let done = Arc::new(AtomicBool::new(false));
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let child_pid = child.id() as i32;
+    let timer = opts.timeout.map(|t| {
+        let (done, timed_out) = (done.clone(), timed_out.clone());
+        std::thread::spawn(move || {
+            let end = Instant::now() + t;
+            while Instant::now() < end {
+                if done.load(Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if !done.load(Ordering::Relaxed) {
+                timed_out.store(true, Ordering::Relaxed);
+                sys::kill(child_pid, libc::SIGKILL);
+            }
+        })
+    });
+
+    let upstream = dns::host_upstream();
+    let mut resolver: Option<Arc<dns::Resolver>> = None;
+    let mut proxy: Option<Arc<proxy::Proxy>> = None;
+    let mut threads = Vec::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut setup_error: Option<String> = None;
+    let mut warnings = Vec::new();
+    let mut started_command = false;
+    loop {
+        let msg = match sys::recv_msg(sup_end.as_raw_fd(), 1 << 20) {
+            Ok(Some(m)) => m,
+            Ok(None) => break,
+            Err(e) => {
+                setup_error.get_or_insert(format!("control socket: {e}"));
+                break;
+            }
+        };
+        let Some((&kind, body)) = msg.data.split_first() else {
+            continue;
+        };
+        match kind {
+            init::MSG_SOCKETS if msg.fds.len() == 3 => {
+                let mut fds = msg.fds.into_iter();
+                let (udp, tcp, px) = (fds.next(), fds.next(), fds.next());
+                let (Some(udp), Some(tcp), Some(px)) = (udp, tcp, px) else {
+                    continue;
+                };
+                let r = Arc::new(dns::Resolver::new(
+                    (*allow).clone(),
+                    upstream,
+                    recorder.clone(),
+                ));
+                threads.push(r.clone().serve_udp(std::net::UdpSocket::from(udp)));
+                threads.push(r.clone().serve_tcp(std::net::TcpListener::from(tcp)));
+                resolver = Some(r);
+                let p = Arc::new(proxy::Proxy::new((*allow).clone(), recorder.clone()));
+                threads.push(p.clone().serve(std::net::TcpListener::from(px)));
+                proxy = Some(p);
+            }
+            init::MSG_LISTENER if body.len() == 4 => {
+                let fd_num = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as i32;
+                let Some(pid) = msg.pid else {
+                    setup_error.get_or_insert("no sender credentials on the control socket".into());
+                    break;
+                };
+                let listener = sys::steal_fd(pid, fd_num)
+                    .map_err(io_err("taking the seccomp listener (pidfd_getfd)"))?;
+                let mut sup = Supervisor::new(
+                    recorder.clone(),
+                    opts.mode == Mode::Block,
+                    home.clone(),
+                    allow.clone(),
+                );
+                sup.masked = masked.clone();
+                sup.canaries = opts.canaries.clone();
+                sup.writable = writable.clone();
+                let stop = stop.clone();
+                threads.push(std::thread::spawn(move || sup.run(listener, stop)));
+                sys::send_msg(sup_end.as_raw_fd(), b"k", &[])
+                    .map_err(io_err("acknowledging the listener"))?;
+                started_command = true;
+            }
+            init::MSG_MAPS => {
+                let res = sys::ns::write_id_maps(
+                    child_pid as u32,
+                    &cfg.uid_map,
+                    &cfg.gid_map,
+                    cfg.deny_setgroups,
+                );
+                let ack: &[u8] = if res.is_ok() { b"m" } else { b"x" };
+                if let Err(e) = res {
+                    setup_error.get_or_insert(format!("writing uid/gid maps: {e}"));
+                }
+                sys::send_msg(sup_end.as_raw_fd(), ack, &[])
+                    .map_err(io_err("acknowledging the id maps"))?;
+            }
+            init::MSG_KILLED => {
+                let list: Vec<(i32, String)> = serde_json::from_slice(body).unwrap_or_default();
+                for (pid, exe) in list {
+                    recorder.record(
+                        Event::new(
+                            EventKind::Killed,
+                            format!("pid {pid} {exe}"),
+                            Verdict::Deny,
+                            Source::Supervisor,
+                        )
+                        .detail("still running when the command ended; killed with the sandbox"),
+                    );
+                }
+            }
+            init::MSG_ERROR => {
+                let text = String::from_utf8_lossy(body).into_owned();
+                if started_command {
+                    warnings.push(text);
+                } else {
+                    setup_error.get_or_insert(text);
+                }
+            }
+            init::MSG_WARN => warnings.push(String::from_utf8_lossy(body).into_owned()),
+            _ => {}
+        }
+    }
+    let status = child.wait().map_err(io_err("waiting for the sandbox"))?;
+    done.store(true, Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
+    if let Some(r) = &resolver {
+        r.shutdown();
+    }
+    if let Some(p) = &proxy {
+        p.shutdown();
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    if let Some(t) = timer {
+        let _ = t.join();
+    }
+    if let Some(e) = setup_error
+        && !started_command
+    {
+        return Err(if e.starts_with("unshare") {
+            SandboxError::Unavailable(explain_userns(&e))
+        } else {
+            SandboxError::Setup(e)
+        });
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let exit_code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    if let Some(e) = recorder.sink_error() {
+        warnings.push(format!("writing the events file: {e}"));
+    }
+    let events = recorder.events();
+    let blocked = opts.mode == Mode::Block && events.iter().any(|e| e.verdict == Verdict::Deny);
+    let abi = crate::fence::kernel_abi();
+    let tier = format!(
+        "namespaces (user, mount, network, pid; loopback only) + seccomp user notification + {}",
+        if abi > 0 {
+            format!("Landlock ABI {abi}")
+        } else {
+            "no Landlock (kernel too old: writes not fenced)".into()
+        }
+    );
+    Ok(WatchOutcome {
+        exit_code,
+        events,
+        blocked,
+        timed_out: timed_out.load(Ordering::Relaxed),
+        duration: started.elapsed(),
+        tier,
+        warnings,
+        home,
+        project,
+    })
+}
+
+/// The invoking user when run through sudo (the command runs as them, never as root).
+fn sudo_invoker() -> Option<(u32, u32)> {
+    let uid: u32 = std::env::var("SUDO_UID").ok()?.parse().ok()?;
+    let gid: u32 = std::env::var("SUDO_GID").ok()?.parse().ok()?;
+    (uid != 0).then_some((uid, gid))
+}
+
+fn find_program(name: &str, path_var: &str, cwd: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let is_exec = |p: &Path| {
+        p.metadata()
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    if name.contains('/') {
+        let p = cwd.join(name);
+        return is_exec(&p).then_some(p);
+    }
+    path_var
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| cwd.join(d).join(name))
+        .find(|p| is_exec(p))
+}
+
+/// Why user namespaces failed and what to do about it.
+fn explain_userns(err: &str) -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    let mut why = format!("cannot create the sandbox's namespaces ({err}).");
+    if read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1") {
+        why.push_str(
+            "\nAppArmor restricts unprivileged user namespaces on this host (kernel.apparmor_restrict_unprivileged_userns=1, \
+             the Ubuntu 24.04 default). Either allow them:\n    sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0\n\
+             or run `sudo turncoat watch ...`: turncoat builds the sandbox as root and runs the command as you (SUDO_UID).",
+        );
+    } else if read("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
+        why.push_str("\nUser namespaces are disabled (user.max_user_namespaces=0). Enable with:\n    sudo sysctl -w user.max_user_namespaces=15000");
+    } else if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
+        why.push_str("\nUnprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0). Enable with:\n    sudo sysctl -w kernel.unprivileged_userns_clone=1");
+    } else if Path::new("/.dockerenv").exists()
+        || read("/proc/1/cgroup").is_some_and(|c| c.contains("docker") || c.contains("kubepods"))
+    {
+        why.push_str(
+            "\nThis looks like a container whose seccomp/AppArmor profile forbids namespaces. Run turncoat on the CI host, \
+             or start the container with --security-opt seccomp=unconfined --security-opt apparmor=unconfined.",
+        );
+    } else {
+        why.push_str("\nrunning `sudo turncoat watch ...` builds the sandbox as root and still runs the command as you.");
+    }
+    why.push_str(
+        "\nWithout namespaces turncoat cannot enforce egress, so it does not pretend to: nothing was run.",
+    );
+    why
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_allowlist() {
+        assert!(keep_env("PATH"));
+        assert!(keep_env("LC_ALL"));
+        assert!(keep_env("npm_config_registry"));
+        assert!(!keep_env("NPM_TOKEN"));
+        assert!(!keep_env("GITHUB_TOKEN"));
+        assert!(!keep_env("AWS_SECRET_ACCESS_KEY"));
+        assert!(!keep_env("npm_config__authToken"));
+        assert!(!keep_env("npm_config_//registry.example/:_authToken"));
+        assert!(!keep_env("ACTIONS_RUNTIME_TOKEN"));
+        assert!(
+            !keep_env("npm_config_https_proxy"),
+            "the sandbox sets its own proxy"
+        );
+    }
+
+    #[test]
+    fn program_lookup() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(find_program("sh", "/usr/bin:/bin", dir.path()).is_some());
+        assert!(
+            find_program("definitely-not-a-program-xyz", "/usr/bin:/bin", dir.path()).is_none()
+        );
+    }
+}
