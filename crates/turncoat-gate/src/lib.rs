@@ -22,6 +22,7 @@ use turncoat_report::{Change as ReportChange, LockfileLocation, PackageReport, R
 
 pub mod changes;
 pub mod demo;
+pub mod detonation;
 pub mod rules;
 pub mod scenario;
 
@@ -46,6 +47,12 @@ pub enum GateError {
     },
     #[error("invalid package name in lockfile: {0}")]
     Name(#[from] turncoat_npm::NameError),
+    #[error("{name}@{version}: detonation failed: {error}")]
+    Detonation {
+        name: String,
+        version: String,
+        error: String,
+    },
 }
 
 /// Every rule any check can report, for `turncoat explain`, SARIF and policy validation.
@@ -55,6 +62,7 @@ pub fn all_rules() -> Vec<&'static RuleDoc> {
     all.extend(turncoat_analyze::rules());
     all.extend(turncoat_attest::rules());
     all.extend(rules::rules());
+    all.extend(detonation::rules());
     all.sort_by_key(|r| r.code);
     all
 }
@@ -70,6 +78,20 @@ pub struct GateContext<'a> {
     pub progress: &'a dyn Progress,
     /// Threads for analysis (0 = rayon's default).
     pub jobs: usize,
+    /// Run each changed version (and, when it misbehaves, the one it replaces) in the sandbox
+    /// (`diff --detonate`).
+    pub detonator: Option<&'a dyn Detonator>,
+}
+
+/// Installs and loads one package version in the sandbox and reports what it did. The CLI
+/// implements it with `turncoat_sandbox::detonate`; the gate only judges the events.
+pub trait Detonator: Sync {
+    fn detonate(
+        &self,
+        name: &str,
+        version: &str,
+        files: &[turncoat_archive::PackageFile],
+    ) -> Result<turncoat_sandbox::detonate::Detonation, String>;
 }
 
 /// One version, fetched and analysed.
@@ -77,6 +99,8 @@ struct Judged {
     packument: Arc<Packument>,
     facts: VersionFacts,
     verification: turncoat_attest::PackageVerification,
+    /// The package's files, kept only when they will be detonated.
+    files: Vec<turncoat_archive::PackageFile>,
 }
 
 fn fetch_and_analyse(
@@ -149,10 +173,16 @@ fn fetch_and_analyse(
         ctx.keys,
         ctx.trust_root,
     );
+    let files = if ctx.detonator.is_some() {
+        archive.files
+    } else {
+        Vec::new()
+    };
     Ok(Judged {
         packument,
         facts,
         verification,
+        files,
     })
 }
 
@@ -243,7 +273,60 @@ fn judge_change(
         old.as_ref().map(|(_, o)| &o.verification),
         &new.verification,
     ));
+    if let Some(det) = ctx.detonator {
+        findings.extend(detonate_change(det, &change.name, to, &new, old.as_ref())?);
+    }
     Ok(findings)
+}
+
+/// Detonate the new version; only when it did something worth reporting, detonate the old one
+/// too and keep just what is new.
+fn detonate_change(
+    det: &dyn Detonator,
+    name: &str,
+    to: &str,
+    new: &Judged,
+    old: Option<&(&str, Judged)>,
+) -> Result<Vec<Finding>, GateError> {
+    let fail = |version: &str, error: String| GateError::Detonation {
+        name: name.to_string(),
+        version: version.to_string(),
+        error,
+    };
+    let pkg = format!("{name}@{to}");
+    let new_run = det
+        .detonate(name, to, &new.files)
+        .map_err(|e| fail(to, e))?;
+    let run_of = |d: &turncoat_sandbox::detonate::Detonation| -> (Vec<turncoat_sandbox::event::Event>, String, String) {
+        (d.events.clone(), d.home.clone(), d.project.clone())
+    };
+    let (new_events, new_home, new_project) = run_of(&new_run);
+    let new_view = detonation::Run {
+        events: &new_events,
+        ctx: detonation::Context {
+            home: &new_home,
+            project: &new_project,
+        },
+    };
+    let alone = detonation::findings(&pkg, &new_view, None);
+    let Some((from, old)) = old else {
+        return Ok(alone);
+    };
+    if alone.is_empty() {
+        return Ok(alone);
+    }
+    let old_run = det
+        .detonate(name, from, &old.files)
+        .map_err(|e| fail(from, e))?;
+    let (old_events, old_home, old_project) = run_of(&old_run);
+    let old_view = detonation::Run {
+        events: &old_events,
+        ctx: detonation::Context {
+            home: &old_home,
+            project: &old_project,
+        },
+    };
+    Ok(detonation::findings(&pkg, &new_view, Some(&old_view)))
 }
 
 /// The highest version published before `to` (by semver; prereleases only for a prerelease).

@@ -286,6 +286,7 @@ impl World {
             trust_root: &root,
             progress: &turncoat_registry::NoProgress,
             jobs: 1,
+            detonator: None,
         };
         turncoat_gate::diff(&base, &head, &ctx).map_err(Box::new)
     }

@@ -37,6 +37,7 @@ pub fn run_gate(world: &Materialized, base: &Path, head: &Path, cache: &Path) ->
         trust_root: &root,
         progress: &turncoat_registry::NoProgress,
         jobs: 1,
+        detonator: None,
     };
     turncoat_gate::diff(&base, &head, &ctx).expect("gate runs")
 }

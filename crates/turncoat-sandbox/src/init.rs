@@ -46,6 +46,8 @@ pub(crate) struct InitConfig {
     pub mask_dirs: Vec<PathBuf>,
     /// Directories (and files) Landlock lets the command write; everything else is read-only.
     pub writable: Vec<PathBuf>,
+    /// RLIMIT_AS for the command, in bytes.
+    pub memory_limit: Option<u64>,
 }
 
 /// Messages to the supervisor (first byte).
@@ -202,6 +204,11 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
         && let Err(e) = sys::ns::set_ids(uid, gid)
     {
         return format!("dropping to uid {uid}: {e}");
+    }
+    if let Some(bytes) = cfg.memory_limit
+        && let Err(e) = sys::limit_memory(bytes)
+    {
+        return format!("setrlimit(RLIMIT_AS): {e}");
     }
     if let Err(e) = sys::ns::drop_all_caps() {
         return format!("dropping capabilities: {e}");

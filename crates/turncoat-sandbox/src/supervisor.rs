@@ -489,6 +489,10 @@ impl Supervisor {
         };
         let masked = self.masked.iter().any(|m| path.starts_with(m));
         let own_config = class == "npm-credentials" && self.stage_of(pid).is_none();
+        if own_config && !masked && !in_sandbox(pid, &path).exists() {
+            // npm looking for a user config that is not there: nothing was read.
+            return Decision::allow();
+        }
         let (verdict, errno, why) = if self.block && !own_config {
             (Verdict::Deny, libc::EACCES, "refused (--block)")
         } else if masked && own_config {
@@ -615,6 +619,11 @@ fn read_proc_info(pid: u32) -> ProcInfo {
         package: package_id(name, version),
         stage,
     }
+}
+
+/// `path` as the sandboxed process sees it (through its mount namespace).
+fn in_sandbox(pid: u32, path: &Path) -> PathBuf {
+    PathBuf::from(format!("/proc/{pid}/root")).join(path.strip_prefix("/").unwrap_or(path))
 }
 
 fn read_str(pid: u32, ptr: u64, max: usize) -> String {

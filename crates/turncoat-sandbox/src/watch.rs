@@ -59,6 +59,8 @@ pub struct WatchOptions {
     pub init_exe: Option<PathBuf>,
     /// Kill the sandbox after this long.
     pub timeout: Option<Duration>,
+    /// Address-space limit (RLIMIT_AS) for the command and its children.
+    pub memory_limit: Option<u64>,
     pub output: Output,
 }
 
@@ -78,6 +80,7 @@ impl WatchOptions {
             events: None,
             init_exe: None,
             timeout: None,
+            memory_limit: None,
             output: Output::Inherit,
         }
     }
@@ -425,6 +428,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         binds,
         mask_dirs,
         writable: writable.clone(),
+        memory_limit: opts.memory_limit,
     };
 
     let recorder = match opts.events.take() {

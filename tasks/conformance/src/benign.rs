@@ -108,6 +108,7 @@ pub fn run(args: BenignArgs) -> Result<bool, String> {
         trust_root: &root,
         progress: &turncoat_registry::NoProgress,
         jobs: 0,
+        detonator: None,
     };
     let started = std::time::Instant::now();
     eprintln!(

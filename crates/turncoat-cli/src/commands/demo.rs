@@ -57,6 +57,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         trust_root: &trust,
         progress: &bar,
         jobs: 0,
+        detonator: None,
     };
     crate::output::note(
         ctx,

@@ -18,8 +18,45 @@ pub struct DiffArgs {
     /// Read the base lockfile from this git revision (e.g. origin/main) and the head from the work tree.
     #[arg(long, value_name = "GIT_REF")]
     pub base_ref: Option<String>,
+    /// Also install and load every changed version in the sandbox (no network, honeytokens
+    /// planted) and report what it does that the version it replaces did not.
+    #[arg(long)]
+    pub detonate: bool,
+    /// Time limit per detonated version, in seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        requires = "detonate"
+    )]
+    pub detonate_timeout: u64,
     #[command(flatten)]
     pub gate: GateArgs,
+}
+
+/// `diff --detonate`: the sandbox's detonation behind the gate's trait.
+struct SandboxDetonator {
+    opts: turncoat_sandbox::detonate::DetonateOptions,
+}
+
+impl turncoat_gate::Detonator for SandboxDetonator {
+    fn detonate(
+        &self,
+        name: &str,
+        version: &str,
+        files: &[turncoat_archive::PackageFile],
+    ) -> Result<turncoat_sandbox::detonate::Detonation, String> {
+        let files: Vec<turncoat_sandbox::detonate::PackageFile<'_>> = files
+            .iter()
+            .map(|f| turncoat_sandbox::detonate::PackageFile {
+                path: &f.path,
+                data: &f.data,
+                mode: f.mode,
+            })
+            .collect();
+        turncoat_sandbox::detonate::detonate(name, version, &files, &self.opts)
+            .map_err(|e| e.to_string())
+    }
 }
 
 pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
@@ -60,7 +97,16 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     };
     let project = super::project_dir_of(std::path::Path::new(&head.path));
     let env = super::GateEnv::new(ctx, &args.gate, &project)?;
-    let gate = env.context(ctx, args.gate.jobs);
+    let mut gate = env.context(ctx, args.gate.jobs);
+    let detonator = SandboxDetonator {
+        opts: turncoat_sandbox::detonate::DetonateOptions {
+            timeout: std::time::Duration::from_secs(args.detonate_timeout.max(1)),
+            ..Default::default()
+        },
+    };
+    if args.detonate {
+        gate.detonator = Some(&detonator);
+    }
     let report = turncoat_gate::diff(&base, &head, &gate)?;
     let text = crate::output::render_report(
         &report,

@@ -72,6 +72,7 @@ impl GateEnv {
             trust_root: &self.root,
             progress: &self.bar,
             jobs,
+            detonator: None,
         }
     }
 }

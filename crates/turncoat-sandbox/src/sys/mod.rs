@@ -405,3 +405,14 @@ pub fn pass_as_fd3(cmd: &mut std::process::Command, fd: RawFd) {
         });
     }
 }
+
+/// RLIMIT_AS: bound the address space of this process and its children.
+pub fn limit_memory(bytes: u64) -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    // SAFETY: pointer to a valid rlimit.
+    cvt(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) })?;
+    Ok(())
+}

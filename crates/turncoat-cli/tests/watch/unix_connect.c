@@ -1,0 +1,31 @@
+/* turncoat watch probe: connect to a host daemon's unix socket (nscd answers name lookups
+ * from outside the sandbox; docker.sock is a root shell).
+ * usage: unix_connect PATH
+ * Prints one line, always exits 0. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    if (argc != 2 || strlen(argv[1]) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        fprintf(stderr, "usage: unix_connect PATH\n"); return 2;
+    }
+    struct stat st;
+    const char *exists = stat(argv[1], &st) == 0 ? (S_ISSOCK(st.st_mode) ? "socket" : "present") : "absent";
+    struct sockaddr_un sa; memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    strcpy(sa.sun_path, argv[1]);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) { printf("unix_connect %s path=%s result=fail socket errno=%d\n", argv[1], exists, errno); return 0; }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int e = errno; printf("unix_connect %s path=%s result=fail errno=%d (%s)\n", argv[1], exists, e, strerror(e));
+    } else {
+        printf("unix_connect %s path=%s result=ok\n", argv[1], exists);
+    }
+    close(fd);
+    return 0;
+}

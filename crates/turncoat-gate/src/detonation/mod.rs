@@ -1,0 +1,243 @@
+//! Findings from detonation: what a package version did when installed and loaded in the
+//! sandbox (no network, honeytokens planted), judged against what the version it replaces did
+//! under the same conditions. Sans-IO: events in, findings out. One rule per file.
+//!
+//! Each rule groups its events into one finding per package (evidence: up to
+//! [`MAX_EVIDENCE`] events, each naming the lifecycle stage and the target). A behaviour the
+//! previous version showed too (same kind, same target) is not reported: it was always there.
+
+use std::collections::BTreeSet;
+
+use turncoat_finding::{Evidence, Finding, RuleDoc};
+use turncoat_sandbox::event::{Event, EventKind, Verdict};
+
+mod canary_read;
+mod network;
+mod persistence;
+mod refused;
+mod sensitive_read;
+
+pub use canary_read::DETONATION_CANARY_READ;
+pub use network::DETONATION_NETWORK;
+pub use persistence::DETONATION_PERSISTENCE;
+pub use refused::DETONATION_REFUSED;
+pub use sensitive_read::DETONATION_SENSITIVE_READ;
+
+pub const MAX_EVIDENCE: usize = 5;
+
+/// A detonation rule: which events it owns and how to say what they mean.
+struct Rule {
+    doc: &'static RuleDoc,
+    matches: fn(&Event) -> bool,
+    /// Comparison key: the same key in the previous version's run means "not new".
+    key: fn(&Event, &Context) -> String,
+    /// One-line message given the package id and the matching events.
+    message: fn(&str, &[&Event]) -> String,
+}
+
+const RULES: &[Rule] = &[
+    canary_read::RULE,
+    network::RULE,
+    sensitive_read::RULE,
+    persistence::RULE,
+    refused::RULE,
+];
+
+/// Paths in events differ per run (temporary directories): keys are made relative to them.
+pub struct Context<'a> {
+    pub home: &'a str,
+    pub project: &'a str,
+}
+
+impl Context<'_> {
+    fn rel(&self, path: &str) -> String {
+        if !self.home.is_empty()
+            && let Some(r) = path.strip_prefix(self.home)
+        {
+            return format!("~{r}");
+        }
+        if !self.project.is_empty()
+            && let Some(r) = path.strip_prefix(self.project)
+        {
+            return format!("<project>{r}");
+        }
+        path.to_string()
+    }
+}
+
+/// One detonated version's events and the temporary paths they mention.
+pub struct Run<'a> {
+    pub events: &'a [Event],
+    pub ctx: Context<'a>,
+}
+
+pub fn rules() -> Vec<&'static RuleDoc> {
+    RULES.iter().map(|r| r.doc).collect()
+}
+
+/// Findings for `package` (`name@version`) from its detonation, minus what `old` also did.
+pub fn findings(package: &str, new: &Run<'_>, old: Option<&Run<'_>>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for rule in RULES {
+        let before: BTreeSet<String> = old
+            .map(|o| {
+                o.events
+                    .iter()
+                    .filter(|e| (rule.matches)(e))
+                    .map(|e| (rule.key)(e, &o.ctx))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut seen = BTreeSet::new();
+        let hits: Vec<&Event> = new
+            .events
+            .iter()
+            .filter(|e| (rule.matches)(e))
+            .filter(|e| {
+                let k = (rule.key)(e, &new.ctx);
+                !before.contains(&k) && seen.insert(k)
+            })
+            .collect();
+        if hits.is_empty() {
+            continue;
+        }
+        let evidence = hits
+            .iter()
+            .take(MAX_EVIDENCE)
+            .map(|e| evidence(e, &new.ctx));
+        out.push(
+            Finding::new(rule.doc, (rule.message)(package, &hits)).with_evidence_all(evidence),
+        );
+    }
+    out
+}
+
+/// `detonation:<stage>` with the target (and process) as the snippet.
+fn evidence(e: &Event, ctx: &Context) -> Evidence {
+    let stage = e.stage.as_deref().unwrap_or("unattributed");
+    let mut snippet = format!("{} {}", e.event.as_str(), ctx.rel(&e.target));
+    if let Some(exe) = &e.exe {
+        let base = exe.rsplit('/').next().unwrap_or(exe);
+        snippet.push_str(&format!(" (by {base})"));
+    }
+    if let Some(d) = &e.detail {
+        snippet.push_str(&format!(" — {d}"));
+    }
+    Evidence::new(format!("detonation:{stage}")).with_snippet(&snippet)
+}
+
+/// The stages the events happened in, for messages: `postinstall`, `require and import`.
+/// Events no process could be tied to (seen only by the resolver or proxy) add nothing.
+fn stages(events: &[&Event]) -> String {
+    let mut s: Vec<&str> = events.iter().filter_map(|e| e.stage.as_deref()).collect();
+    s.sort();
+    s.dedup();
+    if s.is_empty() {
+        return "install or load".to_string();
+    }
+    s.join(" and ")
+}
+
+fn is_kind(e: &Event, kinds: &[EventKind]) -> bool {
+    kinds.contains(&e.event)
+}
+
+/// Did the sandbox stop it (for wording)?
+fn denied(e: &Event) -> bool {
+    e.verdict == Verdict::Deny
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use turncoat_sandbox::event::{Event, EventKind, Source, Verdict};
+
+    pub fn ev(kind: EventKind, target: &str, stage: &str) -> Event {
+        let mut e = Event::new(kind, target, Verdict::Deny, Source::Seccomp);
+        e.stage = Some(stage.to_string());
+        e.exe = Some("/usr/bin/node".to_string());
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::ev;
+    use super::*;
+
+    fn run(events: &[Event]) -> Run<'_> {
+        Run {
+            events,
+            ctx: Context {
+                home: "/tmp/h",
+                project: "/tmp/p",
+            },
+        }
+    }
+
+    #[test]
+    fn only_what_is_new_is_reported() {
+        let old = vec![ev(EventKind::Dns, "telemetry.example.com", "postinstall")];
+        let new = vec![
+            ev(EventKind::Dns, "telemetry.example.com", "postinstall"),
+            ev(EventKind::Dns, "abc.exfil.invalid", "postinstall"),
+            ev(EventKind::CanaryRead, "/tmp/h/.npmrc", "postinstall"),
+        ];
+        let f = findings("x@1.0.1", &run(&new), Some(&run(&old)));
+        let codes: Vec<&str> = f.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, vec!["detonation-canary-read", "detonation-network"]);
+        let net = &f[1];
+        assert_eq!(net.evidence.len(), 1, "{net:?}");
+        assert!(
+            net.evidence[0]
+                .snippet
+                .as_deref()
+                .unwrap()
+                .contains("abc.exfil.invalid")
+        );
+        assert_eq!(net.evidence[0].path, "detonation:postinstall");
+        let canary = &f[0];
+        assert!(
+            canary.evidence[0]
+                .snippet
+                .as_deref()
+                .unwrap()
+                .contains("~/.npmrc")
+        );
+    }
+
+    #[test]
+    fn home_relative_keys_match_across_runs() {
+        let old_ev = vec![ev(
+            EventKind::CanaryRead,
+            "/tmp/old-home/.npmrc",
+            "postinstall",
+        )];
+        let new_ev = vec![ev(
+            EventKind::CanaryRead,
+            "/tmp/new-home/.npmrc",
+            "postinstall",
+        )];
+        let old = Run {
+            events: &old_ev,
+            ctx: Context {
+                home: "/tmp/old-home",
+                project: "/p1",
+            },
+        };
+        let new = Run {
+            events: &new_ev,
+            ctx: Context {
+                home: "/tmp/new-home",
+                project: "/p2",
+            },
+        };
+        assert!(findings("x@2", &new, Some(&old)).is_empty());
+        assert_eq!(findings("x@2", &new, None).len(), 1);
+    }
+
+    #[test]
+    fn a_quiet_package_has_no_findings() {
+        let new = vec![ev(EventKind::Exec, "/usr/bin/node", "postinstall")];
+        assert!(findings("x@1", &run(&new), None).is_empty());
+    }
+}
