@@ -132,7 +132,8 @@ fn every_rule_code_is_unique_kebab_case_and_documented() {
 #[test]
 fn demo_blocks_the_takeover_and_exits_0() {
     let sb = Sandbox::new();
-    let out = sb.run(sb.path(), &["demo"]);
+    // Static judgement only: detonation evidence carries per-run random names (below).
+    let out = sb.run(sb.path(), &["demo", "--no-detonate"]);
     assert_exit(&out, 0);
     assert!(stderr(&out).contains("as expected"), "{}", stderr(&out));
     let text = redact_tmp_entries(&stdout(&out), &sb.tmp());
@@ -141,6 +142,48 @@ fn demo_blocks_the_takeover_and_exits_0() {
         "unredacted path:\n{text}"
     );
     insta::assert_snapshot!("demo_human", text);
+}
+
+#[test]
+fn demo_detonates_by_default_and_names_the_dns_exfiltration() {
+    let sb = Sandbox::new();
+    let out = sb.run(sb.path(), &["demo", "--format", "json"]);
+    assert_exit(&out, 0);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let pkg = |name: &str| {
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let seed = pkg("secure-data-sanitizer");
+    let net = seed["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "detonation-network")
+        .unwrap_or_else(|| panic!("no detonation-network finding: {seed:#}"));
+    let first = &net["evidence"][0];
+    assert_eq!(first["path"], "detonation:postinstall", "{net:#}");
+    assert!(
+        first["snippet"]
+            .as_str()
+            .unwrap()
+            .ends_with("TXT via the sandbox resolver")
+            && first["snippet"]
+                .as_str()
+                .unwrap()
+                .contains(".exfil.invalid"),
+        "{net:#}"
+    );
+    let benign = pkg("tiny-case");
+    assert!(
+        !benign["findings"].to_string().contains("detonation-"),
+        "the benign update does nothing in the sandbox: {benign:#}"
+    );
 }
 
 #[test]

@@ -112,11 +112,13 @@ impl Supervisor {
             if let Some(ev) = d.event.as_mut() {
                 self.attribute(n.pid, ev);
             }
-            // A failed answer means the task is gone; nothing else to do.
-            let _ = seccomp::respond(&listener, n.id, d.errno);
+            // Record before answering: the syscall's effects (a datagram reaching our
+            // resolver) must not be logged ahead of the event that names the process.
             if let Some(ev) = d.event {
                 self.recorder.record(ev);
             }
+            // A failed answer means the task is gone; nothing else to do.
+            let _ = seccomp::respond(&listener, n.id, d.errno);
         }
     }
 

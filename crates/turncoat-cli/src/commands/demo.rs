@@ -17,6 +17,10 @@ pub struct DemoArgs {
     /// Keep the materialised demo (registry, lockfiles) in this directory instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<std::path::PathBuf>,
+    /// Skip detonation (by default each changed version is also installed and loaded in the
+    /// sandbox, when this machine allows user namespaces).
+    #[arg(long)]
+    pub no_detonate: bool,
 }
 
 pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
@@ -49,7 +53,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let bar = crate::progress::Bar::new(false);
     let keys = turncoat_attest::Keys::embedded();
     let trust = turncoat_attest::TrustRoot::embedded();
-    let gate = turncoat_gate::GateContext {
+    let mut gate = turncoat_gate::GateContext {
         client: &client,
         policy: &policy,
         now_unix: ctx.now_unix(),
@@ -63,7 +67,25 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         ctx,
         "turncoat demo: a Dependabot PR updates secure-data-sanitizer 3.1.4 → 3.1.5 and tiny-case 1.2.0 → 1.2.1 (offline, bundled registry)",
     );
-    let report = turncoat_gate::diff(&base, &head, &gate)?;
+    let detonator = turncoat_gate::detonation::SandboxDetonator {
+        opts: Default::default(),
+    };
+    if !args.no_detonate {
+        gate.detonator = Some(&detonator);
+    }
+    let report = match turncoat_gate::diff(&base, &head, &gate) {
+        Ok(r) => r,
+        // The demo must run anywhere: without namespaces, say so and judge statically.
+        Err(turncoat_gate::GateError::Detonation { error, .. }) => {
+            crate::output::note(
+                ctx,
+                &format!("demo: detonation skipped, the sandbox is not available here:\n{error}\n"),
+            );
+            gate.detonator = None;
+            turncoat_gate::diff(&base, &head, &gate)?
+        }
+        Err(e) => return Err(e.into()),
+    };
     let text = crate::output::render_report(&report, args.format, ctx, false, false);
     crate::output::emit(&text, None)?;
     // The demo succeeds when the gate did what the scenario expects.

@@ -34,31 +34,6 @@ pub struct DiffArgs {
     pub gate: GateArgs,
 }
 
-/// `diff --detonate`: the sandbox's detonation behind the gate's trait.
-struct SandboxDetonator {
-    opts: turncoat_sandbox::detonate::DetonateOptions,
-}
-
-impl turncoat_gate::Detonator for SandboxDetonator {
-    fn detonate(
-        &self,
-        name: &str,
-        version: &str,
-        files: &[turncoat_archive::PackageFile],
-    ) -> Result<turncoat_sandbox::detonate::Detonation, String> {
-        let files: Vec<turncoat_sandbox::detonate::PackageFile<'_>> = files
-            .iter()
-            .map(|f| turncoat_sandbox::detonate::PackageFile {
-                path: &f.path,
-                data: &f.data,
-                mode: f.mode,
-            })
-            .collect();
-        turncoat_sandbox::detonate::detonate(name, version, &files, &self.opts)
-            .map_err(|e| e.to_string())
-    }
-}
-
 pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let (base, head) = match (&args.base_ref, &args.base, &args.head) {
         (Some(rev), lock, None) => {
@@ -98,7 +73,7 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let project = super::project_dir_of(std::path::Path::new(&head.path));
     let env = super::GateEnv::new(ctx, &args.gate, &project)?;
     let mut gate = env.context(ctx, args.gate.jobs);
-    let detonator = SandboxDetonator {
+    let detonator = turncoat_gate::detonation::SandboxDetonator {
         opts: turncoat_sandbox::detonate::DetonateOptions {
             timeout: std::time::Duration::from_secs(args.detonate_timeout.max(1)),
             ..Default::default()

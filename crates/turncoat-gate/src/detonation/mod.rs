@@ -25,6 +25,33 @@ pub use sensitive_read::DETONATION_SENSITIVE_READ;
 
 pub const MAX_EVIDENCE: usize = 5;
 
+/// The gate's [`crate::Detonator`] backed by the sandbox (`turncoat_sandbox::detonate`). The
+/// sandbox init runs as a re-execution of `opts.init_exe` (default: the current executable,
+/// which must call `turncoat_sandbox::init_main_if_requested` first thing in `main`).
+pub struct SandboxDetonator {
+    pub opts: turncoat_sandbox::detonate::DetonateOptions,
+}
+
+impl crate::Detonator for SandboxDetonator {
+    fn detonate(
+        &self,
+        name: &str,
+        version: &str,
+        files: &[turncoat_archive::PackageFile],
+    ) -> Result<turncoat_sandbox::detonate::Detonation, String> {
+        let files: Vec<turncoat_sandbox::detonate::PackageFile<'_>> = files
+            .iter()
+            .map(|f| turncoat_sandbox::detonate::PackageFile {
+                path: &f.path,
+                data: &f.data,
+                mode: f.mode,
+            })
+            .collect();
+        turncoat_sandbox::detonate::detonate(name, version, &files, &self.opts)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// A detonation rule: which events it owns and how to say what they mean.
 struct Rule {
     doc: &'static RuleDoc,
@@ -51,14 +78,18 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     fn rel(&self, path: &str) -> String {
-        if !self.home.is_empty()
-            && let Some(r) = path.strip_prefix(self.home)
-        {
+        // Whole path components only: a project at `/p` must not swallow `/proc`.
+        let under = |base: &str| -> Option<String> {
+            if base.is_empty() {
+                return None;
+            }
+            let rest = path.strip_prefix(base)?;
+            (rest.is_empty() || rest.starts_with('/')).then(|| rest.to_string())
+        };
+        if let Some(r) = under(self.home) {
             return format!("~{r}");
         }
-        if !self.project.is_empty()
-            && let Some(r) = path.strip_prefix(self.project)
-        {
+        if let Some(r) = under(self.project) {
             return format!("<project>{r}");
         }
         path.to_string()
@@ -88,16 +119,24 @@ pub fn findings(package: &str, new: &Run<'_>, old: Option<&Run<'_>>) -> Vec<Find
                     .collect()
             })
             .unwrap_or_default();
-        let mut seen = BTreeSet::new();
-        let hits: Vec<&Event> = new
-            .events
-            .iter()
-            .filter(|e| (rule.matches)(e))
-            .filter(|e| {
-                let k = (rule.key)(e, &new.ctx);
-                !before.contains(&k) && seen.insert(k)
-            })
-            .collect();
+        // One event per key, in order of first sight; the resolver and the seccomp supervisor
+        // both see a DNS query, and the copy that names the process and stage is kept.
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut hits: Vec<&Event> = Vec::new();
+        for e in new.events.iter().filter(|e| (rule.matches)(e)) {
+            let k = (rule.key)(e, &new.ctx);
+            if before.contains(&k) {
+                continue;
+            }
+            match index.get(&k) {
+                Some(&i) if hits[i].stage.is_none() && e.stage.is_some() => hits[i] = e,
+                Some(_) => {}
+                None => {
+                    index.insert(k, hits.len());
+                    hits.push(e);
+                }
+            }
+        }
         if hits.is_empty() {
             continue;
         }
