@@ -200,6 +200,9 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     if let Err(e) = std::env::set_current_dir(&cfg.cwd) {
         return format!("cannot enter {}: {e}", cfg.cwd.display());
     }
+    if let Err(e) = sys::ns::lock_capabilities() {
+        return format!("dropping capabilities: {e}");
+    }
     if let Some((uid, gid)) = cfg.run_as
         && let Err(e) = sys::ns::set_ids(uid, gid)
     {
@@ -210,7 +213,7 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     {
         return format!("setrlimit(RLIMIT_AS): {e}");
     }
-    if let Err(e) = sys::ns::drop_all_caps() {
+    if let Err(e) = sys::ns::clear_capabilities() {
         return format!("dropping capabilities: {e}");
     }
     if let Err(e) = sys::no_new_privs() {

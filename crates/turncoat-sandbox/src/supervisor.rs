@@ -314,26 +314,35 @@ impl Supervisor {
             Addr::Unix(p) => {
                 let masked =
                     !p.starts_with('@') && self.masked.iter().any(|m| Path::new(p).starts_with(m));
-                if masked {
-                    Decision {
-                        errno: if self.block { libc::ECONNREFUSED } else { 0 },
-                        event: Some(
-                            Event::new(
-                                EventKind::Connect,
-                                addr.target(),
-                                Verdict::Deny,
-                                Source::Seccomp,
-                            )
-                            .detail("host daemon socket masked in the sandbox"),
-                        ),
-                    }
-                } else {
-                    Decision::record(Event::new(
+                if !masked {
+                    return Decision::record(Event::new(
                         EventKind::Connect,
                         addr.target(),
                         Verdict::Observe,
                         Source::Seccomp,
-                    ))
+                    ));
+                }
+                // glibc asks nscd (and systemd's resolver and userdb) on every name lookup: the
+                // mask already keeps those from resolving outside, so they are recorded, not
+                // counted as stopped. Container daemons are never asked innocently.
+                let routine = ["nscd", "/systemd/", "dbus"].iter().any(|d| p.contains(d));
+                let (verdict, why) = if routine {
+                    (
+                        Verdict::Observe,
+                        "host daemon socket masked in the sandbox (glibc asks it routinely)",
+                    )
+                } else {
+                    (
+                        Verdict::Deny,
+                        "container daemon socket masked in the sandbox",
+                    )
+                };
+                Decision {
+                    errno: if self.block { libc::ECONNREFUSED } else { 0 },
+                    event: Some(
+                        Event::new(EventKind::Connect, addr.target(), verdict, Source::Seccomp)
+                            .detail(why),
+                    ),
                 }
             }
             Addr::Other(_) => Decision::allow(),

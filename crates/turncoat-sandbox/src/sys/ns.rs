@@ -147,10 +147,10 @@ pub fn set_ids(uid: u32, gid: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// Drop every capability for good: empty the bounding set, lock "root is not special", clear
-/// the effective, permitted and inheritable sets. After this even uid 0 inside the sandbox
-/// cannot undo our mounts or raise privileges at exec.
-pub fn drop_all_caps() -> io::Result<()> {
+/// First half of dropping capabilities, while we still hold CAP_SETPCAP: empty the bounding
+/// set and lock "root is not special" (so neither uid 0 nor a later exec regains anything).
+/// The effective set is untouched so that [`set_ids`] can still switch users.
+pub fn lock_capabilities() -> io::Result<()> {
     // Highest capability number the kernel knows (CAP_CHECKPOINT_RESTORE = 40 today).
     let last: libc::c_int = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
         .ok()
@@ -169,6 +169,11 @@ pub fn drop_all_caps() -> io::Result<()> {
         | libc::SECBIT_KEEP_CAPS_LOCKED;
     // SAFETY: prctl with integer arguments.
     cvt(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Second half: clear the effective, permitted, inheritable and ambient sets.
+pub fn clear_capabilities() -> io::Result<()> {
     #[repr(C)]
     struct Header {
         version: u32,
