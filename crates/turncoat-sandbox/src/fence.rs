@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use landlock::{
-    ABI, Access, AccessFs, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
-    path_beneath_rules,
+    ABI, Access, AccessFs, AccessNet, NetPort, Ruleset, RulesetAttr, RulesetCreatedAttr,
+    RulesetStatus, path_beneath_rules,
 };
 
 /// The Landlock ABI we ask for: filesystem rights up to TRUNCATE (Linux 6.2). Older kernels
@@ -24,22 +24,35 @@ pub const DEVICES: &[&str] = &[
     "/dev/shm",
 ];
 
-/// Restrict the calling thread (and its future children) to writing beneath `writable`.
-/// Returns how well it was enforced.
-pub fn restrict_writes(writable: &[PathBuf]) -> Result<Enforcement, String> {
+/// Restrict the calling thread (and its future children) to writing beneath `writable`, and,
+/// when `tcp_ports` is given (the degraded tier, without a network namespace), to TCP
+/// connections to those ports only (Landlock ABI 4, Linux 6.7). Returns how well it was enforced.
+pub fn restrict(writable: &[PathBuf], tcp_ports: Option<&[u16]>) -> Result<Enforcement, String> {
     let existing: Vec<&Path> = writable
         .iter()
         .map(PathBuf::as_path)
         .chain(DEVICES.iter().map(Path::new))
         .filter(|p| p.exists())
         .collect();
-    let status = Ruleset::default()
+    let mut ruleset = Ruleset::default()
         .handle_access(AccessFs::from_all(ABI_WANTED))
-        .and_then(|r| r.create())
+        .map_err(|e| e.to_string())?;
+    if tcp_ports.is_some() {
+        ruleset = ruleset
+            .handle_access(AccessNet::ConnectTcp)
+            .map_err(|e| e.to_string())?;
+    }
+    let mut created = ruleset
+        .create()
         .and_then(|r| r.add_rules(path_beneath_rules(["/"], AccessFs::from_read(ABI_WANTED))))
         .and_then(|r| r.add_rules(path_beneath_rules(existing, AccessFs::from_all(ABI_WANTED))))
-        .and_then(|r| r.restrict_self())
         .map_err(|e| e.to_string())?;
+    for port in tcp_ports.unwrap_or_default() {
+        created = created
+            .add_rule(NetPort::new(*port, AccessNet::ConnectTcp))
+            .map_err(|e| e.to_string())?;
+    }
+    let status = created.restrict_self().map_err(|e| e.to_string())?;
     Ok(match status.ruleset {
         RulesetStatus::FullyEnforced => Enforcement::Full,
         RulesetStatus::PartiallyEnforced => Enforcement::Partial,

@@ -48,6 +48,9 @@ pub(crate) struct InitConfig {
     pub writable: Vec<PathBuf>,
     /// RLIMIT_AS for the command, in bytes.
     pub memory_limit: Option<u64>,
+    /// The degraded tier: no namespaces (they are unavailable here); TCP connections only to
+    /// these ports (the proxy), by Landlock.
+    pub degraded_tcp_ports: Option<Vec<u16>>,
 }
 
 /// Messages to the supervisor (first byte).
@@ -88,6 +91,9 @@ fn stage1() -> Result<i32, String> {
     let cfg: InitConfig =
         serde_json::from_slice(&msg.data).map_err(|e| format!("bad sandbox configuration: {e}"))?;
     sys::die_with_parent().map_err(|e| format!("prctl(PDEATHSIG): {e}"))?;
+    if cfg.degraded_tcp_ports.is_some() {
+        return degraded(&cfg);
+    }
     let flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWPID;
     sys::ns::unshare(flags).map_err(|e| format!("unshare: {e}"))?;
     // The maps are written from outside: only a process in the parent namespace may map more
@@ -192,6 +198,86 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
     Ok(code)
 }
 
+type ExecArgs = (CString, Vec<CString>, Vec<CString>);
+
+fn exec_args(cfg: &InitConfig) -> Result<ExecArgs, String> {
+    let argv: Vec<CString> = cfg
+        .argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()).map_err(|_| format!("NUL byte in argument {a:?}")))
+        .collect::<Result<_, _>>()?;
+    let env: Vec<CString> = cfg
+        .env
+        .iter()
+        .filter_map(|(k, v)| CString::new(format!("{k}={v}")).ok())
+        .collect();
+    let program = CString::new(cfg.program.to_string_lossy().as_bytes())
+        .map_err(|_| "NUL byte in program path")?;
+    Ok((program, argv, env))
+}
+
+/// The degraded tier: no namespaces. We become a child subreaper so that daemons the command
+/// leaves behind are re-parented to us, and kill every descendant when the command ends.
+fn degraded(cfg: &InitConfig) -> Result<i32, String> {
+    sys::set_child_subreaper().map_err(|e| format!("prctl(CHILD_SUBREAPER): {e}"))?;
+    let (program, argv, env) = exec_args(cfg)?;
+    let child = sys::fork().map_err(|e| format!("fork: {e}"))?;
+    if child == 0 {
+        let err = command(cfg, &program, &argv, &env);
+        report(MSG_ERROR, &err);
+        #[allow(clippy::exit)]
+        std::process::exit(127);
+    }
+    let code = loop {
+        match sys::waitpid(-1, 0) {
+            Ok((pid, st)) if pid == child => break sys::exit_code(st),
+            Ok(_) => continue,
+            Err(e) => return Err(format!("waitpid: {e}")),
+        }
+    };
+    let me = std::process::id() as i32;
+    let leftovers: Vec<(i32, String)> = list_processes()
+        .into_iter()
+        .filter(|(pid, _)| descends_from(*pid, me))
+        .collect();
+    if !leftovers.is_empty() {
+        report(
+            MSG_KILLED,
+            &serde_json::to_string(&leftovers).unwrap_or_default(),
+        );
+        for (pid, _) in &leftovers {
+            sys::kill(*pid, libc::SIGKILL);
+        }
+        while sys::waitpid(-1, 0).is_ok() {}
+    }
+    Ok(code)
+}
+
+/// Is `pid` a descendant of `ancestor` (following parent pids in /proc)?
+fn descends_from(pid: i32, ancestor: i32) -> bool {
+    let mut p = pid;
+    for _ in 0..64 {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            return false;
+        };
+        // The command name may contain spaces and parentheses: the ppid follows the last ')'.
+        let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
+        else {
+            return false;
+        };
+        if ppid == ancestor {
+            return true;
+        }
+        if ppid <= 1 {
+            return false;
+        }
+        p = ppid;
+    }
+    false
+}
+
 /// The command process: last privileges dropped, filters installed, then execve.
 fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString]) -> String {
     if let Err(e) = sys::die_with_parent() {
@@ -219,7 +305,7 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     if let Err(e) = sys::no_new_privs() {
         return format!("prctl(NO_NEW_PRIVS): {e}");
     }
-    if let Err(e) = crate::fence::restrict_writes(&cfg.writable) {
+    if let Err(e) = crate::fence::restrict(&cfg.writable, cfg.degraded_tcp_ports.as_deref()) {
         return format!("Landlock: {e}");
     }
     let listener = match sys::seccomp::install() {
@@ -256,7 +342,7 @@ fn list_processes() -> Vec<(i32, String)> {
         let Some(pid) = ent.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
-        if pid == 1 {
+        if pid == 1 || pid == std::process::id() as i32 {
             continue;
         }
         let exe = std::fs::read_link(format!("/proc/{pid}/exe"))

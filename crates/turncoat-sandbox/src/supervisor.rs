@@ -45,6 +45,11 @@ pub(crate) struct Supervisor {
     pub canaries: Vec<PathBuf>,
     /// Directories Landlock lets the command write.
     pub writable: Vec<PathBuf>,
+    /// The supervisor's own services as the command reaches them (DNS, proxy).
+    pub services: Vec<std::net::SocketAddr>,
+    /// Loopback belongs to the sandbox (its own network namespace). False in the degraded
+    /// tier, where 127.0.0.1 is the host's.
+    pub private_loopback: bool,
     procs: HashMap<u32, ProcInfo>,
     seen_dns: HashSet<(u32, String)>,
 }
@@ -80,6 +85,11 @@ impl Supervisor {
             masked: Vec::new(),
             canaries: Vec::new(),
             writable: Vec::new(),
+            services: vec![
+                std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::DNS_PORT)),
+                std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::PROXY_PORT)),
+            ],
+            private_loopback: true,
             procs: HashMap::new(),
             seen_dns: HashSet::new(),
         }
@@ -282,10 +292,10 @@ impl Supervisor {
         };
         match &addr {
             Addr::Inet(sa) => {
-                if is_sandbox_service(sa) {
+                if self.is_service(sa) {
                     return Decision::allow();
                 }
-                if sa.ip().is_loopback() {
+                if sa.ip().is_loopback() && self.private_loopback {
                     return Decision::record(
                         Event::new(
                             EventKind::Connect,
@@ -296,6 +306,26 @@ impl Supervisor {
                         .detail("sandbox loopback: reaches only the sandbox itself"),
                     );
                 }
+                if !self.private_loopback && sa.port() == 53 && !self.block {
+                    // Degraded tier: the host's resolver (UDP, not fenced); names are judged
+                    // from the datagrams.
+                    return Decision::record(
+                        Event::new(
+                            EventKind::Connect,
+                            addr.target(),
+                            Verdict::Observe,
+                            Source::Seccomp,
+                        )
+                        .detail(
+                            "degraded tier: the host's resolver is reachable; queries are recorded",
+                        ),
+                    );
+                }
+                let why = if self.private_loopback {
+                    "no route out of the sandbox; only the proxy reaches allowed hosts"
+                } else {
+                    "degraded tier: Landlock lets TCP reach only the proxy (ABI 4+); UDP is not fenced"
+                };
                 Decision {
                     errno: if self.block { libc::ENETUNREACH } else { 0 },
                     event: Some(
@@ -305,9 +335,7 @@ impl Supervisor {
                             Verdict::Deny,
                             Source::Seccomp,
                         )
-                        .detail(
-                            "no route out of the sandbox; only the proxy reaches allowed hosts",
-                        ),
+                        .detail(why),
                     ),
                 }
             }
@@ -408,24 +436,30 @@ impl Supervisor {
             .unwrap_or_default();
         if let Some(crate::dns::Question { name, qtype, .. }) = questions.first() {
             // Our resolver records the verdict too; this copy carries the process.
-            if !self.seen_dns.insert((pid, format!("{name}/{qtype}"))) && is_sandbox_service(&dest)
-            {
+            if !self.seen_dns.insert((pid, format!("{name}/{qtype}"))) && self.is_service(&dest) {
                 return Decision::allow();
             }
             let allowed = self.allow.allows_name(name);
-            let outside = !dest.ip().is_loopback();
-            let verdict = if allowed && !outside {
+            let outside = !(dest.ip().is_loopback() && self.private_loopback);
+            // Degraded tier: the host's own resolver answers allowed names.
+            let host_resolver = !self.private_loopback && dest.port() == 53;
+            let verdict = if allowed && (!outside || host_resolver) {
                 Verdict::Allow
+            } else if !self.private_loopback && !self.block {
+                // Degraded tier, audit: nothing stops the query.
+                Verdict::Observe
             } else {
                 Verdict::Deny
             };
-            let via = if is_sandbox_service(&dest) {
+            let via = if self.is_service(&dest) {
                 "via the sandbox resolver".to_string()
+            } else if !self.private_loopback {
+                format!("to {dest}: degraded tier, DNS is recorded, refused only under --block")
             } else {
                 format!("sent straight to {dest}, which the sandbox does not route")
             };
             return Decision {
-                errno: if self.block && outside {
+                errno: if self.block && outside && verdict == Verdict::Deny {
                     libc::ENETUNREACH
                 } else {
                     0
@@ -436,10 +470,10 @@ impl Supervisor {
                 ),
             };
         }
-        if is_sandbox_service(&dest) {
+        if self.is_service(&dest) {
             return Decision::allow();
         }
-        if dest.ip().is_loopback() {
+        if dest.ip().is_loopback() && self.private_loopback {
             return Decision::record(
                 Event::new(
                     EventKind::Send,
@@ -574,6 +608,10 @@ impl Supervisor {
         }
     }
 
+    fn is_service(&self, sa: &std::net::SocketAddr) -> bool {
+        self.services.contains(sa)
+    }
+
     fn stage_of(&mut self, pid: u32) -> Option<String> {
         self.info(pid).stage.clone()
     }
@@ -593,12 +631,6 @@ impl Supervisor {
         ev.package = info.package;
         ev.stage = info.stage;
     }
-}
-
-/// 127.0.0.1:53 and the proxy port: the supervisor's own services inside the sandbox.
-fn is_sandbox_service(sa: &std::net::SocketAddr) -> bool {
-    sa.ip() == std::net::IpAddr::from([127, 0, 0, 1])
-        && (sa.port() == crate::init::DNS_PORT || sa.port() == crate::init::PROXY_PORT)
 }
 
 fn package_id(name: Option<String>, version: Option<String>) -> Option<String> {

@@ -62,6 +62,9 @@ pub struct WatchOptions {
     /// Address-space limit (RLIMIT_AS) for the command and its children.
     pub memory_limit: Option<u64>,
     pub output: Output,
+    /// Run without namespaces (where they are unavailable): recording, Landlock for writes and
+    /// TCP (only the proxy's port, ABI 4+); DNS, UDP and secret reads are not enforced.
+    pub degraded: bool,
 }
 
 impl WatchOptions {
@@ -82,6 +85,7 @@ impl WatchOptions {
             timeout: None,
             memory_limit: None,
             output: Output::Inherit,
+            degraded: false,
         }
     }
 }
@@ -271,6 +275,12 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let mut binds: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
     let mut mask_dirs = Vec::new();
     let mut masked = Vec::new();
+    // The degraded tier has no mount namespace: nothing can be masked, only recorded.
+    let mask_home: Vec<&PathBuf> = if opts.degraded {
+        Vec::new()
+    } else {
+        vec![&real_home, &home]
+    };
     for (src, target) in [
         (&resolv, "/etc/resolv.conf"),
         (&nsswitch, "/etc/nsswitch.conf"),
@@ -305,7 +315,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         .iter()
         .map(|p| paths::normalise(&project.join(p)))
         .collect();
-    for homes in [&real_home, &home] {
+    for homes in mask_home {
         for rel in HOME_MASKS {
             let p = homes.join(rel);
             if unmask.iter().any(|u| u == &p)
@@ -360,7 +370,17 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     );
 
     // The command's environment: an allowlist, then our proxy and temp settings.
-    let proxy_url = format!("http://127.0.0.1:{PROXY_PORT}");
+    // Degraded tier: the proxy listens on a free port of the host's loopback.
+    let host_proxy = if opts.degraded {
+        let l =
+            std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(io_err("binding the proxy"))?;
+        let port = l.local_addr().map_err(io_err("binding the proxy"))?.port();
+        Some((l, port))
+    } else {
+        None
+    };
+    let proxy_port = host_proxy.as_ref().map_or(PROXY_PORT, |(_, p)| *p);
+    let proxy_url = format!("http://127.0.0.1:{proxy_port}");
     let mut env: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| keep_env(k) || opts.pass_env.iter().any(|p| p == k))
         .collect();
@@ -429,6 +449,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         mask_dirs,
         writable: writable.clone(),
         memory_limit: opts.memory_limit,
+        degraded_tcp_ports: opts.degraded.then(|| vec![proxy_port]),
     };
 
     let recorder = match opts.events.take() {
@@ -489,6 +510,11 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let mut resolver: Option<Arc<dns::Resolver>> = None;
     let mut proxy: Option<Arc<proxy::Proxy>> = None;
     let mut threads = Vec::new();
+    if let Some((listener, _)) = host_proxy {
+        let p = Arc::new(proxy::Proxy::new((*allow).clone(), recorder.clone()));
+        threads.push(p.clone().serve(listener));
+        proxy = Some(p);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let mut setup_error: Option<String> = None;
     let mut warnings = Vec::new();
@@ -541,6 +567,10 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 sup.masked = masked.clone();
                 sup.canaries = opts.canaries.clone();
                 sup.writable = writable.clone();
+                if opts.degraded {
+                    sup.services = vec![std::net::SocketAddr::from(([127, 0, 0, 1], proxy_port))];
+                    sup.private_loopback = false;
+                }
                 let stop = stop.clone();
                 threads.push(std::thread::spawn(move || sup.run(listener, stop)));
                 sys::send_msg(sup_end.as_raw_fd(), b"k", &[])
@@ -621,14 +651,28 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let events = recorder.events();
     let blocked = opts.mode == Mode::Block && events.iter().any(|e| e.verdict == Verdict::Deny);
     let abi = crate::fence::kernel_abi();
-    let tier = format!(
-        "namespaces (user, mount, network, pid; loopback only) + seccomp user notification + {}",
-        if abi > 0 {
-            format!("Landlock ABI {abi}")
-        } else {
-            "no Landlock (kernel too old: writes not fenced)".into()
-        }
-    );
+    let tier = if opts.degraded {
+        format!(
+            "DEGRADED (no namespaces): seccomp recording; {}; DNS, UDP and secret reads are recorded, not enforced; \
+             leftover processes killed by the init (subreaper)",
+            match abi {
+                a if a >= 4 => format!("Landlock ABI {a}: writes fenced, TCP only to the proxy"),
+                a if a > 0 => format!(
+                    "Landlock ABI {a}: writes fenced, TCP NOT fenced (needs ABI 4, Linux 6.7)"
+                ),
+                _ => "no Landlock: writes and TCP NOT fenced".to_string(),
+            }
+        )
+    } else {
+        format!(
+            "namespaces (user, mount, network, pid; loopback only) + seccomp user notification + {}",
+            if abi > 0 {
+                format!("Landlock ABI {abi}")
+            } else {
+                "no Landlock (kernel too old: writes not fenced)".into()
+            }
+        )
+    };
     Ok(WatchOutcome {
         exit_code,
         events,
@@ -696,7 +740,8 @@ fn explain_userns(err: &str) -> String {
         why.push_str("\nrunning `sudo turncoat watch ...` builds the sandbox as root and still runs the command as you.");
     }
     why.push_str(
-        "\nWithout namespaces turncoat cannot enforce egress, so it does not pretend to: nothing was run.",
+        "\nNothing was run. `--tier degraded` runs without namespaces, labelled as such: exec, connections, DNS and \
+         secret reads are recorded and writes fenced, but only TCP egress is enforced (Landlock ABI 4+); DNS and UDP are not.",
     );
     why
 }

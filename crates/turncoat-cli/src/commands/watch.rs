@@ -43,12 +43,23 @@ pub struct WatchArgs {
     /// Project directory the command runs in (default: the current directory).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
+    /// `full` needs user namespaces and refuses to run without them; `degraded` runs without
+    /// namespaces where they are unavailable: recorded, writes and TCP fenced by Landlock, but
+    /// DNS, UDP and secret reads NOT enforced (the summary says so).
+    #[arg(long, value_enum, default_value_t = Tier::Full)]
+    pub tier: Tier,
     /// Kill the sandbox after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tier {
+    Full,
+    Degraded,
 }
 
 pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
@@ -82,6 +93,7 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     opts.unmask = args.allow_read.iter().map(expand).collect();
     opts.pass_env = args.pass_env.clone();
     opts.timeout = args.timeout.map(std::time::Duration::from_secs);
+    opts.degraded = args.tier == Tier::Degraded;
     if let Some(path) = &args.events {
         let f = std::fs::File::create(path)
             .with_context(|| format!("cannot create {}", path.display()))?;

@@ -416,3 +416,10 @@ pub fn limit_memory(bytes: u64) -> io::Result<()> {
     cvt(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) })?;
     Ok(())
 }
+
+/// `prctl(PR_SET_CHILD_SUBREAPER)`: orphaned descendants are re-parented to us, not to init.
+pub fn set_child_subreaper() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    cvt(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) })?;
+    Ok(())
+}
