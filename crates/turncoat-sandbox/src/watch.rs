@@ -461,7 +461,9 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     sys::set_passcred(&sup_end).map_err(io_err("SO_PASSCRED"))?;
     let init_exe = match opts.init_exe.clone() {
         Some(p) => p,
-        None => std::env::current_exe().map_err(io_err("locating the turncoat binary"))?,
+        // Our own image, even if the file was replaced or deleted since we started (an upgrade
+        // or a rebuild while running): the forked child execs what its parent is running.
+        None => PathBuf::from("/proc/self/exe"),
     };
     let mut cmd = Command::new(&init_exe);
     cmd.arg(init::INIT_ARG)
@@ -481,8 +483,16 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     drop(child_end);
 
     let cfg_json = serde_json::to_vec(&cfg).map_err(|e| SandboxError::Setup(e.to_string()))?;
-    sys::send_msg(sup_end.as_raw_fd(), &cfg_json, &[])
-        .map_err(io_err("sending the sandbox configuration"))?;
+    if let Err(e) = sys::send_msg(sup_end.as_raw_fd(), &cfg_json, &[]) {
+        let status = child
+            .wait()
+            .map_err(io_err("waiting for the sandbox init"))?;
+        return Err(SandboxError::Setup(format!(
+            "the sandbox init ({}) exited ({status}) before taking its configuration ({e}); the binary must call \
+             turncoat_sandbox::init_main_if_requested() first thing in main",
+            init_exe.display()
+        )));
+    }
 
     // Kill the whole sandbox on timeout: the init dies, and with it (PDEATHSIG, pid namespace)
     // everything inside.
@@ -523,6 +533,8 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         let msg = match sys::recv_msg(sup_end.as_raw_fd(), 1 << 20) {
             Ok(Some(m)) => m,
             Ok(None) => break,
+            // The init exited with our configuration unread: like end of stream.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
             Err(e) => {
                 setup_error.get_or_insert(format!("control socket: {e}"));
                 break;
@@ -640,6 +652,18 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         } else {
             SandboxError::Setup(e)
         });
+    }
+    if !started_command {
+        use std::os::unix::process::ExitStatusExt;
+        return Err(SandboxError::Setup(format!(
+            "the sandbox init ({}) exited ({}) before running the command; the binary must call \
+             turncoat_sandbox::init_main_if_requested() first thing in main",
+            init_exe.display(),
+            status.code().map_or_else(
+                || format!("signal {}", status.signal().unwrap_or(0)),
+                |c| format!("status {c}")
+            )
+        )));
     }
     use std::os::unix::process::ExitStatusExt;
     let exit_code = status

@@ -111,7 +111,8 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         }
         _ => {}
     }
-    summary(ctx, &args, &outcome, &novelties);
+    let written = args.baseline.is_some() && baseline.is_none();
+    summary(ctx, &args, &outcome, &novelties, written);
     if outcome.blocked || !novelties.is_empty() {
         return Ok(Outcome::Violation);
     }
@@ -139,6 +140,7 @@ fn summary(
     args: &WatchArgs,
     o: &turncoat_sandbox::WatchOutcome,
     novelties: &[turncoat_sandbox::baseline::Novelty],
+    baseline_written: bool,
 ) {
     let (bold, red, yellow, dim, reset) = if ctx.color_stderr {
         ("\x1b[1m", "\x1b[1;31m", "\x1b[33m", "\x1b[2m", "\x1b[0m")
@@ -230,7 +232,12 @@ fn summary(
             out.push_str(&format!("    {:<17} {}\n", n.kind, n.item));
         }
     } else if let Some(b) = &args.baseline {
-        out.push_str(&format!("  baseline {}: nothing new\n", b.display()));
+        let what = if baseline_written {
+            "written from this run"
+        } else {
+            "nothing new"
+        };
+        out.push_str(&format!("  baseline {}: {what}\n", b.display()));
     }
     if let Some(e) = &args.events {
         out.push_str(&format!("{dim}  events: {}{reset}\n", e.display()));

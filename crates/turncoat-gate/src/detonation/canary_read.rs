@@ -43,11 +43,8 @@ fn key(e: &Event, ctx: &Context) -> String {
     ctx.rel(&e.target)
 }
 
-fn message(pkg: &str, hits: &[&Event]) -> String {
-    let first = hits
-        .first()
-        .map(|e| e.target.rsplit('/').next().unwrap_or(&e.target))
-        .unwrap_or("");
+fn message(pkg: &str, hits: &[&Event], ctx: &Context) -> String {
+    let first = hits.first().map(|e| ctx.rel(&e.target)).unwrap_or_default();
     format!(
         "{pkg} read {} planted credential file{} during {} (first: {first})",
         hits.len(),
@@ -65,7 +62,17 @@ mod tests {
     fn positive() {
         let e = ev(EventKind::CanaryRead, "/tmp/h/.ssh/id_rsa", "postinstall");
         assert!(matches(&e));
-        assert!(message("x@1", &[&e]).contains("id_rsa"));
+        assert!(
+            message(
+                "x@1",
+                &[&e],
+                &Context {
+                    home: "/h",
+                    project: "/p"
+                }
+            )
+            .contains("id_rsa")
+        );
     }
 
     #[test]

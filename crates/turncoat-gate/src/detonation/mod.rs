@@ -59,7 +59,7 @@ struct Rule {
     /// Comparison key: the same key in the previous version's run means "not new".
     key: fn(&Event, &Context) -> String,
     /// One-line message given the package id and the matching events.
-    message: fn(&str, &[&Event]) -> String,
+    message: fn(&str, &[&Event], &Context) -> String,
 }
 
 const RULES: &[Rule] = &[
@@ -145,7 +145,8 @@ pub fn findings(package: &str, new: &Run<'_>, old: Option<&Run<'_>>) -> Vec<Find
             .take(MAX_EVIDENCE)
             .map(|e| evidence(e, &new.ctx));
         out.push(
-            Finding::new(rule.doc, (rule.message)(package, &hits)).with_evidence_all(evidence),
+            Finding::new(rule.doc, (rule.message)(package, &hits, &new.ctx))
+                .with_evidence_all(evidence),
         );
     }
     out

@@ -61,7 +61,7 @@ fn key(e: &Event, _ctx: &Context) -> String {
     )
 }
 
-fn message(pkg: &str, hits: &[&Event]) -> String {
+fn message(pkg: &str, hits: &[&Event], _ctx: &Context) -> String {
     let dns = hits.iter().filter(|e| e.event == EventKind::Dns).count();
     let other = hits.len() - dns;
     let mut what = Vec::new();
@@ -93,7 +93,14 @@ mod tests {
         let d = ev(EventKind::Dns, "x.exfil.invalid", "postinstall");
         let c = ev(EventKind::Connect, "198.51.100.7:443", "require");
         assert!(matches(&d) && matches(&c));
-        let m = message("x@1", &[&d, &c]);
+        let m = message(
+            "x@1",
+            &[&d, &c],
+            &Context {
+                home: "/h",
+                project: "/p",
+            },
+        );
         assert!(m.contains("1 DNS name and 1 address"), "{m}");
         assert!(m.contains("postinstall and require"), "{m}");
     }

@@ -39,7 +39,7 @@ fn key(e: &Event, _ctx: &Context) -> String {
     e.target.clone()
 }
 
-fn message(pkg: &str, hits: &[&Event]) -> String {
+fn message(pkg: &str, hits: &[&Event], _ctx: &Context) -> String {
     let names: Vec<&str> = hits.iter().map(|e| e.target.as_str()).collect();
     format!(
         "{pkg} tried {} during {}, which the sandbox refuses",
@@ -57,7 +57,17 @@ mod tests {
     fn positive() {
         let e = ev(EventKind::Refused, "io_uring_setup", "postinstall");
         assert!(matches(&e));
-        assert!(message("x@1", &[&e]).contains("io_uring_setup"));
+        assert!(
+            message(
+                "x@1",
+                &[&e],
+                &Context {
+                    home: "/h",
+                    project: "/p"
+                }
+            )
+            .contains("io_uring_setup")
+        );
     }
 
     #[test]

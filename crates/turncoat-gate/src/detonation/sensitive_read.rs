@@ -48,8 +48,8 @@ fn key(e: &Event, ctx: &Context) -> String {
     }
 }
 
-fn message(pkg: &str, hits: &[&Event]) -> String {
-    let first = hits.first().map(|e| e.target.as_str()).unwrap_or("");
+fn message(pkg: &str, hits: &[&Event], ctx: &Context) -> String {
+    let first = hits.first().map(|e| ctx.rel(&e.target)).unwrap_or_default();
     format!(
         "{pkg} opened {} secret path{} during {} (first: {first})",
         hits.len(),
