@@ -99,9 +99,13 @@ impl<'s> Walker<'s> {
     /// file's write calls may come after the path literal).
     pub(crate) fn finish(&mut self) {
         let hits = std::mem::take(&mut self.path_hits);
+        // A literal that is both a credential store and a persistence place (`.npmrc`) is
+        // read far more often than written: only a write call around it makes it a write.
+        let sensitive_at: HashSet<u32> = hits.iter().filter(|h| !h.1).map(|h| h.2).collect();
         for (label, persistence, offset, in_write) in hits {
             if persistence {
-                if in_write || self.has_write_call {
+                let dual_use = sensitive_at.contains(&offset);
+                if in_write || (self.has_write_call && !dual_use) {
                     self.occur(
                         Capability::PersistenceWrite,
                         offset,

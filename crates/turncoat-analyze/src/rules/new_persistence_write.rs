@@ -55,6 +55,23 @@ mod tests {
     }
 
     #[test]
+    fn reading_npmrc_is_not_writing_it() {
+        // `.npmrc` is a credential store and a persistence place: a read elsewhere in a file
+        // that writes something else is a sensitive read, not a persistence write.
+        let f = diff_index(
+            r#"module.exports = 1;"#,
+            r#"const fs = require('fs'); const t = fs.readFileSync(require('os').homedir() + '/.npmrc', 'utf8'); fs.writeFileSync('out.txt', t.length);"#,
+        );
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+        let f = diff_index(
+            r#"module.exports = 1;"#,
+            r#"const fs = require('fs'); fs.writeFileSync(require('os').homedir() + '/.npmrc', 'registry=x');"#,
+        );
+        let hit = find(&f, RULE.code).expect("a write call around it is a write");
+        assert!(hit.message.contains(".npmrc"), "{hit:?}");
+    }
+
+    #[test]
     fn quiet_for_known_targets() {
         let f = diff_index(
             r#"const fs = require('fs'); fs.writeFileSync('.github/workflows/ci.yml', 'x');"#,
