@@ -511,7 +511,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
             }
             if !done.load(Ordering::Relaxed) {
                 timed_out.store(true, Ordering::Relaxed);
-                sys::kill(child_pid, libc::SIGKILL);
+                kill_tree(child_pid);
             }
         })
     });
@@ -708,6 +708,41 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         home,
         project,
     })
+}
+
+/// SIGKILL `root` and every descendant (found through /proc parent links). With namespaces
+/// killing the init is enough; in the degraded tier daemons re-parented to the init (a
+/// subreaper) must be found and killed one by one.
+fn kill_tree(root: i32) {
+    let mut parent_of: Vec<(i32, i32)> = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for ent in dir.flatten() {
+            let Some(pid) = ent.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // The command name may hold spaces and parentheses: the ppid follows the last ')'.
+            if let Some(ppid) = stat
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().nth(1)?.parse().ok())
+            {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut doomed = vec![root];
+    let mut i = 0;
+    while i < doomed.len() {
+        let p = doomed[i];
+        doomed.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    // Children first would let parents respawn; the whole set is stopped in one pass instead.
+    for pid in doomed.iter().rev() {
+        sys::kill(*pid, libc::SIGKILL);
+    }
 }
 
 /// The invoking user when run through sudo (the command runs as them, never as root).
