@@ -490,7 +490,12 @@ impl<'s> Walker<'s> {
                 self.sink(&it.arguments, offset, prop);
             }
             Some(ModuleKind::Network) if matches!(prop, "request" | "get" | "connect") => {
-                let name = object_name.unwrap_or("http");
+                // `require('net').connect(...)` names its module; a bound name names itself.
+                let spec = match object {
+                    Expression::CallExpression(call) => require_spec(call),
+                    _ => None,
+                };
+                let name = object_name.or(spec).unwrap_or("http");
                 self.occur(Capability::Network, offset, Some(format!("{name}.{prop}")));
             }
             _ => {}

@@ -448,8 +448,28 @@ pub(crate) fn capability_rule(
     Some(
         Finding::new(rule, message)
             .with_severity(weigh(rule.severity, weight, cx.bump(), install_time))
-            .with_evidence_all(evidence.iter().take(MAX_EVIDENCE).map(NewUse::evidence)),
+            .with_evidence_all(distinct_lines(evidence.iter().map(NewUse::evidence))),
     )
+}
+
+/// Up to [`MAX_EVIDENCE`] distinct items: two uses on one short line (`require('net')` and its
+/// `.connect`) quote the same snippet and are one piece of evidence; on a long minified line
+/// each use has its own snippet and stays.
+fn distinct_lines(items: impl Iterator<Item = Evidence>) -> Vec<Evidence> {
+    let mut out: Vec<Evidence> = Vec::new();
+    for e in items {
+        if out
+            .iter()
+            .any(|o| o.path == e.path && o.line == e.line && o.snippet == e.snippet)
+        {
+            continue;
+        }
+        out.push(e);
+        if out.len() == MAX_EVIDENCE {
+            break;
+        }
+    }
+    out
 }
 
 /// Context of a single-version scan.

