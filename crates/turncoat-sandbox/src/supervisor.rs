@@ -167,7 +167,7 @@ impl Supervisor {
             libc::SYS_sendmmsg => {
                 let mut last = Decision::allow();
                 for i in 0..(a[2].min(4)) {
-                    let d = self.on_sendmsg(n.pid, a[0] as i32, a[1] + i * 64);
+                    let d = self.on_sendmsg(n.pid, a[0] as i32, a[1].wrapping_add(i * 64));
                     if d.event.is_some() {
                         if last.event.is_some() {
                             // Several datagrams at once (A and AAAA): record all but the last

@@ -190,7 +190,7 @@ fn summary(
             out.push_str(&format!(
                 "    {:<17} {}{}\n",
                 e.event.as_str(),
-                e.target,
+                clean(&e.target),
                 who(e)
             ));
         }
@@ -218,7 +218,7 @@ fn summary(
             out.push_str(&format!(
                 "    {:<17} {}{}\n",
                 e.event.as_str(),
-                e.target,
+                clean(&e.target),
                 who(e)
             ));
         }
@@ -229,7 +229,7 @@ fn summary(
             novelties.len()
         ));
         for n in novelties {
-            out.push_str(&format!("    {:<17} {}\n", n.kind, n.item));
+            out.push_str(&format!("    {:<17} {}\n", n.kind, clean(&n.item)));
         }
     } else if let Some(b) = &args.baseline {
         let what = if baseline_written {
@@ -250,8 +250,14 @@ fn summary(
 
 fn who(e: &Event) -> String {
     match (&e.package, &e.stage) {
-        (Some(p), Some(s)) => format!("  ← {p} ({s})"),
-        (Some(p), None) => format!("  ← {p}"),
+        (Some(p), Some(s)) => format!("  ← {} ({})", clean(p), clean(s)),
+        (Some(p), None) => format!("  ← {}", clean(p)),
         _ => String::new(),
     }
+}
+
+/// Targets, package names and stages come from the sandboxed processes: escape control
+/// characters (terminal escapes) before they reach the terminal.
+fn clean(s: &str) -> String {
+    turncoat_finding::sanitize_snippet(s)
 }

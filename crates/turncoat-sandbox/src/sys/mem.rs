@@ -48,7 +48,8 @@ pub fn read_cstr(pid: u32, addr: u64, max: usize) -> io::Result<Vec<u8>> {
             return Ok(out);
         }
         out.extend_from_slice(&chunk[..n]);
-        at += n as u64;
+        // Hostile pointers may sit at the top of the address space.
+        at = at.wrapping_add(n as u64);
     }
     Ok(out)
 }
@@ -73,7 +74,7 @@ pub fn read_ptr_array(pid: u32, addr: u64, max: usize) -> io::Result<Vec<u64>> {
             }
             out.push(p);
         }
-        at += (n - n % 8) as u64;
+        at = at.wrapping_add((n - n % 8) as u64);
     }
     Ok(out)
 }
