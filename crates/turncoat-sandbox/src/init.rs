@@ -283,6 +283,12 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     if let Err(e) = sys::die_with_parent() {
         return format!("prctl(PDEATHSIG): {e}");
     }
+    // pid 1 made itself non-dumpable and we inherited that; unprivileged, the supervisor could
+    // then not take our seccomp listener (pidfd_getfd checks ptrace access against the
+    // namespace our memory was created in, the host's). Our memory holds nothing secret.
+    if let Err(e) = sys::set_dumpable(true) {
+        return format!("prctl(DUMPABLE): {e}");
+    }
     if let Err(e) = std::env::set_current_dir(&cfg.cwd) {
         return format!("cannot enter {}: {e}", cfg.cwd.display());
     }

@@ -261,8 +261,12 @@ pub fn die_with_parent() -> io::Result<()> {
 /// `prctl(PR_SET_DUMPABLE, 0)`: /proc/<pid>/environ and mem of this process become unreadable
 /// to processes without CAP_SYS_PTRACE over it.
 pub fn set_not_dumpable() -> io::Result<()> {
+    set_dumpable(false)
+}
+
+pub fn set_dumpable(on: bool) -> io::Result<()> {
     // SAFETY: prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) })?;
+    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, libc::c_ulong::from(on), 0, 0, 0) })?;
     Ok(())
 }
 
