@@ -2,6 +2,8 @@
 //! (what CI runners without sudo get). Runs when the test itself runs as root (it drops to
 //! `nobody` with setpriv); CI runs as root and sets TURNCOAT_TEST_REQUIRE_TOOLS.
 
+#![allow(clippy::print_stderr)]
+
 use std::os::unix::fs::chown;
 use std::process::Command;
 
