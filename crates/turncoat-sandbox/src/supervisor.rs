@@ -97,6 +97,7 @@ impl Supervisor {
 
     /// Serve notifications until every filtered process is gone (or `stop` is set).
     pub fn run(mut self, listener: OwnedFd, stop: Arc<AtomicBool>) {
+        seccomp::sync_wake_up(&listener);
         loop {
             match seccomp::wait(&listener, 200) {
                 Ok(true) => {}
