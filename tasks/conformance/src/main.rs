@@ -10,9 +10,15 @@ mod lockfiles;
 
 const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest> [--vectors DIR]\n\
        turncoat-conformance benign [--corpus FILE] [--limit N] [--registry URL] [--cache-dir DIR] [--output FILE]\n\
+                                   [--detonate] [--detonate-timeout SECS] [--detonate-events FILE]\n\
   default vectors: $TURNCOAT_VECTORS, else <repo>/../shared/vectors";
 
 fn main() {
+    // `benign --detonate` re-executes this binary as the sandbox init: that must happen before
+    // anything else (no threads, no argument parsing).
+    if let Some(code) = turncoat_sandbox::init_main_if_requested() {
+        std::process::exit(code)
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         Some("lockfiles") => lockfiles::run(&args[1..]),
@@ -50,9 +56,16 @@ fn run_benign(args: &[String]) -> i32 {
         registry: None,
         cache_dir: None,
         output: None,
+        detonate: false,
+        detonate_timeout: std::time::Duration::from_secs(30),
+        detonate_events: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--detonate" {
+            a.detonate = true;
+            continue;
+        }
         let Some(value) = it.next() else {
             eprintln!("{flag} needs a value\n{USAGE}");
             return 2;
@@ -69,6 +82,14 @@ fn run_benign(args: &[String]) -> i32 {
             "--registry" => a.registry = Some(value.clone()),
             "--cache-dir" => a.cache_dir = Some(value.into()),
             "--output" => a.output = Some(value.into()),
+            "--detonate-timeout" => match value.parse::<u64>() {
+                Ok(n) if n > 0 => a.detonate_timeout = std::time::Duration::from_secs(n),
+                _ => {
+                    eprintln!("--detonate-timeout takes a positive number of seconds");
+                    return 2;
+                }
+            },
+            "--detonate-events" => a.detonate_events = Some(value.into()),
             other => {
                 eprintln!("unknown flag {other}\n{USAGE}");
                 return 2;
