@@ -59,7 +59,9 @@ pub struct Detonation {
     pub project: String,
 }
 
-const LIFECYCLE: &[&str] = &["preinstall", "install", "postinstall", "prepare"];
+/// What npm runs when it installs a registry dependency (`prepare` runs only for git and
+/// linked dependencies).
+const LIFECYCLE: &[&str] = &["preinstall", "install", "postinstall"];
 
 fn io(what: &str) -> impl FnOnce(std::io::Error) -> SandboxError + '_ {
     move |source| SandboxError::Io {
@@ -122,9 +124,14 @@ pub fn detonate(
         "export INIT_CWD={}\n",
         sh_quote(&project.display().to_string())
     ));
+    // npm's run-script puts the project's .bin and its bundled node-gyp first on PATH.
+    let mut path_front = vec![project.join("node_modules/.bin").display().to_string()];
+    if let Some(gyp) = npm_node_gyp_bin() {
+        path_front.push(gyp.display().to_string());
+    }
     driver.push_str(&format!(
         "export PATH={}:\"$PATH\"\n",
-        sh_quote(&project.join("node_modules/.bin").display().to_string())
+        sh_quote(&path_front.join(":"))
     ));
     let mut stages = Vec::new();
     let scripts = manifest.get("scripts").and_then(|s| s.as_object());
@@ -167,6 +174,15 @@ pub fn detonate(
     w.home = Some(home.clone());
     w.canaries = canary_files;
     w.set_env = tokens.env.clone();
+    // An `npm` the scripts start reads its user config from here, not the planted ~/.npmrc:
+    // npm reading its own configuration is not the package reading credentials. A script that
+    // opens ~/.npmrc itself still trips the canary.
+    let npm_userconfig = tmp.path().join("npm-userconfig");
+    std::fs::write(&npm_userconfig, "").map_err(io("writing npm's user config"))?;
+    w.set_env.push((
+        "npm_config_userconfig".into(),
+        npm_userconfig.display().to_string(),
+    ));
     w.set_env
         .push(("NODE_OPTIONS".into(), "--max-old-space-size=512".into()));
     w.set_env.push(("CI".into(), "true".into()));
@@ -209,13 +225,27 @@ fn write_package_file(root: &Path, f: &PackageFile<'_>) -> Result<(), SandboxErr
     let mode = if f.mode & 0o111 != 0 { 0o755 } else { 0o644 };
     let mut out = std::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        // A tarball may carry one path twice; the later entry wins, as with tar. Only files we
+        // wrote exist here (links are never extracted), so nothing can redirect this open.
+        .truncate(true)
         .mode(mode)
         .open(&target)
         .map_err(io("writing a package file"))?;
     out.write_all(f.data)
         .map_err(io("writing a package file"))?;
     Ok(())
+}
+
+/// npm's bundled `node-gyp-bin` directory (beside `npm-cli.js`), if npm is installed.
+fn npm_node_gyp_bin() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let npm = std::env::split_paths(&path)
+        .map(|d| d.join("npm"))
+        .find(|p| p.is_file())?;
+    let cli = npm.canonicalize().ok()?;
+    let dir = cli.parent()?.join("node-gyp-bin");
+    dir.is_dir().then_some(dir)
 }
 
 fn sh_quote(s: &str) -> String {

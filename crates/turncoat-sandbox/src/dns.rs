@@ -435,7 +435,7 @@ impl Transport {
 }
 
 /// How often blocked reads wake up to check for shutdown.
-const POLL: Duration = Duration::from_millis(200);
+const POLL: Duration = Duration::from_millis(25);
 /// Sleep of the accept loop when no connection is pending.
 const ACCEPT_NAP: Duration = Duration::from_millis(20);
 const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);

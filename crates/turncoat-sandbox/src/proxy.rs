@@ -42,7 +42,7 @@ pub const MAX_HEAD: usize = 64 * 1024;
 pub const MAX_CONNECTIONS: usize = 256;
 
 /// How often blocked reads wake up to check for shutdown and idleness.
-const POLL: Duration = Duration::from_millis(200);
+const POLL: Duration = Duration::from_millis(25);
 const ACCEPT_NAP: Duration = Duration::from_millis(20);
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -496,20 +496,14 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
 
     // Kill the whole sandbox on timeout: the init dies, and with it (PDEATHSIG, pid namespace)
     // everything inside.
-    let done = Arc::new(AtomicBool::new(false));
     let timed_out = Arc::new(AtomicBool::new(false));
     let child_pid = child.id() as i32;
+    // Dropping `done_tx` (when the command has ended) wakes the timer at once.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let timer = opts.timeout.map(|t| {
-        let (done, timed_out) = (done.clone(), timed_out.clone());
+        let timed_out = timed_out.clone();
         std::thread::spawn(move || {
-            let end = Instant::now() + t;
-            while Instant::now() < end {
-                if done.load(Ordering::Relaxed) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if !done.load(Ordering::Relaxed) {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(t) {
                 timed_out.store(true, Ordering::Relaxed);
                 kill_tree(child_pid);
             }
@@ -630,7 +624,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         }
     }
     let status = child.wait().map_err(io_err("waiting for the sandbox"))?;
-    done.store(true, Ordering::Relaxed);
+    drop(done_tx);
     stop.store(true, Ordering::Relaxed);
     if let Some(r) = &resolver {
         r.shutdown();
