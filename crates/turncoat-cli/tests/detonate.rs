@@ -610,6 +610,91 @@ fn a_new_version_that_steals_credentials_is_caught() {
     }
 }
 
+/// A lockfile where `parent` depends on `dep` (both hoisted), as npm writes it.
+fn write_lockfile_with_dep(dir: &Path, parent: &Pkg, dep: &Pkg) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("mkdir project");
+    let mut p = json!({
+        "version": parent.version,
+        "resolved": parent.resolved(),
+        "integrity": parent.integrity,
+        "dependencies": { dep.name.clone(): dep.version.clone() },
+    });
+    if parent.has_install_script() {
+        p["hasInstallScript"] = json!(true);
+    }
+    let lock = json!({
+        "name": "detonate-app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+        "packages": {
+            "": {"name": "detonate-app", "version": "1.0.0", "dependencies": {parent.name.clone(): parent.version.clone()}},
+            format!("node_modules/{}", parent.name): p,
+            format!("node_modules/{}", dep.name): {
+                "version": dep.version, "resolved": dep.resolved(), "integrity": dep.integrity,
+            },
+        },
+    });
+    let manifest = json!({"name": "detonate-app", "version": "1.0.0", "private": true,
+        "dependencies": {parent.name.clone(): parent.version.clone()}});
+    std::fs::write(
+        dir.join("package.json"),
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    let path = dir.join("package-lock.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&lock).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn dependencies_are_installed_so_scripts_reach_their_tools() {
+    if !have_tools("dependencies_installed", &["node", "sh"]) {
+        return;
+    }
+    let world = World::new();
+    let registry = world.root().join("registry");
+    // The payload sits in an unchanged dependency's `bin`; the update starts running it.
+    let dep = Pkg::new(
+        "helper-dep",
+        "1.0.0",
+        "2026-01-05T10:00:00.000Z",
+        json!({"main": "index.js", "license": "MIT", "bin": {"helper-tool": "tool.js"}}),
+        &[
+            ("index.js", "module.exports = 1;\n"),
+            ("tool.js", &resolve_js("viadep.exfil.invalid")),
+        ],
+    );
+    let quiet = Pkg::new(
+        "uses-helper",
+        "1.0.0",
+        "2026-02-01T10:00:00.000Z",
+        json!({"main": "index.js", "license": "MIT", "dependencies": {"helper-dep": "1.0.0"}}),
+        &[("index.js", "module.exports = require('helper-dep');\n")],
+    );
+    let loud = Pkg::new(
+        "uses-helper",
+        "1.0.1",
+        "2026-09-01T10:00:00.000Z",
+        json!({"main": "index.js", "license": "MIT", "dependencies": {"helper-dep": "1.0.0"},
+               "scripts": {"postinstall": "helper-tool"}}),
+        &[("index.js", "module.exports = require('helper-dep');\n")],
+    );
+    write_registry(&registry, &[&dep, &quiet, &loud]);
+    let base = write_lockfile_with_dep(&world.root().join("base"), &quiet, &dep);
+    let head = write_lockfile_with_dep(&world.root().join("head"), &loud, &dep);
+    let run = world.diff(&base, &head, &registry, true);
+    let r = run.report();
+    let report = run.json();
+    let pkg = package(&report, "uses-helper", &run);
+    let net = finding(pkg, "detonation-network")
+        .unwrap_or_else(|| panic!("the dependency's tool did not run: no detonation-network{r}"));
+    assert!(
+        evidence(net)
+            .iter()
+            .any(|(path, snippet)| *path == "detonation:postinstall"
+                && snippet.contains("viadep.exfil.invalid")),
+        "{net:#}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // c. Judged against history
 

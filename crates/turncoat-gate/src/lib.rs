@@ -86,12 +86,109 @@ pub struct GateContext<'a> {
 /// Installs and loads one package version in the sandbox and reports what it did. The CLI
 /// implements it with `turncoat_sandbox::detonate`; the gate only judges the events.
 pub trait Detonator: Sync {
+    /// Install `name@version` (its `files`) with `deps` beside it in `node_modules`, run its
+    /// install scripts and load it.
     fn detonate(
         &self,
         name: &str,
         version: &str,
         files: &[turncoat_archive::PackageFile],
+        deps: &[DetonationDep],
     ) -> Result<turncoat_sandbox::detonate::Detonation, String>;
+}
+
+/// A dependency installed beside a detonated package: what the head lockfile resolves it to.
+pub struct DetonationDep {
+    pub name: String,
+    pub version: String,
+    pub files: Vec<turncoat_archive::PackageFile>,
+}
+
+/// At most this many dependencies are installed for one detonation (the transitive closure
+/// in breadth-first order): enough for what install scripts and entry points load first.
+pub const MAX_DETONATION_DEPS: usize = 64;
+
+/// The registry dependencies `entry` needs at run time (not dev), transitively, as the head
+/// lockfile resolves them: the nested copy under `entry`'s install path when there is one,
+/// else the hoisted one.
+fn dependency_closure<'h>(
+    head: &'h Lockfile,
+    entry: &'h turncoat_lockfile::LockedPackage,
+) -> Vec<&'h turncoat_lockfile::LockedPackage> {
+    let mut by_path: BTreeMap<&str, &turncoat_lockfile::LockedPackage> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, &turncoat_lockfile::LockedPackage> = BTreeMap::new();
+    for p in &head.packages {
+        for path in &p.paths {
+            by_path.insert(path.as_str(), p);
+        }
+        by_name
+            .entry(p.alias.as_deref().unwrap_or(&p.name))
+            .or_insert(p);
+    }
+    let mut out: Vec<&turncoat_lockfile::LockedPackage> = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    seen.insert(entry.name.clone());
+    let mut queue: std::collections::VecDeque<&turncoat_lockfile::LockedPackage> =
+        std::collections::VecDeque::from([entry]);
+    while let Some(p) = queue.pop_front() {
+        for d in &p.dependencies {
+            if d.kind == turncoat_lockfile::DepKind::Dev || out.len() >= MAX_DETONATION_DEPS {
+                continue;
+            }
+            let nested = p
+                .paths
+                .first()
+                .map(|base| format!("{base}/node_modules/{}", d.name));
+            let hoisted = format!("node_modules/{}", d.name);
+            let found = nested
+                .as_deref()
+                .and_then(|n| by_path.get(n))
+                .or_else(|| by_path.get(hoisted.as_str()))
+                .or_else(|| by_name.get(d.name.as_str()))
+                .copied();
+            let Some(dep) = found else { continue };
+            if dep.source != SourceKind::Registry || dep.bundled || !seen.insert(d.name.clone()) {
+                continue;
+            }
+            out.push(dep);
+            queue.push_back(dep);
+        }
+    }
+    out
+}
+
+/// Fetch and unpack the dependencies to install beside a detonated package. One that cannot
+/// be fetched is left out (the package then fails to load it, as it would without network).
+fn detonation_deps(
+    ctx: &GateContext<'_>,
+    deps: &[&turncoat_lockfile::LockedPackage],
+) -> Vec<DetonationDep> {
+    let mut out = Vec::new();
+    for d in deps {
+        let Ok(name) = PackageName::new(&d.name) else {
+            continue;
+        };
+        let integrity = d
+            .integrity
+            .as_deref()
+            .and_then(|i| Integrity::parse(i).ok());
+        let Ok(bytes) =
+            ctx.client
+                .tarball(&name, &d.version, d.resolved.as_deref(), integrity.as_ref())
+        else {
+            continue;
+        };
+        let Ok(archive) = turncoat_archive::read_tgz(&bytes, &turncoat_archive::Limits::default())
+        else {
+            continue;
+        };
+        out.push(DetonationDep {
+            name: d.alias.clone().unwrap_or_else(|| d.name.clone()),
+            version: d.version.clone(),
+            files: archive.files,
+        });
+    }
+    out
 }
 
 /// One version, fetched and analysed.
@@ -191,6 +288,7 @@ fn judge_change(
     ctx: &GateContext<'_>,
     analyzer: &mut Analyzer,
     change: &changes::Change<'_>,
+    head: &Lockfile,
 ) -> Result<Vec<Finding>, GateError> {
     let entry = change.entry;
     let Some(to) = change.to.as_deref() else {
@@ -274,7 +372,15 @@ fn judge_change(
         &new.verification,
     ));
     if let Some(det) = ctx.detonator {
-        findings.extend(detonate_change(det, &change.name, to, &new, old.as_ref())?);
+        let deps = detonation_deps(ctx, &dependency_closure(head, entry));
+        findings.extend(detonate_change(
+            det,
+            &change.name,
+            to,
+            &new,
+            old.as_ref(),
+            &deps,
+        )?);
     }
     Ok(findings)
 }
@@ -287,6 +393,7 @@ fn detonate_change(
     to: &str,
     new: &Judged,
     old: Option<&(&str, Judged)>,
+    deps: &[DetonationDep],
 ) -> Result<Vec<Finding>, GateError> {
     let fail = |version: &str, error: String| GateError::Detonation {
         name: name.to_string(),
@@ -295,7 +402,7 @@ fn detonate_change(
     };
     let pkg = format!("{name}@{to}");
     let new_run = det
-        .detonate(name, to, &new.files)
+        .detonate(name, to, &new.files, deps)
         .map_err(|e| fail(to, e))?;
     let run_of = |d: &turncoat_sandbox::detonate::Detonation| -> (Vec<turncoat_sandbox::event::Event>, String, String) {
         (d.events.clone(), d.home.clone(), d.project.clone())
@@ -315,8 +422,9 @@ fn detonate_change(
     if alone.is_empty() {
         return Ok(alone);
     }
+    // The same dependencies for both: only the package itself differs between the runs.
     let old_run = det
-        .detonate(name, from, &old.files)
+        .detonate(name, from, &old.files, deps)
         .map_err(|e| fail(from, e))?;
     let (old_events, old_home, old_project) = run_of(&old_run);
     let old_view = detonation::Run {
@@ -369,7 +477,7 @@ pub fn diff(base: &Lockfile, head: &Lockfile, ctx: &GateContext<'_>) -> Result<R
         active
             .par_iter()
             .map_init(Analyzer::new, |analyzer, change| {
-                let r = judge_change(ctx, analyzer, change);
+                let r = judge_change(ctx, analyzer, change, head);
                 ctx.progress.inc(1);
                 r
             })

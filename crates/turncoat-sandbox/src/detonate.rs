@@ -24,6 +24,12 @@ pub struct PackageFile<'a> {
     pub mode: u32,
 }
 
+/// A dependency installed beside the package (`node_modules/<name>`), with its `bin` entries.
+pub struct Dependency<'a> {
+    pub name: &'a str,
+    pub files: Vec<PackageFile<'a>>,
+}
+
 pub struct DetonateOptions {
     /// Wall-clock bound for the whole detonation (scripts and loading).
     pub timeout: Duration,
@@ -75,14 +81,10 @@ pub fn detonate(
     name: &str,
     version: &str,
     files: &[PackageFile<'_>],
+    deps: &[Dependency<'_>],
     opts: &DetonateOptions,
 ) -> Result<Detonation, SandboxError> {
-    if name.is_empty()
-        || name
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == "..")
-        || name.starts_with('/')
-    {
+    if !safe_name(name) {
         return Err(SandboxError::Setup(format!(
             "refusing to detonate a package named {name:?}"
         )));
@@ -98,6 +100,24 @@ pub fn detonate(
     std::fs::create_dir_all(&home).map_err(io("creating the fake home"))?;
     for f in files {
         write_package_file(&pkg_dir, f)?;
+    }
+    // Dependencies beside it, flat (the closure the head lockfile resolves), with `.bin` shims
+    // so install scripts find the tools they call (`node-gyp-build`, `prebuild-install`).
+    let bin_dir = project.join("node_modules/.bin");
+    std::fs::create_dir_all(&bin_dir).map_err(io("creating node_modules/.bin"))?;
+    for dep in deps {
+        if dep.name == name || !safe_name(dep.name) {
+            continue;
+        }
+        let dir = project.join("node_modules").join(dep.name);
+        if dir.exists() {
+            continue;
+        }
+        std::fs::create_dir_all(&dir).map_err(io("creating a dependency directory"))?;
+        for f in &dep.files {
+            write_package_file(&dir, f)?;
+        }
+        write_bin_shims(&bin_dir, &dir, dep)?;
     }
     let manifest: serde_json::Value = files
         .iter()
@@ -201,6 +221,68 @@ pub fn detonate(
         home: home.display().to_string(),
         project: project.display().to_string(),
     })
+}
+
+/// A package name that is one or two plain path components (`x`, `@scope/x`).
+fn safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('/')
+        && name.split('/').count() <= 2
+        && name
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\\'))
+}
+
+/// `node_modules/.bin/<bin>` scripts for a dependency's `bin` entries (npm links them; a
+/// two-line shell script does the same without a symlink pointing anywhere).
+fn write_bin_shims(
+    bin_dir: &Path,
+    dep_dir: &Path,
+    dep: &Dependency<'_>,
+) -> Result<(), SandboxError> {
+    let Some(manifest) = dep
+        .files
+        .iter()
+        .find(|f| f.path == "package.json")
+        .and_then(|f| serde_json::from_slice::<serde_json::Value>(f.data).ok())
+    else {
+        return Ok(());
+    };
+    let bins: Vec<(String, String)> = match manifest.get("bin") {
+        Some(serde_json::Value::String(target)) => {
+            let short = dep.name.rsplit('/').next().unwrap_or(dep.name);
+            vec![(short.to_string(), target.clone())]
+        }
+        Some(serde_json::Value::Object(map)) => map
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (bin, target) in bins {
+        let bin_ok =
+            !bin.is_empty() && !bin.contains(['/', '\\', '\0']) && bin != "." && bin != "..";
+        let target_ok = !target.starts_with('/') && !target.split('/').any(|c| c == "..");
+        if !bin_ok || !target_ok {
+            continue;
+        }
+        let script = format!(
+            "#!/bin/sh\nexec node {} \"$@\"\n",
+            sh_quote(&dep_dir.join(&target).display().to_string())
+        );
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o755)
+            .open(bin_dir.join(&bin))
+            .map_err(io("writing a .bin shim"))?;
+        use std::io::Write;
+        f.write_all(script.as_bytes())
+            .map_err(io("writing a .bin shim"))?;
+    }
+    Ok(())
 }
 
 fn write_package_file(root: &Path, f: &PackageFile<'_>) -> Result<(), SandboxError> {
@@ -378,7 +460,7 @@ mod tests {
     #[test]
     fn bad_names_are_refused() {
         for n in ["", "../x", "/abs", "a/../b"] {
-            assert!(detonate(n, "1.0.0", &[], &DetonateOptions::default()).is_err());
+            assert!(detonate(n, "1.0.0", &[], &[], &DetonateOptions::default()).is_err());
         }
     }
 

@@ -68,9 +68,10 @@ impl Detonator for Recording {
         name: &str,
         version: &str,
         files: &[turncoat_archive::PackageFile],
+        deps: &[turncoat_gate::DetonationDep],
     ) -> Result<Detonation, String> {
         let started = std::time::Instant::now();
-        let result = self.inner.detonate(name, version, files);
+        let result = self.inner.detonate(name, version, files, deps);
         let dependencies = declared_dependencies(files);
         let record = match &result {
             Ok(d) => Detonated {

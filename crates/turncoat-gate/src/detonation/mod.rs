@@ -38,18 +38,33 @@ impl crate::Detonator for SandboxDetonator {
         name: &str,
         version: &str,
         files: &[turncoat_archive::PackageFile],
+        deps: &[crate::DetonationDep],
     ) -> Result<turncoat_sandbox::detonate::Detonation, String> {
-        let files: Vec<turncoat_sandbox::detonate::PackageFile<'_>> = files
+        let files = view(files);
+        let deps: Vec<turncoat_sandbox::detonate::Dependency<'_>> = deps
             .iter()
-            .map(|f| turncoat_sandbox::detonate::PackageFile {
-                path: &f.path,
-                data: &f.data,
-                mode: f.mode,
+            .map(|d| turncoat_sandbox::detonate::Dependency {
+                name: &d.name,
+                files: view(&d.files),
             })
             .collect();
-        turncoat_sandbox::detonate::detonate(name, version, &files, &self.opts)
+        turncoat_sandbox::detonate::detonate(name, version, &files, &deps, &self.opts)
             .map_err(|e| e.to_string())
     }
+}
+
+/// The sandbox's borrowed view of archive files.
+fn view(
+    files: &[turncoat_archive::PackageFile],
+) -> Vec<turncoat_sandbox::detonate::PackageFile<'_>> {
+    files
+        .iter()
+        .map(|f| turncoat_sandbox::detonate::PackageFile {
+            path: &f.path,
+            data: &f.data,
+            mode: f.mode,
+        })
+        .collect()
 }
 
 /// A detonation rule: which events it owns and how to say what they mean.
