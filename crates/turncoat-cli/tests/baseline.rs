@@ -16,28 +16,11 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_turncoat");
 
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-}
-
-/// False (after saying so on stderr) when one of `tools` is missing. CI sets
-/// `TURNCOAT_TEST_REQUIRE_TOOLS=1`: there a missing tool fails the test instead.
-fn have_tools(test: &str, tools: &[&str]) -> bool {
-    for t in tools {
-        if !on_path(t) {
-            assert!(
-                std::env::var_os("TURNCOAT_TEST_REQUIRE_TOOLS").is_none(),
-                "{test}: `{t}` is not on PATH and TURNCOAT_TEST_REQUIRE_TOOLS is set"
-            );
-            eprintln!("SKIPPED {test}: `{t}` is not on PATH");
-            return false;
-        }
-    }
-    true
-}
+use common::have_tools;
 
 /// A run's scratch space: `root/home` (HOME), `root/tmp` (TMPDIR), `root/project` (the cwd).
 struct World {

@@ -177,25 +177,34 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
         #[allow(clippy::exit)]
         std::process::exit(127);
     }
-    // Reap everything (orphans are re-parented to us) until the command itself exits.
-    let code = loop {
+    let code = reap_until(child)?;
+    // pid 1 sends SIGKILL to every other process of its namespace.
+    kill_leftovers(list_processes(), || sys::kill(-1, libc::SIGKILL));
+    Ok(code)
+}
+
+/// Reap every child (orphans are re-parented to us) until `child` itself exits; its status.
+fn reap_until(child: libc::pid_t) -> Result<i32, String> {
+    loop {
         match sys::waitpid(-1, 0) {
-            Ok((pid, st)) if pid == child => break sys::exit_code(st),
+            Ok((pid, st)) if pid == child => return Ok(sys::exit_code(st)),
             Ok(_) => continue,
             Err(e) => return Err(format!("waitpid: {e}")),
         }
-    };
-    let leftovers = list_processes();
-    if !leftovers.is_empty() {
-        report(
-            MSG_KILLED,
-            &serde_json::to_string(&leftovers).unwrap_or_default(),
-        );
-        // pid 1 sends SIGKILL to every other process of its namespace.
-        sys::kill(-1, libc::SIGKILL);
-        while sys::waitpid(-1, 0).is_ok() {}
     }
-    Ok(code)
+}
+
+/// Report the processes still running when the command ended, kill them, reap them.
+fn kill_leftovers(leftovers: Vec<(i32, String)>, kill: impl FnOnce()) {
+    if leftovers.is_empty() {
+        return;
+    }
+    report(
+        MSG_KILLED,
+        &serde_json::to_string(&leftovers).unwrap_or_default(),
+    );
+    kill();
+    while sys::waitpid(-1, 0).is_ok() {}
 }
 
 type ExecArgs = (CString, Vec<CString>, Vec<CString>);
@@ -228,28 +237,16 @@ fn degraded(cfg: &InitConfig) -> Result<i32, String> {
         #[allow(clippy::exit)]
         std::process::exit(127);
     }
-    let code = loop {
-        match sys::waitpid(-1, 0) {
-            Ok((pid, st)) if pid == child => break sys::exit_code(st),
-            Ok(_) => continue,
-            Err(e) => return Err(format!("waitpid: {e}")),
-        }
-    };
+    let code = reap_until(child)?;
     let me = std::process::id() as i32;
     let leftovers: Vec<(i32, String)> = list_processes()
         .into_iter()
         .filter(|(pid, _)| descends_from(*pid, me))
         .collect();
-    if !leftovers.is_empty() {
-        report(
-            MSG_KILLED,
-            &serde_json::to_string(&leftovers).unwrap_or_default(),
-        );
-        for (pid, _) in &leftovers {
-            sys::kill(*pid, libc::SIGKILL);
-        }
-        while sys::waitpid(-1, 0).is_ok() {}
-    }
+    let pids: Vec<i32> = leftovers.iter().map(|(p, _)| *p).collect();
+    kill_leftovers(leftovers, || {
+        pids.iter().for_each(|p| sys::kill(*p, libc::SIGKILL))
+    });
     Ok(code)
 }
 

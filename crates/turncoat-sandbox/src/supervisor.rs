@@ -73,6 +73,20 @@ impl Decision {
             event: Some(event),
         }
     }
+
+    /// Answer with `errno` (0: let it run) and record a seccomp-sourced event.
+    fn event(
+        errno: i32,
+        kind: EventKind,
+        target: impl Into<String>,
+        verdict: Verdict,
+        detail: impl Into<String>,
+    ) -> Self {
+        Decision {
+            errno,
+            event: Some(Event::new(kind, target, verdict, Source::Seccomp).detail(detail)),
+        }
+    }
 }
 
 impl Supervisor {
@@ -216,12 +230,7 @@ impl Supervisor {
         } else {
             libc::EPERM
         };
-        Decision {
-            errno,
-            event: Some(
-                Event::new(EventKind::Refused, name, Verdict::Deny, Source::Seccomp).detail(detail),
-            ),
-        }
+        Decision::event(errno, EventKind::Refused, name, Verdict::Deny, detail)
     }
 
     fn on_exec(
@@ -327,18 +336,13 @@ impl Supervisor {
                 } else {
                     "degraded tier: Landlock lets TCP reach only the proxy (ABI 4+); UDP is not fenced"
                 };
-                Decision {
-                    errno: if self.block { libc::ENETUNREACH } else { 0 },
-                    event: Some(
-                        Event::new(
-                            EventKind::Connect,
-                            addr.target(),
-                            Verdict::Deny,
-                            Source::Seccomp,
-                        )
-                        .detail(why),
-                    ),
-                }
+                Decision::event(
+                    if self.block { libc::ENETUNREACH } else { 0 },
+                    EventKind::Connect,
+                    addr.target(),
+                    Verdict::Deny,
+                    why,
+                )
             }
             Addr::Unix(p) => {
                 let masked =
@@ -366,13 +370,13 @@ impl Supervisor {
                         "container daemon socket masked in the sandbox",
                     )
                 };
-                Decision {
-                    errno: if self.block { libc::ECONNREFUSED } else { 0 },
-                    event: Some(
-                        Event::new(EventKind::Connect, addr.target(), verdict, Source::Seccomp)
-                            .detail(why),
-                    ),
-                }
+                Decision::event(
+                    if self.block { libc::ECONNREFUSED } else { 0 },
+                    EventKind::Connect,
+                    addr.target(),
+                    verdict,
+                    why,
+                )
             }
             Addr::Other(_) => Decision::allow(),
         }
@@ -485,18 +489,13 @@ impl Supervisor {
                 .detail("sandbox loopback: reaches only the sandbox itself"),
             );
         }
-        Decision {
-            errno: if self.block { libc::ENETUNREACH } else { 0 },
-            event: Some(
-                Event::new(
-                    EventKind::Send,
-                    dest.to_string(),
-                    Verdict::Deny,
-                    Source::Seccomp,
-                )
-                .detail(format!("{} bytes; no route out of the sandbox", buf_len)),
-            ),
-        }
+        Decision::event(
+            if self.block { libc::ENETUNREACH } else { 0 },
+            EventKind::Send,
+            dest.to_string(),
+            Verdict::Deny,
+            format!("{} bytes; no route out of the sandbox", buf_len),
+        )
     }
 
     fn on_open(&mut self, pid: u32, dirfd: i32, path_ptr: u64, flags: u64) -> Decision {
@@ -554,18 +553,13 @@ impl Supervisor {
         } else {
             (Verdict::Observe, 0, "read allowed (audit)")
         };
-        Decision {
+        Decision::event(
             errno,
-            event: Some(
-                Event::new(
-                    EventKind::SensitiveRead,
-                    path.display().to_string(),
-                    verdict,
-                    Source::Seccomp,
-                )
-                .detail(format!("{class}; {why}")),
-            ),
-        }
+            EventKind::SensitiveRead,
+            path.display().to_string(),
+            verdict,
+            format!("{class}; {why}"),
+        )
     }
 
     fn on_write(&mut self, pid: u32, dirfd: i32, path_ptr: u64, op: &str) -> Decision {
@@ -595,18 +589,13 @@ impl Supervisor {
         } else {
             (Verdict::Observe, 0, "allowed (audit)")
         };
-        Decision {
+        Decision::event(
             errno,
-            event: Some(
-                Event::new(
-                    EventKind::PersistenceWrite,
-                    path.display().to_string(),
-                    verdict,
-                    Source::Seccomp,
-                )
-                .detail(format!("{class}; {op}; {why}")),
-            ),
-        }
+            EventKind::PersistenceWrite,
+            path.display().to_string(),
+            verdict,
+            format!("{class}; {op}; {why}"),
+        )
     }
 
     fn is_service(&self, sa: &std::net::SocketAddr) -> bool {

@@ -3,7 +3,7 @@
 use turncoat_finding::{Level, RuleDoc, Severity};
 use turncoat_sandbox::event::{Event, EventKind};
 
-use super::{Context, Rule, stages};
+use super::{Context, Rule, counted};
 
 pub const DETONATION_CANARY_READ: RuleDoc = RuleDoc {
     code: "detonation-canary-read",
@@ -44,13 +44,7 @@ fn key(e: &Event, ctx: &Context) -> String {
 }
 
 fn message(pkg: &str, hits: &[&Event], ctx: &Context) -> String {
-    let first = hits.first().map(|e| ctx.rel(&e.target)).unwrap_or_default();
-    format!(
-        "{pkg} read {} planted credential file{} during {} (first: {first})",
-        hits.len(),
-        if hits.len() == 1 { "" } else { "s" },
-        stages(hits)
-    )
+    counted(pkg, "read", "planted credential file", hits, ctx)
 }
 
 #[cfg(test)]

@@ -181,6 +181,17 @@ fn evidence(e: &Event, ctx: &Context) -> Evidence {
     Evidence::new(format!("detonation:{stage}")).with_snippet(&snippet)
 }
 
+/// `<pkg> <verb> <n> <noun>(s) during <stages> (first: <path>)`, paths home-relative.
+fn counted(pkg: &str, verb: &str, noun: &str, hits: &[&Event], ctx: &Context) -> String {
+    let first = hits.first().map(|e| ctx.rel(&e.target)).unwrap_or_default();
+    let n = hits.len();
+    let s = if n == 1 { "" } else { "s" };
+    format!(
+        "{pkg} {verb} {n} {noun}{s} during {} (first: {first})",
+        stages(hits)
+    )
+}
+
 /// The stages the events happened in, for messages: `postinstall`, `require and import`.
 /// Events no process could be tied to (seen only by the resolver or proxy) add nothing.
 fn stages(events: &[&Event]) -> String {

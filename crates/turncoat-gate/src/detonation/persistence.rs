@@ -4,7 +4,7 @@
 use turncoat_finding::{Level, RuleDoc, Severity};
 use turncoat_sandbox::event::{Event, EventKind};
 
-use super::{Context, Rule, stages};
+use super::{Context, Rule, counted};
 
 pub const DETONATION_PERSISTENCE: RuleDoc = RuleDoc {
     code: "detonation-persistence",
@@ -42,13 +42,7 @@ fn key(e: &Event, ctx: &Context) -> String {
 }
 
 fn message(pkg: &str, hits: &[&Event], ctx: &Context) -> String {
-    let first = hits.first().map(|e| ctx.rel(&e.target)).unwrap_or_default();
-    format!(
-        "{pkg} wrote to {} persistence location{} during {} (first: {first})",
-        hits.len(),
-        if hits.len() == 1 { "" } else { "s" },
-        stages(hits)
-    )
+    counted(pkg, "wrote to", "persistence location", hits, ctx)
 }
 
 #[cfg(test)]
