@@ -157,26 +157,7 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
     .map_err(|e| format!("handing sockets to the supervisor: {e}"))?;
     drop((udp, tcp, proxy));
 
-    let argv: Vec<CString> = cfg
-        .argv
-        .iter()
-        .map(|a| CString::new(a.as_bytes()).map_err(|_| format!("NUL byte in argument {a:?}")))
-        .collect::<Result<_, _>>()?;
-    let env: Vec<CString> = cfg
-        .env
-        .iter()
-        .filter_map(|(k, v)| CString::new(format!("{k}={v}")).ok())
-        .collect();
-    let program = CString::new(cfg.program.to_string_lossy().as_bytes())
-        .map_err(|_| "NUL byte in program path")?;
-
-    let child = sys::fork().map_err(|e| format!("fork: {e}"))?;
-    if child == 0 {
-        let err = command(cfg, &program, &argv, &env);
-        report(MSG_ERROR, &err);
-        #[allow(clippy::exit)]
-        std::process::exit(127);
-    }
+    let child = fork_command(cfg)?;
     let code = reap_until(child)?;
     // pid 1 sends SIGKILL to every other process of its namespace.
     kill_leftovers(list_processes(), || sys::kill(-1, libc::SIGKILL));
@@ -207,6 +188,19 @@ fn kill_leftovers(leftovers: Vec<(i32, String)>, kill: impl FnOnce()) {
     while sys::waitpid(-1, 0).is_ok() {}
 }
 
+/// Fork the command process; in the child, [`command`] never returns unless it failed.
+fn fork_command(cfg: &InitConfig) -> Result<libc::pid_t, String> {
+    let (program, argv, env) = exec_args(cfg)?;
+    let child = sys::fork().map_err(|e| format!("fork: {e}"))?;
+    if child == 0 {
+        let err = command(cfg, &program, &argv, &env);
+        report(MSG_ERROR, &err);
+        #[allow(clippy::exit)]
+        std::process::exit(127);
+    }
+    Ok(child)
+}
+
 type ExecArgs = (CString, Vec<CString>, Vec<CString>);
 
 fn exec_args(cfg: &InitConfig) -> Result<ExecArgs, String> {
@@ -229,14 +223,7 @@ fn exec_args(cfg: &InitConfig) -> Result<ExecArgs, String> {
 /// leaves behind are re-parented to us, and kill every descendant when the command ends.
 fn degraded(cfg: &InitConfig) -> Result<i32, String> {
     sys::set_child_subreaper().map_err(|e| format!("prctl(CHILD_SUBREAPER): {e}"))?;
-    let (program, argv, env) = exec_args(cfg)?;
-    let child = sys::fork().map_err(|e| format!("fork: {e}"))?;
-    if child == 0 {
-        let err = command(cfg, &program, &argv, &env);
-        report(MSG_ERROR, &err);
-        #[allow(clippy::exit)]
-        std::process::exit(127);
-    }
+    let child = fork_command(cfg)?;
     let code = reap_until(child)?;
     let me = std::process::id() as i32;
     let leftovers: Vec<(i32, String)> = list_processes()
