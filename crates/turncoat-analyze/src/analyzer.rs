@@ -93,6 +93,9 @@ fn compute(
         schema: FACTS_SCHEMA,
         ..VersionFacts::default()
     };
+    // Classify every file; the scripts to parse are set aside for the (possibly parallel)
+    // parse below, so the result does not depend on how the work was split.
+    let mut to_parse: Vec<(&str, crate::facts::Dialect, &[u8])> = Vec::new();
     for (path, data) in &by_path {
         let mut ff = FileFacts {
             size: data.len() as u64,
@@ -112,10 +115,15 @@ fn compute(
             if ff.size > opts.max_file_size {
                 ff.skipped = Some(format!("too large: {} bytes", ff.size));
             } else {
-                ff.js = Some(analyze_script(alloc, dialect, data, opts, prescan_all));
+                to_parse.push((path.as_str(), dialect, data));
             }
         }
         out.files.insert(path.clone(), ff);
+    }
+    for (path, js) in parse_scripts(alloc, &to_parse, opts, prescan_all) {
+        if let Some(ff) = out.files.get_mut(path) {
+            ff.js = Some(js);
+        }
     }
     // Shell scripts a hook runs (`sh preinstall.sh`) are read as shell too, one level deep, so
     // a download piped to a shell inside the script counts like one in the hook command.
@@ -150,6 +158,78 @@ fn compute(
     };
     out.install_time_files = closure(&out, hooks);
     out.prepare_files = closure(&out, prepare);
+    out
+}
+
+/// Below this much script, a second thread costs more than it saves.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Parse and analyse `scripts`, on this thread or split across `opts.file_threads` big-stack
+/// threads (largest first onto the least loaded, each with its own arena).
+fn parse_scripts<'p>(
+    alloc: &mut Allocator,
+    scripts: &[(&'p str, crate::facts::Dialect, &[u8])],
+    opts: &Options,
+    prescan_all: bool,
+) -> Vec<(&'p str, JsFacts)> {
+    let total: usize = scripts.iter().map(|s| s.2.len()).sum();
+    let threads = opts.file_threads.clamp(1, 16).min(scripts.len().max(1));
+    // `prescan_all` means we are already on the small fallback stack: stay single-threaded.
+    if threads == 1 || total < PARALLEL_MIN_BYTES || prescan_all {
+        return scripts
+            .iter()
+            .map(|(p, d, data)| (*p, analyze_script(alloc, *d, data, opts, prescan_all)))
+            .collect();
+    }
+    let mut order: Vec<usize> = (0..scripts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(scripts[i].2.len()));
+    let mut buckets: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
+    for i in order {
+        if let Some(b) = buckets.iter_mut().min_by_key(|b| b.0) {
+            b.0 += scripts[i].2.len();
+            b.1.push(i);
+        }
+    }
+    let run = |alloc: &mut Allocator, idx: &[usize]| -> Vec<(&'p str, JsFacts)> {
+        idx.iter()
+            .map(|&i| {
+                let (p, d, data) = scripts[i];
+                (p, analyze_script(alloc, d, data, opts, false))
+            })
+            .collect()
+    };
+    let (first, rest) = buckets
+        .split_first()
+        .map(|(f, r)| (f.1.clone(), r.to_vec()))
+        .unwrap_or_default();
+    let mut out = std::thread::scope(|scope| {
+        let handles: Vec<_> = rest
+            .iter()
+            .map(|(_, idx)| {
+                std::thread::Builder::new()
+                    .name("turncoat-analyze".into())
+                    .stack_size(STACK_SIZE)
+                    .spawn_scoped(scope, move || run(&mut Allocator::default(), idx))
+                    .map_err(|_| idx.clone())
+            })
+            .collect();
+        let mut out = run(alloc, &first);
+        for h in handles {
+            match h {
+                // A share whose thread panicked is redone below, with the missing ones.
+                Ok(h) => out.extend(h.join().unwrap_or_default()),
+                // No thread: do that share here.
+                Err(idx) => out.extend(run(alloc, &idx)),
+            }
+        }
+        out
+    });
+    // Anything a lost thread did not return is analysed here, so no script goes missing.
+    let done: BTreeSet<&str> = out.iter().map(|(p, _)| *p).collect();
+    let missing: Vec<usize> = (0..scripts.len())
+        .filter(|&i| !done.contains(scripts[i].0))
+        .collect();
+    out.extend(run(alloc, &missing));
     out
 }
 

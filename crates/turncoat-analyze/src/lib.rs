@@ -48,6 +48,10 @@ pub struct Options {
     pub max_nesting: u32,
     /// Occurrences kept per capability per file (the count is always exact).
     pub max_occurrences: usize,
+    /// Threads for the scripts of one package (1: the analysis thread alone). Worth more than
+    /// one when few packages are analysed at once (`turncoat scan` of one tarball): the
+    /// scripts are split by size across that many big-stack threads, each with its own arena.
+    pub file_threads: usize,
 }
 
 impl Default for Options {
@@ -56,6 +60,7 @@ impl Default for Options {
             max_file_size: 20 * 1024 * 1024,
             max_nesting: 10_000,
             max_occurrences: 64,
+            file_threads: 1,
         }
     }
 }

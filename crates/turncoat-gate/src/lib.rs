@@ -200,9 +200,24 @@ struct Judged {
     files: Vec<turncoat_archive::PackageFile>,
 }
 
+/// Analysis options for `concurrent` packages judged at once: cores left over from one
+/// package per thread go to the scripts inside a package (a lone big update, a single scan).
+fn analysis_options(concurrent: usize, jobs: usize) -> turncoat_analyze::Options {
+    let threads = if jobs > 0 {
+        jobs
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    };
+    turncoat_analyze::Options {
+        file_threads: (threads / concurrent.max(1)).max(1),
+        ..turncoat_analyze::Options::default()
+    }
+}
+
 fn fetch_and_analyse(
     ctx: &GateContext<'_>,
     analyzer: &mut Analyzer,
+    opts: &turncoat_analyze::Options,
     name: &PackageName,
     version: &str,
     resolved: Option<&str>,
@@ -246,7 +261,7 @@ fn fetch_and_analyse(
             data: &f.data,
         })
         .collect();
-    let facts = analyzer.facts(&files, &turncoat_analyze::Options::default());
+    let facts = analyzer.facts(&files, opts);
     let attestations = if manifest.dist.attestations.is_some() {
         ctx.client.attestations(name, version).map_err(reg_err)?
     } else {
@@ -287,6 +302,7 @@ fn fetch_and_analyse(
 fn judge_change(
     ctx: &GateContext<'_>,
     analyzer: &mut Analyzer,
+    opts: &turncoat_analyze::Options,
     change: &changes::Change<'_>,
     head: &Lockfile,
 ) -> Result<Vec<Finding>, GateError> {
@@ -313,6 +329,7 @@ fn judge_change(
     let new = fetch_and_analyse(
         ctx,
         analyzer,
+        opts,
         &name,
         to,
         entry.resolved.as_deref(),
@@ -327,7 +344,7 @@ fn judge_change(
         None => predecessor(&new.packument, to),
     };
     let old = match change.from.as_deref().or(predecessor.as_deref()) {
-        Some(from) => match fetch_and_analyse(ctx, analyzer, &name, from, None, None) {
+        Some(from) => match fetch_and_analyse(ctx, analyzer, opts, &name, from, None, None) {
             Ok(old) => Some((from, old)),
             Err(GateError::VersionMissing { .. }) => {
                 findings.push(Finding::new(
@@ -473,11 +490,12 @@ pub fn diff(base: &Lockfile, head: &Lockfile, ctx: &GateContext<'_>) -> Result<R
     let changes = changes::changed(base, head);
     let active: Vec<&changes::Change<'_>> = changes.iter().filter(|c| c.to.is_some()).collect();
     ctx.progress.start(active.len() as u64, "judging updates");
+    let opts = analysis_options(active.len(), ctx.jobs);
     let judged: Vec<Result<Vec<Finding>, GateError>> = run_pool(ctx.jobs, || {
         active
             .par_iter()
             .map_init(Analyzer::new, |analyzer, change| {
-                let r = judge_change(ctx, analyzer, change, head);
+                let r = judge_change(ctx, analyzer, &opts, change, head);
                 ctx.progress.inc(1);
                 r
             })
@@ -658,7 +676,7 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
                     data: &f.data,
                 })
                 .collect();
-            let facts = Analyzer::new().facts(&files, &turncoat_analyze::Options::default());
+            let facts = Analyzer::new().facts(&files, &analysis_options(1, ctx.jobs));
             let manifest = archive
                 .package_json()
                 .and_then(|pj| turncoat_npm::Manifest::from_slice(&pj.data).ok())
@@ -713,6 +731,7 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
         }
     }
     ctx.progress.start(items.len() as u64, "scanning packages");
+    let opts = analysis_options(items.len(), ctx.jobs);
     let judged: Vec<Result<Vec<Finding>, GateError>> = run_pool(ctx.jobs, || {
         items
             .par_iter()
@@ -729,6 +748,7 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
                     let j = fetch_and_analyse(
                         ctx,
                         analyzer,
+                        &opts,
                         &pkg,
                         version,
                         resolved.as_deref(),
