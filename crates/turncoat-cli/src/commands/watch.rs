@@ -176,14 +176,21 @@ fn summary(
         count(EventKind::PersistenceWrite),
         count(EventKind::Refused),
     ));
-    // Every denial, deduplicated by (kind, target, package).
-    let mut seen = std::collections::BTreeSet::new();
-    let denied: Vec<&Event> = o
-        .events
-        .iter()
-        .filter(|e| e.verdict == Verdict::Deny)
-        .filter(|e| seen.insert((e.event, e.target.clone(), e.package.clone())))
-        .collect();
+    // Every denial once per (kind, target); the resolver and the seccomp supervisor both see a
+    // DNS query, and the copy that names the package is the one shown.
+    let mut index: std::collections::HashMap<(EventKind, &str), usize> =
+        std::collections::HashMap::new();
+    let mut denied: Vec<&Event> = Vec::new();
+    for e in o.events.iter().filter(|e| e.verdict == Verdict::Deny) {
+        match index.get(&(e.event, e.target.as_str())) {
+            Some(&i) if denied[i].package.is_none() && e.package.is_some() => denied[i] = e,
+            Some(_) => {}
+            None => {
+                index.insert((e.event, e.target.as_str()), denied.len());
+                denied.push(e);
+            }
+        }
+    }
     if !denied.is_empty() {
         out.push_str(&format!("  {red}stopped{reset} ({}):\n", denied.len()));
         for e in denied.iter().take(40) {
