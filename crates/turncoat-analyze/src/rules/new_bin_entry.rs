@@ -50,15 +50,7 @@ mod tests {
 
     #[test]
     fn new_command_fires() {
-        let f = diff_versions(
-            "1.0.0",
-            &[("package.json", &manifest("1.0.0", ""))],
-            "1.0.1",
-            &[(
-                "package.json",
-                &manifest("1.0.1", r#""bin":{"git":"x.js"}"#),
-            )],
-        );
+        let f = diff_manifest(r#""bin":{"git":"x.js"}"#);
         assert!(find(&f, RULE.code).is_some());
     }
 

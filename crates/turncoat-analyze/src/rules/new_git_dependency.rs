@@ -105,15 +105,7 @@ mod tests {
             &[("package.json", &git.replace("#1", "#2"))],
         );
         assert!(find(&f, RULE.code).is_none());
-        let f = diff_versions(
-            "1.0.0",
-            &[("package.json", &manifest("1.0.0", ""))],
-            "1.0.1",
-            &[(
-                "package.json",
-                &manifest("1.0.1", r#""dependencies":{"a":"^1"}"#),
-            )],
-        );
+        let f = diff_manifest(r#""dependencies":{"a":"^1"}"#);
         assert!(find(&f, RULE.code).is_none());
     }
 }

@@ -177,15 +177,7 @@ mod tests {
 
     #[test]
     fn prepare_is_info() {
-        let f = diff_versions(
-            "1.0.0",
-            &[("package.json", &manifest("1.0.0", ""))],
-            "1.0.1",
-            &[(
-                "package.json",
-                &manifest("1.0.1", r#""scripts":{"prepare":"husky"}"#),
-            )],
-        );
+        let f = diff_manifest(r#""scripts":{"prepare":"husky"}"#);
         assert_eq!(
             find(&f, RULE.code).map(|f| f.severity),
             Some(Severity::Info)
