@@ -214,6 +214,23 @@ fn analysis_options(concurrent: usize, jobs: usize) -> turncoat_analyze::Options
     }
 }
 
+/// Static facts of an unpacked tarball.
+fn archive_facts(
+    analyzer: &mut Analyzer,
+    archive: &turncoat_archive::Archive,
+    opts: &turncoat_analyze::Options,
+) -> VersionFacts {
+    let files: Vec<FileRef<'_>> = archive
+        .files
+        .iter()
+        .map(|f| FileRef {
+            path: &f.path,
+            data: &f.data,
+        })
+        .collect();
+    analyzer.facts(&files, opts)
+}
+
 fn fetch_and_analyse(
     ctx: &GateContext<'_>,
     analyzer: &mut Analyzer,
@@ -253,15 +270,7 @@ fn fetch_and_analyse(
             version: version.to_string(),
             error: Box::new(source),
         })?;
-    let files: Vec<FileRef<'_>> = archive
-        .files
-        .iter()
-        .map(|f| FileRef {
-            path: &f.path,
-            data: &f.data,
-        })
-        .collect();
-    let facts = analyzer.facts(&files, opts);
+    let facts = archive_facts(analyzer, &archive, opts);
     let attestations = if manifest.dist.attestations.is_some() {
         ctx.client.attestations(name, version).map_err(reg_err)?
     } else {
@@ -421,17 +430,7 @@ fn detonate_change(
     let new_run = det
         .detonate(name, to, &new.files, deps)
         .map_err(|e| fail(to, e))?;
-    let run_of = |d: &turncoat_sandbox::detonate::Detonation| -> (Vec<turncoat_sandbox::event::Event>, String, String) {
-        (d.events.clone(), d.home.clone(), d.project.clone())
-    };
-    let (new_events, new_home, new_project) = run_of(&new_run);
-    let new_view = detonation::Run {
-        events: &new_events,
-        ctx: detonation::Context {
-            home: &new_home,
-            project: &new_project,
-        },
-    };
+    let new_view = detonation::Run::of(&new_run);
     let alone = detonation::findings(&pkg, &new_view, None);
     let Some((from, old)) = old else {
         return Ok(alone);
@@ -443,14 +442,7 @@ fn detonate_change(
     let old_run = det
         .detonate(name, from, &old.files, deps)
         .map_err(|e| fail(from, e))?;
-    let (old_events, old_home, old_project) = run_of(&old_run);
-    let old_view = detonation::Run {
-        events: &old_events,
-        ctx: detonation::Context {
-            home: &old_home,
-            project: &old_project,
-        },
-    };
+    let old_view = detonation::Run::of(&old_run);
     Ok(detonation::findings(&pkg, &new_view, Some(&old_view)))
 }
 
@@ -668,15 +660,11 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
                     version: String::new(),
                     error: Box::new(source),
                 })?;
-            let files: Vec<FileRef<'_>> = archive
-                .files
-                .iter()
-                .map(|f| FileRef {
-                    path: &f.path,
-                    data: &f.data,
-                })
-                .collect();
-            let facts = Analyzer::new().facts(&files, &analysis_options(1, ctx.jobs));
+            let facts = archive_facts(
+                &mut Analyzer::new(),
+                &archive,
+                &analysis_options(1, ctx.jobs),
+            );
             let manifest = archive
                 .package_json()
                 .and_then(|pj| turncoat_npm::Manifest::from_slice(&pj.data).ok())

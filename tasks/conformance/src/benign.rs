@@ -42,8 +42,8 @@ struct Detonated {
     home: String,
     project: String,
     error: Option<String>,
-    /// Declared `dependencies`: the sandbox installs none, so a `require` of the package stops
-    /// at the first one it loads (coverage, not an error).
+    /// Declared `dependencies`: installed only when the corpus lockfile resolves them (its
+    /// one-package lockfiles do not), else a `require` stops at the first one (coverage).
     dependencies: usize,
 }
 

@@ -117,6 +117,19 @@ pub struct Run<'a> {
     pub ctx: Context<'a>,
 }
 
+impl<'a> Run<'a> {
+    /// The view of one sandbox detonation.
+    pub fn of(d: &'a turncoat_sandbox::detonate::Detonation) -> Run<'a> {
+        Run {
+            events: &d.events,
+            ctx: Context {
+                home: &d.home,
+                project: &d.project,
+            },
+        }
+    }
+}
+
 pub fn rules() -> Vec<&'static RuleDoc> {
     RULES.iter().map(|r| r.doc).collect()
 }
