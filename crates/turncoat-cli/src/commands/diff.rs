@@ -83,17 +83,5 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         gate.detonator = Some(&detonator);
     }
     let report = turncoat_gate::diff(&base, &head, &gate)?;
-    let text = crate::output::render_report(
-        &report,
-        args.gate.format,
-        ctx,
-        args.gate.output.is_some(),
-        args.gate.verbose,
-    );
-    crate::output::emit(&text, args.gate.output.as_deref())?;
-    Ok(if report.blocked() {
-        Outcome::Violation
-    } else {
-        Outcome::Pass
-    })
+    super::finish(&report, &args.gate, ctx)
 }

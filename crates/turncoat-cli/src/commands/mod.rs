@@ -43,6 +43,27 @@ pub struct GateArgs {
     pub verbose: bool,
 }
 
+/// Render and write the gate's report; a blocked update is a policy violation.
+pub fn finish(
+    report: &turncoat_report::Report,
+    args: &GateArgs,
+    ctx: &Context,
+) -> anyhow::Result<crate::Outcome> {
+    let text = crate::output::render_report(
+        report,
+        args.format,
+        ctx,
+        args.output.is_some(),
+        args.verbose,
+    );
+    crate::output::emit(&text, args.output.as_deref())?;
+    Ok(if report.blocked() {
+        crate::Outcome::Violation
+    } else {
+        crate::Outcome::Pass
+    })
+}
+
 /// What `diff` and `scan` need to run the gate: policy, registry client, keys, trust root.
 pub struct GateEnv {
     pub policy: turncoat_policy::Policy,

@@ -51,17 +51,5 @@ pub fn run(args: ScanArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         );
     };
     let report = turncoat_gate::scan(target, &gate)?;
-    let text = crate::output::render_report(
-        &report,
-        args.gate.format,
-        ctx,
-        args.gate.output.is_some(),
-        args.gate.verbose,
-    );
-    crate::output::emit(&text, args.gate.output.as_deref())?;
-    Ok(if report.blocked() {
-        Outcome::Violation
-    } else {
-        Outcome::Pass
-    })
+    super::finish(&report, &args.gate, ctx)
 }
