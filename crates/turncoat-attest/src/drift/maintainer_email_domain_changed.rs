@@ -90,10 +90,7 @@ mod tests {
     use super::*;
 
     fn hits(p: &turncoat_npm::Packument) -> Vec<Finding> {
-        super::super::drift(p, Some("1.0.0"), "1.0.1", None, None, &plain("1.0.1"))
-            .into_iter()
-            .filter(|f| f.code == RULE.code)
-            .collect()
+        patch_hits(p, RULE.code)
     }
 
     #[test]

@@ -178,6 +178,14 @@ pub(crate) mod test_support {
 
     use crate::attestations::ProvenanceStatus;
     use crate::facts::PublisherFacts;
+
+    /// Findings with `code` for the patch release 1.0.0 → 1.0.1 of `p`, unsigned.
+    pub(crate) fn patch_hits(p: &Packument, code: &str) -> Vec<turncoat_finding::Finding> {
+        super::drift(p, Some("1.0.0"), "1.0.1", None, None, &plain("1.0.1"))
+            .into_iter()
+            .filter(|f| f.code == code)
+            .collect()
+    }
     use crate::package::PackageVerification;
     use crate::signature::SignatureStatus;
 
