@@ -85,7 +85,7 @@ impl Baseline {
                 EventKind::SensitiveRead | EventKind::CanaryRead => {
                     let p = paths::display(Path::new(&ev.target), home, project);
                     b.sensitive_reads
-                        .insert(format!("{}: {}", who(ev), proc_generic(&p)));
+                        .insert(format!("{}: {}", who(ev), paths::generic_proc(&p)));
                 }
                 EventKind::PersistenceWrite => {
                     let p = paths::display(Path::new(&ev.target), home, project);
@@ -132,21 +132,6 @@ impl Baseline {
             &run.persistence_writes,
         );
         out
-    }
-}
-
-/// `/proc/123/environ` → `/proc/<pid>/environ`: pids differ between runs.
-fn proc_generic(p: &str) -> String {
-    match p.strip_prefix("/proc/") {
-        Some(rest) => {
-            let (first, tail) = rest.split_once('/').unwrap_or((rest, ""));
-            if first.bytes().all(|b| b.is_ascii_digit()) && !first.is_empty() {
-                format!("/proc/<pid>/{tail}")
-            } else {
-                p.to_string()
-            }
-        }
-        None => p.to_string(),
     }
 }
 

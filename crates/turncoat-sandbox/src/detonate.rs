@@ -458,6 +458,18 @@ mod tests {
     }
 
     #[test]
+    fn every_canary_passes_the_supervisors_prefilter() {
+        let home = tempfile::tempdir().unwrap();
+        let planted = Canaries::new(&canary_seed()).plant(home.path()).unwrap();
+        for p in planted {
+            let abs = p.display().to_string();
+            let rel = p.strip_prefix(home.path()).unwrap().display().to_string();
+            assert!(crate::paths::maybe_interesting(&abs), "{abs}");
+            assert!(crate::paths::maybe_interesting(&rel), "{rel}");
+        }
+    }
+
+    #[test]
     fn bad_names_are_refused() {
         for n in ["", "../x", "/abs", "a/../b"] {
             assert!(detonate(n, "1.0.0", &[], &[], &DetonateOptions::default()).is_err());

@@ -163,6 +163,16 @@ fn home_match(path: &Path, home: &Path, table: &[(&str, &'static str)]) -> Optio
     None
 }
 
+/// `/proc/123/environ` → `/proc/<pid>/environ`: pids differ between runs.
+pub fn generic_proc(p: &str) -> String {
+    match p.strip_prefix("/proc/").and_then(|r| r.split_once('/')) {
+        Some((pid, rest)) if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("/proc/<pid>/{rest}")
+        }
+        _ => p.to_string(),
+    }
+}
+
 /// Show `path` relative to the places a baseline must not depend on.
 pub fn display(path: &Path, home: &Path, project: &Path) -> String {
     if let Ok(r) = path.strip_prefix(project) {

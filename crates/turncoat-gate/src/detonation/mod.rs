@@ -7,6 +7,7 @@
 //! previous version showed too (same kind, same target) is not reported: it was always there.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use turncoat_finding::{Evidence, Finding, RuleDoc};
 use turncoat_sandbox::event::{Event, EventKind, Verdict};
@@ -93,21 +94,11 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     fn rel(&self, path: &str) -> String {
-        // Whole path components only: a project at `/p` must not swallow `/proc`.
-        let under = |base: &str| -> Option<String> {
-            if base.is_empty() {
-                return None;
-            }
-            let rest = path.strip_prefix(base)?;
-            (rest.is_empty() || rest.starts_with('/')).then(|| rest.to_string())
-        };
-        if let Some(r) = under(self.home) {
-            return format!("~{r}");
-        }
-        if let Some(r) = under(self.project) {
-            return format!("<project>{r}");
-        }
-        path.to_string()
+        // An empty base (a run that never started) must match nothing; a relative "\0" is
+        // never a prefix of an absolute path.
+        let base =
+            |b: &str| -> std::path::PathBuf { if b.is_empty() { "\0".into() } else { b.into() } };
+        turncoat_sandbox::paths::display(Path::new(path), &base(self.home), &base(self.project))
     }
 }
 

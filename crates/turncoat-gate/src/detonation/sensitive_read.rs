@@ -39,13 +39,7 @@ fn matches(e: &Event) -> bool {
 
 fn key(e: &Event, ctx: &Context) -> String {
     // Pids differ between runs.
-    let t = ctx.rel(&e.target);
-    match t.strip_prefix("/proc/").and_then(|r| r.split_once('/')) {
-        Some((pid, rest)) if pid.bytes().all(|b| b.is_ascii_digit()) => {
-            format!("/proc/<pid>/{rest}")
-        }
-        _ => t,
-    }
+    turncoat_sandbox::paths::generic_proc(&ctx.rel(&e.target))
 }
 
 fn message(pkg: &str, hits: &[&Event], ctx: &Context) -> String {
