@@ -79,7 +79,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         Err(turncoat_gate::GateError::Detonation { error, .. }) => {
             crate::output::note(
                 ctx,
-                &format!("demo: detonation skipped, the sandbox is not available here:\n{error}\n"),
+                &format!("demo: detonation could not run here, judging statically:\n{error}\n"),
             );
             gate.detonator = None;
             turncoat_gate::diff(&base, &head, &gate)?
