@@ -111,8 +111,8 @@ fn main() {
         }
     }
 
-    // Optional false-positive check on real updates: previous versions of the same packages
-    // in `TURNCOAT_BENCH_PREVIOUS` (e.g. typescript-5.6.2.tgz), diffed against these.
+    // Optional false-positive check and update timing on real updates: previous versions of the
+    // same packages in `TURNCOAT_BENCH_PREVIOUS` (e.g. typescript-5.6.2.tgz), diffed against these.
     if let Some(prev_dir) = std::env::var_os("TURNCOAT_BENCH_PREVIOUS").map(PathBuf::from) {
         for (name, tgz) in &tgzs {
             let prefix = name.rsplit_once('-').map(|(p, _)| p).unwrap_or(name);
@@ -136,6 +136,26 @@ fn main() {
                     .collect();
                 a.facts(&refs, &opts)
             };
+            // Both versions on one `Analyzer` (as the gate does: scripts byte-identical to the
+            // previous version's are remembered, not parsed again) vs on fresh ones.
+            let mut shared = Vec::new();
+            let mut separate = Vec::new();
+            for _ in 0..RUNS {
+                let t = Instant::now();
+                let mut a = Analyzer::new();
+                std::hint::black_box(facts_of(&mut a, &prev_tgz));
+                std::hint::black_box(facts_of(&mut a, tgz));
+                shared.push(t.elapsed());
+                let t = Instant::now();
+                std::hint::black_box(facts_of(&mut Analyzer::new(), &prev_tgz));
+                std::hint::black_box(facts_of(&mut Analyzer::new(), tgz));
+                separate.push(t.elapsed());
+            }
+            println!(
+                "old + new facts of {prefix}: {:.0} ms on one Analyzer, {:.0} ms on fresh ones (median of {RUNS})",
+                median(shared).as_secs_f64() * 1e3,
+                median(separate).as_secs_f64() * 1e3,
+            );
             let old = facts_of(&mut analyzer, &prev_tgz);
             let new = facts_of(&mut analyzer, tgz);
             let version = |f: &turncoat_analyze::VersionFacts| {

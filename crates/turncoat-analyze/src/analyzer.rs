@@ -4,8 +4,13 @@
 //! thread with a [`STACK_SIZE`] stack (address space only; pages are committed as touched),
 //! and files big enough to nest deeper than that stack allows are pre-scanned
 //! (see `js::depth`) and recorded as `too_deep` instead of parsed.
+//!
+//! An `Analyzer` remembers the script facts of the version it analysed last, by content: the
+//! gate judges a version right after its predecessor on the same `Analyzer`, and most files of
+//! an update are byte-identical, so those are not parsed twice. Facts are a pure function of
+//! the bytes, the dialect and the [`Options`], so a remembered fact is the fact.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use oxc_allocator::Allocator;
@@ -20,7 +25,13 @@ pub const STACK_SIZE: usize = 256 << 20;
 /// files and packages, so analysing many packages does not reallocate it.
 pub struct Analyzer {
     alloc: Allocator,
+    /// Script facts of the last version, by content; valid for `memo_opts` only.
+    memo: HashMap<MemoKey, JsFacts>,
+    memo_opts: Option<Options>,
 }
+
+/// BLAKE3 of a script's bytes and the dialect it was parsed as.
+type MemoKey = ([u8; 32], crate::facts::Dialect);
 
 impl Default for Analyzer {
     fn default() -> Self {
@@ -32,6 +43,7 @@ impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Analyzer")
             .field("arena_capacity", &self.alloc.capacity())
+            .field("remembered_scripts", &self.memo.len())
             .finish()
     }
 }
@@ -40,32 +52,53 @@ impl Analyzer {
     pub fn new() -> Analyzer {
         Analyzer {
             alloc: Allocator::default(),
+            memo: HashMap::new(),
+            memo_opts: None,
         }
+    }
+
+    /// How many scripts' facts are remembered from the last version analysed (reused for the
+    /// byte-identical scripts of the next one).
+    pub fn remembered_scripts(&self) -> usize {
+        self.memo.len()
     }
 
     /// Facts of the package made of `files`. Never fails: unreadable, unparseable or
     /// oversized files are recorded as such.
     pub fn facts(&mut self, files: &[FileRef<'_>], opts: &Options) -> VersionFacts {
+        let previous = match self.memo_opts.take() {
+            Some(o) if o == *opts => std::mem::take(&mut self.memo),
+            _ => HashMap::new(),
+        };
+        self.memo.clear();
         let alloc = &mut self.alloc;
-        std::thread::scope(|scope| {
+        let computed = std::thread::scope(|scope| {
             let worker = std::thread::Builder::new()
                 .name("turncoat-analyze".into())
                 .stack_size(STACK_SIZE)
-                .spawn_scoped(scope, || compute(alloc, files, opts, false));
+                .spawn_scoped(scope, || compute(alloc, files, opts, false, &previous));
             match worker {
                 Ok(handle) => handle.join().ok(),
                 Err(_) => None,
             }
-        })
-        // No thread (resource limits) or a panic escaped: analyse here, on the caller's
-        // stack, pre-scanning every file against a small nesting limit.
-        .unwrap_or_else(|| {
-            let small = Options {
-                max_nesting: opts.max_nesting.min(FALLBACK_MAX_NESTING),
-                ..opts.clone()
-            };
-            compute(&mut self.alloc, files, &small, true)
-        })
+        });
+        match computed {
+            Some((facts, memo)) => {
+                self.memo = memo;
+                self.memo_opts = Some(opts.clone());
+                facts
+            }
+            // No thread (resource limits) or a panic escaped: analyse here, on the caller's
+            // stack, pre-scanning every file against a small nesting limit (facts under other
+            // options: nothing is remembered).
+            None => {
+                let small = Options {
+                    max_nesting: opts.max_nesting.min(FALLBACK_MAX_NESTING),
+                    ..opts.clone()
+                };
+                compute(&mut self.alloc, files, &small, true, &HashMap::new()).0
+            }
+        }
     }
 }
 
@@ -75,12 +108,15 @@ const SHELL_SCRIPT_MAX: usize = 1 << 20;
 /// Nesting limit when running on an ordinary (8 MiB or smaller) stack.
 const FALLBACK_MAX_NESTING: u32 = 300;
 
+/// The facts of `files`, and the script facts to remember for the next version. Scripts whose
+/// content and dialect are in `previous` are taken from there instead of parsed.
 fn compute(
     alloc: &mut Allocator,
     files: &[FileRef<'_>],
     opts: &Options,
     prescan_all: bool,
-) -> VersionFacts {
+    previous: &HashMap<MemoKey, JsFacts>,
+) -> (VersionFacts, HashMap<MemoKey, JsFacts>) {
     // Tarballs may repeat a path; extraction keeps the last entry, so do we.
     let mut by_path: BTreeMap<String, &[u8]> = BTreeMap::new();
     for f in files {
@@ -96,10 +132,12 @@ fn compute(
     // Classify every file; the scripts to parse are set aside for the (possibly parallel)
     // parse below, so the result does not depend on how the work was split.
     let mut to_parse: Vec<(&str, crate::facts::Dialect, &[u8])> = Vec::new();
+    let mut memo: HashMap<MemoKey, JsFacts> = HashMap::new();
     for (path, data) in &by_path {
+        let hash = blake3::hash(data);
         let mut ff = FileFacts {
             size: data.len() as u64,
-            blake3: blake3::hash(data).to_hex().to_string(),
+            blake3: hash.to_hex().to_string(),
             ..FileFacts::default()
         };
         if path == "package.json" {
@@ -112,8 +150,12 @@ fn compute(
             ff.kind = FileKind::Declaration;
         } else if let Some(dialect) = js::dialect(path) {
             ff.kind = FileKind::Script;
+            let key = (*hash.as_bytes(), dialect);
             if ff.size > opts.max_file_size {
                 ff.skipped = Some(format!("too large: {} bytes", ff.size));
+            } else if let Some(js) = previous.get(&key) {
+                ff.js = Some(js.clone());
+                memo.insert(key, js.clone());
             } else {
                 to_parse.push((path.as_str(), dialect, data));
             }
@@ -122,6 +164,9 @@ fn compute(
     }
     for (path, js) in parse_scripts(alloc, &to_parse, opts, prescan_all) {
         if let Some(ff) = out.files.get_mut(path) {
+            if let Ok(hash) = blake3::Hash::from_hex(&ff.blake3) {
+                memo.insert((*hash.as_bytes(), js.dialect), js.clone());
+            }
             ff.js = Some(js);
         }
     }
@@ -158,7 +203,7 @@ fn compute(
     };
     out.install_time_files = closure(&out, hooks);
     out.prepare_files = closure(&out, prepare);
-    out
+    (out, memo)
 }
 
 /// Below this much script, a second thread costs more than it saves.
