@@ -19,7 +19,12 @@ const MAX_REDIRECTS: usize = 5;
 const CHUNK: usize = 64 * 1024;
 
 pub(crate) struct Http {
-    agent: ureq::Agent,
+    /// Built on the first request: reading the system CA bundle costs milliseconds that
+    /// offline and local-file runs never need.
+    agent: std::sync::OnceLock<ureq::Agent>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    proxy: Option<ureq::Proxy>,
     retries: u32,
     backoff: Duration,
     allow_http: bool,
@@ -82,24 +87,33 @@ impl Http {
                 })?)
             }
         };
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(timeout))
-            .timeout_connect(Some(connect_timeout))
-            .user_agent(concat!("turncoat/", env!("CARGO_PKG_VERSION")))
-            .proxy(proxy)
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(system_roots())
-                    .build(),
-            )
-            .build();
         Ok(Http {
-            agent: config.into(),
+            agent: std::sync::OnceLock::new(),
+            timeout,
+            connect_timeout,
+            proxy,
             retries,
             backoff,
             allow_http,
+        })
+    }
+
+    fn agent(&self) -> &ureq::Agent {
+        self.agent.get_or_init(|| {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_global(Some(self.timeout))
+                .timeout_connect(Some(self.connect_timeout))
+                .user_agent(concat!("turncoat/", env!("CARGO_PKG_VERSION")))
+                .proxy(self.proxy.clone())
+                .tls_config(
+                    ureq::tls::TlsConfig::builder()
+                        .root_certs(system_roots())
+                        .build(),
+                )
+                .build()
+                .into()
         })
     }
 
@@ -140,7 +154,7 @@ impl Http {
         for _ in 0..=MAX_REDIRECTS {
             self.check_url(config, &url)?;
             let shown = redact_url(&url);
-            let mut rb = self.agent.get(url.as_str());
+            let mut rb = self.agent().get(url.as_str());
             if let Some(cred) = config.credential_for(&url) {
                 rb = rb.header("authorization", cred.header_value());
             }
