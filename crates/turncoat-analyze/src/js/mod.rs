@@ -2,8 +2,11 @@
 
 mod depth;
 pub(crate) mod patterns;
+mod string_table;
 pub(crate) mod text;
 mod walker;
+
+pub(crate) use walker::FROM_STRING_TABLE;
 
 use std::borrow::Cow;
 
@@ -141,6 +144,9 @@ pub(crate) fn analyze(
         m.obfuscator_identifiers = w.obfuscator_identifiers;
         m.largest_string_array = w.largest_string_array;
         m.string_array_rotation = w.string_array_rotation;
+        if is_obfuscated(m, src.len()) {
+            w.infer_from_string_table();
+        }
         facts.capabilities = std::mem::take(&mut w.caps);
         facts.blobs = std::mem::take(&mut w.blobs);
         facts.top_level_functions = std::mem::take(&mut w.top_level_functions);
@@ -159,7 +165,87 @@ pub(crate) fn analyze(
 fn classify(f: &mut JsFacts, len: usize) {
     let m = &f.metrics;
     f.minified = len >= 1024 && m.long_line_share >= 0.3 && m.whitespace_ratio < 0.15;
-    f.obfuscated = m.obfuscator_identifiers >= 20
+    f.obfuscated = is_obfuscated(m, len);
+}
+
+fn is_obfuscated(m: &Metrics, len: usize) -> bool {
+    m.obfuscator_identifiers >= 20
         || (m.string_array_rotation && m.largest_string_array >= 10)
-        || (len >= 512 && m.hex_escapes_per_kb >= 50.0);
+        || (len >= 512 && m.hex_escapes_per_kb >= 50.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use oxc_allocator::Allocator;
+
+    use super::analyze;
+    use crate::Options;
+    use crate::facts::{Capability, Dialect, JsFacts};
+    use crate::rules::testing::{FILLER, obfuscated};
+
+    fn facts(src: &str) -> JsFacts {
+        analyze(
+            &mut Allocator::default(),
+            Dialect::Js,
+            src.as_bytes(),
+            &Options::default(),
+            false,
+        )
+    }
+
+    fn detail(f: &JsFacts, cap: Capability) -> Option<String> {
+        f.uses(cap).first().and_then(|o| o.detail.clone())
+    }
+
+    #[test]
+    fn table_names_become_uses_at_the_lookups() {
+        let mut table = vec!["ZG5z", "env", ".exfil.example", "zg5Z"];
+        table.extend(FILLER);
+        let src = obfuscated(
+            &table,
+            "var _0x5e21a7=require(_0x1e9b('0x0'));\nvar _0x2b8e=JSON[_0x1e9b('0x3')](process[_0x1e9b('0x1')]);",
+        );
+        let f = facts(&src);
+        assert!(f.obfuscated, "{:?}", f.metrics);
+        let dns = detail(&f, Capability::Dns).expect("dns use");
+        assert_eq!(dns, "'dns' from an obfuscated string table");
+        assert_eq!(f.uses(Capability::Dns)[0].line, 1, "at the require");
+        let env = detail(&f, Capability::EnvRead).expect("env read");
+        assert_eq!(env, "'env' from an obfuscated string table");
+        assert_eq!(f.uses(Capability::EnvRead)[0].line, 2, "at process[…]");
+        assert!(f.hosts.contains("exfil.example"), "{:?}", f.hosts);
+    }
+
+    #[test]
+    fn readable_lists_of_module_names_name_nothing() {
+        // A list of builtins, a loader by computed name and `process[key]`: not obfuscated,
+        // so the list is data, not a hidden table.
+        let src = "const builtins = ['assert', 'buffer', 'child_process', 'dns', 'http', 'https', 'env', 'net'];\nmodule.exports = (n) => builtins.includes(n) ? require(n) : process[n];\n";
+        let f = facts(src);
+        assert!(!f.obfuscated);
+        for cap in [
+            Capability::Dns,
+            Capability::Network,
+            Capability::ChildProcess,
+            Capability::EnvRead,
+        ] {
+            assert!(!f.has(cap), "{cap:?}: {:?}", f.capabilities);
+        }
+    }
+
+    #[test]
+    fn a_table_without_computed_lookups_names_nothing() {
+        let mut table = vec!["dns", "env", "child_process"];
+        table.extend(FILLER);
+        let src = obfuscated(&table, "console[_0x1e9b('0x4')](_0x1e9b('0x5'));");
+        let f = facts(&src);
+        assert!(f.obfuscated);
+        for cap in [
+            Capability::Dns,
+            Capability::ChildProcess,
+            Capability::EnvRead,
+        ] {
+            assert!(!f.has(cap), "{cap:?}: {:?}", f.capabilities);
+        }
+    }
 }

@@ -13,12 +13,21 @@ use oxc_ast::ast::*;
 use oxc_ast_visit::{Visit, walk};
 
 use super::patterns::{self, ModuleKind};
+use super::string_table::{self, TableName};
 use super::text::{self, LONG_LINE, LineIndex};
 use crate::facts::{Blob, Capability, CapabilityUse, Occurrence};
 
 const MAX_BLOBS: usize = 64;
 const MAX_HOSTS: usize = 256;
 const MAX_LOCAL_IMPORTS: usize = 1024;
+/// String-table names, dynamic loads and computed `process` lookups kept for
+/// [`Walker::infer_from_string_table`].
+const MAX_TABLE_NAMES: usize = 32;
+const MAX_LOOKUPS: usize = 8;
+/// All-string arrays at least this long are read as possible string tables.
+const MIN_TABLE_LEN: usize = 5;
+/// What an occurrence inferred from a string table says about where its name came from.
+pub(crate) const FROM_STRING_TABLE: &str = "from an obfuscated string table";
 /// How deep `contains_decode` looks into a sink's argument.
 const DECODE_SEARCH_DEPTH: u32 = 8;
 
@@ -48,6 +57,12 @@ pub(crate) struct Walker<'s> {
     ident_chars: [u32; 128],
     pub largest_string_array: u32,
     pub string_array_rotation: bool,
+    /// Tracked names found in all-string arrays (possible obfuscator tables), with offsets.
+    table_names: Vec<(TableName, u32)>,
+    /// Offsets of `require(expr)` / `import(expr)` with a computed name.
+    dynamic_loads: Vec<u32>,
+    /// Offsets of `process[expr]` with a computed key.
+    computed_process: Vec<u32>,
 }
 
 impl<'s> Walker<'s> {
@@ -75,6 +90,9 @@ impl<'s> Walker<'s> {
             ident_chars: [0; 128],
             largest_string_array: 0,
             string_array_rotation: false,
+            table_names: Vec::new(),
+            dynamic_loads: Vec::new(),
+            computed_process: Vec::new(),
         }
     }
 
@@ -114,6 +132,57 @@ impl<'s> Walker<'s> {
                 }
             } else {
                 self.occur(Capability::SensitiveRead, offset, Some(label.to_string()));
+            }
+        }
+    }
+
+    /// Obfuscated code reaches modules and `process.env` through string-table lookups
+    /// (`require(_0x1e9b('0x0'))`, `process[_0x1e9b('0x4')]`), which the walk sees only as
+    /// computed names. Called for files classified as obfuscated: a table that names a core
+    /// module, in a file that loads a module by computed name, makes that load a use of the
+    /// module; a table that names `env`, in a file that indexes `process` by a computed key,
+    /// makes that lookup an environment read. Occurrences sit at the lookup and say where the
+    /// name came from; the table's DNS suffixes join the file's hosts.
+    pub(crate) fn infer_from_string_table(&mut self) {
+        let names = std::mem::take(&mut self.table_names);
+        let mut seen: Vec<Capability> = Vec::new();
+        for (name, _) in &names {
+            match name {
+                TableName::Module(kind, spec) => {
+                    let cap = match kind {
+                        ModuleKind::Network => Capability::Network,
+                        ModuleKind::Dns => Capability::Dns,
+                        ModuleKind::ChildProcess => Capability::ChildProcess,
+                        ModuleKind::Vm | ModuleKind::Fs => continue,
+                    };
+                    // One occurrence per capability: which load fetches which module is not
+                    // known, only that one of them does.
+                    if seen.contains(&cap) {
+                        continue;
+                    }
+                    if let Some(&at) = self.dynamic_loads.first() {
+                        seen.push(cap);
+                        self.occur(cap, at, Some(format!("'{spec}' {FROM_STRING_TABLE}")));
+                    }
+                }
+                TableName::Env => {
+                    if seen.contains(&Capability::EnvRead) {
+                        continue;
+                    }
+                    seen.push(Capability::EnvRead);
+                    for at in self.computed_process.clone() {
+                        self.occur(
+                            Capability::EnvRead,
+                            at,
+                            Some(format!("'env' {FROM_STRING_TABLE}")),
+                        );
+                    }
+                }
+                TableName::HostSuffix(host) => {
+                    if self.hosts.len() < MAX_HOSTS {
+                        self.hosts.insert(host.clone());
+                    }
+                }
             }
         }
     }
@@ -192,6 +261,12 @@ impl<'s> Walker<'s> {
             && let Some(host) = patterns::url_host(s)
         {
             self.hosts.insert(host.to_ascii_lowercase());
+        }
+    }
+
+    fn dynamic_load(&mut self, offset: u32) {
+        if self.dynamic_loads.len() < MAX_LOOKUPS {
+            self.dynamic_loads.push(offset);
         }
     }
 
@@ -335,11 +410,14 @@ impl<'s> Walker<'s> {
                     if let Some(arg) = it.arguments.first().and_then(Argument::as_expression) {
                         match literal_string(arg) {
                             Some(spec) => self.on_module(spec, offset),
-                            None => self.occur(
-                                Capability::DynamicRequire,
-                                offset,
-                                Some("require".into()),
-                            ),
+                            None => {
+                                self.dynamic_load(offset);
+                                self.occur(
+                                    Capability::DynamicRequire,
+                                    offset,
+                                    Some("require".into()),
+                                )
+                            }
                         }
                     }
                 }
@@ -714,11 +792,14 @@ impl<'a> Visit<'a> for Walker<'_> {
     fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
         match literal_string(&it.source) {
             Some(spec) => self.on_module(spec, it.span.start),
-            None => self.occur(
-                Capability::DynamicRequire,
-                it.span.start,
-                Some("import()".into()),
-            ),
+            None => {
+                self.dynamic_load(it.span.start);
+                self.occur(
+                    Capability::DynamicRequire,
+                    it.span.start,
+                    Some("import()".into()),
+                )
+            }
         }
         walk::walk_import_expression(self, it);
     }
@@ -836,6 +917,12 @@ impl<'a> Visit<'a> for Walker<'_> {
             self.occur(Capability::EnvRead, it.span.start, None);
             return;
         }
+        if self.computed_process.len() < MAX_LOOKUPS
+            && it.object.get_inner_expression().is_specific_id("process")
+            && literal_string(&it.expression).is_none()
+        {
+            self.computed_process.push(it.span.start);
+        }
         walk::walk_computed_member_expression(self, it);
     }
 
@@ -888,14 +975,25 @@ impl<'a> Visit<'a> for Walker<'_> {
     }
 
     fn visit_array_expression(&mut self, it: &ArrayExpression<'a>) {
-        if it.elements.len() >= 10 {
-            let strings = it
+        let len = it.elements.len();
+        if len >= MIN_TABLE_LEN
+            && it
                 .elements
                 .iter()
-                .filter(|e| matches!(e, ArrayExpressionElement::StringLiteral(_)))
-                .count();
-            if strings == it.elements.len() {
-                self.largest_string_array = self.largest_string_array.max(strings as u32);
+                .all(|e| matches!(e, ArrayExpressionElement::StringLiteral(_)))
+        {
+            if len >= 10 {
+                self.largest_string_array = self.largest_string_array.max(len as u32);
+            }
+            for e in &it.elements {
+                if self.table_names.len() >= MAX_TABLE_NAMES {
+                    break;
+                }
+                if let ArrayExpressionElement::StringLiteral(s) = e
+                    && let Some(name) = string_table::table_name(s.value.as_str())
+                {
+                    self.table_names.push((name, s.span.start));
+                }
             }
         }
         walk::walk_array_expression(self, it);

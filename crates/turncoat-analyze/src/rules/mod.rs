@@ -573,6 +573,27 @@ pub(crate) mod testing {
         crate::diff(&pkg(old), &pkg(new), &ctx)
     }
 
+    /// The javascript-obfuscator shape: a string table (here `\x`-escaped and base64 entries),
+    /// rotated with `push(shift())`, read through an accessor.
+    pub(crate) fn obfuscated(table: &[&str], body: &str) -> String {
+        let entries: Vec<String> = table
+            .iter()
+            .map(|s| {
+                let hex: String = s.bytes().map(|b| format!("\\x{b:02x}")).collect();
+                format!("'{hex}'")
+            })
+            .collect();
+        format!(
+            "var _0x4f2a=[{}];(function(_0x1b7c3e,_0x2a91f4){{var _0x5d0e8b=function(_0x3c6a21){{while(--_0x3c6a21){{_0x1b7c3e['push'](_0x1b7c3e['shift']());}}}};_0x5d0e8b(++_0x2a91f4);}}(_0x4f2a,0x8f));var _0x1e9b=function(_0x1b7c3e){{return _0x4f2a[_0x1b7c3e-0x0];}};{body}",
+            entries.join(",")
+        )
+    }
+
+    /// Ordinary entries to pad a string table with.
+    pub(crate) const FILLER: [&str; 8] = [
+        "toString", "length", "slice", "forEach", "random", "from", "replace", "match",
+    ];
+
     pub(crate) fn codes(findings: &[Finding]) -> Vec<&str> {
         findings.iter().map(|f| f.code.as_str()).collect()
     }
