@@ -217,6 +217,20 @@ mod tests {
     }
 
     #[test]
+    fn the_newer_shape_with_base64_entries() {
+        // javascript-obfuscator 4: the table lives in a function, entries are base64 in its
+        // lower-case-first alphabet ('y2HPBgrFChjVy2vZCW' is `child_process`), the accessor
+        // subtracts an offset, and a checksum loop rotates the table.
+        let src = "function _0x2c1f(){const _0x51a4=['y2HPBgrFChjVy2vZCW','zxHLyW','mtaWmde','DgHLBG','mJe0mti','Bg9N'];_0x2c1f=function(){return _0x51a4;};return _0x2c1f();}function _0x3e2d(_0x1b5f2a,_0x4a0c1e){const _0x2c1f0b=_0x2c1f();return _0x3e2d=function(_0x3e2d4b,_0x58a1c2){_0x3e2d4b=_0x3e2d4b-0x1a0;let _0x17d3a9=_0x2c1f0b[_0x3e2d4b];return _0x17d3a9;},_0x3e2d(_0x1b5f2a,_0x4a0c1e);}(function(_0x4c1d2e,_0x1f0a3b){const _0x5b6c7d=_0x3e2d,_0x2e3f4a=_0x4c1d2e();while(!![]){try{const _0x3a4b5c=parseInt(_0x5b6c7d(0x1a2))/0x1;if(_0x3a4b5c===_0x1f0a3b)break;else _0x2e3f4a['push'](_0x2e3f4a['shift']());}catch(_0x6d7e8f){_0x2e3f4a['push'](_0x2e3f4a['shift']());}}}(_0x2c1f,0x1e240));const _0x9a8b7c=_0x3e2d;require(_0x9a8b7c(0x1a0))[_0x9a8b7c(0x1a1)]('id');";
+        let f = facts(src);
+        assert!(f.obfuscated, "{:?}", f.metrics);
+        assert_eq!(
+            detail(&f, Capability::ChildProcess).as_deref(),
+            Some("'child_process' from an obfuscated string table")
+        );
+    }
+
+    #[test]
     fn readable_lists_of_module_names_name_nothing() {
         // A list of builtins, a loader by computed name and `process[key]`: not obfuscated,
         // so the list is data, not a hidden table.
