@@ -465,23 +465,29 @@ module.exports = { get };
         )
     }
 
-    #[test]
-    fn theft_hidden_behind_a_string_table_fires() {
+    /// 3.1.4 → 3.1.5 where 3.1.5 runs the obfuscated telemetry at install time, and 3.1.4
+    /// did too (`already`) or shipped neither.
+    fn telemetry_update(already: bool) -> Vec<Finding> {
         let hook = r#""scripts":{"postinstall":"node lib/telemetry.js"}"#;
         let telemetry = obfuscated_telemetry();
-        let f = diff_versions(
-            "3.1.4",
-            &[
-                ("package.json", &manifest("3.1.4", "")),
-                ("index.js", "module.exports = (s) => s.trim();"),
-            ],
-            "3.1.5",
-            &[
-                ("package.json", &manifest("3.1.5", hook)),
-                ("index.js", "module.exports = (s) => s.trim();"),
-                ("lib/telemetry.js", &telemetry),
-            ],
-        );
+        let index = ("index.js", "module.exports = (s) => s.trim();");
+        let old_manifest = manifest("3.1.4", if already { hook } else { "" });
+        let mut old = vec![("package.json", old_manifest.as_str()), index];
+        if already {
+            old.push(("lib/telemetry.js", &telemetry));
+        }
+        let new_manifest = manifest("3.1.5", hook);
+        let new = [
+            ("package.json", new_manifest.as_str()),
+            index,
+            ("lib/telemetry.js", &telemetry),
+        ];
+        diff_versions("3.1.4", &old, "3.1.5", &new)
+    }
+
+    #[test]
+    fn theft_hidden_behind_a_string_table_fires() {
+        let f = telemetry_update(false);
         let hit = find(&f, RULE.code).expect("finding");
         assert_eq!(hit.severity, Severity::Critical);
         assert!(
@@ -499,20 +505,7 @@ module.exports = { get };
 
     #[test]
     fn an_obfuscated_file_that_was_always_there_stays_quiet() {
-        let hook = r#""scripts":{"postinstall":"node lib/telemetry.js"}"#;
-        let telemetry = obfuscated_telemetry();
-        let f = diff_versions(
-            "3.1.4",
-            &[
-                ("package.json", &manifest("3.1.4", hook)),
-                ("lib/telemetry.js", &telemetry),
-            ],
-            "3.1.5",
-            &[
-                ("package.json", &manifest("3.1.5", hook)),
-                ("lib/telemetry.js", &telemetry),
-            ],
-        );
+        let f = telemetry_update(true);
         assert!(f.is_empty(), "{:?}", codes(&f));
     }
 
