@@ -57,8 +57,8 @@ pub(crate) struct Walker<'s> {
     ident_chars: [u32; 128],
     pub largest_string_array: u32,
     pub string_array_rotation: bool,
-    /// Tracked names found in all-string arrays (possible obfuscator tables), with offsets.
-    table_names: Vec<(TableName, u32)>,
+    /// Tracked names found in all-string arrays (possible obfuscator tables).
+    table_names: Vec<TableName>,
     /// Offsets of `require(expr)` / `import(expr)` with a computed name.
     dynamic_loads: Vec<u32>,
     /// Offsets of `process[expr]` with a computed key.
@@ -146,7 +146,7 @@ impl<'s> Walker<'s> {
     pub(crate) fn infer_from_string_table(&mut self) {
         let names = std::mem::take(&mut self.table_names);
         let mut seen: Vec<Capability> = Vec::new();
-        for (name, _) in &names {
+        for name in &names {
             match name {
                 TableName::Module(kind, spec) => {
                     let cap = match kind {
@@ -992,7 +992,7 @@ impl<'a> Visit<'a> for Walker<'_> {
                 if let ArrayExpressionElement::StringLiteral(s) = e
                     && let Some(name) = string_table::table_name(s.value.as_str())
                 {
-                    self.table_names.push((name, s.span.start));
+                    self.table_names.push(name);
                 }
             }
         }
