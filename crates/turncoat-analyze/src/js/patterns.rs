@@ -1,6 +1,8 @@
 //! Name tables: which modules are network/dns/process APIs, which strings name credential
 //! stores or persistence places.
 
+use crate::facts::Capability;
+
 /// What a required/imported module gives access to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ModuleKind {
@@ -11,8 +13,43 @@ pub(crate) enum ModuleKind {
     Fs,
 }
 
+impl ModuleKind {
+    /// The capability that loading such a module gives (vm and fs count only through calls).
+    pub(crate) fn capability(self) -> Option<Capability> {
+        match self {
+            ModuleKind::Network => Some(Capability::Network),
+            ModuleKind::Dns => Some(Capability::Dns),
+            ModuleKind::ChildProcess => Some(Capability::ChildProcess),
+            ModuleKind::Vm | ModuleKind::Fs => None,
+        }
+    }
+}
+
 /// Classify a module specifier (`node:https`, `dns/promises`, `axios`).
 pub(crate) fn classify_module(spec: &str) -> Option<ModuleKind> {
+    let (base, core) = module_base(spec);
+    if core.is_some() {
+        return core;
+    }
+    Some(match base {
+        "undici" | "axios" | "got" | "request" | "node-fetch" | "cross-fetch"
+        | "isomorphic-fetch" | "ws" | "socket.io-client" | "superagent" | "needle" | "phin"
+        | "ky" | "make-fetch-happen" | "minipass-fetch" => ModuleKind::Network,
+        "execa" | "shelljs" | "cross-spawn" => ModuleKind::ChildProcess,
+        "fs-extra" | "graceful-fs" => ModuleKind::Fs,
+        _ => return None,
+    })
+}
+
+/// Classify a specifier only when it names one of Node's own modules (`dns`, `node:https`,
+/// `dns/promises`): in an obfuscator's string table, library names such as `request` or `got`
+/// are as likely to be property names.
+pub(crate) fn core_module(spec: &str) -> Option<ModuleKind> {
+    module_base(spec).1
+}
+
+/// The package part of a specifier, and its kind when it is a Node core module we track.
+fn module_base(spec: &str) -> (&str, Option<ModuleKind>) {
     let s = spec.strip_prefix("node:").unwrap_or(spec);
     // `dns/promises`, `fs/promises`; scoped names keep their scope.
     let base = if s.starts_with('@') {
@@ -20,17 +57,15 @@ pub(crate) fn classify_module(spec: &str) -> Option<ModuleKind> {
     } else {
         s.split('/').next().unwrap_or(s)
     };
-    Some(match base {
-        "http" | "https" | "net" | "tls" | "dgram" | "http2" | "undici" | "axios" | "got"
-        | "request" | "node-fetch" | "cross-fetch" | "isomorphic-fetch" | "ws"
-        | "socket.io-client" | "superagent" | "needle" | "phin" | "ky" | "make-fetch-happen"
-        | "minipass-fetch" => ModuleKind::Network,
+    let core = match base {
+        "http" | "https" | "net" | "tls" | "dgram" | "http2" => ModuleKind::Network,
         "dns" => ModuleKind::Dns,
-        "child_process" | "execa" | "shelljs" | "cross-spawn" => ModuleKind::ChildProcess,
+        "child_process" => ModuleKind::ChildProcess,
         "vm" => ModuleKind::Vm,
-        "fs" | "fs-extra" | "graceful-fs" => ModuleKind::Fs,
-        _ => return None,
-    })
+        "fs" => ModuleKind::Fs,
+        _ => return (base, None),
+    };
+    (base, Some(core))
 }
 
 /// `dns` calls that resolve a name.
@@ -332,6 +367,13 @@ mod tests {
         );
         assert_eq!(classify_module("lodash"), None);
         assert_eq!(classify_module("@scope/http"), None);
+        assert_eq!(classify_module("axios"), Some(ModuleKind::Network));
+        assert_eq!(classify_module("fs-extra"), Some(ModuleKind::Fs));
+        // Node's own modules only.
+        assert_eq!(core_module("node:dns"), Some(ModuleKind::Dns));
+        assert_eq!(core_module("fs/promises"), Some(ModuleKind::Fs));
+        assert_eq!(core_module("axios"), None);
+        assert_eq!(core_module("request"), None);
     }
 
     #[test]

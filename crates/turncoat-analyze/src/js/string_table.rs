@@ -10,13 +10,15 @@
 //! lower-case-first alphabet) and says whether it names something we track. RC4-encoded tables
 //! stay opaque; detonation covers them.
 
-use super::patterns::{ModuleKind, is_hostname};
+use super::patterns::{core_module, is_hostname};
+use crate::facts::Capability;
 
 /// What a table entry names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TableName {
-    /// A Node core module that gives network, DNS or shell access (`dns`, `node:https`).
-    Module(ModuleKind, String),
+    /// A Node core module that gives network, DNS or shell access (`dns`, `node:https`), with
+    /// the capability it gives.
+    Module(Capability, String),
     /// `env`, the property that turns `process[…]` into `process.env`.
     Env,
     /// A DNS suffix the code appends names to (`.exfil.example` → `exfil.example`).
@@ -56,25 +58,14 @@ fn plain_name(s: &str) -> Option<TableName> {
     if s == "env" {
         return Some(TableName::Env);
     }
-    let module = s.strip_prefix("node:").unwrap_or(s);
-    // Node core modules only: library names such as `request` or `got` are ordinary words in
-    // a table of property names.
-    let kind = match module {
-        "http" | "https" | "http2" | "net" | "tls" | "dgram" => ModuleKind::Network,
-        "dns" | "dns/promises" => ModuleKind::Dns,
-        "child_process" => ModuleKind::ChildProcess,
-        _ => {
-            if let Some(suffix) = s.strip_prefix('.')
-                && suffix.contains('.')
-                && is_hostname(suffix)
-                && suffix.rsplit('.').next().is_some_and(is_tld_like)
-            {
-                return Some(TableName::HostSuffix(suffix.to_ascii_lowercase()));
-            }
-            return None;
-        }
-    };
-    Some(TableName::Module(kind, s.to_string()))
+    if let Some(cap) = core_module(s).and_then(|k| k.capability()) {
+        return Some(TableName::Module(cap, s.to_string()));
+    }
+    let suffix = s.strip_prefix('.')?;
+    (suffix.contains('.')
+        && is_hostname(suffix)
+        && suffix.rsplit('.').next().is_some_and(is_tld_like))
+    .then(|| TableName::HostSuffix(suffix.to_ascii_lowercase()))
 }
 
 /// The last label of a DNS suffix: letters only, and not a file extension (`.min.js`).
@@ -178,42 +169,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_names() {
-        assert_eq!(
-            table_name("dns"),
-            Some(TableName::Module(ModuleKind::Dns, "dns".into()))
-        );
-        assert_eq!(
-            table_name("node:https"),
-            Some(TableName::Module(ModuleKind::Network, "node:https".into()))
-        );
-        assert_eq!(table_name("env"), Some(TableName::Env));
-        assert_eq!(
-            table_name(".exfil.example"),
-            Some(TableName::HostSuffix("exfil.example".into()))
-        );
-    }
-
-    #[test]
-    fn encoded_names() {
-        // Standard alphabet: "child_process", "env".
-        assert_eq!(
-            table_name("Y2hpbGRfcHJvY2Vzcw=="),
-            Some(TableName::Module(
-                ModuleKind::ChildProcess,
-                "child_process".into()
-            ))
-        );
-        assert_eq!(table_name("ZW52"), Some(TableName::Env));
-        // javascript-obfuscator's lower-case-first alphabet, without padding: "dns", "https".
-        assert_eq!(
-            table_name("zg5Z"),
-            Some(TableName::Module(ModuleKind::Dns, "dns".into()))
-        );
-        assert_eq!(
-            table_name("Ahr0Chm"),
-            Some(TableName::Module(ModuleKind::Network, "https".into()))
-        );
+    fn names_plain_and_encoded() {
+        let module = |cap, name: &str| Some(TableName::Module(cap, name.into()));
+        for (entry, expected) in [
+            ("dns", module(Capability::Dns, "dns")),
+            ("dns/promises", module(Capability::Dns, "dns/promises")),
+            ("node:https", module(Capability::Network, "node:https")),
+            ("env", Some(TableName::Env)),
+            (
+                ".exfil.example",
+                Some(TableName::HostSuffix("exfil.example".into())),
+            ),
+            // Standard alphabet: "child_process", "env".
+            (
+                "Y2hpbGRfcHJvY2Vzcw==",
+                module(Capability::ChildProcess, "child_process"),
+            ),
+            ("ZW52", Some(TableName::Env)),
+            // javascript-obfuscator's lower-case-first alphabet, unpadded: "dns", "https".
+            ("zg5Z", module(Capability::Dns, "dns")),
+            ("Ahr0Chm", module(Capability::Network, "https")),
+        ] {
+            assert_eq!(table_name(entry), expected, "{entry}");
+        }
     }
 
     #[test]

@@ -148,13 +148,7 @@ impl<'s> Walker<'s> {
         let mut seen: Vec<Capability> = Vec::new();
         for name in &names {
             match name {
-                TableName::Module(kind, spec) => {
-                    let cap = match kind {
-                        ModuleKind::Network => Capability::Network,
-                        ModuleKind::Dns => Capability::Dns,
-                        ModuleKind::ChildProcess => Capability::ChildProcess,
-                        ModuleKind::Vm | ModuleKind::Fs => continue,
-                    };
+                &TableName::Module(cap, ref spec) => {
                     // One occurrence per capability: which load fetches which module is not
                     // known, only that one of them does.
                     if seen.contains(&cap) {
@@ -166,11 +160,8 @@ impl<'s> Walker<'s> {
                     }
                 }
                 TableName::Env => {
-                    if seen.contains(&Capability::EnvRead) {
-                        continue;
-                    }
-                    seen.push(Capability::EnvRead);
-                    for at in self.computed_process.clone() {
+                    // Taken: a second `env` entry adds nothing.
+                    for at in std::mem::take(&mut self.computed_process) {
                         self.occur(
                             Capability::EnvRead,
                             at,
@@ -220,13 +211,9 @@ impl<'s> Walker<'s> {
             }
             return;
         }
-        let cap = match patterns::classify_module(spec) {
-            Some(ModuleKind::Network) => Capability::Network,
-            Some(ModuleKind::Dns) => Capability::Dns,
-            Some(ModuleKind::ChildProcess) => Capability::ChildProcess,
-            _ => return,
-        };
-        self.occur(cap, offset, Some(spec.to_string()));
+        if let Some(cap) = patterns::classify_module(spec).and_then(ModuleKind::capability) {
+            self.occur(cap, offset, Some(spec.to_string()));
+        }
     }
 
     fn on_string(&mut self, s: &str, span: Span, blob: bool) {
