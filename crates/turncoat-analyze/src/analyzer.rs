@@ -146,6 +146,7 @@ fn compute(
         } else if let Some(kind) = binary::detect(path, data) {
             ff.kind = FileKind::Binary;
             ff.binary = Some(kind);
+            ff.native = binary::native_capabilities(data);
         } else if js::is_declaration(path) {
             ff.kind = FileKind::Declaration;
         } else if let Some(dialect) = js::dialect(path) {
@@ -163,13 +164,17 @@ fn compute(
         out.files.insert(path.clone(), ff);
     }
     for (path, js) in parse_scripts(alloc, &to_parse, opts, prescan_all) {
-        if let Some(ff) = out.files.get_mut(path) {
-            if let Ok(hash) = blake3::Hash::from_hex(&ff.blake3) {
-                memo.insert((*hash.as_bytes(), js.dialect), js.clone());
-            }
-            ff.js = Some(js);
-        }
+        store_script(&mut out, &mut memo, path, js);
     }
+    load_what_node_loads(
+        alloc,
+        &mut out,
+        &mut memo,
+        &by_path,
+        opts,
+        prescan_all,
+        previous,
+    );
     // Shell scripts a hook runs (`sh preinstall.sh`) are read as shell too, one level deep, so
     // a download piped to a shell inside the script counts like one in the hook command.
     if let Some(m) = out.manifest.as_mut() {
@@ -188,6 +193,17 @@ fn compute(
             hook.features.extend(extra);
         }
     }
+    // Hook entry files as Node resolves them (`node setup` runs `setup` if it exists, else
+    // `setup.js`), for the closure and the evidence.
+    let files = &out.files;
+    if let Some(m) = out.manifest.as_mut() {
+        for hook in m.install_hooks.values_mut().chain(m.prepare.iter_mut()) {
+            hook.entry_files = std::mem::take(&mut hook.entry_files)
+                .into_iter()
+                .map(|e| resolve_in(files, &e).unwrap_or(e))
+                .collect();
+        }
+    }
     let (hooks, prepare) = match &out.manifest {
         Some(m) => (
             m.install_hooks
@@ -204,6 +220,127 @@ fn compute(
     out.install_time_files = closure(&out, hooks);
     out.prepare_files = closure(&out, prepare);
     (out, memo)
+}
+
+fn store_script(
+    out: &mut VersionFacts,
+    memo: &mut HashMap<MemoKey, JsFacts>,
+    path: &str,
+    js: JsFacts,
+) {
+    if let Some(ff) = out.files.get_mut(path) {
+        if let Ok(hash) = blake3::Hash::from_hex(&ff.blake3) {
+            memo.insert((*hash.as_bytes(), js.dialect), js.clone());
+        }
+        ff.js = Some(js);
+    }
+}
+
+/// Most rounds of "a newly loadable file requires another one" followed.
+const MAX_LOAD_ROUNDS: usize = 16;
+
+/// Files Node can load although their name does not say "script": a `#!…node` shebang file
+/// (a `bin` without extension), the targets of `main`, `bin` and `exports`, and whatever a
+/// script `require`s by a path that resolves to a non-script file first (`require('./lib/x')`
+/// loads an extension-less `lib/x` before `lib/x.js`; `require('./data.bin')` compiles
+/// `data.bin` as CommonJS). Each becomes a script, parsed as JavaScript, and its own requires
+/// are followed until nothing new is reached. A payload cannot hide by its file name.
+fn load_what_node_loads(
+    alloc: &mut Allocator,
+    out: &mut VersionFacts,
+    memo: &mut HashMap<MemoKey, JsFacts>,
+    by_path: &BTreeMap<String, &[u8]>,
+    opts: &Options,
+    prescan_all: bool,
+    previous: &HashMap<MemoKey, JsFacts>,
+) {
+    let mut wanted: BTreeSet<String> = by_path
+        .iter()
+        .filter(|(p, d)| is_other(out, p) && has_node_shebang(d))
+        .map(|(p, _)| p.clone())
+        .collect();
+    if let Some(m) = &out.manifest {
+        let hooks = m.install_hooks.values().chain(m.prepare.iter());
+        // Shell scripts a hook runs are read as shell below, not as JavaScript.
+        let hook_files = hooks
+            .flat_map(|h| h.entry_files.iter())
+            .filter(|f| !shell::is_shell_script_path(f));
+        wanted.extend(
+            m.entry_points
+                .iter()
+                .chain(hook_files)
+                .filter_map(|e| resolve(out, e)),
+        );
+    }
+    for _ in 0..MAX_LOAD_ROUNDS {
+        wanted.extend(required_targets(out));
+        let batch: Vec<String> = std::mem::take(&mut wanted)
+            .into_iter()
+            .filter(|p| is_other(out, p))
+            .collect();
+        if batch.is_empty() {
+            return;
+        }
+        let dialect = crate::facts::Dialect::Cjs;
+        let mut to_parse: Vec<(&str, crate::facts::Dialect, &[u8])> = Vec::new();
+        for path in &batch {
+            let (Some(ff), Some(data)) = (out.files.get_mut(path), by_path.get(path)) else {
+                continue;
+            };
+            ff.kind = FileKind::Script;
+            ff.loaded_as_script = true;
+            let key = (*blake3::hash(data).as_bytes(), dialect);
+            if ff.size > opts.max_file_size {
+                ff.skipped = Some(format!("too large: {} bytes", ff.size));
+            } else if let Some(js) = previous.get(&key) {
+                ff.js = Some(js.clone());
+                memo.insert(key, js.clone());
+            } else {
+                to_parse.push((path.as_str(), dialect, data));
+            }
+        }
+        for (path, js) in parse_scripts(alloc, &to_parse, opts, prescan_all) {
+            store_script(out, memo, path, js);
+        }
+    }
+}
+
+/// A file that is neither a script, a binary, a declaration nor the manifest.
+fn is_other(out: &VersionFacts, path: &str) -> bool {
+    out.files
+        .get(path)
+        .is_some_and(|f| f.kind == FileKind::Other && !path.ends_with(".json"))
+}
+
+/// `#!` on the first line naming node, bun or deno (`#!/usr/bin/env node`).
+fn has_node_shebang(data: &[u8]) -> bool {
+    if !data.starts_with(b"#!") {
+        return false;
+    }
+    let line = &data[..data.len().min(256)];
+    let line = line.split(|&b| b == b'\n').next().unwrap_or(line);
+    let line = String::from_utf8_lossy(line);
+    line.split(|c: char| c == '/' || c.is_whitespace())
+        .any(|w| matches!(w, "node" | "nodejs" | "bun" | "deno") || w.starts_with("node"))
+}
+
+/// Files that scripts' relative requires resolve to (Node's order: the exact path first).
+fn required_targets(out: &VersionFacts) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (path, js) in out.scripts() {
+        let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        for spec in &js.local_imports {
+            let joined = if dir.is_empty() {
+                spec.clone()
+            } else {
+                format!("{dir}/{spec}")
+            };
+            if let Some(p) = shell::normalize(&joined).and_then(|p| resolve(out, &p)) {
+                found.insert(p);
+            }
+        }
+    }
+    found
 }
 
 /// Below this much script, a second thread costs more than it saves.
@@ -333,12 +470,17 @@ fn closure(facts: &VersionFacts, entries: Vec<String>) -> BTreeSet<String> {
 
 /// Node's file resolution for a package-relative path.
 fn resolve(facts: &VersionFacts, p: &str) -> Option<String> {
+    resolve_in(&facts.files, p)
+}
+
+fn resolve_in(files: &BTreeMap<String, FileFacts>, p: &str) -> Option<String> {
     const SUFFIXES: &[&str] = &[
         "",
         ".js",
         ".cjs",
         ".mjs",
         ".json",
+        ".node",
         "/index.js",
         "/index.cjs",
         "/index.mjs",
@@ -346,5 +488,5 @@ fn resolve(facts: &VersionFacts, p: &str) -> Option<String> {
     SUFFIXES
         .iter()
         .map(|s| format!("{p}{s}"))
-        .find(|c| facts.files.contains_key(c))
+        .find(|c| files.contains_key(c))
 }

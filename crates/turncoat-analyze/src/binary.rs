@@ -1,6 +1,8 @@
 //! Native code recognised by magic bytes.
 
-use crate::facts::BinaryKind;
+use std::collections::BTreeMap;
+
+use crate::facts::{BinaryKind, Capability};
 
 /// The native format of a file, by its first bytes (and `.node` by extension).
 pub(crate) fn detect(path: &str, data: &[u8]) -> Option<BinaryKind> {
@@ -46,6 +48,142 @@ fn is_fat_macho(data: &[u8]) -> bool {
     data.get(4..8)
         .map(|n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]))
         .is_some_and(|n| (1..20).contains(&n))
+}
+
+/// Import names read from one binary at most (a hostile file may declare millions).
+const MAX_IMPORTS: usize = 65_536;
+/// Symbol names kept as evidence per capability.
+const MAX_NAMES: usize = 8;
+
+/// What the import table of native code reaches: the capability of each imported function
+/// the gate knows (sockets, resolver, process creation, in libc, Winsock/WinINet/WinHTTP,
+/// libcurl and libuv), with the names. Statically linked code imports nothing and so shows
+/// nothing here; a file `object` cannot parse gives an empty map.
+pub(crate) fn native_capabilities(data: &[u8]) -> BTreeMap<Capability, Vec<String>> {
+    let mut out: BTreeMap<Capability, Vec<String>> = BTreeMap::new();
+    let mut add = |name: &[u8]| {
+        let name = String::from_utf8_lossy(name);
+        // Mach-O prefixes C symbols with `_`; ELF may carry a `@VERSION` suffix.
+        let bare = name.strip_prefix('_').unwrap_or(&name);
+        let bare = bare.split('@').next().unwrap_or(bare);
+        if let Some(cap) = import_capability(bare) {
+            let names = out.entry(cap).or_default();
+            if names.len() < MAX_NAMES && !names.iter().any(|n| n == bare) {
+                names.push(bare.to_string());
+            }
+        }
+    };
+    let mut read = |file: &[u8]| {
+        use object::Object;
+        if let Ok(f) = object::File::parse(file)
+            && let Ok(imports) = f.imports()
+        {
+            for i in imports.take(MAX_IMPORTS).flatten() {
+                if let object::read::NameOrOrdinal::Name(name) = i.name() {
+                    add(name);
+                }
+            }
+        }
+    };
+    if let Ok(fat) = object::read::macho::MachOFatFile32::parse(data) {
+        for arch in fat.arches() {
+            if let Ok(slice) = object::read::macho::FatArch::data(arch, data) {
+                read(slice);
+            }
+        }
+    } else {
+        read(data);
+    }
+    out
+}
+
+/// The capability an imported function gives, by name.
+fn import_capability(name: &str) -> Option<Capability> {
+    const NETWORK: &[&str] = &[
+        "socket",
+        "connect",
+        "send",
+        "sendto",
+        "sendmsg",
+        "sendmmsg",
+        "WSAConnect",
+        "WSASocketA",
+        "WSASocketW",
+        "WSASend",
+        "WSASendTo",
+        "InternetOpenA",
+        "InternetOpenW",
+        "InternetOpenUrlA",
+        "InternetOpenUrlW",
+        "InternetConnectA",
+        "InternetConnectW",
+        "HttpSendRequestA",
+        "HttpSendRequestW",
+        "WinHttpOpen",
+        "WinHttpConnect",
+        "WinHttpSendRequest",
+        "URLDownloadToFileA",
+        "URLDownloadToFileW",
+        "curl_easy_init",
+        "curl_easy_perform",
+        "uv_tcp_connect",
+        "uv_udp_send",
+        "uv_udp_try_send",
+    ];
+    const DNS: &[&str] = &[
+        "getaddrinfo",
+        "gethostbyname",
+        "gethostbyname2",
+        "gethostbyname_r",
+        "res_query",
+        "res_search",
+        "res_nquery",
+        "res_nsearch",
+        "res_send",
+        "DnsQuery_A",
+        "DnsQuery_W",
+        "DnsQuery_UTF8",
+        "DnsQueryEx",
+        "GetAddrInfoW",
+        "GetAddrInfoExW",
+        "getaddrinfo_a",
+        "uv_getaddrinfo",
+    ];
+    const PROCESS: &[&str] = &[
+        "execve",
+        "execv",
+        "execvp",
+        "execvpe",
+        "execl",
+        "execlp",
+        "execle",
+        "fexecve",
+        "system",
+        "popen",
+        "posix_spawn",
+        "posix_spawnp",
+        "fork",
+        "vfork",
+        "CreateProcessA",
+        "CreateProcessW",
+        "CreateProcessAsUserA",
+        "CreateProcessAsUserW",
+        "WinExec",
+        "ShellExecuteA",
+        "ShellExecuteW",
+        "ShellExecuteExA",
+        "ShellExecuteExW",
+        "uv_spawn",
+    ];
+    if NETWORK.contains(&name) {
+        Some(Capability::Network)
+    } else if DNS.contains(&name) {
+        Some(Capability::Dns)
+    } else if PROCESS.contains(&name) {
+        Some(Capability::ChildProcess)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

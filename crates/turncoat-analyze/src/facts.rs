@@ -64,6 +64,14 @@ pub struct FileFacts {
     /// Why the content was not analysed (e.g. `too large: 25000000 bytes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// What native code's import table reaches (sockets, resolver, process creation), with
+    /// the imported names; empty for everything else.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub native: BTreeMap<Capability, Vec<String>>,
+    /// A file whose name does not say "script" but that Node loads as one (a shebang `bin`,
+    /// a `main`/`bin`/`exports` target, or the target of a `require`), so it was analysed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub loaded_as_script: bool,
     /// Static facts of a script; `None` for other kinds and for skipped files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub js: Option<JsFacts>,
@@ -347,6 +355,10 @@ pub struct ManifestFacts {
     pub dependencies: BTreeMap<String, DependencyFacts>,
     /// `bin`: command → path.
     pub bin: BTreeMap<String, String>,
+    /// Package-relative paths Node loads as entry points: `main`, every `bin` target and every
+    /// string in `exports` (all conditions), without a leading `./`.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub entry_points: BTreeSet<String>,
 }
 
 /// One lifecycle hook and what its shell command does.
@@ -354,9 +366,12 @@ pub struct ManifestFacts {
 pub struct HookFacts {
     pub command: String,
     pub features: BTreeSet<ShellFeature>,
-    /// Package files the command runs (`node setup.js` → `setup.js`).
+    /// Package files the command runs (`node setup.js` → `setup.js`), resolved as Node does.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub entry_files: BTreeSet<String>,
+    /// Programs the command (and the `npm run` scripts it calls) starts, by base name.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub programs: BTreeSet<String>,
 }
 
 /// Shell features of a hook command.

@@ -1,6 +1,6 @@
 //! Facts from `package.json`: install hooks (read as shell), dependencies and `bin`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use turncoat_npm::Manifest;
 
@@ -51,7 +51,33 @@ pub(crate) fn facts(bytes: &[u8], binding_gyp: bool) -> ManifestFacts {
         prepare,
         dependencies,
         bin: m.bin.clone(),
+        entry_points: entry_points(&m),
     }
+}
+
+/// Most strings taken from `exports` (a hostile manifest may hold millions).
+const MAX_EXPORT_TARGETS: usize = 256;
+
+/// `main`, `bin` targets and the strings of `exports`, as package-relative paths.
+fn entry_points(m: &Manifest) -> BTreeSet<String> {
+    let mut raw: Vec<&str> = m.main.iter().map(String::as_str).collect();
+    raw.extend(m.bin.values().map(String::as_str));
+    let mut stack: Vec<&serde_json::Value> = m.exports.iter().collect();
+    while let Some(v) = stack.pop() {
+        if raw.len() >= MAX_EXPORT_TARGETS {
+            break;
+        }
+        match v {
+            serde_json::Value::String(s) => raw.push(s),
+            serde_json::Value::Array(a) => stack.extend(a.iter()),
+            serde_json::Value::Object(o) => stack.extend(o.values()),
+            _ => {}
+        }
+    }
+    raw.into_iter()
+        .filter(|s| !s.contains('*'))
+        .filter_map(shell::normalize)
+        .collect()
 }
 
 /// Analyse a hook command, following `npm run <script>` into the package's other scripts.
@@ -66,6 +92,7 @@ fn hook(scripts: &BTreeMap<String, String>, command: &str) -> HookFacts {
         let s = shell::analyze(&cmd);
         facts.features.extend(s.features);
         facts.entry_files.extend(s.entry_files);
+        facts.programs.extend(s.programs);
         if depth < MAX_SCRIPT_DEPTH {
             for called in s.calls_scripts {
                 if !seen.contains(&called)

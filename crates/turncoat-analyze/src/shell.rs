@@ -14,6 +14,9 @@ pub(crate) struct ShellFacts {
     pub features: BTreeSet<ShellFeature>,
     pub entry_files: BTreeSet<String>,
     pub calls_scripts: Vec<String>,
+    /// Programs the command starts, by lower-case base name (`npm run x` is a script call,
+    /// not a program; `node` running a package file is `node`).
+    pub programs: BTreeSet<String>,
 }
 
 pub(crate) fn analyze(command: &str) -> ShellFacts {
@@ -21,6 +24,7 @@ pub(crate) fn analyze(command: &str) -> ShellFacts {
         features: BTreeSet::new(),
         entry_files: BTreeSet::new(),
         calls_scripts: Vec::new(),
+        programs: BTreeSet::new(),
     };
     let lower = command.to_ascii_lowercase();
     if lower.contains("frombase64string") {
@@ -40,6 +44,13 @@ pub(crate) fn analyze(command: &str) -> ShellFacts {
         let cmd = basename(first).to_ascii_lowercase();
         let cmd = cmd.trim_end_matches(".exe");
         let has = |flag: &str| words.iter().skip(1).any(|w| w.eq_ignore_ascii_case(flag));
+        let runs_script = matches!(cmd, "npm" | "pnpm" | "yarn" | "bun")
+            && words
+                .get(1)
+                .is_some_and(|w| matches!(*w, "run" | "run-script"));
+        if !runs_script {
+            out.programs.insert(cmd.to_string());
+        }
         let interpolates =
             segment.contains('$') || segment.contains('`') || has_percent_var(segment);
         if piped
@@ -230,15 +241,10 @@ fn script_argument(args: &[&str]) -> Option<String> {
             continue;
         }
         let w = w.trim_matches(|c| c == '"' || c == '\'');
+        // Kept as written (`node setup` → `setup`): Node tries the exact path before adding
+        // `.js`, so an extension-less `setup` shadows `setup.js`; the analyzer resolves it.
         return if is_script_path(w) || !w.contains('.') && !w.is_empty() {
-            normalize(w).map(|p| {
-                if is_script_path(&p) || p.contains('.') {
-                    p
-                } else {
-                    // `node setup` runs setup.js.
-                    format!("{p}.js")
-                }
-            })
+            normalize(w)
         } else {
             None
         };
@@ -322,7 +328,7 @@ mod tests {
         );
         assert!(f("node -e \"require('x')\"").contains(&ShellFeature::NodeEval));
         let b = analyze("NODE_OPTIONS=--x node install");
-        assert!(b.entry_files.contains("install.js"));
+        assert!(b.entry_files.contains("install"));
         let c = analyze("sh ./preinstall.sh && bash -c 'echo hi'");
         assert!(
             c.entry_files.contains("preinstall.sh"),

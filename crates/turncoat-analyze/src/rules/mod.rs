@@ -63,9 +63,12 @@ pub(crate) mod new_env_read;
 pub(crate) mod new_eval;
 pub(crate) mod new_git_dependency;
 pub(crate) mod new_install_script;
+pub(crate) mod new_install_script_inert;
+pub(crate) mod new_native_capability;
 pub(crate) mod new_network;
 pub(crate) mod new_obfuscation;
 pub(crate) mod new_persistence_write;
+pub(crate) mod new_prepare_script;
 pub(crate) mod new_sensitive_read;
 pub(crate) mod new_top_level_path;
 pub(crate) mod new_url_dependency;
@@ -103,6 +106,7 @@ const DIFF_RULES: &[DiffRule] = &[
     became_minified::diff,
     parse_regression::diff,
     new_binary::diff,
+    new_native_capability::diff,
     new_git_dependency::diff,
     new_url_dependency::diff,
     new_dependency::diff,
@@ -127,6 +131,8 @@ pub(crate) fn docs() -> Vec<&'static RuleDoc> {
     vec![
         &exfiltration_shape::RULE,
         &new_install_script::RULE,
+        &new_install_script_inert::RULE,
+        &new_prepare_script::RULE,
         &changed_install_script::RULE,
         &install_script_shell_download::RULE,
         &install_script_dns::RULE,
@@ -148,6 +154,7 @@ pub(crate) fn docs() -> Vec<&'static RuleDoc> {
         &became_minified::RULE,
         &parse_regression::RULE,
         &new_binary::RULE,
+        &new_native_capability::RULE,
         &new_git_dependency::RULE,
         &new_url_dependency::RULE,
         &new_dependency::RULE,
