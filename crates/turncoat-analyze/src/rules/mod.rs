@@ -154,6 +154,8 @@ pub(crate) fn docs() -> Vec<&'static RuleDoc> {
         &became_minified::RULE,
         &parse_regression::RULE,
         &new_binary::RULE,
+        &new_binary::PLATFORM_RULE,
+        &new_binary::WASM_RULE,
         &new_native_capability::RULE,
         &new_git_dependency::RULE,
         &new_url_dependency::RULE,

@@ -24,7 +24,7 @@ pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
     let old = cx.old.manifest.as_ref();
     for (cmd, path) in &new.bin {
         let before = old.and_then(|m| m.bin.get(cmd));
-        if before == Some(path) {
+        if before.is_some_and(|b| same_file(b, path)) {
             continue;
         }
         let was = match before {
@@ -43,6 +43,17 @@ pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
+/// Whether two `bin` targets name the same file as npm resolves them (relative to the
+/// package root: `./bin/x`, `bin/x` and `bin//./x` are one file).
+fn same_file(a: &str, b: &str) -> bool {
+    fn parts(p: &str) -> Vec<&str> {
+        p.split(['/', '\\'])
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect()
+    }
+    parts(a) == parts(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +63,14 @@ mod tests {
     fn new_command_fires() {
         let f = diff_manifest(r#""bin":{"git":"x.js"}"#);
         assert!(find(&f, RULE.code).is_some());
+    }
+
+    #[test]
+    fn the_same_file_spelled_differently_is_quiet_but_another_file_is_not() {
+        assert!(same_file("./bin/stylus", "bin/stylus"));
+        assert!(same_file("bin//./cli.js", "bin/cli.js"));
+        assert!(!same_file("bin/cli.js", "bin/../cli.js"));
+        assert!(!same_file("bin/cli.js", "bin/cli.mjs"));
     }
 
     #[test]
