@@ -27,7 +27,7 @@ pub fn run_gate(world: &Materialized, base: &Path, head: &Path, cache: &Path) ->
     let client =
         turncoat_registry::Client::new(config, cache, turncoat_registry::ClientOptions::default())
             .expect("client");
-    let keys = turncoat_attest::Keys::embedded();
+    let keys = turncoat_attest::Keys::embedded().unwrap();
     let root = turncoat_attest::TrustRoot::embedded();
     let ctx = turncoat_gate::GateContext {
         client: &client,

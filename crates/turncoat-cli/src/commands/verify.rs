@@ -50,7 +50,7 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             &std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
         )
         .with_context(|| format!("invalid keys file {}", p.display()))?,
-        None => turncoat_attest::Keys::embedded(),
+        None => turncoat_attest::Keys::embedded().context("embedded npm registry keys")?,
     };
     let root = match &args.trusted_root {
         Some(p) => turncoat_attest::TrustRoot::from_json(
