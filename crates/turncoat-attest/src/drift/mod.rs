@@ -86,6 +86,35 @@ pub fn drift(
     checks.iter().filter_map(|c| c(&cx)).collect()
 }
 
+/// The verification rules alone (registry signature and provenance, relative to the release
+/// line's history), for `turncoat verify`: the same checks as in [`drift`], without the
+/// people-centred ones.
+pub fn verification(
+    p: &Packument,
+    version: &str,
+    locked_integrity: Option<&str>,
+    verif: &PackageVerification,
+) -> Vec<Finding> {
+    let cx = Ctx {
+        p,
+        name: p.name.as_deref().unwrap_or(&verif.name),
+        from: None,
+        to: version,
+        to_m: p.versions.get(version),
+        from_m: None,
+        locked_integrity,
+        verif_from: None,
+        verif_to: verif,
+    };
+    let checks: [fn(&Ctx<'_>) -> Option<Finding>; 4] = [
+        invalid_signature::check,
+        signature_missing::check,
+        signature_unknown_key::check,
+        invalid_provenance::check,
+    ];
+    checks.iter().filter_map(|c| c(&cx)).collect()
+}
+
 /// Everything a rule may look at.
 pub(crate) struct Ctx<'a> {
     pub p: &'a Packument,
