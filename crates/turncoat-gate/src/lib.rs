@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use turncoat_analyze::{Analyzer, DiffContext, FileRef, VersionFacts};
-use turncoat_finding::{Evidence, Finding, RuleDoc};
+use turncoat_finding::{Evidence, Finding};
 use turncoat_lockfile::{Lockfile, SourceKind};
 use turncoat_npm::{Integrity, PackageName, Packument};
 use turncoat_policy::{Date, ExceptionUse, Policy};
@@ -23,6 +23,7 @@ use turncoat_report::{Change as ReportChange, LockfileLocation, PackageReport, R
 pub mod changes;
 pub mod demo;
 pub mod detonation;
+pub mod registry;
 pub mod rules;
 pub mod scenario;
 
@@ -55,17 +56,7 @@ pub enum GateError {
     },
 }
 
-/// Every rule any check can report, for `turncoat explain`, SARIF and policy validation.
-pub fn all_rules() -> Vec<&'static RuleDoc> {
-    let mut all: Vec<&'static RuleDoc> = Vec::new();
-    all.extend(turncoat_lockfile::rules());
-    all.extend(turncoat_analyze::rules());
-    all.extend(turncoat_attest::rules());
-    all.extend(rules::rules());
-    all.extend(detonation::rules());
-    all.sort_by_key(|r| r.code);
-    all
-}
+pub use registry::all_rules;
 
 /// What the gate needs besides the lockfiles.
 pub struct GateContext<'a> {
