@@ -2,7 +2,8 @@
 //! (0 pass, 1 blocked, 2 tool error).
 //!
 //! Every run gets a cleared environment (a temporary `HOME` and `TMPDIR`, `NO_COLOR=1`,
-//! `TURNCOAT_NOW` pinned, no proxy or npm settings) and a temporary `--cache-dir`. Registries
+//! `TURNCOAT_NOW` pinned — honoured only by debug builds, which tests run — no proxy or npm
+//! settings) and a temporary `--cache-dir`. Registries
 //! are `file://` directories materialised from scenarios, or the registry test server on
 //! 127.0.0.1; nothing reaches the network.
 
