@@ -92,7 +92,7 @@ fn main() {
         (n.to_string(), v.to_string(), integrity_of(n, v), bytes)
     })
     .collect();
-    let keys = Keys::embedded();
+    let keys = Keys::embedded().unwrap();
     let root = TrustRoot::embedded();
 
     // One package: its registry signature, and its attestations when `attested`.

@@ -26,6 +26,10 @@ pub enum KeysError {
     TooLarge,
     #[error("keys document has no \"keys\" array")]
     NoKeys,
+    #[error(
+        "keys document lists no keys: every registry signature would read as signed by an unknown key; refusing to verify without keys"
+    )]
+    Empty,
     #[error("key entry {index} has no key id")]
     MissingKeyId { index: usize },
     #[error("key {keyid} is not a base64 P-256 SubjectPublicKeyInfo")]
@@ -74,13 +78,15 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// The npmjs.org keys compiled into turncoat.
-    pub fn embedded() -> Keys {
-        // The embedded document is a constant checked by a unit test.
-        Keys::from_json(EMBEDDED_KEYS.as_bytes()).unwrap_or(Keys { keys: Vec::new() })
+    /// The npmjs.org keys compiled into turncoat. Fails closed: a document that does not
+    /// load, or loads no key, is an error, never an empty set (with no keys, every signature
+    /// would read as "unknown key" and a stripped or forged signature would go unnoticed).
+    pub fn embedded() -> Result<Keys, KeysError> {
+        Keys::from_json(EMBEDDED_KEYS.as_bytes())
     }
 
-    /// No keys at all: every signature reads as signed by an unknown key.
+    /// No keys at all: every signature reads as signed by an unknown key. Tests only.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn empty() -> Keys {
         Keys { keys: Vec::new() }
     }
@@ -99,6 +105,9 @@ impl Keys {
         let mut keys = Vec::new();
         for (index, entry) in get_array(&doc, "keys").iter().enumerate() {
             keys.push(parse_entry(index, entry)?);
+        }
+        if keys.is_empty() {
+            return Err(KeysError::Empty);
         }
         Ok(Keys { keys })
     }
@@ -174,7 +183,7 @@ mod tests {
 
     #[test]
     fn embedded_keys_load() {
-        let k = Keys::embedded();
+        let k = Keys::embedded().unwrap();
         assert_eq!(k.iter().count(), 2);
         let old = k.get(OLD, KeyUsage::Signatures).unwrap();
         assert_eq!(old.expires, Some(1_738_108_800));
@@ -200,6 +209,11 @@ mod tests {
     fn rejects_bad_documents() {
         assert!(matches!(Keys::from_json(b"nope"), Err(KeysError::Json(_))));
         assert_eq!(Keys::from_json(b"{}").unwrap_err(), KeysError::NoKeys);
+        // An empty key set fails closed instead of making every signature "unknown key".
+        assert_eq!(
+            Keys::from_json(br#"{"keys":[]}"#).unwrap_err(),
+            KeysError::Empty
+        );
         assert_eq!(
             Keys::from_json(br#"{"keys":[{"key":"AAAA"}]}"#).unwrap_err(),
             KeysError::MissingKeyId { index: 0 }

@@ -261,6 +261,11 @@ impl Kit {
     }
 
     pub fn npm_keys(&self, expires: Option<&str>) -> Keys {
+        Keys::from_json(self.npm_keys_json(expires).as_bytes()).unwrap()
+    }
+
+    /// The test npm key as a `/-/npm/v1/keys` document (for `turncoat verify --keys`).
+    pub fn npm_keys_json(&self, expires: Option<&str>) -> String {
         let doc = json!({"keys": [{
             "keyid": Kit::NPM_KEYID,
             "expires": expires,
@@ -268,7 +273,7 @@ impl Kit {
             "scheme": "ecdsa-sha2-nistp256",
             "key": b64_encode(&Kit::spki(&self.npm_sk)),
         }]});
-        Keys::from_json(doc.to_string().as_bytes()).unwrap()
+        doc.to_string()
     }
 
     /// base64 DER signature by the npm key.

@@ -29,20 +29,52 @@ impl Context {
         }
     }
 
-    /// Seconds since the Unix epoch; `TURNCOAT_NOW` (Unix seconds or RFC 3339 date) pins it for
-    /// reproducible runs and snapshot tests.
+    /// Seconds since the Unix epoch: the real clock.
+    ///
+    /// The clock decides cooldowns and exception expiry, so nothing a run's environment says
+    /// may move it in a build users run. Only builds with debug assertions (the test profile
+    /// the CLI's integration tests run) honour `TURNCOAT_NOW` (Unix seconds or RFC 3339), so
+    /// snapshots stay reproducible; release builds ignore it. The libraries take "now" as an
+    /// argument (`GateContext::now_unix`) and never read a clock.
     pub fn now_unix(&self) -> i64 {
-        if let Ok(v) = std::env::var("TURNCOAT_NOW") {
-            if let Ok(n) = v.parse::<i64>() {
-                return n;
-            }
-            if let Some(t) = turncoat_analyze::metadata::parse_rfc3339(&v) {
-                return t;
-            }
+        #[cfg(debug_assertions)]
+        if let Some(t) = test_clock(std::env::var("TURNCOAT_NOW").ok().as_deref()) {
+            return t;
         }
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+        real_now()
+    }
+}
+
+fn real_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The test clock: `TURNCOAT_NOW` as Unix seconds or an RFC 3339 time (through `time`).
+#[cfg(debug_assertions)]
+fn test_clock(v: Option<&str>) -> Option<i64> {
+    let v = v?.trim();
+    v.parse::<i64>()
+        .ok()
+        .or_else(|| turncoat_analyze::metadata::parse_rfc3339(v))
+}
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_clock_parses_seconds_and_rfc3339_only() {
+        assert_eq!(test_clock(Some("1795737600")), Some(1_795_737_600));
+        assert_eq!(
+            test_clock(Some("2026-11-27T00:00:00Z")),
+            Some(1_795_737_600)
+        );
+        assert_eq!(test_clock(Some("2027-02-31T00:00:00Z")), None);
+        assert_eq!(test_clock(Some("tomorrow")), None);
+        assert_eq!(test_clock(None), None);
+        assert!(real_now() > 1_795_737_600 - 86_400 * 365);
     }
 }

@@ -2,7 +2,8 @@
 //! (0 pass, 1 blocked, 2 tool error).
 //!
 //! Every run gets a cleared environment (a temporary `HOME` and `TMPDIR`, `NO_COLOR=1`,
-//! `TURNCOAT_NOW` pinned, no proxy or npm settings) and a temporary `--cache-dir`. Registries
+//! `TURNCOAT_NOW` pinned — honoured only by debug builds, which tests run — no proxy or npm
+//! settings) and a temporary `--cache-dir`. Registries
 //! are `file://` directories materialised from scenarios, or the registry test server on
 //! 127.0.0.1; nothing reaches the network.
 
@@ -487,6 +488,118 @@ fn verify_lists_every_locked_package() {
         .collect();
     assert_eq!(got, expected);
     assert!(got.len() >= 3, "{got:?}");
+}
+
+/// A registry on 127.0.0.1 serving `pad-sig` 1.0.0 and 1.0.1 signed by the test npm key and
+/// 1.0.2 without a signature, a lockfile pinning 1.0.2, and the key document.
+/// Returns (registry, lockfile path, keys path).
+fn signature_downgrade_world(sb: &Sandbox) -> (support::TestRegistry, PathBuf, PathBuf) {
+    let kit = turncoat_attest::testkit::Kit::new();
+    let reg = support::TestRegistry::start();
+    let tgzs: Vec<(String, Vec<u8>)> = ["1.0.0", "1.0.1", "1.0.2"]
+        .iter()
+        .map(|v| (v.to_string(), support::package_tgz("pad-sig", v)))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = tgzs
+        .iter()
+        .map(|(v, t)| (v.as_str(), t.as_slice()))
+        .collect();
+    let mut doc = reg.publish("pad-sig", &refs);
+    for (v, tgz) in &tgzs[..2] {
+        let integrity = turncoat_npm::Integrity::sha512_of(tgz).to_string();
+        let msg = turncoat_attest::signed_message("pad-sig", v, &integrity);
+        doc["versions"][v.as_str()]["dist"]["signatures"] =
+            json!([{"keyid": turncoat_attest::testkit::Kit::NPM_KEYID, "sig": kit.npm_sign(&msg)}]);
+    }
+    reg.set("/pad-sig", support::Reply::json(&doc));
+    let lock = sb.path().join("proj/package-lock.json");
+    write_lock(
+        &lock,
+        &[(
+            "pad-sig",
+            "1.0.2",
+            format!("{}pad-sig/-/pad-sig-1.0.2.tgz", reg.url()),
+            turncoat_npm::Integrity::sha512_of(&tgzs[2].1).to_string(),
+        )],
+    );
+    let keys = sb.path().join("keys.json");
+    std::fs::write(&keys, kit.npm_keys_json(None)).unwrap();
+    (reg, lock, keys)
+}
+
+#[test]
+fn verify_blocks_a_signature_downgrade_and_applies_the_policy() {
+    let sb = Sandbox::new();
+    let (reg, lock, keys) = signature_downgrade_world(&sb);
+    let url = reg.url();
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            lock.to_str().unwrap(),
+            "--registry",
+            &url,
+            "--keys",
+            keys.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        sb.run(sb.path(), &args)
+    };
+    let out = verify(&["--format", "json"]);
+    assert_exit(&out, 1);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let pkg = &v["packages"][0];
+    assert_eq!(pkg["signature"], "missing", "{pkg}");
+    assert_eq!(pkg["verdict"], "block", "{pkg}");
+    assert_eq!(pkg["findings"][0]["code"], "signature-missing", "{pkg}");
+    let human = stdout(&verify(&[]));
+    assert!(human.contains("signature-missing"), "{human}");
+
+    let policy = |name: &str, text: &str| {
+        let p = sb.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    // A level override in --policy changes verify's outcome…
+    let warn = policy("warn.toml", "[levels]\nsignature-missing = \"warn\"\n");
+    assert_exit(&verify(&["--policy", &warn]), 0);
+    // …so does an exception that names the code…
+    let named = policy(
+        "named.toml",
+        "[[exception]]\npackage = \"pad-sig@1.0.2\"\ncodes = [\"signature-missing\"]\nreason = \"mirror\"\nexpires = \"2099-01-01\"\n",
+    );
+    assert_exit(&verify(&["--policy", &named]), 0);
+    // …but not one without codes, nor one for another version.
+    let blanket = policy(
+        "blanket.toml",
+        "[[exception]]\npackage = \"pad-sig@1.0.2\"\nreason = \"reviewed\"\nexpires = \"2099-01-01\"\n",
+    );
+    assert_exit(&verify(&["--policy", &blanket]), 1);
+    let other = policy(
+        "other.toml",
+        "[[exception]]\npackage = \"pad-sig@1.0.1\"\ncodes = [\"signature-missing\"]\nreason = \"r\"\nexpires = \"2099-01-01\"\n",
+    );
+    assert_exit(&verify(&["--policy", &other]), 1);
+}
+
+#[test]
+fn verify_fails_closed_on_a_keys_file_without_keys() {
+    let sb = Sandbox::new();
+    let (reg, lock, _) = signature_downgrade_world(&sb);
+    let empty = sb.path().join("empty-keys.json");
+    std::fs::write(&empty, r#"{"keys":[]}"#).unwrap();
+    let out = sb.run(
+        sb.path(),
+        &[
+            "verify",
+            lock.to_str().unwrap(),
+            "--registry",
+            &reg.url(),
+            "--keys",
+            empty.to_str().unwrap(),
+        ],
+    );
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("no keys"), "{}", stderr(&out));
 }
 
 /// A package-lock.json v3 pinning `pins` (name, version, resolved, integrity).

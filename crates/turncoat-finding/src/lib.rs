@@ -136,7 +136,12 @@ pub fn sanitize_snippet(s: &str) -> String {
 }
 
 /// One observation of a rule. Findings carry no policy decision; see `turncoat-policy`.
+///
+/// `non_exhaustive`: outside this crate a finding can only be made by [`Finding::new`] from a
+/// [`RuleDoc`], so every code a check emits is the code of a declared rule (the rule registry
+/// in `turncoat-gate` checks that every declared rule is registered).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// Stable kebab-case rule code, e.g. `new-install-script`.
     pub code: String,

@@ -15,6 +15,16 @@ pub struct Change<'a> {
     pub to: Option<String>,
     /// The head lockfile entry (for `to`), or the base one for removals.
     pub entry: &'a LockedPackage,
+    /// A re-lock: the same registry version is locked to another integrity than in the base
+    /// lockfile (this is the base entry). A swapped tarball ("lockfile injection") looks
+    /// exactly like this.
+    pub relocked: Option<&'a LockedPackage>,
+}
+
+/// The integrities of two entries of the same version differ (an added or dropped integrity
+/// counts). The URL alone does not: the integrity pins the content wherever it comes from.
+fn integrity_differs(a: &LockedPackage, b: &LockedPackage) -> bool {
+    a.integrity.as_deref().map(str::trim) != b.integrity.as_deref().map(str::trim)
 }
 
 fn parse(v: &str) -> Option<Version> {
@@ -72,7 +82,17 @@ pub fn changed<'a>(base: &'a Lockfile, head: &'a Lockfile) -> Vec<Change<'a>> {
             bv.map(|m| m.keys().cloned().collect()).unwrap_or_default();
         let mut used_from = BTreeSet::new();
         for (key, entry) in hv {
-            if base_versions.contains(key) {
+            if let Some(old) = bv.and_then(|m| m.get(key)) {
+                if *source == SourceKind::Registry && integrity_differs(old, entry) {
+                    used_from.insert(key.clone());
+                    out.push(Change {
+                        name: name.clone(),
+                        from: Some(old.version.clone()),
+                        to: Some(entry.version.clone()),
+                        entry,
+                        relocked: Some(old),
+                    });
+                }
                 continue;
             }
             let from = if *source == SourceKind::Registry {
@@ -92,6 +112,7 @@ pub fn changed<'a>(base: &'a Lockfile, head: &'a Lockfile) -> Vec<Change<'a>> {
                 }),
                 to: Some(entry.version.clone()),
                 entry,
+                relocked: None,
             });
         }
         for (key, entry) in bv.into_iter().flatten() {
@@ -101,6 +122,7 @@ pub fn changed<'a>(base: &'a Lockfile, head: &'a Lockfile) -> Vec<Change<'a>> {
                     from: Some(entry.version.clone()),
                     to: None,
                     entry,
+                    relocked: None,
                 });
             }
         }
@@ -115,6 +137,7 @@ pub fn changed<'a>(base: &'a Lockfile, head: &'a Lockfile) -> Vec<Change<'a>> {
                 from: Some(entry.version.clone()),
                 to: None,
                 entry,
+                relocked: None,
             });
         }
     }
@@ -125,6 +148,37 @@ pub fn changed<'a>(base: &'a Lockfile, head: &'a Lockfile) -> Vec<Change<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lock(integrity: &str, resolved: &str) -> Lockfile {
+        let doc = serde_json::json!({
+            "name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+            "packages": {
+                "": {"name": "app", "version": "1.0.0", "dependencies": {"pad": "1.0.0"}},
+                "node_modules/pad": {"version": "1.0.0", "resolved": resolved, "integrity": integrity},
+            }
+        });
+        turncoat_lockfile::parse("package-lock.json", doc.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_same_version_integrity_change_is_a_change() {
+        let url = "https://registry.npmjs.org/pad/-/pad-1.0.0.tgz";
+        let base = lock("sha512-AAAA", url);
+        let head = lock("sha512-BBBB", url);
+        let c = changed(&base, &head);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].from.as_deref(), Some("1.0.0"));
+        assert_eq!(c[0].to.as_deref(), Some("1.0.0"));
+        assert_eq!(
+            c[0].relocked.and_then(|b| b.integrity.as_deref()),
+            Some("sha512-AAAA")
+        );
+        // Same integrity, another URL: the content is pinned, nothing to judge here (hosts
+        // are `lockfile lint`'s business).
+        let head = lock("sha512-AAAA", "https://mirror.example/pad/-/pad-1.0.0.tgz");
+        assert!(changed(&base, &head).is_empty());
+        assert!(changed(&base, &base).is_empty());
+    }
 
     #[test]
     fn picks_same_release_line() {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use turncoat_analyze::{Analyzer, DiffContext, FileRef, VersionFacts};
-use turncoat_finding::{Evidence, Finding, RuleDoc};
+use turncoat_finding::{Evidence, Finding};
 use turncoat_lockfile::{Lockfile, SourceKind};
 use turncoat_npm::{Integrity, PackageName, Packument};
 use turncoat_policy::{Date, ExceptionUse, Policy};
@@ -23,6 +23,7 @@ use turncoat_report::{Change as ReportChange, LockfileLocation, PackageReport, R
 pub mod changes;
 pub mod demo;
 pub mod detonation;
+pub mod registry;
 pub mod rules;
 pub mod scenario;
 
@@ -55,17 +56,7 @@ pub enum GateError {
     },
 }
 
-/// Every rule any check can report, for `turncoat explain`, SARIF and policy validation.
-pub fn all_rules() -> Vec<&'static RuleDoc> {
-    let mut all: Vec<&'static RuleDoc> = Vec::new();
-    all.extend(turncoat_lockfile::rules());
-    all.extend(turncoat_analyze::rules());
-    all.extend(turncoat_attest::rules());
-    all.extend(rules::rules());
-    all.extend(detonation::rules());
-    all.sort_by_key(|r| r.code);
-    all
-}
+pub use registry::all_rules;
 
 /// What the gate needs besides the lockfiles.
 pub struct GateContext<'a> {
@@ -335,6 +326,9 @@ fn judge_change(
         return Ok(vec![f]);
     }
     let name = PackageName::new(&change.name)?;
+    if let Some(base_entry) = change.relocked {
+        return judge_relock(ctx, &name, to, base_entry, entry).map(|f| f.into_iter().collect());
+    }
     let new = fetch_and_analyse(
         ctx,
         analyzer,
@@ -409,6 +403,80 @@ fn judge_change(
         )?);
     }
     Ok(findings)
+}
+
+/// A same-version re-lock: fetch what the registry serves for `name@version` (verified
+/// against the registry's own `dist.integrity`) and check both lockfiles' integrities
+/// against those bytes. `None` only when both describe the same bytes (an algorithm change).
+fn judge_relock(
+    ctx: &GateContext<'_>,
+    name: &PackageName,
+    version: &str,
+    base: &turncoat_lockfile::LockedPackage,
+    head: &turncoat_lockfile::LockedPackage,
+) -> Result<Option<Finding>, GateError> {
+    let reg_err = |source| GateError::Registry {
+        name: name.to_string(),
+        version: version.to_string(),
+        error: Box::new(source),
+    };
+    let packument = ctx.client.packument(name).map_err(reg_err)?;
+    if !packument.versions.contains_key(version) {
+        return Err(GateError::VersionMissing {
+            name: name.to_string(),
+            version: version.to_string(),
+        });
+    }
+    // No lockfile URL and no lockfile hash: the registry's own tarball, by its own hash.
+    let bytes = ctx
+        .client
+        .tarball(name, version, None, None)
+        .map_err(reg_err)?;
+    let matches = |i: Option<&str>| {
+        i.and_then(|i| Integrity::parse(i).ok())
+            .is_some_and(|i| i.verify(&bytes).is_ok())
+    };
+    let (b, h) = (base.integrity.as_deref(), head.integrity.as_deref());
+    let (bm, hm) = (matches(b), matches(h));
+    let verdict = match (bm, hm) {
+        (true, true) => return Ok(None),
+        (true, false) if h.is_none() => {
+            "the base lockfile's integrity matches what the registry serves; the head lockfile's does not (it drops the integrity, so any tarball would install)"
+        }
+        (true, false) => {
+            "the base lockfile's integrity matches what the registry serves; the head lockfile's does not (a swapped tarball)"
+        }
+        (false, true) => {
+            "the head lockfile's integrity matches what the registry serves; the base lockfile's did not"
+        }
+        (false, false) => "neither lockfile's integrity matches what the registry serves",
+    };
+    let show = |i: Option<&str>| i.unwrap_or("none").to_string();
+    let mut f = Finding::new(
+        &rules::LOCKFILE_INTEGRITY_CHANGED,
+        format!(
+            "{name}@{version} is re-locked from {} to {}: {verdict}",
+            show(b),
+            show(h)
+        ),
+    );
+    if let Some(path) = head.paths.first() {
+        f = f.with_evidence(Evidence::new(path.clone()).with_snippet(&format!(
+            "integrity: {} (resolved: {})",
+            show(h),
+            head.resolved.as_deref().unwrap_or("none")
+        )));
+    }
+    let registry = packument.versions[version]
+        .dist
+        .integrity
+        .clone()
+        .unwrap_or_else(|| "none".into());
+    f = f.with_evidence(
+        Evidence::new(format!("registry:{name}@{version}"))
+            .with_snippet(&format!("dist.integrity: {registry}")),
+    );
+    Ok(Some(f))
 }
 
 /// Detonate the new version; only when it did something worth reporting, detonate the old one

@@ -57,6 +57,36 @@ less precise. A base version that vanished can also be a sign of an incident.\n\
 Mirror the base version, or set this code to `allow`.",
 };
 
+pub const LOCKFILE_INTEGRITY_CHANGED: RuleDoc = RuleDoc {
+    code: "lockfile-integrity-changed",
+    group: "gate",
+    severity: Severity::Critical,
+    default_level: Level::Deny,
+    summary: "the same package version is locked to a different integrity (tarball) than before",
+    doc: "## What it flags\n\
+A registry package whose version did not change between the base and head lockfiles, but whose \
+`integrity` did (changed, added or dropped). The gate fetches what the registry serves for that \
+`name@version`, checks it against both integrities and says which side matches.\n\n\
+## Why it matters\n\
+A version's content never changes on the npm registry. A pull request that edits only the \
+`integrity` (and usually `resolved`) of an existing entry swaps the tarball that will be \
+installed while the diff looks like noise: the \"lockfile injection\" shape. When the head side \
+matches the registry, the base lockfile was the wrong one (or the registry changed its bytes): \
+that is still worth a look, so it is reported, never silently passed. Two integrities of the \
+same bytes in different algorithms (sha1 → sha512) are not reported.\n\n\
+## Example\n\
+`node_modules/pad` stays at `1.0.1` but its `integrity` moves from the registry's \
+`sha512-K3…` to `sha512-9f…` and `resolved` to another host.\n\n\
+## How to silence\n\
+Regenerate the entry with `npm install`. An exception must name this code explicitly \
+(`codes = [\"lockfile-integrity-changed\"]`).",
+};
+
 pub fn rules() -> Vec<&'static RuleDoc> {
-    vec![&UNVERIFIABLE_SOURCE, &NEW_DEPENDENCY_BLOCKED, &FETCH_FAILED]
+    vec![
+        &UNVERIFIABLE_SOURCE,
+        &NEW_DEPENDENCY_BLOCKED,
+        &FETCH_FAILED,
+        &LOCKFILE_INTEGRITY_CHANGED,
+    ]
 }

@@ -41,6 +41,15 @@ struct Pub {
     trusted: Option<&'static str>,
     /// SLSA provenance from this workflow identity (plus the registry's publish attestation).
     provenance: Option<Identity>,
+    /// `dist.signatures`: by the registry key (default), none, or by another key id.
+    sig: Sig,
+}
+
+#[derive(Clone, Copy)]
+enum Sig {
+    Registry,
+    Stripped,
+    Key(&'static str),
 }
 
 fn v(version: &'static str, time: &'static str, user: &'static str) -> Pub {
@@ -51,6 +60,7 @@ fn v(version: &'static str, time: &'static str, user: &'static str) -> Pub {
         maintainers: vec!["alice"],
         trusted: None,
         provenance: None,
+        sig: Sig::Registry,
     }
 }
 
@@ -67,6 +77,11 @@ impl Pub {
 
     fn maintainers(mut self, m: &[&'static str]) -> Pub {
         self.maintainers = m.to_vec();
+        self
+    }
+
+    fn sig(mut self, sig: Sig) -> Pub {
+        self.sig = sig;
         self
     }
 }
@@ -143,8 +158,19 @@ impl World {
                 "tarball": self.tarball_url(name, p.version),
                 "fileCount": 3,
                 "unpackedSize": 512,
-                "signatures": [{"keyid": Kit::NPM_KEYID, "sig": self.kit.npm_sign(&signed)}],
             });
+            match p.sig {
+                Sig::Registry => {
+                    dist["signatures"] =
+                        json!([{"keyid": Kit::NPM_KEYID, "sig": self.kit.npm_sign(&signed)}]);
+                }
+                Sig::Stripped => {}
+                // Validly made with the test key, but under a key id nobody published.
+                Sig::Key(keyid) => {
+                    dist["signatures"] =
+                        json!([{"keyid": keyid, "sig": self.kit.npm_sign(&signed)}]);
+                }
+            }
             if let Some(id) = &p.provenance {
                 let path = format!("/-/npm/v1/attestations/{name}@{}", p.version);
                 dist["attestations"] = json!({
@@ -462,9 +488,16 @@ fn a_token_publish_after_trusted_publishing_blocks() {
         ],
     );
     let report = w.update("pad-oidc", "3.0.1", "3.0.2");
+    // alice never published the package by hand before: a publisher change too.
     assert_eq!(
         judged(&report, "pad-oidc"),
-        (Verdict::Block, vec!["trusted-publishing-lost".to_string()])
+        (
+            Verdict::Block,
+            vec![
+                "trusted-publishing-lost".to_string(),
+                "publisher-changed".to_string()
+            ]
+        )
     );
     // Moving to trusted publishing is an upgrade, not drift.
     let report = w.update("pad-oidc", "3.0.0", "3.0.1");
@@ -542,6 +575,93 @@ fn a_lockfile_integrity_the_registry_does_not_list_blocks() {
         judged(&report, "pad-pin"),
         (Verdict::Block, vec!["integrity-mismatch".to_string()])
     );
+}
+
+#[test]
+fn a_swapped_tarball_for_the_same_version_blocks_and_says_which_side_matches() {
+    let w = World::new();
+    w.publish(
+        "pad-inject",
+        &[
+            v("1.0.0", "2025-03-01T10:00:00.000Z", "alice"),
+            v("1.0.1", "2025-04-01T10:00:00.000Z", "alice"),
+        ],
+    );
+    let swapped = turncoat_npm::Integrity::sha512_of(b"the attacker's tarball").to_string();
+    let good = w.lock("inject-base", &[("pad-inject", "1.0.1", None)]);
+    let bad = w.lock("inject-head", &[("pad-inject", "1.0.1", Some(&swapped))]);
+    // The "lockfile injection" shape: same version, another tarball hash.
+    let report = w.gate(&good, &bad).unwrap();
+    assert_eq!(
+        judged(&report, "pad-inject"),
+        (
+            Verdict::Block,
+            vec!["lockfile-integrity-changed".to_string()]
+        )
+    );
+    let f = &report.packages[0].findings[0];
+    assert!(
+        f.message.contains("base lockfile's integrity matches")
+            && f.message.contains("head lockfile's does not"),
+        "{}",
+        f.message
+    );
+    // The reverse (a wrong pin replaced by the registry's) is reported too, never silent.
+    let report = w.gate(&bad, &good).unwrap();
+    assert_eq!(
+        judged(&report, "pad-inject"),
+        (
+            Verdict::Block,
+            vec!["lockfile-integrity-changed".to_string()]
+        )
+    );
+    let f = &report.packages[0].findings[0];
+    assert!(
+        f.message.contains("head lockfile's integrity matches"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn a_signature_downgrade_blocks() {
+    let w = World::new();
+    w.publish(
+        "pad-sig",
+        &[
+            v("1.0.0", "2025-03-01T10:00:00.000Z", "alice"),
+            v("1.0.1", "2025-04-01T10:00:00.000Z", "alice"),
+            v("1.0.2", "2025-05-01T10:00:00.000Z", "alice").sig(Sig::Stripped),
+            v("1.0.3", "2025-06-01T10:00:00.000Z", "alice").sig(Sig::Key("SHA256:forged")),
+        ],
+    );
+    let report = w.update("pad-sig", "1.0.1", "1.0.2");
+    assert_eq!(
+        judged(&report, "pad-sig"),
+        (Verdict::Block, vec!["signature-missing".to_string()])
+    );
+    let report = w.update("pad-sig", "1.0.1", "1.0.3");
+    assert_eq!(
+        judged(&report, "pad-sig"),
+        (Verdict::Block, vec!["signature-unknown-key".to_string()])
+    );
+    // The signed history itself passes.
+    let report = w.update("pad-sig", "1.0.0", "1.0.1");
+    assert_eq!(judged(&report, "pad-sig"), (Verdict::Pass, vec![]));
+}
+
+#[test]
+fn a_registry_that_never_signs_is_not_a_downgrade() {
+    let w = World::new();
+    w.publish(
+        "pad-mirror",
+        &[
+            v("1.0.0", "2025-03-01T10:00:00.000Z", "alice").sig(Sig::Stripped),
+            v("1.0.1", "2025-04-01T10:00:00.000Z", "alice").sig(Sig::Stripped),
+        ],
+    );
+    let report = w.update("pad-mirror", "1.0.0", "1.0.1");
+    assert_eq!(judged(&report, "pad-mirror"), (Verdict::Pass, vec![]));
 }
 
 #[test]

@@ -27,7 +27,7 @@ pub fn run_gate(world: &Materialized, base: &Path, head: &Path, cache: &Path) ->
     let client =
         turncoat_registry::Client::new(config, cache, turncoat_registry::ClientOptions::default())
             .expect("client");
-    let keys = turncoat_attest::Keys::embedded();
+    let keys = turncoat_attest::Keys::embedded().unwrap();
     let root = turncoat_attest::TrustRoot::embedded();
     let ctx = turncoat_gate::GateContext {
         client: &client,
@@ -44,6 +44,14 @@ pub fn run_gate(world: &Materialized, base: &Path, head: &Path, cache: &Path) ->
 
 fn check(name: &str, expected: &BTreeMap<String, Expect>, report: &Report) -> Vec<String> {
     let mut problems = Vec::new();
+    // Every code the gate emitted on a replay is a registered rule.
+    let registered: std::collections::BTreeSet<&str> =
+        turncoat_gate::all_rules().iter().map(|r| r.code).collect();
+    for f in report.packages.iter().flat_map(|p| &p.findings) {
+        if !registered.contains(f.code.as_str()) {
+            problems.push(format!("{name}: emitted unregistered code {}", f.code));
+        }
+    }
     for (pkg, expect) in expected {
         let got: Vec<_> = report
             .packages

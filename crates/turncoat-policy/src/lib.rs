@@ -46,48 +46,81 @@ pub enum PolicyError {
     },
 }
 
-/// A calendar date (`YYYY-MM-DD`), compared as a tuple.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Date {
-    pub year: i32,
-    pub month: u8,
-    pub day: u8,
-}
+/// A calendar date (`YYYY-MM-DD`, UTC), validated by the `time` crate: `2027-02-31` is not a
+/// date (a hand-written range check accepted it, and an exception then outlived its expiry
+/// by however the comparison rolled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(time::Date);
 
 impl Date {
+    /// Parse exactly `YYYY-MM-DD` (four-digit year from 1970, real month and day).
     pub fn parse(s: &str) -> Option<Date> {
-        let mut it = s.trim().splitn(3, '-');
-        let year: i32 = it.next()?.parse().ok()?;
-        let month: u8 = it.next()?.parse().ok()?;
-        let day: u8 = it.next()?.parse().ok()?;
-        let valid =
-            (1..=12).contains(&month) && (1..=31).contains(&day) && (1970..=9999).contains(&year);
-        valid.then_some(Date { year, month, day })
+        let s = s.trim();
+        // `time` accepts a leading sign on years; a policy date is plain digits.
+        if s.len() != 10 || !s.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+            return None;
+        }
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let d = time::Date::parse(s, &format).ok()?;
+        (d.year() >= 1970).then_some(Date(d))
     }
 
-    /// The UTC date of a Unix timestamp (civil-from-days, Howard Hinnant's algorithm).
+    /// A date from its parts, `None` when it does not exist.
+    pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Date> {
+        let month = time::Month::try_from(month).ok()?;
+        time::Date::from_calendar_date(year, month, day)
+            .ok()
+            .map(Date)
+    }
+
+    /// The UTC date of a Unix timestamp (clamped to what `time` represents).
     pub fn from_unix(secs: i64) -> Date {
-        let z = secs.div_euclid(86_400) + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date { year, month, day }
+        match time::OffsetDateTime::from_unix_timestamp(secs) {
+            Ok(t) => Date(t.date()),
+            Err(_) if secs < 0 => Date(time::Date::MIN),
+            Err(_) => Date(time::Date::MAX),
+        }
+    }
+
+    pub fn year(&self) -> i32 {
+        self.0.year()
+    }
+
+    pub fn month(&self) -> u8 {
+        self.0.month().into()
+    }
+
+    pub fn day(&self) -> u8 {
+        self.0.day()
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.year(),
+            self.month(),
+            self.day()
+        )
     }
 }
 
-/// An exception: findings of `codes` (all codes when empty) on exactly `name@version` are
-/// accepted until `expires`.
+/// Codes an exception covers only when it names them in `codes`: integrity and signature
+/// failures. An exception written for "the new hook is fine" must not also wave through a
+/// swapped tarball or a stripped signature that shows up on the same `name@version` later.
+pub const INTEGRITY_CODES: &[&str] = &[
+    "integrity-mismatch",
+    "invalid-signature",
+    "invalid-provenance",
+    "signature-missing",
+    "signature-unknown-key",
+    "lockfile-integrity-changed",
+];
+
+/// An exception: findings of `codes` on exactly `name@version` are accepted until `expires`.
+/// Empty `codes` means every code except the [`INTEGRITY_CODES`], which must be named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exception {
     pub name: String,
@@ -102,6 +135,15 @@ pub struct Exception {
 impl Exception {
     pub fn package(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+
+    /// Whether this exception covers findings of `code` (see [`INTEGRITY_CODES`]).
+    pub fn covers(&self, code: &str) -> bool {
+        if self.codes.is_empty() {
+            !INTEGRITY_CODES.contains(&code)
+        } else {
+            self.codes.iter().any(|c| c == code)
+        }
     }
 }
 
@@ -292,13 +334,14 @@ impl Policy {
         Ok(policy)
     }
 
-    /// The level for `code` (override, else rule default, else `warn` for codes no rule declares).
+    /// The level for `code`: the override, else the rule's default, else `deny` — a code no
+    /// registered rule declares fails closed.
     pub fn level(&self, code: &str) -> Level {
         self.overrides
             .get(code)
             .copied()
             .or_else(|| self.defaults.get(code).copied())
-            .unwrap_or(Level::Warn)
+            .unwrap_or(Level::Deny)
     }
 
     /// Apply levels and exceptions to the findings of `name@version`.
@@ -318,7 +361,7 @@ impl Policy {
                 e.name == name
                     && Some(e.version.as_str()) == version
                     && e.expires >= today
-                    && (e.codes.is_empty() || e.codes.iter().any(|c| c == &f.code))
+                    && e.covers(&f.code)
             });
             let excepted = exception.map(|(i, e)| {
                 used.0.insert(i, true);
@@ -400,23 +443,22 @@ mod tests {
     fn rules() -> Vec<&'static RuleDoc> {
         vec![&A, &B]
     }
-    const TODAY: Date = Date {
-        year: 2026,
-        month: 11,
-        day: 27,
-    };
+    fn today() -> Date {
+        Date::from_ymd(2026, 11, 27).unwrap()
+    }
 
     #[test]
     fn builtin_uses_rule_defaults() {
         let p = Policy::builtin(&rules());
         assert_eq!(p.level("new-install-script"), Level::Deny);
         assert_eq!(p.level("release-too-new"), Level::Warn);
-        assert_eq!(p.level("unknown-thing"), Level::Warn);
+        // A code no rule declares fails closed.
+        assert_eq!(p.level("unknown-thing"), Level::Deny);
         let (v, f) = p.evaluate(
             "x",
             Some("1.0.1"),
             vec![Finding::new(&B, "young")],
-            TODAY,
+            today(),
             &mut ExceptionUse::default(),
         );
         assert_eq!(v, Verdict::Warn);
@@ -425,7 +467,7 @@ mod tests {
             "x",
             Some("1.0.1"),
             vec![],
-            TODAY,
+            today(),
             &mut ExceptionUse::default(),
         );
         assert_eq!(v, Verdict::Pass);
@@ -461,7 +503,7 @@ expires = "2020-01-01"
             "@scope/pkg",
             Some("1.2.3"),
             vec![Finding::new(&A, "hook")],
-            TODAY,
+            today(),
             &mut used,
         );
         assert_eq!(v, Verdict::Pass);
@@ -471,14 +513,103 @@ expires = "2020-01-01"
             "@scope/pkg",
             Some("1.2.4"),
             vec![Finding::new(&A, "hook")],
-            TODAY,
+            today(),
             &mut used,
         );
         assert_eq!(v, Verdict::Block);
-        let unused = p.unused_exceptions(&used, TODAY);
+        let unused = p.unused_exceptions(&used, today());
         assert_eq!(unused.len(), 1);
         assert_eq!(unused[0].package, "old@1.0.0");
         assert!(unused[0].reason.contains("expired 2020-01-01"));
+    }
+
+    const SIG: RuleDoc = RuleDoc {
+        code: "signature-missing",
+        group: "attest",
+        severity: Severity::High,
+        default_level: Level::Deny,
+        summary: "s",
+        doc: "d",
+    };
+
+    #[test]
+    fn unknown_codes_block() {
+        let p = Policy::builtin(&rules());
+        let mut f = Finding::new(&B, "from a rule the policy was not told about");
+        f.code = "brand-new-rule".into();
+        let (v, out) = p.evaluate(
+            "x",
+            Some("1.0.0"),
+            vec![f],
+            today(),
+            &mut ExceptionUse::default(),
+        );
+        assert_eq!(v, Verdict::Block);
+        assert_eq!(out[0].level, Level::Deny);
+    }
+
+    #[test]
+    fn a_blanket_exception_does_not_cover_integrity_or_signature_failures() {
+        let text = r#"
+[[exception]]
+package = "pkg@1.0.1"
+reason = "reviewed the hook"
+expires = "2027-01-31"
+"#;
+        let mut all = rules();
+        all.push(&SIG);
+        let p = Policy::parse(text, "turncoat.toml", &all).unwrap();
+        for code in INTEGRITY_CODES {
+            let mut f = Finding::new(&SIG, "downgrade");
+            f.code = (*code).to_string();
+            let (v, out) = p.evaluate(
+                "pkg",
+                Some("1.0.1"),
+                vec![f],
+                today(),
+                &mut ExceptionUse::default(),
+            );
+            assert_eq!(
+                v,
+                Verdict::Block,
+                "{code} must not be covered by an exception without codes"
+            );
+            assert_eq!(out[0].excepted, None, "{code}");
+        }
+        // Other codes are covered.
+        let (v, _) = p.evaluate(
+            "pkg",
+            Some("1.0.1"),
+            vec![Finding::new(&A, "hook")],
+            today(),
+            &mut ExceptionUse::default(),
+        );
+        assert_eq!(v, Verdict::Pass);
+    }
+
+    #[test]
+    fn an_exception_naming_the_code_covers_a_signature_failure() {
+        let text = r#"
+[[exception]]
+package = "pkg@1.0.1"
+codes = ["signature-missing"]
+reason = "the mirror strips signatures of this one version; checked by hand"
+expires = "2027-01-31"
+"#;
+        let mut all = rules();
+        all.push(&SIG);
+        let p = Policy::parse(text, "turncoat.toml", &all).unwrap();
+        let mut used = ExceptionUse::default();
+        let (v, out) = p.evaluate(
+            "pkg",
+            Some("1.0.1"),
+            vec![Finding::new(&SIG, "x")],
+            today(),
+            &mut used,
+        );
+        assert_eq!(v, Verdict::Pass);
+        assert!(out[0].excepted.is_some());
+        assert!(p.unused_exceptions(&used, today()).is_empty());
     }
 
     #[test]
@@ -532,14 +663,30 @@ expires = "2020-01-01"
     fn dates() {
         assert_eq!(Date::from_unix(0).to_string(), "1970-01-01");
         assert_eq!(Date::from_unix(1_795_824_000).to_string(), "2026-11-28");
-        assert_eq!(
-            Date::parse("2027-01-31"),
-            Some(Date {
-                year: 2027,
-                month: 1,
-                day: 31
-            })
-        );
+        assert_eq!(Date::parse("2027-01-31"), Date::from_ymd(2027, 1, 31));
         assert_eq!(Date::parse("2027-13-01"), None);
+    }
+
+    #[test]
+    fn impossible_calendar_dates_are_rejected() {
+        // Day 31 of a 30-day month, February 29 of a common year, February 30/31.
+        for bad in [
+            "2027-02-31",
+            "2027-02-29",
+            "2027-04-31",
+            "2026-11-31",
+            "2027-1-5",
+            "+2027-01-05",
+            "2027-01-05T00:00:00Z",
+        ] {
+            assert_eq!(Date::parse(bad), None, "{bad} must not parse");
+        }
+        assert!(Date::parse("2028-02-29").is_some(), "leap day");
+        let text =
+            "[[exception]]\npackage = \"x@1.0.0\"\nreason = \"r\"\nexpires = \"2027-02-31\"\n";
+        let err = Policy::parse(text, "turncoat.toml", &rules())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("turncoat.toml:4: expires must be"), "{err}");
     }
 }

@@ -14,7 +14,9 @@
 //! Tarballs are stored under the hash they were verified against and re-verified on every read,
 //! so a corrupted or tampered file is detected, deleted and treated as a miss. Documents are
 //! stored as one line of JSON metadata (ETag, Last-Modified, fetch time, status) followed by the
-//! body, in a single file so both change together. Every write goes to a temporary file in the
+//! body, in a single file so both change together. Nothing in a document file is trusted: the
+//! client answers from it only offline (and says so) or when the document is verified on use
+//! (see `Client::fetch_doc`). Every read is bounded in size. Every write goes to a temporary file in the
 //! same directory and is renamed into place, so concurrent processes only ever see complete
 //! files; last writer wins, which is harmless because equal keys mean equal content (tarballs)
 //! or an equally fresh copy (documents).
@@ -86,6 +88,21 @@ pub(crate) struct CachedDoc {
 }
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Largest tarball [`Cache::read_tarball`] reads (the client's default `max_tarball`).
+pub const MAX_CACHED_TARBALL: u64 = 512 << 20;
+
+/// Longest metadata line of a cached document.
+const MAX_META_LINE: u64 = 64 << 10;
+
+/// Read at most `limit` bytes of `path`: `Ok(None)` when the file is larger.
+fn read_at_most(path: &Path, limit: u64) -> io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = File::open(path)?;
+    let mut data = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut data)?;
+    Ok((data.len() as u64 <= limit).then_some(data))
+}
 
 pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
@@ -191,11 +208,25 @@ impl Cache {
     }
 
     /// A cached tarball, verified against `integrity`. A file that fails verification is
-    /// removed and reported as a miss.
+    /// removed and reported as a miss. Reads at most [`MAX_CACHED_TARBALL`] bytes.
     pub fn read_tarball(&self, integrity: &Integrity) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.read_tarball_limited(integrity, MAX_CACHED_TARBALL)
+    }
+
+    /// [`Cache::read_tarball`] reading at most `limit` bytes: a larger file (which no fetch
+    /// under that limit wrote) is removed and is a miss.
+    pub fn read_tarball_limited(
+        &self,
+        integrity: &Integrity,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
         let path = self.content_path(integrity);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
+        let bytes = match read_at_most(&path, limit) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                let _ = fs::remove_file(&path);
+                return Ok(None);
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(RegistryError::io(path, e)),
         };
@@ -224,9 +255,17 @@ impl Cache {
             .join(file)
     }
 
-    pub(crate) fn read_doc(&self, path: &Path) -> Option<CachedDoc> {
-        let bytes = fs::read(path).ok()?;
-        let nl = bytes.iter().position(|b| *b == b'\n')?;
+    /// A cached document whose body is at most `limit` bytes; anything else (missing,
+    /// malformed, larger) is a miss.
+    pub(crate) fn read_doc(&self, path: &Path, limit: u64) -> Option<CachedDoc> {
+        let bytes = read_at_most(path, limit.saturating_add(MAX_META_LINE)).ok()??;
+        let nl = bytes
+            .iter()
+            .take(MAX_META_LINE as usize)
+            .position(|b| *b == b'\n')?;
+        if (bytes.len() - nl - 1) as u64 > limit {
+            return None;
+        }
         let meta: DocMeta = serde_json::from_slice(bytes.get(..nl)?).ok()?;
         let body = bytes.get(nl + 1..)?.to_vec();
         Some(CachedDoc { meta, body })

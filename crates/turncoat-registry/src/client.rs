@@ -37,8 +37,6 @@ pub struct ClientOptions {
     pub concurrency: usize,
     /// Allow plain-http URLs on any host (otherwise only loopback and configured registries).
     pub allow_http: bool,
-    /// How long a cached document is used without revalidation. Default 5 minutes.
-    pub freshness: Duration,
     pub proxy: ProxySetting,
     /// Largest registry document accepted. Default 512 MiB (the biggest packuments are ~100 MiB).
     pub max_document: u64,
@@ -56,7 +54,6 @@ impl Default for ClientOptions {
             retry_backoff: Duration::from_millis(250),
             concurrency: 8,
             allow_http: false,
-            freshness: Duration::from_secs(300),
             proxy: ProxySetting::FromEnv,
             max_document: 512 << 20,
             max_tarball: 512 << 20,
@@ -98,7 +95,26 @@ struct Inner {
     /// Parsed packuments per (name, full?), so each is fetched and parsed once per process even
     /// when several threads ask at the same time.
     memo: Mutex<HashMap<(String, bool), Slot>>,
+    /// Documents answered from the cache without asking the registry (`--offline`), by
+    /// package name.
+    cache_use: Mutex<Vec<(String, CacheReliance)>>,
 }
+
+/// A registry document that was answered from the cache without revalidation (only with
+/// `offline`): the verdict that used it rests on whatever the cache held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheReliance {
+    /// Which document (`packument of left-pad`, `attestations of left-pad@1.3.0`).
+    pub document: String,
+    /// The fetch time recorded in the cache file (Unix seconds). The file may have been
+    /// written by anyone with access to the cache: this is a claim, for display.
+    pub fetched_at: u64,
+    /// The recorded fetch time lies in the future: the file was not written by a fetch.
+    pub future: bool,
+}
+
+/// Clock skew tolerated before a cached fetch time counts as "in the future".
+const FUTURE_SKEW_SECS: u64 = 300;
 
 enum Backend {
     Http(Url),
@@ -126,6 +142,7 @@ impl Client {
                 options,
                 http,
                 memo: Mutex::new(HashMap::new()),
+                cache_use: Mutex::new(Vec::new()),
             }),
             progress: Arc::new(NoProgress),
         })
@@ -247,7 +264,8 @@ impl Client {
                     file: &format!("{}.{kind}.json", name_key(name)),
                     url: &url,
                     accept: if full { ACCEPT_FULL } else { ACCEPT_CORGI },
-                    what: name.as_str(),
+                    what: &format!("packument of {name}"),
+                    subject: name.as_str(),
                     remember_missing: false,
                     immutable: false,
                     parse: &parse,
@@ -303,7 +321,8 @@ impl Client {
                     file: &format!("{}@{version}.version.json", name_key(name)),
                     url: &url,
                     accept: ACCEPT_FULL,
-                    what: &format!("{name}@{version}"),
+                    what: &format!("version document of {name}@{version}"),
+                    subject: name.as_str(),
                     remember_missing: false,
                     immutable: false,
                     parse: &parse,
@@ -368,7 +387,11 @@ impl Client {
                 (integrity, m.dist.tarball.clone())
             }
         };
-        if let Some(bytes) = self.inner.cache.read_tarball(&integrity)? {
+        if let Some(bytes) = self
+            .inner
+            .cache
+            .read_tarball_limited(&integrity, self.inner.options.max_tarball)?
+        {
             return Ok(bytes);
         }
         let written = resolved.map(str::to_string).or(dist_url);
@@ -485,6 +508,7 @@ impl Client {
                     url: &url,
                     accept: ACCEPT_FULL,
                     what: &format!("attestations of {name}@{version}"),
+                    subject: name.as_str(),
                     remember_missing: true,
                     // Attestations are bound to the published tarball and never change.
                     immutable: true,
@@ -526,6 +550,7 @@ impl Client {
                     url: &url,
                     accept: ACCEPT_FULL,
                     what: "registry signing keys",
+                    subject: "",
                     remember_missing: false,
                     immutable: false,
                     parse: &parse,
@@ -586,11 +611,36 @@ impl Client {
         })
     }
 
-    /// Cached, fresh, revalidated or fetched document; `Ok(None)` for a 404.
+    /// The documents about package `name` that were answered from the cache without asking
+    /// the registry (only happens with `offline`).
+    pub fn cache_reliance(&self, name: &str) -> Vec<CacheReliance> {
+        let used = self
+            .inner
+            .cache_use
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<CacheReliance> = used
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, r)| r.clone())
+            .collect();
+        out.sort_by(|a, b| a.document.cmp(&b.document));
+        out.dedup();
+        out
+    }
+
+    /// A document from the registry, or from the cache when that is safe; `Ok(None)` for 404.
+    ///
+    /// The cache is writable by whoever restored it (a CI cache can be poisoned), and its
+    /// metadata (fetch time, ETag) is as forgeable as its body. So online, a cached copy is
+    /// used only when it is immutable and verified on use (a present attestation bundle, bound
+    /// by signature to the tarball's hash); everything else is fetched whole, without a
+    /// conditional request a 304 could answer for a forged body. Offline, the cache is all
+    /// there is: each use is recorded ([`Client::cache_reliance`]) so reports can say so.
     fn fetch_doc<T>(&self, d: DocRequest<'_, T>) -> Result<Option<T>, RegistryError> {
         let inner = &self.inner;
         let path = inner.cache.doc_path(d.bucket, d.registry, d.file);
-        let cached = inner.cache.read_doc(&path);
+        let cached = inner.cache.read_doc(&path, inner.options.max_document);
         let usable = |c: &CachedDoc| -> Option<Option<T>> {
             if c.meta.status == 404 {
                 return Some(None);
@@ -598,12 +648,25 @@ impl Client {
             (d.parse)(&c.body).ok().map(Some)
         };
         if let Some(c) = &cached {
-            let age = now_secs().saturating_sub(c.meta.fetched_at);
-            let fresh =
-                age < inner.options.freshness.as_secs() || (d.immutable && c.meta.status == 200);
-            if (inner.options.offline || fresh)
+            let verified_on_use = d.immutable && c.meta.status == 200;
+            if (inner.options.offline || verified_on_use)
                 && let Some(v) = usable(c)
             {
+                if inner.options.offline {
+                    let now = now_secs();
+                    inner
+                        .cache_use
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((
+                            d.subject.to_string(),
+                            CacheReliance {
+                                document: d.what.to_string(),
+                                fetched_at: c.meta.fetched_at,
+                                future: c.meta.fetched_at > now.saturating_add(FUTURE_SKEW_SECS),
+                            },
+                        ));
+                }
                 return Ok(v);
             }
         }
@@ -612,13 +675,10 @@ impl Client {
                 what: d.what.to_string(),
             });
         }
-        let revalidate = cached.filter(|c| c.meta.status == 200);
         let req = Get {
             accept: Some(d.accept),
-            etag: revalidate.as_ref().and_then(|c| c.meta.etag.as_deref()),
-            last_modified: revalidate
-                .as_ref()
-                .and_then(|c| c.meta.last_modified.as_deref()),
+            etag: None,
+            last_modified: None,
             limit: inner.options.max_document,
             integrity: None,
         };
@@ -638,23 +698,13 @@ impl Client {
                 let _ = inner.cache.write_doc(&path, &meta, &body);
                 Ok(Some(value))
             }
-            Fetched::NotModified => {
-                let Some(c) = revalidate else {
-                    return Err(RegistryError::Http {
-                        status: 304,
-                        url: redact_url(d.url),
-                    });
-                };
-                let value = (d.parse)(&c.body)?;
-                let meta = DocMeta {
-                    fetched_at: now_secs(),
-                    ..c.meta
-                };
-                let _ = inner.cache.write_doc(&path, &meta, &c.body);
-                Ok(Some(value))
-            }
+            Fetched::NotModified => Err(RegistryError::Http {
+                status: 304,
+                url: redact_url(d.url),
+            }),
             Fetched::Status { status: 404, .. } => {
                 if d.remember_missing {
+                    // Kept for `--offline` runs only; online, absence is always asked again.
                     let meta = DocMeta {
                         fetched_at: now_secs(),
                         status: 404,
@@ -676,9 +726,11 @@ struct DocRequest<'a, T> {
     url: &'a Url,
     accept: &'a str,
     what: &'a str,
-    /// Cache a 404 (for the freshness window) instead of asking again.
+    /// The package the document is about (for [`Client::cache_reliance`]).
+    subject: &'a str,
+    /// Cache a 404 for offline runs.
     remember_missing: bool,
-    /// A cached copy never needs revalidation.
+    /// The document never changes and is verified on use: a cached 200 is reused online.
     immutable: bool,
     parse: &'a dyn Fn(&[u8]) -> Result<T, RegistryError>,
 }

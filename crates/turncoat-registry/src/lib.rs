@@ -11,8 +11,9 @@
 //!   keys, from an HTTP registry or a directory registry (`file:///root`), with timeouts,
 //!   bounded retries, proxies from the environment, npm's `replace-registry-host` and an offline
 //!   mode.
-//! - [`Cache`]: the on-disk cache (content-addressed tarballs re-verified on read, documents
-//!   revalidated with ETag / Last-Modified), safe under concurrent processes.
+//! - [`Cache`]: the on-disk cache (content-addressed tarballs re-verified on read; documents
+//!   used only offline, where each use is reported as [`CacheReliance`], or when verified on
+//!   use), bounded reads, safe under concurrent processes.
 //!
 //! The library never prints; progress goes through the [`Progress`] trait.
 
@@ -24,7 +25,7 @@ mod error;
 mod http;
 
 pub use cache::{BUCKETS, BucketStats, Cache, CacheStats};
-pub use client::{Client, ClientOptions, TarballRequest};
+pub use client::{CacheReliance, Client, ClientOptions, TarballRequest};
 pub use config::{ConfigError, Credential, DEFAULT_REGISTRY_HOSTS, RegistryConfig, Secret};
 pub use error::RegistryError;
 pub use http::{ProxySetting, redact_url};

@@ -432,48 +432,198 @@ fn tokens_never_appear_in_errors_or_debug() {
     );
 }
 
+/// Every cache file of `bucket` under `dir` whose name ends in `suffix`.
+fn cache_files(dir: &Path, bucket: &str, suffix: &str) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(regs) = std::fs::read_dir(dir.join(bucket)) else {
+        return out;
+    };
+    for r in regs {
+        for f in std::fs::read_dir(r.unwrap().path()).unwrap() {
+            let p = f.unwrap().path();
+            if p.to_string_lossy().ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Rewrite a cached document as an attacker with write access to a (CI) cache would: any
+/// metadata (a fetch time far in the future, the real ETag), any body.
+fn poison(path: &Path, meta: serde_json::Value, body: &[u8]) {
+    let mut bytes = serde_json::to_vec(&meta).unwrap();
+    bytes.push(b'\n');
+    bytes.extend_from_slice(body);
+    std::fs::write(path, bytes).unwrap();
+}
+
+const YEAR_3000: u64 = 32_503_680_000;
+
 #[test]
-fn etag_revalidation_uses_304() {
+fn a_poisoned_packument_never_decides_while_online() {
     let reg = TestRegistry::start();
-    let doc = reg.publish("etag", &[("1.0.0", b"x")]);
-    let not_modified = Arc::new(AtomicU64::new(0));
+    let tgz = package_tgz("victim", "1.0.0");
+    let doc = reg.publish("victim", &[("1.0.0", &tgz)]);
     {
-        let not_modified = Arc::clone(&not_modified);
-        reg.hook("/etag", move |req, _| {
+        let doc = doc.clone();
+        reg.hook("/victim", move |req, _| {
+            // An ETag-honouring registry: a conditional request gets 304.
             if req.header("if-none-match") == Some("\"v1\"") {
-                not_modified.fetch_add(1, Ordering::SeqCst);
                 Reply::status(304)
             } else {
-                Reply::json(&doc)
-                    .header("etag", "\"v1\"")
-                    .header("last-modified", "Wed, 01 Jan 2020 00:00:00 GMT")
+                Reply::json(&doc).header("etag", "\"v1\"")
             }
         });
     }
     let dir = tempfile::tempdir().unwrap();
-    let stale = ClientOptions {
-        freshness: Duration::ZERO,
-        ..options()
-    };
+    client(&reg, dir.path()).packument(&name("victim")).unwrap();
+    let files = cache_files(dir.path(), "packuments-v1", "victim.full.json");
+    assert_eq!(files.len(), 1);
+    let mut forged = doc.clone();
+    forged["versions"]["1.0.0"]["_npmUser"] = serde_json::json!({"name": "alice-forged"});
+    poison(
+        &files[0],
+        serde_json::json!({"etag": "\"v1\"", "fetched_at": YEAR_3000, "status": 200}),
+        forged.to_string().as_bytes(),
+    );
+    // A new process, online: the forged copy with its future fetch time and the registry's
+    // ETag is neither "fresh" nor revalidated into use.
+    let c = client(&reg, dir.path());
+    let p = c.packument(&name("victim")).unwrap();
+    let user = p.versions["1.0.0"].npm_user.as_ref().unwrap();
+    assert_eq!(user.name.as_deref(), Some("alice"));
+    assert!(c.cache_reliance("victim").is_empty());
+    let last = reg.requests().into_iter().last().unwrap();
+    assert_eq!(last.header("if-none-match"), None);
+}
+
+#[test]
+fn a_remembered_missing_attestation_is_asked_again() {
+    let reg = TestRegistry::start();
+    let path = "/-/npm/v1/attestations/pad@1.0.0";
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        client(&reg, dir.path())
+            .attestations(&name("pad"), "1.0.0")
+            .unwrap(),
+        None
+    );
+    // A poisoned "does not exist" that claims to be fresh for a thousand years.
+    let files = cache_files(dir.path(), "attestations-v1", "pad@1.0.0.json");
+    assert_eq!(files.len(), 1);
+    poison(
+        &files[0],
+        serde_json::json!({"fetched_at": YEAR_3000, "status": 404}),
+        b"",
+    );
+    reg.set(path, Reply::json(&serde_json::json!({"attestations": []})));
+    assert!(
+        client(&reg, dir.path())
+            .attestations(&name("pad"), "1.0.0")
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(reg.hits(path), 2);
+}
+
+#[test]
+fn offline_answers_say_they_rest_on_the_cache() {
+    let reg = TestRegistry::start();
+    let tgz = package_tgz("demo", "1.0.0");
+    reg.publish("demo", &[("1.0.0", &tgz)]);
+    let dir = tempfile::tempdir().unwrap();
+    let online = client(&reg, dir.path());
+    online.packument(&name("demo")).unwrap();
+    assert!(online.cache_reliance("demo").is_empty());
+    let offline = client_with(
+        RegistryConfig::with_registry(&reg.url()).unwrap(),
+        dir.path(),
+        ClientOptions {
+            offline: true,
+            ..options()
+        },
+    );
+    offline.packument(&name("demo")).unwrap();
+    let used = offline.cache_reliance("demo");
+    assert_eq!(used.len(), 1, "{used:?}");
+    assert!(used[0].document.contains("demo"), "{used:?}");
+    assert!(!used[0].future);
+    // A fetch time in the future is called out.
+    let files = cache_files(dir.path(), "packuments-v1", "demo.full.json");
+    let body = std::fs::read(&files[0]).unwrap();
+    let nl = body.iter().position(|b| *b == b'\n').unwrap();
+    poison(
+        &files[0],
+        serde_json::json!({"fetched_at": YEAR_3000, "status": 200}),
+        &body[nl + 1..],
+    );
+    let offline = client_with(
+        RegistryConfig::with_registry(&reg.url()).unwrap(),
+        dir.path(),
+        ClientOptions {
+            offline: true,
+            ..options()
+        },
+    );
+    offline.packument(&name("demo")).unwrap();
+    assert!(offline.cache_reliance("demo")[0].future);
+}
+
+#[test]
+fn oversized_cache_files_are_not_read_whole() {
+    let reg = TestRegistry::start();
+    let tgz = package_tgz("demo", "1.0.0");
+    reg.publish("demo", &[("1.0.0", &tgz)]);
+    let dir = tempfile::tempdir().unwrap();
+    client(&reg, dir.path()).packument(&name("demo")).unwrap();
+    let files = cache_files(dir.path(), "packuments-v1", "demo.full.json");
+    // 4 MiB of padding in a document the client accepts only up to 64 KiB.
+    let mut big = b"{\"fetched_at\":1,\"status\":200}\n{\"name\":\"demo\",\"pad\":\"".to_vec();
+    big.extend(std::iter::repeat_n(b'x', 4 << 20));
+    big.extend_from_slice(b"\"}");
+    std::fs::write(&files[0], big).unwrap();
+    let offline = client_with(
+        RegistryConfig::with_registry(&reg.url()).unwrap(),
+        dir.path(),
+        ClientOptions {
+            offline: true,
+            max_document: 64 << 10,
+            ..options()
+        },
+    );
+    let err = offline.packument(&name("demo")).unwrap_err();
+    assert!(matches!(err, RegistryError::Offline { .. }), "{err}");
+}
+
+#[test]
+fn online_documents_are_fetched_whole_not_revalidated_from_the_cache() {
+    // An ETag (or Last-Modified) kept in the cache file would let a 304 vouch for whatever
+    // body sits beside it; online, the body always comes from the registry.
+    let reg = TestRegistry::start();
+    let doc = support::packument("etag", &reg.url(), &[]);
+    reg.hook("/etag", move |req, _| {
+        if req.header("if-none-match").is_some() || req.header("if-modified-since").is_some() {
+            Reply::status(304)
+        } else {
+            Reply::json(&doc)
+                .header("etag", "\"v1\"")
+                .header("last-modified", "Wed, 01 Jan 2020 00:00:00 GMT")
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
     let config = RegistryConfig::with_registry(&reg.url()).unwrap();
-    let first = client_with(config.clone(), dir.path(), stale.clone())
+    let first = client_with(config.clone(), dir.path(), options())
         .packument(&name("etag"))
         .unwrap();
-    // A new client (new process) revalidates instead of downloading again.
-    let second = client_with(config.clone(), dir.path(), stale)
+    let second = client_with(config, dir.path(), options())
         .packument(&name("etag"))
         .unwrap();
     assert_eq!(first, second);
-    assert_eq!(not_modified.load(Ordering::SeqCst), 1);
-    let reqs = reg.requests();
-    assert_eq!(
-        reqs[1].header("if-modified-since"),
-        Some("Wed, 01 Jan 2020 00:00:00 GMT")
-    );
-    // Within the freshness window there is no request at all.
-    client_with(config, dir.path(), options())
-        .packument(&name("etag"))
-        .unwrap();
+    for r in reg.requests() {
+        assert_eq!(r.header("if-none-match"), None);
+        assert_eq!(r.header("if-modified-since"), None);
+    }
     assert_eq!(reg.hits("/etag"), 2);
 }
 
@@ -494,7 +644,6 @@ fn offline_hits_and_misses() {
         dir.path(),
         ClientOptions {
             offline: true,
-            freshness: Duration::ZERO,
             ..options()
         },
     );
@@ -601,12 +750,13 @@ fn attestations_and_keys() {
     let n = name("@s/p");
     assert!(c.attestations(&n, "1.0.0").unwrap().is_some());
     assert_eq!(c.attestations(&n, "2.0.0").unwrap(), None);
-    // Both answers are remembered: a present attestation never changes, an absent one is
-    // remembered for the freshness window.
+    // A present attestation never changes (and is verified against the tarball on use): it is
+    // reused from the cache. An absent one is asked again (it may have been a poisoned or a
+    // stale answer).
     assert!(c.attestations(&n, "1.0.0").unwrap().is_some());
     assert_eq!(c.attestations(&n, "2.0.0").unwrap(), None);
     assert_eq!(reg.hits("/-/npm/v1/attestations/@s%2fp@1.0.0"), 1);
-    assert_eq!(reg.hits("/-/npm/v1/attestations/@s%2fp@2.0.0"), 1);
+    assert_eq!(reg.hits("/-/npm/v1/attestations/@s%2fp@2.0.0"), 2);
     assert!(c.keys().unwrap().starts_with(b"{\"keys\""));
 }
 

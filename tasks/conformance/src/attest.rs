@@ -154,7 +154,7 @@ struct Ctx {
 fn setup(r: &mut Run) -> Option<Ctx> {
     let keys_bytes = r.load("npm/keys.json")?;
     let keys = Keys::from_json(&keys_bytes).ok()?;
-    let embedded = Keys::embedded();
+    let embedded = Keys::embedded().ok()?;
     let same = |a: &Keys, b: &Keys| {
         let f = |k: &Keys| {
             k.iter()
@@ -245,10 +245,14 @@ fn setup(r: &mut Run) -> Option<Ctx> {
 fn packument_signatures(r: &mut Run, ctx: &Ctx) {
     let expected = r.expected("npm/packuments/nuxt.json");
     let name = ctx.nuxt.name.clone().unwrap_or_default();
+    let Ok(embedded) = Keys::embedded() else {
+        r.check(false, "embedded npm keys", "load");
+        return;
+    };
     for (label, keys) in [
         ("keys endpoint", &ctx.keys),
         ("TUF target", &ctx.tuf_keys),
-        ("embedded", &Keys::embedded()),
+        ("embedded", &embedded),
     ] {
         let mut by_key: BTreeMap<String, u64> = BTreeMap::new();
         for (version, m) in &ctx.nuxt.versions {

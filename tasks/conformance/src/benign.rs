@@ -216,7 +216,7 @@ pub fn run(args: BenignArgs) -> Result<bool, String> {
         turncoat_registry::Client::new(config, cache, turncoat_registry::ClientOptions::default())
             .map_err(|e| e.to_string())?;
     let policy = turncoat_policy::Policy::builtin(&turncoat_gate::all_rules());
-    let keys = turncoat_attest::Keys::embedded();
+    let keys = turncoat_attest::Keys::embedded().map_err(|e| format!("embedded npm keys: {e}"))?;
     let root = turncoat_attest::TrustRoot::embedded();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

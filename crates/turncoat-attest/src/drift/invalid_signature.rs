@@ -24,9 +24,9 @@ signature by a key that had already expired at publish time is something the reg
 produces.
 
 A *valid* signature proves only that the registry served these bytes: a hijacked account's
-publish is signed like any other. Signatures by keys turncoat does not know (`unknown-key`, e.g.
-after a key rotation) and versions without signatures (third-party registries, stripping
-mirrors) are reported in the verification facts, not by this rule.
+publish is signed like any other. A version without signatures, or signed only by keys
+turncoat does not know, after signed versions is reported by `signature-missing` and
+`signature-unknown-key`; a registry that never signs (third-party registries) is not flagged.
 
 ## Example
 `dist.signatures[0].sig` of `left-pad@1.3.0` verifies for a different `dist.integrity`.

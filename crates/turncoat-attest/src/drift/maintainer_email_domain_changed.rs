@@ -14,8 +14,9 @@ pub const RULE: RuleDoc = RuleDoc {
     doc: "\
 ## What it does
 For every account present in both the replaced version's and the candidate's `maintainers`
-snapshot (and for `_npmUser` when the same account published both), compares the domain of the
-e-mail address. Quiet when the candidate's verified provenance comes from the same repository
+snapshot, compares the domain of the e-mail address; and for the candidate's `_npmUser`, reports
+a domain that account never published this package under before (its earlier publishes of any
+version count, not only the replaced one, which may have come from CI). Quiet when the candidate's verified provenance comes from the same repository
 and workflow as the replaced version.
 
 ## Why it matters
@@ -48,6 +49,31 @@ fn domain_changes<'a>(
     })
 }
 
+/// The candidate's publisher published earlier versions of the package (any of them, not only
+/// the replaced one) and never under the candidate's e-mail domain.
+fn publisher_domain_change<'a>(cx: &Ctx<'_>, y: &'a Person) -> Option<(&'a str, String, String)> {
+    let name = y.name.as_deref()?;
+    let new = y.email_domain()?;
+    let to_t = cx.p.published(cx.to);
+    let mut earlier: Vec<(&str, String)> =
+        cx.p.versions
+            .iter()
+            .filter(|(v, _)| v.as_str() != cx.to)
+            .filter_map(|(v, m)| {
+                let u = m.npm_user.as_ref()?;
+                let same = u.name.as_deref()?.eq_ignore_ascii_case(name);
+                let t = cx.p.published(v)?;
+                (same && to_t.is_none_or(|tt| t < tt)).then_some((t, u.email_domain()?))
+            })
+            .collect();
+    if earlier.is_empty() || earlier.iter().any(|(_, d)| *d == new) {
+        return None;
+    }
+    earlier.sort();
+    let (_, latest) = earlier.pop()?;
+    Some((name, latest, new))
+}
+
 pub(crate) fn check(cx: &Ctx<'_>) -> Option<Finding> {
     let from = cx.from?;
     let (a, b) = (cx.from_m?, cx.to_m?);
@@ -56,12 +82,13 @@ pub(crate) fn check(cx: &Ctx<'_>) -> Option<Finding> {
     }
     let mut changed: Vec<(&str, String, String)> =
         domain_changes(&a.maintainers, &b.maintainers).collect();
-    if let (Some(x), Some(y)) = (&a.npm_user, &b.npm_user) {
-        for c in domain_changes(std::slice::from_ref(x), std::slice::from_ref(y)) {
-            if !changed.iter().any(|(n, ..)| n.eq_ignore_ascii_case(c.0)) {
-                changed.push(c);
-            }
-        }
+    if let Some(c) = b
+        .npm_user
+        .as_ref()
+        .and_then(|y| publisher_domain_change(cx, y))
+        && !changed.iter().any(|(n, ..)| n.eq_ignore_ascii_case(c.0))
+    {
+        changed.push(c);
     }
     if changed.is_empty() {
         return None;

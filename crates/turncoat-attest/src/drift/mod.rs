@@ -18,6 +18,8 @@ mod maintainer_email_domain_changed;
 mod provenance_lost;
 mod provenance_source_changed;
 mod publisher_changed;
+mod signature_missing;
+mod signature_unknown_key;
 mod trusted_publishing_lost;
 
 use turncoat_finding::{Evidence, Finding, RuleDoc};
@@ -26,11 +28,14 @@ use turncoat_npm::{Manifest, Packument};
 
 use crate::attestations::ProvenanceStatus;
 use crate::package::PackageVerification;
+use crate::signature::SignatureStatus;
 
 /// Every drift rule, in a stable order.
 pub fn rules() -> Vec<&'static RuleDoc> {
     vec![
         &invalid_signature::RULE,
+        &signature_missing::RULE,
+        &signature_unknown_key::RULE,
         &invalid_provenance::RULE,
         &integrity_mismatch::RULE,
         &provenance_lost::RULE,
@@ -65,8 +70,10 @@ pub fn drift(
         verif_from,
         verif_to,
     };
-    let checks: [fn(&Ctx<'_>) -> Option<Finding>; 9] = [
+    let checks: [fn(&Ctx<'_>) -> Option<Finding>; 11] = [
         invalid_signature::check,
+        signature_missing::check,
+        signature_unknown_key::check,
         invalid_provenance::check,
         integrity_mismatch::check,
         provenance_lost::check,
@@ -75,6 +82,35 @@ pub fn drift(
         publisher_changed::check,
         maintainer_added::check,
         maintainer_email_domain_changed::check,
+    ];
+    checks.iter().filter_map(|c| c(&cx)).collect()
+}
+
+/// The verification rules alone (registry signature and provenance, relative to the release
+/// line's history), for `turncoat verify`: the same checks as in [`drift`], without the
+/// people-centred ones.
+pub fn verification(
+    p: &Packument,
+    version: &str,
+    locked_integrity: Option<&str>,
+    verif: &PackageVerification,
+) -> Vec<Finding> {
+    let cx = Ctx {
+        p,
+        name: p.name.as_deref().unwrap_or(&verif.name),
+        from: None,
+        to: version,
+        to_m: p.versions.get(version),
+        from_m: None,
+        locked_integrity,
+        verif_from: None,
+        verif_to: verif,
+    };
+    let checks: [fn(&Ctx<'_>) -> Option<Finding>; 4] = [
+        invalid_signature::check,
+        signature_missing::check,
+        signature_unknown_key::check,
+        invalid_provenance::check,
     ];
     checks.iter().filter_map(|c| c(&cx)).collect()
 }
@@ -138,6 +174,26 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The history versions that carried a registry signature (any key, valid or not), newest
+    /// first: `from` counts when it was served or verified with one.
+    pub fn signed_history(&self) -> Vec<&'a str> {
+        self.history()
+            .into_iter()
+            .filter(|v| {
+                let listed = self
+                    .p
+                    .versions
+                    .get(*v)
+                    .is_some_and(|m| !m.dist.signatures.is_empty());
+                let verified = Some(*v) == self.from
+                    && self
+                        .verif_from
+                        .is_some_and(|f| f.signature != SignatureStatus::Missing);
+                listed || verified
+            })
+            .collect()
+    }
+
     /// A history version had provenance.
     pub fn had_provenance(&self, v: &str) -> bool {
         if Some(v) == self.from
@@ -197,6 +253,8 @@ pub(crate) mod test_support {
         pub maintainers: Vec<(&'static str, &'static str)>,
         pub provenance: bool,
         pub trusted: Option<&'static str>,
+        /// `dist.signatures` key ids (the signature bytes are not checked by drift).
+        pub signed_by: Vec<&'static str>,
     }
 
     pub fn v(version: &'static str, time: &'static str, user: &'static str) -> V {
@@ -207,6 +265,7 @@ pub(crate) mod test_support {
             maintainers: vec![("alice", "alice@example.com")],
             provenance: false,
             trusted: None,
+            signed_by: Vec::new(),
         }
     }
 
@@ -221,6 +280,10 @@ pub(crate) mod test_support {
         }
         pub fn maintainers(mut self, m: Vec<(&'static str, &'static str)>) -> V {
             self.maintainers = m;
+            self
+        }
+        pub fn signed(mut self, keyid: &'static str) -> V {
+            self.signed_by.push(keyid);
             self
         }
     }
@@ -242,6 +305,13 @@ pub(crate) mod test_support {
                 "integrity": crate::testkit::Kit::integrity(x.version.as_bytes()),
                 "shasum": "0000000000000000000000000000000000000000",
             });
+            if !x.signed_by.is_empty() {
+                dist["signatures"] = x
+                    .signed_by
+                    .iter()
+                    .map(|k| json!({"keyid": k, "sig": "MEUCIQ=="}))
+                    .collect();
+            }
             if x.provenance {
                 dist["attestations"] = json!({
                     "url": "https://registry.npmjs.org/-/npm/v1/attestations/pkg@1",
@@ -326,7 +396,7 @@ mod tests {
             assert!(codes.insert(r.code), "duplicate {}", r.code);
             assert!(!r.summary.is_empty() && r.doc.contains("## "), "{}", r.code);
         }
-        assert_eq!(codes.len(), 9);
+        assert_eq!(codes.len(), 11);
     }
 
     #[test]

@@ -13,10 +13,14 @@ pub const RULE: RuleDoc = RuleDoc {
     doc: "\
 ## What it does
 Compares `_npmUser` of the candidate with the replaced version's. Reports a new publisher
-only when that account published no earlier version of the package (teams that take turns
-are not flagged), and reports a changed trusted-publisher configuration (`oidcConfigId`)
-between two OIDC publishes. A move from a person to trusted publishing is an upgrade and is
-not reported; the reverse is `trusted-publishing-lost`. Quiet when the candidate's verified
+when that account published no earlier version of the package (teams that take turns are not
+flagged): a version published no later than the replaced one, or at least seven days before
+the candidate, makes an account known, so an attacker's burst of releases does not vouch for
+itself. Also reports a changed trusted-publisher configuration (`oidcConfigId`) between two
+OIDC publishes. A move from a person to trusted publishing is an upgrade and is not reported;
+the reverse is `trusted-publishing-lost`, and a first-time person publishing after trusted
+publishing is reported by both rules. A replaced version without `_npmUser` (old documents)
+is compared with the whole publish history. Quiet when the candidate's verified
 provenance comes from the same repository and workflow as the replaced version.
 
 ## Why it matters
@@ -34,13 +38,42 @@ exception for the `name@version` after checking with the maintainers.
 ",
 };
 
+/// An account that first published this package less than this long before the candidate,
+/// and after the version being replaced, is still new: an attacker who publishes a burst
+/// (1.0.1 and 1.0.2 minutes apart) must not become "known" by their own first version.
+const ESTABLISHED_AFTER_SECS: i64 = 7 * 86_400;
+
+/// Whether `account` had published this package before `to` in a way that counts: a version
+/// published no later than `from`, or one published at least [`ESTABLISHED_AFTER_SECS`]
+/// before `to`. Versions without a publish time count only when `from` has none either.
+fn established(cx: &Ctx<'_>, account: &str) -> bool {
+    let secs = |v: &str| cx.p.published(v).and_then(crate::encoding::rfc3339_to_unix);
+    let to_t = secs(cx.to);
+    let from_t = cx.from.and_then(secs);
+    cx.p.versions.iter().any(|(v, m)| {
+        v != cx.to
+            && m.npm_user
+                .as_ref()
+                .and_then(|u| u.name.as_deref())
+                .is_some_and(|n| n.eq_ignore_ascii_case(account))
+            && match (secs(v), to_t) {
+                (Some(t), Some(tt)) => {
+                    t < tt && (from_t.is_some_and(|f| t <= f) || tt - t >= ESTABLISHED_AFTER_SECS)
+                }
+                _ => from_t.is_none(),
+            }
+    })
+}
+
 pub(crate) fn check(cx: &Ctx<'_>) -> Option<Finding> {
     let from = cx.from?;
-    let (a, b) = (cx.from_m?, cx.to_m?);
+    let b = cx.to_m?;
     if cx.usual_workflow() {
         return None;
     }
-    match (&a.trusted_publisher, &b.trusted_publisher) {
+    let a = cx.from_m;
+    let old_trusted = a.and_then(|a| a.trusted_publisher.as_ref());
+    match (old_trusted, &b.trusted_publisher) {
         (Some(x), Some(y)) => {
             if x.oidc_config_id.is_some() && x.oidc_config_id != y.oidc_config_id {
                 return Some(
@@ -59,40 +92,38 @@ pub(crate) fn check(cx: &Ctx<'_>) -> Option<Finding> {
             }
             return None;
         }
-        // Person → OIDC is an upgrade; OIDC → person is trusted-publishing-lost.
-        (None, Some(_)) | (Some(_), None) => return None,
-        (None, None) => {}
+        // Person → OIDC is an upgrade.
+        (_, Some(_)) => return None,
+        // OIDC → person is also `trusted-publishing-lost`; who the person is still matters.
+        (_, None) => {}
     }
-    let old = a.npm_user.as_ref()?.name.as_deref()?;
-    let new = b.npm_user.as_ref()?.name.as_deref()?;
-    if old.eq_ignore_ascii_case(new) {
+    let user = b.npm_user.as_ref()?;
+    let new = user.name.as_deref()?;
+    let old = a
+        .and_then(|a| a.npm_user.as_ref())
+        .and_then(|u| u.name.as_deref());
+    if old.is_some_and(|o| o.eq_ignore_ascii_case(new)) || established(cx, new) {
         return None;
     }
-    let to_time = cx.p.published(cx.to);
-    let published_before = cx.p.versions.iter().any(|(v, m)| {
-        v != cx.to
-            && m.npm_user
-                .as_ref()
-                .and_then(|u| u.name.as_deref())
-                .is_some_and(|n| n.eq_ignore_ascii_case(new))
-            && match (cx.p.published(v), to_time) {
-                (Some(t), Some(tt)) => t < tt,
-                _ => true,
-            }
-    });
-    if published_before {
-        return None;
-    }
+    let domain = user
+        .email_domain()
+        .map(|d| format!(" <@{d}>"))
+        .unwrap_or_default();
+    let before = match (old, old_trusted) {
+        (_, Some(_)) => format!("{from} was published through trusted publishing"),
+        (Some(o), None) => format!("{from} was published by {o}"),
+        (None, None) => format!("{from} names no publisher"),
+    };
     Some(
         Finding::new(
             &RULE,
             format!(
-                "{}@{} was published by {new}, who published no earlier version ({from} was published by {old})",
+                "{}@{} was published by {new}{domain}, who published no earlier version ({before})",
                 cx.name, cx.to
             ),
         )
-        .with_evidence(cx.evidence(cx.to, &format!("_npmUser.name: {new}")))
-        .with_evidence(cx.evidence(from, &format!("_npmUser.name: {old}"))),
+        .with_evidence(cx.evidence(cx.to, &format!("_npmUser.name: {new}{domain}")))
+        .with_evidence(cx.evidence(from, &format!("_npmUser: {before}"))),
     )
 }
 

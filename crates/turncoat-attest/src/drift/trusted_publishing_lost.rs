@@ -81,8 +81,17 @@ mod tests {
         ]);
         let f = super::super::drift(&p, Some("1.0.0"), "1.0.1", None, None, &plain("1.0.1"));
         assert_eq!(f.iter().filter(|f| f.code == RULE.code).count(), 1);
-        // Publisher change is this rule's business, not publisher-changed's.
-        assert!(f.iter().all(|f| f.code != "publisher-changed"));
+        // alice never published before: that is a publisher change as well.
+        assert!(f.iter().any(|f| f.code == "publisher-changed"));
+        // A person who published the package before OIDC took over: only this rule.
+        let p = packument(vec![
+            v("0.9.0", "2023-06-01T00:00:00Z", "alice"),
+            v("1.0.0", "2024-01-01T00:00:00Z", "GitHub Actions").trusted("oidc:1"),
+            v("1.0.1", "2024-02-01T00:00:00Z", "alice"),
+        ]);
+        let f = super::super::drift(&p, Some("1.0.0"), "1.0.1", None, None, &plain("1.0.1"));
+        assert_eq!(f.iter().filter(|f| f.code == RULE.code).count(), 1);
+        assert!(f.iter().all(|f| f.code != "publisher-changed"), "{f:#?}");
     }
 
     #[test]

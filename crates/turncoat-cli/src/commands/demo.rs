@@ -51,7 +51,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let client =
         turncoat_registry::Client::new(config, cache, turncoat_registry::ClientOptions::default())?;
     let bar = crate::progress::Bar::new(false);
-    let keys = turncoat_attest::Keys::embedded();
+    let keys = turncoat_attest::Keys::embedded().context("embedded npm registry keys")?;
     let trust = turncoat_attest::TrustRoot::embedded();
     let mut gate = turncoat_gate::GateContext {
         client: &client,

@@ -78,7 +78,7 @@ impl GateEnv {
         Ok(GateEnv {
             policy: load_policy(args.policy.as_deref(), project)?,
             client: client(ctx, project, args.registry.as_deref(), args.offline)?,
-            keys: turncoat_attest::Keys::embedded(),
+            keys: turncoat_attest::Keys::embedded().context("embedded npm registry keys")?,
             root: turncoat_attest::TrustRoot::embedded(),
             bar: crate::progress::Bar::new(ctx.progress),
         })

@@ -1,5 +1,8 @@
 //! `turncoat verify`: registry signatures and Sigstore provenance of every locked package,
-//! verified offline against embedded keys and trust root.
+//! verified offline against embedded keys and trust root, judged by the verification rules
+//! (`invalid-signature`, `signature-missing`, `signature-unknown-key`, `invalid-provenance`,
+//! relative to each package's release line) through `Policy::evaluate`, so `--policy` levels
+//! and exceptions apply as they do in `diff`.
 
 use std::path::PathBuf;
 
@@ -28,6 +31,9 @@ pub struct VerifyArgs {
     /// Use only the cache.
     #[arg(long)]
     pub offline: bool,
+    /// Policy file (default: turncoat.toml beside the lockfile or in the current directory, else the built-in policy): levels and exceptions apply to verify's findings.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     /// npm registry keys document (the /-/npm/v1/keys shape or the Sigstore TUF target shape) instead of the embedded keys.
     #[arg(long, value_name = "FILE")]
     pub keys: Option<PathBuf>,
@@ -40,17 +46,25 @@ pub struct VerifyArgs {
     pub output: Option<PathBuf>,
 }
 
+/// One verified package: the facts and the policy's judgement of them.
+struct Verified {
+    facts: PackageVerification,
+    verdict: Verdict,
+    findings: Vec<ReportFinding>,
+}
+
 pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let lock_path = super::single_lockfile(&args.path)?;
     let lock = super::read_lockfile(&lock_path)?;
     let project = super::project_dir_of(&lock_path);
+    let policy = super::load_policy(args.policy.as_deref(), &project)?;
     let client = super::client(ctx, &project, args.registry.as_deref(), args.offline)?;
     let keys = match &args.keys {
         Some(p) => turncoat_attest::Keys::from_json(
             &std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
         )
         .with_context(|| format!("invalid keys file {}", p.display()))?,
-        None => turncoat_attest::Keys::embedded(),
+        None => turncoat_attest::Keys::embedded().context("embedded npm registry keys")?,
     };
     let root = match &args.trusted_root {
         Some(p) => turncoat_attest::TrustRoot::from_json(
@@ -65,7 +79,7 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         .filter(|p| seen.insert((p.name.clone(), p.version.clone())))
         .collect();
     let client = client.with_progress(std::sync::Arc::new(crate::progress::Bar::new(ctx.progress)));
-    let results: Vec<anyhow::Result<turncoat_attest::PackageVerification>> =
+    let results: Vec<anyhow::Result<(PackageVerification, Vec<Finding>)>> =
         client.fetch_many(&items, "verifying packages", |client, p| {
             let name = turncoat_npm::PackageName::new(&p.name)?;
             let packument = client.packument(&name)?;
@@ -86,7 +100,7 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
                 .clone()
                 .or_else(|| manifest.dist.integrity.clone())
                 .unwrap_or_default();
-            Ok(turncoat_attest::verify_package(
+            let facts = turncoat_attest::verify_package(
                 &turncoat_attest::PackageInput {
                     name: &p.name,
                     version: &p.version,
@@ -97,48 +111,60 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
                 },
                 &keys,
                 &root,
-            ))
+            );
+            let findings = turncoat_attest::drift::verification(
+                &packument,
+                &p.version,
+                p.integrity.as_deref(),
+                &facts,
+            );
+            Ok((facts, findings))
         });
+    let today = turncoat_policy::Date::from_unix(ctx.now_unix());
+    let mut used = turncoat_policy::ExceptionUse::default();
     let mut verified = Vec::with_capacity(results.len());
     for r in results {
-        verified.push(r?);
+        let (facts, findings) = r?;
+        let (verdict, findings) = policy.evaluate(
+            &facts.name,
+            Some(&facts.version),
+            findings,
+            today,
+            &mut used,
+        );
+        verified.push(Verified {
+            facts,
+            verdict,
+            findings,
+        });
     }
-    let failed = verified.iter().any(is_failure);
+    let failed = verified.iter().any(|v| v.verdict == Verdict::Block);
     let text = match args.format {
-        VerifyFormat::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json!({ "lockfile": lock.path, "packages": verified }))?
-        ),
+        VerifyFormat::Json => {
+            let packages: Vec<serde_json::Value> = verified
+                .iter()
+                .map(|v| {
+                    let mut o = serde_json::to_value(&v.facts).unwrap_or_default();
+                    o["verdict"] = json!(v.verdict);
+                    o["findings"] = json!(v.findings);
+                    o
+                })
+                .collect();
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json!({
+                    "lockfile": lock.path,
+                    "policy": policy.source,
+                    "packages": packages,
+                    "unused_exceptions": policy.unused_exceptions(&used, today),
+                }))?
+            )
+        }
         VerifyFormat::Sarif => {
             let report = as_report(&lock.path, &verified);
             turncoat_report::sarif::render(&report, &turncoat_gate::all_rules())
         }
-        VerifyFormat::Human => {
-            let mut out = String::new();
-            let width = verified
-                .iter()
-                .map(|v| v.name.len() + v.version.len() + 1)
-                .max()
-                .unwrap_or(10);
-            for v in &verified {
-                let spec = format!("{}@{}", v.name, v.version);
-                let line = format!(
-                    "{spec:width$}  signature {:12} provenance {:9} {}",
-                    v.signature.as_str(),
-                    v.provenance.as_str(),
-                    summary(v)
-                );
-                out.push_str(line.trim_end());
-                out.push('\n');
-            }
-            let bad = verified.iter().filter(|v| is_failure(v)).count();
-            out.push_str(&format!(
-                "{} packages verified, {} failed\n",
-                verified.len(),
-                bad
-            ));
-            out
-        }
+        VerifyFormat::Human => human(&verified),
     };
     crate::output::emit(&text, args.output.as_deref())?;
     Ok(if failed {
@@ -148,23 +174,60 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     })
 }
 
-use turncoat_attest::{PackageVerification, ProvenanceStatus, SignatureStatus};
+use turncoat_attest::PackageVerification;
+use turncoat_finding::Finding;
+use turncoat_report::{ReportFinding, Verdict};
 
-/// Invalid signatures (expired keys included, as npm does) and invalid provenance fail the run;
-/// missing ones do not (third-party registries serve none).
-fn is_failure(v: &PackageVerification) -> bool {
-    matches!(
-        v.signature,
-        SignatureStatus::Invalid | SignatureStatus::ExpiredKey
-    ) || v.provenance == ProvenanceStatus::Invalid
+fn human(verified: &[Verified]) -> String {
+    let mut out = String::new();
+    let width = verified
+        .iter()
+        .map(|v| v.facts.name.len() + v.facts.version.len() + 1)
+        .max()
+        .unwrap_or(10);
+    for v in verified {
+        let f = &v.facts;
+        let spec = format!("{}@{}", f.name, f.version);
+        let line = format!(
+            "{spec:width$}  signature {:12} provenance {:9} {}",
+            f.signature.as_str(),
+            f.provenance.as_str(),
+            summary(v)
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+        for finding in v.findings.iter().filter(|x| x.level != Level::Allow) {
+            let excepted = match &finding.excepted {
+                Some(reason) => format!(" (excepted: {reason})"),
+                None => String::new(),
+            };
+            out.push_str(&format!(
+                "  {} {}: {}{excepted}\n",
+                finding.level, finding.code, finding.message
+            ));
+        }
+    }
+    let bad = verified
+        .iter()
+        .filter(|v| v.verdict == Verdict::Block)
+        .count();
+    out.push_str(&format!(
+        "{} packages verified, {} failed\n",
+        verified.len(),
+        bad
+    ));
+    out
 }
 
+use turncoat_finding::Level;
+
 /// One line: the reason for a failure, else where it was built.
-fn summary(v: &PackageVerification) -> String {
-    if let Some(r) = v.reason.as_deref().filter(|_| is_failure(v)) {
+fn summary(v: &Verified) -> String {
+    let f = &v.facts;
+    if let Some(r) = f.reason.as_deref().filter(|_| v.verdict == Verdict::Block) {
         return r.to_string();
     }
-    match &v.publisher {
+    match &f.publisher {
         Some(p) => {
             let repo = p.source_repository.as_deref().unwrap_or("?");
             let signer = p
@@ -178,53 +241,28 @@ fn summary(v: &PackageVerification) -> String {
                 .unwrap_or_default();
             format!("built from {repo}{signer}")
         }
-        None if v.trusted_publisher.is_some() => "trusted publisher".to_string(),
+        None if f.trusted_publisher.is_some() => "trusted publisher".to_string(),
         None => String::new(),
     }
 }
 
 /// The verification as a gate report, so SARIF output shares one renderer.
-fn as_report(lockfile: &str, verified: &[PackageVerification]) -> turncoat_report::Report {
-    use turncoat_finding::{Evidence, Level, Severity};
-    use turncoat_report::{Change, PackageReport, ReportFinding, Verdict};
+fn as_report(lockfile: &str, verified: &[Verified]) -> turncoat_report::Report {
+    use turncoat_finding::Evidence;
+    use turncoat_report::{Change, PackageReport};
     let packages = verified
         .iter()
         .map(|v| {
-            let mut findings = Vec::new();
-            let reason = v.reason.clone().unwrap_or_default();
-            if matches!(
-                v.signature,
-                SignatureStatus::Invalid | SignatureStatus::ExpiredKey
-            ) {
-                findings.push(ReportFinding {
-                    code: "invalid-signature".into(),
-                    severity: Severity::Critical,
-                    level: Level::Deny,
-                    message: format!("registry signature is {}: {reason}", v.signature.as_str()),
-                    evidence: vec![Evidence::new(lockfile)],
-                    excepted: None,
-                });
-            }
-            if v.provenance == ProvenanceStatus::Invalid {
-                findings.push(ReportFinding {
-                    code: "invalid-provenance".into(),
-                    severity: Severity::Critical,
-                    level: Level::Deny,
-                    message: format!("provenance does not verify: {reason}"),
-                    evidence: vec![Evidence::new(lockfile)],
-                    excepted: None,
-                });
+            let mut findings = v.findings.clone();
+            for f in &mut findings {
+                f.evidence.push(Evidence::new(lockfile));
             }
             PackageReport {
-                name: v.name.clone(),
+                name: v.facts.name.clone(),
                 from: None,
-                to: Some(v.version.clone()),
+                to: Some(v.facts.version.clone()),
                 change: Change::Scanned,
-                verdict: if findings.is_empty() {
-                    Verdict::Pass
-                } else {
-                    Verdict::Block
-                },
+                verdict: v.verdict,
                 findings,
                 lockfile: None,
                 introduced_by: Vec::new(),
