@@ -1,6 +1,7 @@
 //! Static facts of one JavaScript/TypeScript file: parse with oxc, walk once, measure the text.
 
 mod depth;
+mod flow;
 pub(crate) mod patterns;
 mod string_table;
 pub(crate) mod text;
@@ -129,6 +130,7 @@ pub(crate) fn analyze(
         }
         facts.parse_error = Some(turncoat_finding::sanitize_snippet(&cut));
     }
+    let mut walked = None;
     if !ret.panicked {
         let mut w = walker::Walker::new(src, &index, opts.max_occurrences);
         w.visit_program(&ret.program);
@@ -147,13 +149,23 @@ pub(crate) fn analyze(
         if is_obfuscated(m, src.len()) {
             w.infer_from_string_table();
         }
+        walked = Some(w);
+    }
+    drop(ret);
+    if let Some(mut w) = walked {
+        if w.env_escapes {
+            // The environment object went into a binding or a call: follow it (a second
+            // parse, with the identifier hashes semantic analysis needs).
+            for hit in flow::env_uses(alloc, src, source_type(dialect)) {
+                w.occur_at(hit.cap, hit.offset, hit.detail);
+            }
+        }
         facts.capabilities = std::mem::take(&mut w.caps);
         facts.blobs = std::mem::take(&mut w.blobs);
         facts.top_level_functions = std::mem::take(&mut w.top_level_functions);
         facts.hosts = std::mem::take(&mut w.hosts);
         facts.local_imports = std::mem::take(&mut w.local_imports);
     }
-    drop(ret);
     alloc.reset();
     classify(&mut facts, src.len());
     facts
@@ -195,6 +207,77 @@ mod tests {
 
     fn detail(f: &JsFacts, cap: Capability) -> Option<String> {
         f.uses(cap).first().and_then(|o| o.detail.clone())
+    }
+
+    fn env_reads(f: &JsFacts) -> Vec<&str> {
+        f.uses(Capability::EnvRead)
+            .iter()
+            .filter_map(|o| o.detail.as_deref())
+            .collect()
+    }
+
+    #[test]
+    fn the_environment_is_followed_through_aliases() {
+        for src in [
+            "var env = process.env;\nmodule.exports = env.GITHUB_TOKEN;",
+            "const {env} = process;\nmodule.exports = env.GITHUB_TOKEN;",
+            "const { env: e = {} } = process;\nmodule.exports = e['GITHUB_TOKEN'];",
+            "const {GITHUB_TOKEN} = process.env;\nmodule.exports = GITHUB_TOKEN;",
+            "const p = process;\nconst t = p.env['GITHUB_TOKEN'];",
+            "const p = globalThis.process;\nconst t = p.env.GITHUB_TOKEN;",
+            "function send(e) { return e.GITHUB_TOKEN; }\nsend(process.env);",
+            "send(process.env);\nfunction send({ GITHUB_TOKEN }) { return GITHUB_TOKEN; }",
+            "const e = process.env || {};\nlet x;\nx = e;\nx.GITHUB_TOKEN;",
+            "(function (e) { return e.GITHUB_TOKEN; })(process.env);",
+            "const send = (e) => e.GITHUB_TOKEN;\nsend(global.process.env);",
+            "const { A, ...rest } = process.env;\nrest.GITHUB_TOKEN;",
+        ] {
+            let f = facts(src);
+            assert!(
+                env_reads(&f).contains(&"GITHUB_TOKEN"),
+                "{src}: {:?}",
+                f.uses(Capability::EnvRead)
+            );
+        }
+    }
+
+    #[test]
+    fn whole_environment_uses_through_aliases() {
+        for (src, kind) in [
+            (
+                "const e = process.env;\npost(JSON.stringify(e));",
+                "serialize",
+            ),
+            (
+                "const {env: e} = process;\nObject.keys(e).forEach(k => k);",
+                "enumerate",
+            ),
+            (
+                "function f(o) { return { ...o }; }\nf(process.env);",
+                "spread",
+            ),
+            ("const e = process.env;\nfor (const k in e) {}", "enumerate"),
+        ] {
+            let f = facts(src);
+            let dumps: Vec<&str> = f
+                .uses(Capability::EnvDump)
+                .iter()
+                .filter_map(|o| o.detail.as_deref())
+                .collect();
+            assert!(dumps.contains(&kind), "{src}: {dumps:?}");
+        }
+    }
+
+    #[test]
+    fn other_bindings_of_the_same_name_are_not_the_environment() {
+        // Scopes are resolved: the outer `env` is a plain object, and a local `process`
+        // parameter is not the global.
+        let src = "const env = { GITHUB_TOKEN: 1 };\nfunction f() { const env = process.env; return env.HOME; }\nmodule.exports = env.GITHUB_TOKEN;\nfunction g(process) { const { env } = process; return env.NPM_TOKEN; }\n";
+        let f = facts(src);
+        let reads = env_reads(&f);
+        assert!(reads.contains(&"HOME"), "{reads:?}");
+        assert!(!reads.contains(&"GITHUB_TOKEN"), "{reads:?}");
+        assert!(!reads.contains(&"NPM_TOKEN"), "{reads:?}");
     }
 
     #[test]

