@@ -43,6 +43,53 @@ impl VersionFacts {
         self.install_time_files.contains(path)
     }
 
+    /// The package file that `spec` (a relative specifier written in `from`) loads, by Node's
+    /// file resolution (`./a` → `a.js`, `a/index.js` …).
+    pub fn resolve_import(&self, from: &str, spec: &str) -> Option<String> {
+        const SUFFIXES: &[&str] = &[
+            "",
+            ".js",
+            ".cjs",
+            ".mjs",
+            ".json",
+            "/index.js",
+            "/index.cjs",
+            "/index.mjs",
+        ];
+        let dir = from.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let joined = if dir.is_empty() {
+            spec.to_string()
+        } else {
+            format!("{dir}/{spec}")
+        };
+        let p = crate::shell::normalize(&joined)?;
+        SUFFIXES
+            .iter()
+            .map(|s| format!("{p}{s}"))
+            .find(|c| self.files.contains_key(c))
+    }
+
+    /// `path` and the package files it loads, transitively (at most `limit` files).
+    pub fn import_closure(&self, path: &str, limit: usize) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut queue = vec![path.to_string()];
+        while let Some(p) = queue.pop() {
+            if out.len() >= limit || !out.insert(p.clone()) {
+                continue;
+            }
+            if let Some(js) = self.js(&p) {
+                for spec in &js.local_imports {
+                    if let Some(t) = self.resolve_import(&p, spec)
+                        && !out.contains(&t)
+                    {
+                        queue.push(t);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Iterate over the JS files with their facts.
     pub fn scripts(&self) -> impl Iterator<Item = (&str, &JsFacts)> {
         self.files
@@ -300,6 +347,15 @@ pub struct JsFacts {
     /// Hosts of URL literals (`https://host/…`).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub hosts: BTreeSet<String>,
+    /// Set when the file names more distinct hosts than are kept: its hosts are then not a
+    /// complete list, and rules must treat its destinations as unknown (padding a file with
+    /// known hosts must not hide a new one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hosts_overflow: bool,
+    /// Where the file sends things: the first occurrence of each host it names, and each
+    /// network call whose destination is computed at run time (see [`Destination`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<Destination>,
     /// Relative module specifiers this file requires or imports (`./util`).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub local_imports: BTreeSet<String>,
@@ -325,6 +381,19 @@ impl JsFacts {
     pub fn parsed(&self) -> bool {
         self.parse_error.is_none() && !self.too_deep
     }
+}
+
+/// A destination named or built by a script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destination {
+    /// The host (lower-case; an IP address is a host too). `None` when the destination is
+    /// computed at run time from something that does not fold to a constant (a decoder of
+    /// data, a template or concatenation with variable parts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Where: the first occurrence of the host, or the network call. `detail` says how the
+    /// destination is written (`literal`, `built from constants`, `computed`).
+    pub at: Occurrence,
 }
 
 /// What `package.json` declares.

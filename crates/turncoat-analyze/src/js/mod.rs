@@ -2,6 +2,7 @@
 
 mod depth;
 mod flow;
+pub(crate) mod fold;
 pub(crate) mod patterns;
 mod string_table;
 pub(crate) mod text;
@@ -97,6 +98,8 @@ pub(crate) fn analyze(
         blobs: Vec::new(),
         top_level_functions: Default::default(),
         hosts: Default::default(),
+        hosts_overflow: false,
+        destinations: Vec::new(),
         local_imports: Default::default(),
         minified: false,
         obfuscated: false,
@@ -164,6 +167,8 @@ pub(crate) fn analyze(
         facts.blobs = std::mem::take(&mut w.blobs);
         facts.top_level_functions = std::mem::take(&mut w.top_level_functions);
         facts.hosts = std::mem::take(&mut w.hosts);
+        facts.hosts_overflow = w.hosts_overflow;
+        facts.destinations = std::mem::take(&mut w.destinations);
         facts.local_imports = std::mem::take(&mut w.local_imports);
     }
     alloc.reset();

@@ -14,13 +14,20 @@ use oxc_ast::ast::*;
 use oxc_ast_visit::{Visit, walk};
 use oxc_span::GetSpan;
 
+use super::fold;
 use super::patterns::{self, ModuleKind};
 use super::string_table::{self, TableName};
 use super::text::{self, LONG_LINE, LineIndex};
-use crate::facts::{Blob, Capability, CapabilityUse, Occurrence};
+use crate::facts::{Blob, Capability, CapabilityUse, Destination, Occurrence};
 
 const MAX_BLOBS: usize = 64;
-const MAX_HOSTS: usize = 256;
+/// Distinct hosts kept per file; past it the file is marked `hosts_overflow`.
+const MAX_HOSTS: usize = 1024;
+/// Computed destinations kept per file.
+const MAX_COMPUTED_DESTINATIONS: usize = 64;
+/// Constant strings remembered by name for folding, and their longest value.
+const MAX_CONSTS: usize = 1024;
+const MAX_CONST_LEN: usize = 256;
 const MAX_LOCAL_IMPORTS: usize = 1024;
 /// String-table names, dynamic loads and computed `process` lookups kept for
 /// [`Walker::infer_from_string_table`].
@@ -53,6 +60,13 @@ pub(crate) struct Walker<'s> {
     scope: Option<String>,
     pub top_level_functions: BTreeMap<String, u32>,
     pub hosts: BTreeSet<String>,
+    pub hosts_overflow: bool,
+    pub destinations: Vec<Destination>,
+    computed_destinations: usize,
+    /// `const` names bound to strings built from constants (for [`fold::fold`]), and names
+    /// bound to strings built from something that does not fold.
+    consts: HashMap<String, String>,
+    computed_vars: HashSet<String>,
     pub local_imports: BTreeSet<String>,
     pub blobs: Vec<Blob>,
     /// (label, is persistence target, offset, inside a write call)
@@ -88,6 +102,11 @@ impl<'s> Walker<'s> {
             scope: None,
             top_level_functions: BTreeMap::new(),
             hosts: BTreeSet::new(),
+            hosts_overflow: false,
+            destinations: Vec::new(),
+            computed_destinations: 0,
+            consts: HashMap::new(),
+            computed_vars: HashSet::new(),
             local_imports: BTreeSet::new(),
             blobs: Vec::new(),
             path_hits: Vec::new(),
@@ -178,9 +197,8 @@ impl<'s> Walker<'s> {
                     }
                 }
                 TableName::HostSuffix(host) => {
-                    if self.hosts.len() < MAX_HOSTS {
-                        self.hosts.insert(host.clone());
-                    }
+                    let at = self.dynamic_loads.first().copied().unwrap_or(0);
+                    self.add_host(host, at, FROM_STRING_TABLE);
                 }
             }
         }
@@ -192,6 +210,13 @@ impl<'s> Walker<'s> {
         if use_.occurrences.len() >= self.max_occurrences {
             return;
         }
+        let occ = self.occurrence(offset, detail);
+        if let Some(u) = self.caps.get_mut(&cap) {
+            u.occurrences.push(occ);
+        }
+    }
+
+    fn occurrence(&self, offset: u32, detail: Option<String>) -> Occurrence {
         let (line, column) = self.index.position(offset);
         let snippet = text::snippet(self.src, self.index, offset);
         let (ls, le) = self.index.line_range(line);
@@ -202,14 +227,123 @@ impl<'s> Walker<'s> {
         } else {
             text::line_hash(self.src, self.index, line)
         };
-        use_.occurrences.push(Occurrence {
+        Occurrence {
             line,
             column,
             snippet,
             detail,
             scope: self.scope.clone(),
             line_hash,
+        }
+    }
+
+    /// A host named at `offset`. Only its first occurrence is kept; past [`MAX_HOSTS`]
+    /// distinct hosts the file is marked as overflowing instead of silently dropping one.
+    fn add_host(&mut self, host: &str, offset: u32, how: &str) {
+        let host = host.to_ascii_lowercase();
+        if self.hosts.contains(&host) {
+            return;
+        }
+        if self.hosts.len() >= MAX_HOSTS {
+            self.hosts_overflow = true;
+            return;
+        }
+        let at = self.occurrence(offset, Some(format!("{host} ({how})")));
+        self.destinations.push(Destination {
+            host: Some(host.clone()),
+            at,
         });
+        self.hosts.insert(host);
+    }
+
+    /// The destination argument of a network call: a host built from constants is folded
+    /// and recorded; a host assembled at run time is recorded as a computed destination.
+    /// A destination passed in whole (a variable, an option) names nothing here.
+    fn destination_arg(&mut self, e: &Expression<'_>, offset: u32) {
+        let e = e.get_inner_expression();
+        match e {
+            Expression::StringLiteral(_) => {}
+            Expression::TemplateLiteral(t) if t.expressions.is_empty() => {}
+            Expression::ObjectExpression(o) => {
+                for p in &o.properties {
+                    if let ObjectPropertyKind::ObjectProperty(p) = p
+                        && ["hostname", "host", "url", "baseURL", "uri"]
+                            .iter()
+                            .any(|k| p.key.is_specific_static_name(k))
+                    {
+                        self.destination_arg(&p.value, offset);
+                    }
+                }
+            }
+            _ => {
+                if let Some(s) = fold::fold(e, &self.consts) {
+                    let host = patterns::url_host(&s)
+                        .or_else(|| patterns::is_hostname(&s).then_some(s.as_str()))
+                        .map(str::to_string);
+                    if let Some(h) = host {
+                        self.add_host(&h, offset, "built from constants");
+                    }
+                } else if self.host_is_built(e) {
+                    self.computed_destinations += 1;
+                    if self.computed_destinations <= MAX_COMPUTED_DESTINATIONS {
+                        let at = self.occurrence(offset, Some("computed destination".into()));
+                        self.destinations.push(Destination { host: None, at });
+                    } else {
+                        self.hosts_overflow = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Destination arguments of a network call (the first two: `net.connect(port, host)`).
+    fn destination_args(&mut self, args: &[Argument<'_>], offset: u32) {
+        for a in args.iter().take(2).filter_map(Argument::as_expression) {
+            self.destination_arg(a, offset);
+        }
+    }
+
+    /// Remember what a binding holds, for folding later names and destinations.
+    fn remember_const(&mut self, name: &str, init: &Expression<'_>) {
+        let literal = matches!(init, Expression::StringLiteral(_));
+        if !literal && !fold::is_built(init) {
+            return;
+        }
+        match fold::fold(init, &self.consts) {
+            Some(v) if v.len() <= MAX_CONST_LEN && self.consts.len() < MAX_CONSTS => {
+                self.consts.insert(name.to_string(), v);
+            }
+            Some(_) => {}
+            None if self.computed_vars.len() < MAX_CONSTS => {
+                self.computed_vars.insert(name.to_string());
+            }
+            None => {}
+        }
+    }
+
+    /// Whether the host part of a destination is assembled in this code: a decoder or a join
+    /// that does not fold, a name bound to such a value, or a template/concatenation whose
+    /// constant prefix starts a URL but does not finish its host (`https://${x}.example`).
+    fn host_is_built(&self, e: &Expression<'_>) -> bool {
+        match e {
+            Expression::Identifier(id) => self.computed_vars.contains(id.name.as_str()),
+            Expression::CallExpression(_) => fold::is_built(e),
+            Expression::TemplateLiteral(t) => t
+                .quasis
+                .first()
+                .is_some_and(|q| unfinished_host(q.value.cooked.unwrap_or(q.value.raw).as_str())),
+            Expression::BinaryExpression(_) => {
+                let mut left = e;
+                while let Expression::BinaryExpression(b) = left {
+                    left = b.left.get_inner_expression();
+                }
+                match left {
+                    Expression::StringLiteral(s) => unfinished_host(s.value.as_str()),
+                    _ => self.host_is_built(left),
+                }
+            }
+            _ => false,
+        }
     }
 
     fn on_module(&mut self, spec: &str, offset: u32) {
@@ -252,10 +386,9 @@ impl<'s> Walker<'s> {
         }
         if s.len() < 2048
             && s.contains("://")
-            && self.hosts.len() < MAX_HOSTS
             && let Some(host) = patterns::url_host(s)
         {
-            self.hosts.insert(host.to_ascii_lowercase());
+            self.add_host(host, span.start, "literal");
         }
     }
 
@@ -452,7 +585,10 @@ impl<'s> Walker<'s> {
                     self.occur(Capability::Eval, offset, Some("Function".into()));
                     self.sink(&it.arguments, offset, "Function");
                 }
-                "fetch" => self.occur(Capability::Network, offset, Some("fetch".into())),
+                "fetch" => {
+                    self.occur(Capability::Network, offset, Some("fetch".into()));
+                    self.destination_args(&it.arguments, offset);
+                }
                 name => {
                     if let Some((kind, imported)) = self.functions.get(name).cloned() {
                         write = self.module_function_call(it, kind, &imported, name);
@@ -498,6 +634,10 @@ impl<'s> Walker<'s> {
             }
             ModuleKind::Network if matches!(imported, "request" | "get" | "connect") => {
                 self.occur(Capability::Network, offset, Some(local.to_string()));
+                self.destination_args(&it.arguments, offset);
+            }
+            ModuleKind::Network if patterns::is_request_call(imported) => {
+                self.destination_args(&it.arguments, offset);
             }
             ModuleKind::Fs if patterns::is_write_call(imported) => return true,
             _ => {}
@@ -547,6 +687,7 @@ impl<'s> Walker<'s> {
             }
             (Some("navigator"), "sendBeacon") => {
                 self.occur(Capability::Network, offset, Some("sendBeacon".into()));
+                self.destination_args(&it.arguments, offset);
                 return false;
             }
             (Some("process"), "binding" | "_linkedBinding")
@@ -598,6 +739,10 @@ impl<'s> Walker<'s> {
                 };
                 let name = object_name.or(spec).unwrap_or("http");
                 self.occur(Capability::Network, offset, Some(format!("{name}.{prop}")));
+                self.destination_args(&it.arguments, offset);
+            }
+            Some(ModuleKind::Network) if patterns::is_request_call(prop) => {
+                self.destination_args(&it.arguments, offset);
             }
             _ => {}
         }
@@ -788,6 +933,7 @@ impl<'a> Visit<'a> for Walker<'_> {
                     self.sink(&it.arguments, offset, "new Function");
                 }
                 "WebSocket" | "XMLHttpRequest" | "EventSource" => {
+                    self.destination_args(&it.arguments, offset);
                     self.occur(Capability::Network, offset, Some(id.name.to_string()));
                 }
                 name => {
@@ -902,10 +1048,11 @@ impl<'a> Visit<'a> for Walker<'_> {
                     }
                 }
             }
-            if let BindingPattern::BindingIdentifier(b) = &it.id
-                && self.contains_decode(inner, DECODE_SEARCH_DEPTH)
-            {
-                self.decoded_vars.insert(b.name.to_string());
+            if let BindingPattern::BindingIdentifier(b) = &it.id {
+                if self.contains_decode(inner, DECODE_SEARCH_DEPTH) {
+                    self.decoded_vars.insert(b.name.to_string());
+                }
+                self.remember_const(b.name.as_str(), inner);
             }
         }
         walk::walk_variable_declarator(self, it);
@@ -958,9 +1105,8 @@ impl<'a> Visit<'a> for Walker<'_> {
         // `{ hostname: 'collect.example' }`: request options name hosts without a URL.
         if (it.key.is_specific_static_name("hostname") || it.key.is_specific_static_name("host"))
             && let Some(host) = literal_string(&it.value).filter(|h| patterns::is_hostname(h))
-            && self.hosts.len() < MAX_HOSTS
         {
-            self.hosts.insert(host.to_ascii_lowercase());
+            self.add_host(host, it.span.start, "literal");
         }
         walk::walk_object_property(self, it);
     }
@@ -1076,6 +1222,13 @@ fn holds_env_object(e: &Expression<'_>, depth: u32) -> bool {
             .is_some_and(|l| holds_env_object(l, depth - 1)),
         _ => is_process_env(e) || is_process_env_expr_parts(e),
     }
+}
+
+/// A constant URL prefix that starts a host and does not end it (`https://`, `https://a.`).
+fn unfinished_host(prefix: &str) -> bool {
+    prefix
+        .find("://")
+        .is_some_and(|i| !prefix[i + 3..].contains(['/', '?', '#', ':']))
 }
 
 /// `process` reached as `process`, `global.process`, `globalThis.process`.
