@@ -391,6 +391,10 @@ pub struct Destination {
     /// data, a template or concatenation with variable parts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// The host is the destination of a network call of the file (written there, or through a
+    /// constant, a branch or a concatenation), not only named somewhere.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sent: bool,
     /// Where: the first occurrence of the host, or the network call. `detail` says how the
     /// destination is written (`literal`, `built from constants`, `computed`).
     pub at: Occurrence,

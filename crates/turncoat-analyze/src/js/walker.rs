@@ -67,6 +67,8 @@ pub(crate) struct Walker<'s> {
     /// bound to strings built from something that does not fold.
     consts: HashMap<String, String>,
     computed_vars: HashSet<String>,
+    /// Names bound to a choice between constant strings (`cond ? 'https://a' : 'https://b'`).
+    alternatives: HashMap<String, Vec<String>>,
     pub local_imports: BTreeSet<String>,
     pub blobs: Vec<Blob>,
     /// (label, is persistence target, offset, inside a write call)
@@ -107,6 +109,7 @@ impl<'s> Walker<'s> {
             computed_destinations: 0,
             consts: HashMap::new(),
             computed_vars: HashSet::new(),
+            alternatives: HashMap::new(),
             local_imports: BTreeSet::new(),
             blobs: Vec::new(),
             path_hits: Vec::new(),
@@ -198,7 +201,7 @@ impl<'s> Walker<'s> {
                 }
                 TableName::HostSuffix(host) => {
                     let at = self.dynamic_loads.first().copied().unwrap_or(0);
-                    self.add_host(host, at, FROM_STRING_TABLE);
+                    self.add_host(host, at, FROM_STRING_TABLE, false);
                 }
             }
         }
@@ -239,9 +242,18 @@ impl<'s> Walker<'s> {
 
     /// A host named at `offset`. Only its first occurrence is kept; past [`MAX_HOSTS`]
     /// distinct hosts the file is marked as overflowing instead of silently dropping one.
-    fn add_host(&mut self, host: &str, offset: u32, how: &str) {
+    /// `sent`: it is the destination of a network call.
+    fn add_host(&mut self, host: &str, offset: u32, how: &str, sent: bool) {
         let host = host.to_ascii_lowercase();
         if self.hosts.contains(&host) {
+            if sent
+                && let Some(d) = self
+                    .destinations
+                    .iter_mut()
+                    .find(|d| d.host.as_deref() == Some(host.as_str()))
+            {
+                d.sent = true;
+            }
             return;
         }
         if self.hosts.len() >= MAX_HOSTS {
@@ -251,46 +263,130 @@ impl<'s> Walker<'s> {
         let at = self.occurrence(offset, Some(format!("{host} ({how})")));
         self.destinations.push(Destination {
             host: Some(host.clone()),
+            sent,
             at,
         });
         self.hosts.insert(host);
     }
 
-    /// The destination argument of a network call: a host built from constants is folded
-    /// and recorded; a host assembled at run time is recorded as a computed destination.
-    /// A destination passed in whole (a variable, an option) names nothing here.
+    /// The destination argument of a network call: the hosts it can name (written, folded
+    /// from constants, either branch of a choice, the start of a concatenation) are recorded
+    /// as sent to; a host assembled at run time is recorded as a computed destination. A
+    /// destination passed in whole (a parameter, an option) names nothing here.
     fn destination_arg(&mut self, e: &Expression<'_>, offset: u32) {
+        let mut hosts = Vec::new();
+        if self.destination_hosts(e, &mut hosts, 6) {
+            self.computed_destinations += 1;
+            if self.computed_destinations <= MAX_COMPUTED_DESTINATIONS {
+                let at = self.occurrence(offset, Some("computed destination".into()));
+                self.destinations.push(Destination {
+                    host: None,
+                    sent: true,
+                    at,
+                });
+            } else {
+                self.hosts_overflow = true;
+            }
+        }
+        for (h, how) in hosts {
+            self.add_host(&h, offset, how, true);
+        }
+    }
+
+    /// Collect the hosts `e` can evaluate to into `out`; returns whether its host is built at
+    /// run time from something that does not fold.
+    fn destination_hosts(
+        &self,
+        e: &Expression<'_>,
+        out: &mut Vec<(String, &'static str)>,
+        depth: u32,
+    ) -> bool {
+        let Some(depth) = depth.checked_sub(1) else {
+            return false;
+        };
         let e = e.get_inner_expression();
+        let host_of = |s: &str| {
+            patterns::url_host(s)
+                .or_else(|| patterns::is_hostname(s).then_some(s))
+                .map(str::to_string)
+        };
         match e {
-            Expression::StringLiteral(_) => {}
-            Expression::TemplateLiteral(t) if t.expressions.is_empty() => {}
+            Expression::StringLiteral(s) => {
+                out.extend(host_of(s.value.as_str()).map(|h| (h, "literal")));
+                false
+            }
             Expression::ObjectExpression(o) => {
+                let mut built = false;
                 for p in &o.properties {
                     if let ObjectPropertyKind::ObjectProperty(p) = p
                         && ["hostname", "host", "url", "baseURL", "uri"]
                             .iter()
                             .any(|k| p.key.is_specific_static_name(k))
                     {
-                        self.destination_arg(&p.value, offset);
+                        built |= self.destination_hosts(&p.value, out, depth);
                     }
                 }
+                built
+            }
+            Expression::ConditionalExpression(c) => {
+                let a = self.destination_hosts(&c.consequent, out, depth);
+                self.destination_hosts(&c.alternate, out, depth) || a
+            }
+            Expression::LogicalExpression(l) => {
+                let a = self.destination_hosts(&l.left, out, depth);
+                self.destination_hosts(&l.right, out, depth) || a
             }
             _ => {
                 if let Some(s) = fold::fold(e, &self.consts) {
-                    let host = patterns::url_host(&s)
-                        .or_else(|| patterns::is_hostname(&s).then_some(s.as_str()))
-                        .map(str::to_string);
-                    if let Some(h) = host {
-                        self.add_host(&h, offset, "built from constants");
-                    }
-                } else if self.host_is_built(e) {
-                    self.computed_destinations += 1;
-                    if self.computed_destinations <= MAX_COMPUTED_DESTINATIONS {
-                        let at = self.occurrence(offset, Some("computed destination".into()));
-                        self.destinations.push(Destination { host: None, at });
+                    let how = if matches!(e, Expression::Identifier(_)) {
+                        "literal"
                     } else {
-                        self.hosts_overflow = true;
+                        "built from constants"
+                    };
+                    out.extend(host_of(&s).map(|h| (h, how)));
+                    return false;
+                }
+                match e {
+                    // `base + '/path'`, `${base}/path`: the host is where the value starts.
+                    Expression::BinaryExpression(_) => {
+                        let mut left = e;
+                        while let Expression::BinaryExpression(b) = left {
+                            left = b.left.get_inner_expression();
+                        }
+                        match left {
+                            Expression::StringLiteral(s) => {
+                                out.extend(host_of(s.value.as_str()).map(|h| (h, "literal")));
+                                unfinished_host(s.value.as_str())
+                            }
+                            _ => self.destination_hosts(left, out, depth),
+                        }
                     }
+                    Expression::TemplateLiteral(t) => {
+                        let first = t
+                            .quasis
+                            .first()
+                            .map(|q| q.value.cooked.unwrap_or(q.value.raw).as_str())
+                            .unwrap_or("");
+                        match (first.is_empty(), t.expressions.first()) {
+                            (true, Some(x)) => self.destination_hosts(x, out, depth),
+                            _ => {
+                                out.extend(host_of(first).map(|h| (h, "literal")));
+                                unfinished_host(first)
+                            }
+                        }
+                    }
+                    Expression::Identifier(id) => {
+                        if let Some(alts) = self.alternatives.get(id.name.as_str()) {
+                            out.extend(
+                                alts.iter()
+                                    .filter_map(|s| host_of(s))
+                                    .map(|h| (h, "literal")),
+                            );
+                        }
+                        self.computed_vars.contains(id.name.as_str())
+                    }
+                    Expression::CallExpression(_) => fold::is_built(e),
+                    _ => false,
                 }
             }
         }
@@ -305,6 +401,14 @@ impl<'s> Walker<'s> {
 
     /// Remember what a binding holds, for folding later names and destinations.
     fn remember_const(&mut self, name: &str, init: &Expression<'_>) {
+        if let Expression::ConditionalExpression(_) | Expression::LogicalExpression(_) = init {
+            let mut alts = Vec::new();
+            collect_alternatives(init, &self.consts, &mut alts, 4);
+            if !alts.is_empty() && self.alternatives.len() < MAX_CONSTS {
+                self.alternatives.insert(name.to_string(), alts);
+            }
+            return;
+        }
         let literal = matches!(init, Expression::StringLiteral(_));
         if !literal && !fold::is_built(init) {
             return;
@@ -318,31 +422,6 @@ impl<'s> Walker<'s> {
                 self.computed_vars.insert(name.to_string());
             }
             None => {}
-        }
-    }
-
-    /// Whether the host part of a destination is assembled in this code: a decoder or a join
-    /// that does not fold, a name bound to such a value, or a template/concatenation whose
-    /// constant prefix starts a URL but does not finish its host (`https://${x}.example`).
-    fn host_is_built(&self, e: &Expression<'_>) -> bool {
-        match e {
-            Expression::Identifier(id) => self.computed_vars.contains(id.name.as_str()),
-            Expression::CallExpression(_) => fold::is_built(e),
-            Expression::TemplateLiteral(t) => t
-                .quasis
-                .first()
-                .is_some_and(|q| unfinished_host(q.value.cooked.unwrap_or(q.value.raw).as_str())),
-            Expression::BinaryExpression(_) => {
-                let mut left = e;
-                while let Expression::BinaryExpression(b) = left {
-                    left = b.left.get_inner_expression();
-                }
-                match left {
-                    Expression::StringLiteral(s) => unfinished_host(s.value.as_str()),
-                    _ => self.host_is_built(left),
-                }
-            }
-            _ => false,
         }
     }
 
@@ -388,7 +467,7 @@ impl<'s> Walker<'s> {
             && s.contains("://")
             && let Some(host) = patterns::url_host(s)
         {
-            self.add_host(host, span.start, "literal");
+            self.add_host(host, span.start, "literal", false);
         }
     }
 
@@ -1106,7 +1185,7 @@ impl<'a> Visit<'a> for Walker<'_> {
         if (it.key.is_specific_static_name("hostname") || it.key.is_specific_static_name("host"))
             && let Some(host) = literal_string(&it.value).filter(|h| patterns::is_hostname(h))
         {
-            self.add_host(host, it.span.start, "literal");
+            self.add_host(host, it.span.start, "literal", false);
         }
         walk::walk_object_property(self, it);
     }
@@ -1221,6 +1300,33 @@ fn holds_env_object(e: &Expression<'_>, depth: u32) -> bool {
             .last()
             .is_some_and(|l| holds_env_object(l, depth - 1)),
         _ => is_process_env(e) || is_process_env_expr_parts(e),
+    }
+}
+
+/// The constant strings a choice can evaluate to (`a ? 'x' : b || 'y'`).
+fn collect_alternatives(
+    e: &Expression<'_>,
+    consts: &HashMap<String, String>,
+    out: &mut Vec<String>,
+    depth: u32,
+) {
+    if depth == 0 || out.len() >= 8 {
+        return;
+    }
+    match e.get_inner_expression() {
+        Expression::ConditionalExpression(c) => {
+            collect_alternatives(&c.consequent, consts, out, depth - 1);
+            collect_alternatives(&c.alternate, consts, out, depth - 1);
+        }
+        Expression::LogicalExpression(l) => {
+            collect_alternatives(&l.left, consts, out, depth - 1);
+            collect_alternatives(&l.right, consts, out, depth - 1);
+        }
+        other => {
+            if let Some(s) = fold::fold(other, consts).filter(|s| s.len() <= MAX_CONST_LEN) {
+                out.push(s);
+            }
+        }
     }
 }
 

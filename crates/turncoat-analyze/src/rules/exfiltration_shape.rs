@@ -199,30 +199,41 @@ impl<'a> Unit<'a> {
 }
 
 /// Destinations of `js` that `base` (the old file) did not have: hosts it did not name, and
-/// computed destinations on lines it did not have.
+/// computed destinations beyond the old file's count of them (preferring lines the old file
+/// did not have), so a minified rebuild that moves them is not new.
 pub(crate) fn new_destinations<'a>(
     js: &'a JsFacts,
     base: Option<&JsFacts>,
-) -> impl Iterator<Item = &'a Destination> {
-    let (hosts, lines): (BTreeSet<&str>, BTreeSet<&str>) = match base {
-        Some(b) => (
-            b.hosts.iter().map(String::as_str).collect(),
-            b.destinations
-                .iter()
-                .filter(|d| d.host.is_none())
-                .map(|d| d.at.line_hash.as_str())
-                .collect(),
-        ),
-        None => Default::default(),
+) -> Vec<&'a Destination> {
+    let Some(b) = base else {
+        return js.destinations.iter().collect();
     };
-    let has_base = base.is_some();
-    js.destinations.iter().filter(move |d| {
-        !has_base
-            || match &d.host {
-                Some(h) => !hosts.contains(h.as_str()),
-                None => !lines.contains(d.at.line_hash.as_str()),
-            }
-    })
+    let hosts: BTreeSet<&str> = b.hosts.iter().map(String::as_str).collect();
+    let old_computed: Vec<&str> = b
+        .destinations
+        .iter()
+        .filter(|d| d.host.is_none())
+        .map(|d| d.at.line_hash.as_str())
+        .collect();
+    let computed: Vec<&Destination> = js
+        .destinations
+        .iter()
+        .filter(|d| d.host.is_none())
+        .collect();
+    let excess = computed.len().saturating_sub(old_computed.len());
+    let mut out: Vec<&Destination> = js
+        .destinations
+        .iter()
+        .filter(|d| d.host.as_deref().is_some_and(|h| !hosts.contains(h)))
+        .collect();
+    let mut fresh: Vec<&Destination> = computed
+        .iter()
+        .copied()
+        .filter(|d| !old_computed.contains(&d.at.line_hash.as_str()))
+        .collect();
+    fresh.truncate(excess);
+    out.extend(fresh);
+    out
 }
 
 /// Did the previous version already read secrets and reach the network somewhere?
@@ -338,7 +349,7 @@ pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
         let hosts = if new_hosts.is_empty() {
             String::new()
         } else {
-            format!("; new destinations: {}", new_hosts.join(", "))
+            format!("; new hosts: {}", new_hosts.join(", "))
         };
         let paths: Vec<&str> = unit.paths.iter().copied().take(3).collect();
         // Name the new top-level functions the evidence sits in ("new function X").

@@ -54,6 +54,7 @@ pub(crate) mod new_binary;
 pub(crate) mod new_child_process;
 pub(crate) mod new_decode_exec;
 pub(crate) mod new_dependency;
+pub(crate) mod new_destination;
 pub(crate) mod new_dns;
 pub(crate) mod new_dns_from_data;
 pub(crate) mod new_dynamic_require;
@@ -96,6 +97,7 @@ const DIFF_RULES: &[DiffRule] = &[
     new_sensitive_read::diff,
     new_persistence_write::diff,
     new_network::diff,
+    new_destination::diff,
     new_child_process::diff,
     new_eval::diff,
     new_dynamic_require::diff,
@@ -141,6 +143,8 @@ pub(crate) fn docs() -> Vec<&'static RuleDoc> {
         &new_sensitive_read::RULE,
         &new_persistence_write::RULE,
         &new_network::RULE,
+        &new_destination::RULE,
+        &new_destination::INSTALL_RULE,
         &new_child_process::RULE,
         &new_eval::RULE,
         &new_dynamic_require::RULE,
