@@ -69,6 +69,9 @@ pub(crate) struct Walker<'s> {
     computed_vars: HashSet<String>,
     /// Names bound to a choice between constant strings (`cond ? 'https://a' : 'https://b'`).
     alternatives: HashMap<String, Vec<String>>,
+    /// Names bound to a module loader (`const r = require`, `createRequire(…)`,
+    /// `module.constructor._load`).
+    loaders: HashSet<String>,
     pub local_imports: BTreeSet<String>,
     pub blobs: Vec<Blob>,
     /// (label, is persistence target, offset, inside a write call)
@@ -110,6 +113,7 @@ impl<'s> Walker<'s> {
             consts: HashMap::new(),
             computed_vars: HashSet::new(),
             alternatives: HashMap::new(),
+            loaders: HashSet::new(),
             local_imports: BTreeSet::new(),
             blobs: Vec::new(),
             path_hits: Vec::new(),
@@ -425,6 +429,103 @@ impl<'s> Walker<'s> {
         }
     }
 
+    /// The module a loader call loads, when its name is written or folds.
+    fn loaded_module(&self, call: &CallExpression<'_>) -> Option<ModuleKind> {
+        let via = match call.callee.get_inner_expression() {
+            Expression::Identifier(id) if id.name == "require" => Some("require"),
+            Expression::Identifier(id) if self.loaders.contains(id.name.as_str()) => Some("alias"),
+            callee => self.loader_via(callee),
+        };
+        via?;
+        let arg = call.arguments.first().and_then(Argument::as_expression)?;
+        match literal_string(arg) {
+            Some(spec) => patterns::classify_module(spec),
+            None => patterns::classify_module(&fold::fold(arg, &self.consts)?),
+        }
+    }
+
+    /// Whether `e` is a module loader other than plain `require`: Node's internal loader
+    /// (`module.constructor._load`, `Module._load`), the main module's `require`
+    /// (`process.mainModule.require`, `require.main.require`), `module.require`, a
+    /// `createRequire(…)` result, or a name bound to one of those. Returns how it is named.
+    fn loader_via(&self, e: &Expression<'_>) -> Option<&'static str> {
+        let e = e.get_inner_expression();
+        match e {
+            Expression::Identifier(id) if id.name == "require" => Some("require"),
+            Expression::Identifier(id) if self.loaders.contains(id.name.as_str()) => {
+                Some("a require alias")
+            }
+            Expression::CallExpression(c) => {
+                let callee = c.callee.get_inner_expression();
+                (callee.is_specific_id("createRequire")
+                    || callee.is_specific_member_access("module", "createRequire"))
+                .then_some("createRequire")
+            }
+            _ => {
+                let m = e.as_member_expression()?;
+                let prop = m.static_property_name()?;
+                let obj = m.object().get_inner_expression();
+                match prop {
+                    "_load" => Some("Module._load"),
+                    "require"
+                        if obj.is_specific_member_access("process", "mainModule")
+                            || obj.is_specific_member_access("require", "main") =>
+                    {
+                        Some("the main module's require")
+                    }
+                    "require" if obj.is_specific_id("module") => Some("module.require"),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// A call of a module loader: the module when its name is written or folds; otherwise a
+    /// load by computed name, marked hidden when the name is decoded or assembled from parts,
+    /// or the loader is one published libraries have no use for.
+    fn load(&mut self, call: &CallExpression<'_>, via: &str) {
+        let offset = call.span.start;
+        let Some(arg) = call.arguments.first().and_then(Argument::as_expression) else {
+            return;
+        };
+        let internal = matches!(via, "Module._load" | "the main module's require");
+        if let Some(spec) = literal_string(arg) {
+            self.on_module(spec, offset);
+            if internal {
+                self.occur(
+                    Capability::DynamicRequire,
+                    offset,
+                    Some(format!("hidden load: {via}('{spec}')")),
+                );
+            }
+            return;
+        }
+        if let Some(spec) = fold::fold(arg, &self.consts) {
+            self.on_module(&spec, offset);
+            let tracked = patterns::classify_module(&spec)
+                .is_some_and(|k| k.capability().is_some() || k == ModuleKind::Vm);
+            if internal || tracked {
+                self.occur(
+                    Capability::DynamicRequire,
+                    offset,
+                    Some(format!("hidden load: {via} of '{spec}' built from parts")),
+                );
+            }
+            return;
+        }
+        self.dynamic_load(offset);
+        let hidden = internal
+            || self.contains_decode(arg, DECODE_SEARCH_DEPTH)
+            || matches!(arg.get_inner_expression(), Expression::CallExpression(c) if fold::is_built(arg) && c.arguments.len() < 2)
+            || matches!(arg.get_inner_expression(), Expression::Identifier(id) if self.computed_vars.contains(id.name.as_str()));
+        let detail = if hidden {
+            format!("hidden load: {via} of a decoded or assembled name")
+        } else {
+            via.to_string()
+        };
+        self.occur(Capability::DynamicRequire, offset, Some(detail));
+    }
+
     fn on_module(&mut self, spec: &str, offset: u32) {
         if spec.starts_with("./") || spec.starts_with("../") || spec == "." || spec == ".." {
             if self.local_imports.len() < MAX_LOCAL_IMPORTS {
@@ -502,9 +603,7 @@ impl<'s> Walker<'s> {
         let e = e.get_inner_expression();
         match e {
             Expression::Identifier(id) => self.modules.get(id.name.as_str()).copied(),
-            Expression::CallExpression(call) => {
-                require_spec(call).and_then(patterns::classify_module)
-            }
+            Expression::CallExpression(call) => self.loaded_module(call),
             Expression::StaticMemberExpression(m) if m.property.name == "promises" => {
                 self.module_of(&m.object)
             }
@@ -641,21 +740,8 @@ impl<'s> Walker<'s> {
         }
         match callee {
             Expression::Identifier(id) => match id.name.as_str() {
-                "require" => {
-                    if let Some(arg) = it.arguments.first().and_then(Argument::as_expression) {
-                        match literal_string(arg) {
-                            Some(spec) => self.on_module(spec, offset),
-                            None => {
-                                self.dynamic_load(offset);
-                                self.occur(
-                                    Capability::DynamicRequire,
-                                    offset,
-                                    Some("require".into()),
-                                )
-                            }
-                        }
-                    }
-                }
+                "require" => self.load(it, "require"),
+                name if self.loaders.contains(name) => self.load(it, "a require alias"),
                 "eval" => {
                     self.occur(Capability::Eval, offset, Some("eval".into()));
                     self.sink(&it.arguments, offset, "eval");
@@ -726,10 +812,37 @@ impl<'s> Walker<'s> {
 
     fn member_call(&mut self, it: &CallExpression<'_>, member: &MemberExpression<'_>) -> bool {
         let offset = it.span.start;
-        let Some(prop) = member.static_property_name() else {
-            return false;
-        };
         let object = member.object().get_inner_expression();
+        if let Some(via) = self.loader_via(&it.callee) {
+            self.load(it, via);
+            return false;
+        }
+        // `cp['ex' + 'ec']`, `globalThis[atob('ZXZhbA==')]`: fold the name first.
+        let folded;
+        let prop: &str = match member {
+            MemberExpression::ComputedMemberExpression(c)
+                if literal_string(&c.expression).is_none() =>
+            {
+                folded = fold::fold(&c.expression, &self.consts);
+                match folded.as_deref() {
+                    Some(p) => p,
+                    None => {
+                        if is_global_object(object) {
+                            self.occur(
+                                Capability::DynamicRequire,
+                                offset,
+                                Some("hidden load: a global called by computed name".into()),
+                            );
+                        }
+                        return false;
+                    }
+                }
+            }
+            _ => match member.static_property_name() {
+                Some(p) => p,
+                None => return false,
+            },
+        };
         let object_name = match object {
             Expression::Identifier(id) => Some(id.name.as_str()),
             _ => None,
@@ -771,7 +884,7 @@ impl<'s> Walker<'s> {
             }
             (Some("process"), "binding" | "_linkedBinding")
                 if first
-                    .and_then(literal_string)
+                    .and_then(|a| fold::fold(a, &self.consts))
                     .is_some_and(|s| s.contains("spawn") || s == "process_wrap") =>
             {
                 self.occur(
@@ -1045,8 +1158,26 @@ impl<'a> Visit<'a> for Walker<'_> {
     }
 
     fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
-        match literal_string(&it.source) {
-            Some(spec) => self.on_module(spec, it.span.start),
+        let spec = literal_string(&it.source)
+            .map(str::to_string)
+            .or_else(|| fold::fold(&it.source, &self.consts));
+        match spec {
+            // `import('data:text/javascript;base64,…')`: code carried in a string, executed.
+            Some(spec) if spec.starts_with("data:") => {
+                self.occur(
+                    Capability::Eval,
+                    it.span.start,
+                    Some("import(data: URL)".into()),
+                );
+                if spec.contains(";base64,") {
+                    self.occur(
+                        Capability::DecodeExec,
+                        it.span.start,
+                        Some("import(data: URL, base64)".into()),
+                    );
+                }
+            }
+            Some(spec) => self.on_module(&spec, it.span.start),
             None => {
                 self.dynamic_load(it.span.start);
                 self.occur(
@@ -1102,9 +1233,7 @@ impl<'a> Visit<'a> for Walker<'_> {
         if let Some(init) = &it.init {
             let inner = init.get_inner_expression();
             let module = match inner {
-                Expression::CallExpression(call) => {
-                    require_spec(call).and_then(patterns::classify_module)
-                }
+                Expression::CallExpression(call) => self.loaded_module(call),
                 Expression::StaticMemberExpression(m) if m.property.name == "promises" => {
                     self.module_of(&m.object)
                 }
@@ -1128,6 +1257,9 @@ impl<'a> Visit<'a> for Walker<'_> {
                 }
             }
             if let BindingPattern::BindingIdentifier(b) = &it.id {
+                if self.loader_via(inner).is_some() && self.loaders.len() < MAX_CONSTS {
+                    self.loaders.insert(b.name.to_string());
+                }
                 if self.contains_decode(inner, DECODE_SEARCH_DEPTH) {
                     self.decoded_vars.insert(b.name.to_string());
                 }
@@ -1301,6 +1433,11 @@ fn holds_env_object(e: &Expression<'_>, depth: u32) -> bool {
             .is_some_and(|l| holds_env_object(l, depth - 1)),
         _ => is_process_env(e) || is_process_env_expr_parts(e),
     }
+}
+
+/// `globalThis`, `global`, `window`, `self`.
+fn is_global_object(e: &Expression<'_>) -> bool {
+    matches!(e, Expression::Identifier(id) if matches!(id.name.as_str(), "globalThis" | "global" | "window" | "self"))
 }
 
 /// The constant strings a choice can evaluate to (`a ? 'x' : b || 'y'`).

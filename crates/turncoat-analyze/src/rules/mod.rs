@@ -63,6 +63,7 @@ pub(crate) mod new_env_dump;
 pub(crate) mod new_env_read;
 pub(crate) mod new_eval;
 pub(crate) mod new_git_dependency;
+pub(crate) mod new_hidden_load;
 pub(crate) mod new_install_script;
 pub(crate) mod new_network;
 pub(crate) mod new_obfuscation;
@@ -101,6 +102,7 @@ const DIFF_RULES: &[DiffRule] = &[
     new_child_process::diff,
     new_eval::diff,
     new_dynamic_require::diff,
+    new_hidden_load::diff,
     new_encoded_blob::diff,
     became_minified::diff,
     parse_regression::diff,
@@ -148,6 +150,7 @@ pub(crate) fn docs() -> Vec<&'static RuleDoc> {
         &new_child_process::RULE,
         &new_eval::RULE,
         &new_dynamic_require::RULE,
+        &new_hidden_load::RULE,
         &new_encoded_blob::RULE,
         &became_minified::RULE,
         &parse_regression::RULE,
