@@ -285,6 +285,71 @@ mod tests {
         assert!(!reads.contains(&"NPM_TOKEN"), "{reads:?}");
     }
 
+    fn has_detail(f: &JsFacts, cap: Capability, d: &str) -> bool {
+        f.uses(cap).iter().any(|o| o.detail.as_deref() == Some(d))
+    }
+
+    #[test]
+    fn execution_not_called_eval() {
+        for (src, what) in [
+            (
+                "const Module = require('module');\nModule.prototype._compile.call(m, code, 'x.js');",
+                "Module._compile",
+            ),
+            ("module._compile(src, __filename);", "Module._compile"),
+            (
+                "const { Worker } = require('worker_threads');\nnew Worker(code, { eval: true });",
+                "Worker eval",
+            ),
+            (
+                "const vm = require('vm');\nnew vm.SourceTextModule(code);",
+                "vm.SourceTextModule",
+            ),
+            (
+                "import('data:text/javascript,console.log(1)');",
+                "import(data: URL)",
+            ),
+        ] {
+            let f = facts(src);
+            assert!(
+                has_detail(&f, Capability::Eval, what),
+                "{src}: {:?}",
+                f.capabilities
+            );
+        }
+        let f = facts("const { Worker } = require('worker_threads');\nnew Worker('./worker.js');");
+        assert!(!f.has(Capability::Eval), "{:?}", f.capabilities);
+    }
+
+    #[test]
+    fn data_decrypted_decompressed_or_read_from_data_files_then_run() {
+        for src in [
+            "const fs = require('fs');\nconst c = fs.readFileSync(__dirname + '/logo.png', 'utf8');\neval(c);",
+            "const fs = require('fs'), path = require('path');\nnew Function(fs.readFileSync(path.join(__dirname, 'data.json'), 'utf8'))();",
+            "const crypto = require('crypto');\nconst d = crypto.createDecipheriv('aes-256-cbc', k, iv);\nlet code = d.update(blob, 'hex', 'utf8');\ncode += d.final('utf8');\nmodule._compile(code, 'x.js');",
+            "const z = require('zlib');\neval(z.inflateSync(Buffer.from(b)).toString());",
+            "import('data:text/javascript;base64,Y29uc29sZS5sb2coMSk=');",
+        ] {
+            let f = facts(src);
+            assert!(f.has(Capability::DecodeExec), "{src}: {:?}", f.capabilities);
+        }
+        // A loader evaluating a file it was given is execution, not hidden code.
+        let f = facts("const fs = require('fs');\neval(fs.readFileSync(process.argv[2], 'utf8'));");
+        assert!(f.has(Capability::Eval) && !f.has(Capability::DecodeExec));
+    }
+
+    #[test]
+    fn decode_exec_needs_the_decoded_value_itself() {
+        // setImmediate polyfills: `new Function("" + e)` where `e` is the callback parameter,
+        // in a file where another `e` holds a decoded string.
+        let polyfill = "var e = String.fromCharCode(65);\nfunction setImmediate(e) { if (typeof e !== 'function') { e = new Function('' + e); } return e; }\nconst f = (e) => new Function('' + e);\n";
+        let f = facts(polyfill);
+        assert!(f.has(Capability::Eval), "{:?}", f.capabilities);
+        assert!(!f.has(Capability::DecodeExec), "{:?}", f.capabilities);
+        let f = facts("var e = atob(d);\nfunction run() { return new Function('' + e); }\n");
+        assert!(f.has(Capability::DecodeExec), "{:?}", f.capabilities);
+    }
+
     #[test]
     fn table_names_become_uses_at_the_lookups() {
         let mut table = vec!["ZG5z", "env", ".exfil.example", "zg5Z"];

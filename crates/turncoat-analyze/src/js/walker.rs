@@ -55,7 +55,10 @@ pub(crate) struct Walker<'s> {
     /// Span and enclosing declaration of each top-level statement, for occurrences found
     /// after the walk.
     statement_scopes: Vec<(u32, u32, Option<String>)>,
-    decoded_vars: HashSet<String>,
+    /// Names bound to decoded strings, per function scope (innermost last); a parameter or
+    /// declaration of the same name in an inner function shadows them (`false`).
+    decoded_scopes: Vec<Vec<(String, bool)>>,
+    decoded_count: usize,
     write_depth: u32,
     scope: Option<String>,
     pub top_level_functions: BTreeMap<String, u32>,
@@ -102,7 +105,8 @@ impl<'s> Walker<'s> {
             functions: HashMap::new(),
             env_escapes: false,
             statement_scopes: Vec::new(),
-            decoded_vars: HashSet::new(),
+            decoded_scopes: vec![Vec::new()],
+            decoded_count: 0,
             write_depth: 0,
             scope: None,
             top_level_functions: BTreeMap::new(),
@@ -403,6 +407,50 @@ impl<'s> Walker<'s> {
         }
     }
 
+    /// Whether `name`, where it is used, holds a decoded string: the innermost function scope
+    /// that declares it decides.
+    fn is_decoded_var(&self, name: &str) -> bool {
+        if self.decoded_count == 0 {
+            return false;
+        }
+        for scope in self.decoded_scopes.iter().rev() {
+            if let Some((_, d)) = scope.iter().rev().find(|(n, _)| n == name) {
+                return *d;
+            }
+        }
+        false
+    }
+
+    fn declare_decoded(&mut self, name: &str, decoded: bool) {
+        // Shadowing entries are capped lower than decoded ones, so padding with declarations
+        // cannot push a later decoded name out.
+        if self.decoded_count >= if decoded { 4 * MAX_CONSTS } else { MAX_CONSTS } {
+            return;
+        }
+        self.decoded_count += 1;
+        if let Some(scope) = self.decoded_scopes.last_mut() {
+            scope.push((name.to_string(), decoded));
+        }
+    }
+
+    /// Enter a function: its parameters shadow outer decoded names.
+    fn enter_function(&mut self, params: &FormalParameters<'_>) {
+        self.decoded_scopes.push(Vec::new());
+        if self.decoded_count > 0 {
+            for p in &params.items {
+                if let BindingPattern::BindingIdentifier(b) = &p.pattern {
+                    self.declare_decoded(b.name.as_str(), false);
+                }
+            }
+        }
+    }
+
+    fn leave_function(&mut self) {
+        if self.decoded_scopes.len() > 1 {
+            self.decoded_scopes.pop();
+        }
+    }
+
     /// Remember what a binding holds, for folding later names and destinations.
     fn remember_const(&mut self, name: &str, init: &Expression<'_>) {
         if let Expression::ConditionalExpression(_) | Expression::LogicalExpression(_) = init {
@@ -637,7 +685,7 @@ impl<'s> Walker<'s> {
         }
         let e = e.get_inner_expression();
         match e {
-            Expression::Identifier(id) => self.decoded_vars.contains(id.name.as_str()),
+            Expression::Identifier(id) => self.is_decoded_var(id.name.as_str()),
             Expression::CallExpression(call) => {
                 is_decode_call(call)
                     || call
@@ -848,6 +896,18 @@ impl<'s> Walker<'s> {
             _ => None,
         };
         let first = it.arguments.first().and_then(Argument::as_expression);
+        // `module._compile(code, file)`, `Module.prototype._compile.call(…)`: Node's own
+        // compile step, reached without the word eval.
+        let compile_via_call = matches!(prop, "call" | "apply")
+            && object
+                .as_member_expression()
+                .and_then(MemberExpression::static_property_name)
+                == Some("_compile");
+        if prop == "_compile" || compile_via_call {
+            self.occur(Capability::Eval, offset, Some("Module._compile".into()));
+            self.sink(&it.arguments, offset, "Module._compile");
+            return false;
+        }
         match (object_name, prop) {
             (Some("JSON"), "stringify") | (Some("util"), "inspect")
                 if first.is_some_and(|a| self.is_env(a)) =>
@@ -1079,7 +1139,60 @@ fn is_decode_call(call: &CallExpression<'_>) -> bool {
             .and_then(literal_string)
             .is_some_and(|enc| matches!(enc, "base64" | "hex" | "base64url"));
     }
-    false
+    let name = match callee {
+        Expression::Identifier(id) => Some(id.name.as_str()),
+        _ => callee
+            .as_member_expression()
+            .and_then(MemberExpression::static_property_name),
+    };
+    match name {
+        // Decryption and decompression turn data into text as surely as base64 does.
+        Some(
+            "createDecipheriv"
+            | "createDecipher"
+            | "inflateSync"
+            | "inflateRawSync"
+            | "gunzipSync"
+            | "unzipSync"
+            | "brotliDecompressSync",
+        ) => true,
+        // A data file of the package read as text (`fs.readFileSync(__dirname + '/x.map')`):
+        // code kept in `.json`, source maps, images or fonts is code hidden in data.
+        Some("readFileSync" | "readFile") => call
+            .arguments
+            .first()
+            .and_then(Argument::as_expression)
+            .is_some_and(|a| names_data_file(a, 4)),
+        _ => false,
+    }
+}
+
+/// Whether a path expression ends in a data-file name (a literal part of it does).
+fn names_data_file(e: &Expression<'_>, depth: u32) -> bool {
+    const DATA: &[&str] = &[
+        ".json", ".map", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".webp", ".bmp", ".woff",
+        ".woff2", ".ttf", ".txt", ".dat", ".bin", ".wasm", ".md", ".css",
+    ];
+    if depth == 0 {
+        return false;
+    }
+    match e.get_inner_expression() {
+        Expression::StringLiteral(s) => {
+            let v = s.value.to_ascii_lowercase();
+            DATA.iter().any(|ext| v.ends_with(ext))
+        }
+        Expression::TemplateLiteral(t) => t.quasis.last().is_some_and(|q| {
+            let v = q.value.raw.to_ascii_lowercase();
+            DATA.iter().any(|ext| v.ends_with(ext))
+        }),
+        Expression::BinaryExpression(b) => names_data_file(&b.right, depth - 1),
+        Expression::CallExpression(c) => c
+            .arguments
+            .last()
+            .and_then(Argument::as_expression)
+            .is_some_and(|a| names_data_file(a, depth - 1)),
+        _ => false,
+    }
 }
 
 impl<'a> Visit<'a> for Walker<'_> {
@@ -1124,6 +1237,10 @@ impl<'a> Visit<'a> for Walker<'_> {
                     self.occur(Capability::Eval, offset, Some("new Function".into()));
                     self.sink(&it.arguments, offset, "new Function");
                 }
+                "Worker" if worker_evaluates(&it.arguments) => {
+                    self.occur(Capability::Eval, offset, Some("Worker eval".into()));
+                    self.sink(&it.arguments, offset, "Worker eval");
+                }
                 "WebSocket" | "XMLHttpRequest" | "EventSource" => {
                     self.destination_args(&it.arguments, offset);
                     self.occur(Capability::Network, offset, Some(id.name.to_string()));
@@ -1142,9 +1259,13 @@ impl<'a> Visit<'a> for Walker<'_> {
                     && let Some(prop) = m.static_property_name()
                 {
                     match (self.module_of(m.object()), prop) {
-                        (Some(ModuleKind::Vm), "Script") => {
-                            self.occur(Capability::Eval, offset, Some("vm.Script".into()));
-                            self.sink(&it.arguments, offset, "vm.Script");
+                        (Some(ModuleKind::Vm), "Script" | "SourceTextModule") => {
+                            self.occur(Capability::Eval, offset, Some(format!("vm.{prop}")));
+                            self.sink(&it.arguments, offset, prop);
+                        }
+                        (_, "Worker") if worker_evaluates(&it.arguments) => {
+                            self.occur(Capability::Eval, offset, Some("Worker eval".into()));
+                            self.sink(&it.arguments, offset, "Worker eval");
                         }
                         (Some(ModuleKind::Dns), "Resolver") => {
                             self.occur(Capability::Dns, offset, Some("dns.Resolver".into()));
@@ -1260,13 +1381,26 @@ impl<'a> Visit<'a> for Walker<'_> {
                 if self.loader_via(inner).is_some() && self.loaders.len() < MAX_CONSTS {
                     self.loaders.insert(b.name.to_string());
                 }
-                if self.contains_decode(inner, DECODE_SEARCH_DEPTH) {
-                    self.decoded_vars.insert(b.name.to_string());
+                let decoded = self.contains_decode(inner, DECODE_SEARCH_DEPTH);
+                if decoded || self.decoded_count > 0 {
+                    self.declare_decoded(b.name.as_str(), decoded);
                 }
                 self.remember_const(b.name.as_str(), inner);
             }
         }
         walk::walk_variable_declarator(self, it);
+    }
+
+    fn visit_function(&mut self, it: &Function<'a>, flags: oxc_syntax::scope::ScopeFlags) {
+        self.enter_function(&it.params);
+        walk::walk_function(self, it, flags);
+        self.leave_function();
+    }
+
+    fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
+        self.enter_function(&it.params);
+        walk::walk_arrow_function_expression(self, it);
+        self.leave_function();
     }
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
@@ -1433,6 +1567,22 @@ fn holds_env_object(e: &Expression<'_>, depth: u32) -> bool {
             .is_some_and(|l| holds_env_object(l, depth - 1)),
         _ => is_process_env(e) || is_process_env_expr_parts(e),
     }
+}
+
+/// `new Worker(code, { eval: true })`: the first argument is code, not a file.
+fn worker_evaluates(args: &[Argument<'_>]) -> bool {
+    let Some(Expression::ObjectExpression(o)) = args
+        .get(1)
+        .and_then(Argument::as_expression)
+        .map(|e| e.get_inner_expression())
+    else {
+        return false;
+    };
+    o.properties.iter().any(|p| {
+        matches!(p, ObjectPropertyKind::ObjectProperty(p)
+            if p.key.is_specific_static_name("eval")
+                && matches!(p.value.get_inner_expression(), Expression::BooleanLiteral(b) if b.value))
+    })
 }
 
 /// `globalThis`, `global`, `window`, `self`.
