@@ -200,10 +200,13 @@ pub enum Capability {
     DynamicRequire,
     /// A decoded string (`atob`, `Buffer.from(…,'base64')` …) reaches eval/Function/vm/child_process.
     DecodeExec,
+    /// A network request carries a value named like key material (a private or secret key, a
+    /// seed or mnemonic, a password or passphrase, a token) in its URL, headers or body.
+    SendsKeyMaterial,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 11] = [
+    pub const ALL: [Capability; 12] = [
         Capability::EnvRead,
         Capability::EnvDump,
         Capability::Network,
@@ -215,6 +218,7 @@ impl Capability {
         Capability::Eval,
         Capability::DynamicRequire,
         Capability::DecodeExec,
+        Capability::SendsKeyMaterial,
     ];
 
     /// Short human description used in messages ("reads process.env").
@@ -231,6 +235,7 @@ impl Capability {
             Capability::Eval => "evaluates code at runtime",
             Capability::DynamicRequire => "loads modules by computed name",
             Capability::DecodeExec => "decodes and executes a string",
+            Capability::SendsKeyMaterial => "sends key material over the network",
         }
     }
 }

@@ -339,6 +339,42 @@ pub(crate) fn is_secret_env_name(name: &str) -> bool {
     PARTS.iter().any(|p| upper.contains(p))
 }
 
+/// A variable, parameter or field name that holds key material: private/secret keys, seeds
+/// and mnemonics, passwords and passphrases, tokens. Case and separators are ignored
+/// (`privateKey`, `PRIVATE_KEY`, `seed_phrase`).
+pub(crate) fn is_key_material_name(name: &str) -> bool {
+    if name.len() > 64 {
+        return false;
+    }
+    let folded: String = name
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(|b| b.to_ascii_lowercase() as char)
+        .collect();
+    const PARTS: &[&str] = &[
+        "privatekey",
+        "privkey",
+        "secretkey",
+        "mnemonic",
+        "seedphrase",
+        "password",
+        "passphrase",
+        "passwd",
+        "keystore",
+        "apitoken",
+        "authtoken",
+        "accesstoken",
+        "refreshtoken",
+        "npmtoken",
+        "githubtoken",
+    ];
+    folded == "seed"
+        || folded == "token"
+        || folded == "secret"
+        || folded.ends_with("seed")
+        || PARTS.iter().any(|p| folded.contains(p))
+}
+
 /// The host of an `http(s)://` / `ws(s)://` URL inside `s`.
 pub(crate) fn url_host(s: &str) -> Option<&str> {
     let i = s.find("://")?;

@@ -37,6 +37,8 @@ const MAX_LOOKUPS: usize = 8;
 const MIN_TABLE_LEN: usize = 5;
 /// What an occurrence inferred from a string table says about where its name came from.
 pub(crate) const FROM_STRING_TABLE: &str = "from an obfuscated string table";
+/// How deep key material is looked for in a request's arguments.
+const KEY_SEARCH_DEPTH: u32 = 6;
 /// How deep `contains_decode` looks into a sink's argument.
 const DECODE_SEARCH_DEPTH: u32 = 8;
 
@@ -72,6 +74,10 @@ pub(crate) struct Walker<'s> {
     computed_vars: HashSet<String>,
     /// Names bound to a choice between constant strings (`cond ? 'https://a' : 'https://b'`).
     alternatives: HashMap<String, Vec<String>>,
+    /// Names bound to values built from key material, and to request objects
+    /// (`const req = https.request(…)`, whose `.write`/`.end` send the body).
+    key_vars: HashSet<String>,
+    request_vars: HashSet<String>,
     /// Names bound to a module loader (`const r = require`, `createRequire(…)`,
     /// `module.constructor._load`).
     loaders: HashSet<String>,
@@ -118,6 +124,8 @@ impl<'s> Walker<'s> {
             computed_vars: HashSet::new(),
             alternatives: HashMap::new(),
             loaders: HashSet::new(),
+            key_vars: HashSet::new(),
+            request_vars: HashSet::new(),
             local_imports: BTreeSet::new(),
             blobs: Vec::new(),
             path_hits: Vec::new(),
@@ -400,10 +408,111 @@ impl<'s> Walker<'s> {
         }
     }
 
-    /// Destination arguments of a network call (the first two: `net.connect(port, host)`).
+    /// Destination arguments of a network call (the first two: `net.connect(port, host)`),
+    /// and any key material the call carries.
     fn destination_args(&mut self, args: &[Argument<'_>], offset: u32) {
         for a in args.iter().take(2).filter_map(Argument::as_expression) {
             self.destination_arg(a, offset);
+        }
+        self.key_material_args(args, offset);
+    }
+
+    /// Record a request that carries a value named like key material.
+    fn key_material_args(&mut self, args: &[Argument<'_>], offset: u32) {
+        if let Some(name) = args
+            .iter()
+            .filter_map(Argument::as_expression)
+            .find_map(|a| self.key_material(a, KEY_SEARCH_DEPTH))
+        {
+            self.occur(Capability::SendsKeyMaterial, offset, Some(name));
+        }
+    }
+
+    /// The key-material name `e` carries: a name or field named like one (`privateKey`,
+    /// `wallet.seed`, `{ mnemonic }`), or a variable built from one, looked for through
+    /// objects, arrays, templates, concatenation and call arguments (`JSON.stringify(…)`).
+    fn key_material(&self, e: &Expression<'_>, depth: u32) -> Option<String> {
+        let depth = depth.checked_sub(1)?;
+        match e.get_inner_expression() {
+            Expression::Identifier(id) => {
+                let n = id.name.as_str();
+                (patterns::is_key_material_name(n) || self.key_vars.contains(n))
+                    .then(|| n.to_string())
+            }
+            Expression::StaticMemberExpression(m) => {
+                if patterns::is_key_material_name(m.property.name.as_str()) {
+                    Some(m.property.name.to_string())
+                } else {
+                    self.key_material(&m.object, depth)
+                        .filter(|_| {
+                            matches!(m.object.get_inner_expression(), Expression::Identifier(_))
+                        })
+                        .filter(|n| self.key_vars.contains(n.as_str()))
+                }
+            }
+            Expression::ComputedMemberExpression(m) => literal_string(&m.expression)
+                .filter(|k| patterns::is_key_material_name(k))
+                .map(str::to_string),
+            Expression::ObjectExpression(o) => o.properties.iter().find_map(|p| match p {
+                ObjectPropertyKind::ObjectProperty(p) => p
+                    .key
+                    .static_name()
+                    .filter(|k| {
+                        patterns::is_key_material_name(k)
+                            && !matches!(
+                                p.value.get_inner_expression(),
+                                Expression::StringLiteral(_)
+                                    | Expression::BooleanLiteral(_)
+                                    | Expression::NumericLiteral(_)
+                            )
+                    })
+                    .map(|k| k.to_string())
+                    .or_else(|| self.key_material(&p.value, depth)),
+                ObjectPropertyKind::SpreadProperty(sp) => self.key_material(&sp.argument, depth),
+            }),
+            Expression::ArrayExpression(a) => a
+                .elements
+                .iter()
+                .filter_map(ArrayExpressionElement::as_expression)
+                .find_map(|x| self.key_material(x, depth)),
+            Expression::TemplateLiteral(t) => t
+                .expressions
+                .iter()
+                .find_map(|x| self.key_material(x, depth)),
+            Expression::BinaryExpression(b) => self
+                .key_material(&b.left, depth)
+                .or_else(|| self.key_material(&b.right, depth)),
+            Expression::CallExpression(c) => c
+                .arguments
+                .iter()
+                .filter_map(Argument::as_expression)
+                .find_map(|x| self.key_material(x, depth))
+                .or_else(|| {
+                    c.callee
+                        .as_member_expression()
+                        .and_then(|m| self.key_material(m.object(), depth))
+                }),
+            _ => None,
+        }
+    }
+
+    /// Whether `e` is a call that makes a network request (`https.request(…)`, `fetch(…)`).
+    fn is_request_call(&self, e: &Expression<'_>) -> bool {
+        let Expression::CallExpression(c) = e.get_inner_expression() else {
+            return false;
+        };
+        match c.callee.get_inner_expression() {
+            Expression::Identifier(id) => {
+                id.name == "fetch"
+                    || self.functions.get(id.name.as_str()).is_some_and(|(k, f)| {
+                        *k == ModuleKind::Network && patterns::is_request_call(f)
+                    })
+            }
+            callee => callee.as_member_expression().is_some_and(|m| {
+                m.static_property_name()
+                    .is_some_and(patterns::is_request_call)
+                    && self.module_of(m.object()) == Some(ModuleKind::Network)
+            }),
         }
     }
 
@@ -896,6 +1005,13 @@ impl<'s> Walker<'s> {
             _ => None,
         };
         let first = it.arguments.first().and_then(Argument::as_expression);
+        // `req.write(body)`, `https.request(…).end(body)`: the body of a request.
+        if matches!(prop, "write" | "end" | "send")
+            && (self.is_request_call(object)
+                || matches!(object, Expression::Identifier(id) if self.request_vars.contains(id.name.as_str())))
+        {
+            self.key_material_args(&it.arguments, offset);
+        }
         // `module._compile(code, file)`, `Module.prototype._compile.call(…)`: Node's own
         // compile step, reached without the word eval.
         let compile_via_call = matches!(prop, "call" | "apply")
@@ -1378,6 +1494,15 @@ impl<'a> Visit<'a> for Walker<'_> {
                 }
             }
             if let BindingPattern::BindingIdentifier(b) = &it.id {
+                if self.key_vars.len() < MAX_CONSTS
+                    && !patterns::is_key_material_name(b.name.as_str())
+                    && self.key_material(inner, KEY_SEARCH_DEPTH).is_some()
+                {
+                    self.key_vars.insert(b.name.to_string());
+                }
+                if self.request_vars.len() < MAX_CONSTS && self.is_request_call(inner) {
+                    self.request_vars.insert(b.name.to_string());
+                }
                 if self.loader_via(inner).is_some() && self.loaders.len() < MAX_CONSTS {
                     self.loaders.insert(b.name.to_string());
                 }

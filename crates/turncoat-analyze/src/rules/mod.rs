@@ -65,6 +65,7 @@ pub(crate) mod new_eval;
 pub(crate) mod new_git_dependency;
 pub(crate) mod new_hidden_load;
 pub(crate) mod new_install_script;
+pub(crate) mod new_key_material_send;
 pub(crate) mod new_network;
 pub(crate) mod new_obfuscation;
 pub(crate) mod new_persistence_write;
@@ -83,6 +84,7 @@ type ScanRule = fn(&ScanCx<'_>, &mut Vec<Finding>);
 /// History-relative rules, in report order.
 const DIFF_RULES: &[DiffRule] = &[
     exfiltration_shape::diff,
+    new_key_material_send::diff,
     new_install_script::diff,
     changed_install_script::diff,
     install_script_shell_download::diff,
@@ -130,6 +132,7 @@ const SCAN_RULES: &[ScanRule] = &[
 pub(crate) fn docs() -> Vec<&'static RuleDoc> {
     vec![
         &exfiltration_shape::RULE,
+        &new_key_material_send::RULE,
         &new_install_script::RULE,
         &changed_install_script::RULE,
         &install_script_shell_download::RULE,
