@@ -203,10 +203,14 @@ pub enum Capability {
     /// A network request carries a value named like key material (a private or secret key, a
     /// seed or mnemonic, a password or passphrase, a token) in its URL, headers or body.
     SendsKeyMaterial,
+    /// Replaces a request function of the host program (`https.request = …`,
+    /// `globalThis.fetch = …`, `XMLHttpRequest.prototype.send = …`): sees every request the
+    /// application makes, with its headers.
+    RequestHook,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 12] = [
+    pub const ALL: [Capability; 13] = [
         Capability::EnvRead,
         Capability::EnvDump,
         Capability::Network,
@@ -219,6 +223,7 @@ impl Capability {
         Capability::DynamicRequire,
         Capability::DecodeExec,
         Capability::SendsKeyMaterial,
+        Capability::RequestHook,
     ];
 
     /// Short human description used in messages ("reads process.env").
@@ -236,6 +241,7 @@ impl Capability {
             Capability::DynamicRequire => "loads modules by computed name",
             Capability::DecodeExec => "decodes and executes a string",
             Capability::SendsKeyMaterial => "sends key material over the network",
+            Capability::RequestHook => "replaces the application's request functions",
         }
     }
 }

@@ -110,6 +110,32 @@ pub(crate) fn is_request_call(name: &str) -> bool {
     )
 }
 
+/// Attributes of `http`/`https`/`net` … that make no request: classes used for type checks
+/// and extension, constants and validators (`http.ServerResponse`, `http.STATUS_CODES`).
+pub(crate) fn is_inert_network_attr(name: &str) -> bool {
+    matches!(
+        name,
+        "ServerResponse"
+            | "IncomingMessage"
+            | "OutgoingMessage"
+            | "ClientRequest"
+            | "STATUS_CODES"
+            | "METHODS"
+            | "Agent"
+            | "globalAgent"
+            | "validateHeaderName"
+            | "validateHeaderValue"
+            | "maxHeaderSize"
+            | "isIP"
+            | "isIPv4"
+            | "isIPv6"
+            | "SocketAddress"
+            | "BlockList"
+            | "constants"
+            | "prototype"
+    )
+}
+
 /// `child_process` calls that start a process.
 pub(crate) fn is_exec_call(name: &str) -> bool {
     matches!(

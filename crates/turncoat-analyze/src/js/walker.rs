@@ -74,6 +74,16 @@ pub(crate) struct Walker<'s> {
     computed_vars: HashSet<String>,
     /// Names bound to a choice between constant strings (`cond ? 'https://a' : 'https://b'`).
     alternatives: HashMap<String, Vec<String>>,
+    /// How a network module about to be loaded is bound (see [`Deferral`]).
+    defer: Deferral,
+    /// Network modules bound to a name, with their load site: they count as a use only if the
+    /// name is used for more than attributes that make no request (`http.ServerResponse`).
+    pending_network: Vec<(String, u32, String, Option<String>)>,
+    /// Per pending name: (references, references that make no request or were counted at
+    /// their call).
+    network_refs: HashMap<String, (u32, u32)>,
+    /// Callee offsets of request calls already recorded (`http.request` in `http.request(…)`).
+    called_members: HashSet<u32>,
     /// Names bound to values built from key material, and to request objects
     /// (`const req = https.request(…)`, whose `.write`/`.end` send the body).
     key_vars: HashSet<String>,
@@ -124,6 +134,10 @@ impl<'s> Walker<'s> {
             computed_vars: HashSet::new(),
             alternatives: HashMap::new(),
             loaders: HashSet::new(),
+            defer: Deferral::None,
+            pending_network: Vec::new(),
+            network_refs: HashMap::new(),
+            called_members: HashSet::new(),
             key_vars: HashSet::new(),
             request_vars: HashSet::new(),
             local_imports: BTreeSet::new(),
@@ -162,6 +176,7 @@ impl<'s> Walker<'s> {
     /// Turn the collected path strings into capabilities (done after the walk, because a
     /// file's write calls may come after the path literal).
     pub(crate) fn finish(&mut self) {
+        self.settle_network();
         let hits = std::mem::take(&mut self.path_hits);
         // A literal that is both a credential store and a persistence place (`.npmrc`) is
         // read far more often than written: only a write call around it makes it a write.
@@ -496,6 +511,41 @@ impl<'s> Walker<'s> {
         }
     }
 
+    /// The request function an assignment target replaces, if it is one.
+    fn hooked_request(&self, target: &AssignmentTarget<'_>) -> Option<String> {
+        if let AssignmentTarget::AssignmentTargetIdentifier(id) = target {
+            return (id.name == "fetch").then(|| "fetch".to_string());
+        }
+        let m = target.as_member_expression()?;
+        let prop = m.static_property_name()?;
+        let obj = m.object().get_inner_expression();
+        if prop == "fetch" && is_global_object(obj) {
+            return Some(format!("{}.fetch", obj_name(obj)));
+        }
+        if matches!(prop, "open" | "send" | "setRequestHeader")
+            && obj.is_specific_member_access("XMLHttpRequest", "prototype")
+        {
+            return Some(format!("XMLHttpRequest.prototype.{prop}"));
+        }
+        if matches!(
+            prop,
+            "request" | "get" | "connect" | "createConnection" | "write" | "end"
+        ) && self.module_of(obj) == Some(ModuleKind::Network)
+        {
+            return Some(format!("{}.{prop}", obj_name(obj)));
+        }
+        // `ClientRequest.prototype.end = …`, `http.ClientRequest.prototype.setHeader = …`
+        if let Some(inner) = obj.as_member_expression()
+            && inner.static_property_name() == Some("prototype")
+            && let Some(class) = inner.object().get_inner_expression().as_member_expression()
+            && class.static_property_name() == Some("ClientRequest")
+            && self.module_of(class.object()) == Some(ModuleKind::Network)
+        {
+            return Some(format!("ClientRequest.prototype.{prop}"));
+        }
+        None
+    }
+
     /// Whether `e` is a call that makes a network request (`https.request(…)`, `fetch(…)`).
     fn is_request_call(&self, e: &Expression<'_>) -> bool {
         let Expression::CallExpression(c) = e.get_inner_expression() else {
@@ -690,9 +740,60 @@ impl<'s> Walker<'s> {
             }
             return;
         }
-        if let Some(cap) = patterns::classify_module(spec).and_then(ModuleKind::capability) {
+        let kind = patterns::classify_module(spec);
+        if kind == Some(ModuleKind::Network) {
+            match std::mem::replace(&mut self.defer, Deferral::None) {
+                Deferral::None => {}
+                Deferral::Drop => return,
+                Deferral::Bind(name) => {
+                    if self.pending_network.len() < MAX_CONSTS {
+                        self.network_refs.entry(name.clone()).or_default();
+                        self.pending_network.push((
+                            name,
+                            offset,
+                            spec.to_string(),
+                            self.scope.clone(),
+                        ));
+                        return;
+                    }
+                }
+            }
+        }
+        if let Some(cap) = kind.and_then(ModuleKind::capability) {
             self.occur(cap, offset, Some(spec.to_string()));
         }
+    }
+
+    /// How a module load's result is bound: a single name is tracked, a destructuring that
+    /// takes only attributes that make no request is not a network use at all.
+    fn deferral_for(pattern: &BindingPattern<'_>) -> Deferral {
+        match pattern {
+            BindingPattern::BindingIdentifier(b) => Deferral::Bind(b.name.to_string()),
+            BindingPattern::ObjectPattern(p)
+                if p.rest.is_none()
+                    && p.properties.iter().all(|prop| {
+                        prop.key
+                            .static_name()
+                            .is_some_and(|k| patterns::is_inert_network_attr(&k))
+                    }) =>
+            {
+                Deferral::Drop
+            }
+            _ => Deferral::None,
+        }
+    }
+
+    /// Network modules whose bound name was used for a request, passed on or otherwise used
+    /// in a way not known to be inert: their load is a network use.
+    fn settle_network(&mut self) {
+        for (name, offset, spec, scope) in std::mem::take(&mut self.pending_network) {
+            let (refs, inert) = self.network_refs.get(&name).copied().unwrap_or_default();
+            if refs > inert {
+                self.scope = scope;
+                self.occur(Capability::Network, offset, Some(spec));
+            }
+        }
+        self.scope = None;
     }
 
     fn on_string(&mut self, s: &str, span: Span, blob: bool) {
@@ -1108,9 +1209,13 @@ impl<'s> Walker<'s> {
                 let name = object_name.or(spec).unwrap_or("http");
                 self.occur(Capability::Network, offset, Some(format!("{name}.{prop}")));
                 self.destination_args(&it.arguments, offset);
+                self.called_members.insert(member.span().start);
             }
             Some(ModuleKind::Network) if patterns::is_request_call(prop) => {
+                let name = object_name.unwrap_or("client");
+                self.occur(Capability::Network, offset, Some(format!("{name}.{prop}")));
                 self.destination_args(&it.arguments, offset);
+                self.called_members.insert(member.span().start);
             }
             _ => {}
         }
@@ -1429,7 +1534,26 @@ impl<'a> Visit<'a> for Walker<'_> {
 
     fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
         let spec = it.source.value.as_str();
+        if let Some(specifiers) = it.specifiers.as_ref().filter(|s| !s.is_empty()) {
+            self.defer = match specifiers.as_slice() {
+                [ImportDeclarationSpecifier::ImportDefaultSpecifier(d)] => {
+                    Deferral::Bind(d.local.name.to_string())
+                }
+                [ImportDeclarationSpecifier::ImportNamespaceSpecifier(n)] => {
+                    Deferral::Bind(n.local.name.to_string())
+                }
+                all if all.iter().all(|s| {
+                    matches!(s, ImportDeclarationSpecifier::ImportSpecifier(n)
+                        if patterns::is_inert_network_attr(&n.imported.name()))
+                }) =>
+                {
+                    Deferral::Drop
+                }
+                _ => Deferral::None,
+            };
+        }
         self.on_module(spec, it.span.start);
+        self.defer = Deferral::None;
         if let (Some(kind), Some(specifiers)) =
             (patterns::classify_module(spec), it.specifiers.as_ref())
         {
@@ -1478,6 +1602,9 @@ impl<'a> Visit<'a> for Walker<'_> {
             };
             if let Some(kind) = module {
                 self.bind(&it.id, kind);
+                if kind == ModuleKind::Network && matches!(inner, Expression::CallExpression(_)) {
+                    self.defer = Self::deferral_for(&it.id);
+                }
             }
             self.env_escapes |= holds_env_object(inner, 4);
             if inner.is_specific_id("process")
@@ -1514,6 +1641,7 @@ impl<'a> Visit<'a> for Walker<'_> {
             }
         }
         walk::walk_variable_declarator(self, it);
+        self.defer = Deferral::None;
     }
 
     fn visit_function(&mut self, it: &Function<'a>, flags: oxc_syntax::scope::ScopeFlags) {
@@ -1530,10 +1658,35 @@ impl<'a> Visit<'a> for Walker<'_> {
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
         self.env_escapes |= holds_env_object(&it.right, 4);
+        if let Some(what) = self.hooked_request(&it.left) {
+            // Does the replacement touch the headers (where the application's tokens are)?
+            let body = self
+                .src
+                .get(it.right.span().start as usize..it.right.span().end as usize)
+                .unwrap_or("");
+            let reads = what.ends_with("setRequestHeader")
+                || ["eaders", "uthorization", "ookie", "etRequestHeader"]
+                    .iter()
+                    .any(|n| body.contains(n));
+            let detail = if reads {
+                format!("{what}, reading headers")
+            } else {
+                what
+            };
+            self.occur(Capability::RequestHook, it.span.start, Some(detail));
+        }
         walk::walk_assignment_expression(self, it);
     }
 
     fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        if !self.network_refs.is_empty()
+            && let Expression::Identifier(obj) = it.object.get_inner_expression()
+            && (patterns::is_inert_network_attr(it.property.name.as_str())
+                || self.called_members.contains(&it.span.start))
+            && let Some(r) = self.network_refs.get_mut(obj.name.as_str())
+        {
+            r.1 += 1;
+        }
         if is_process_env(&it.object) {
             self.occur(
                 Capability::EnvRead,
@@ -1612,6 +1765,11 @@ impl<'a> Visit<'a> for Walker<'_> {
 
     fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
         self.on_identifier(it.name.as_str(), false);
+        if !self.network_refs.is_empty()
+            && let Some(r) = self.network_refs.get_mut(it.name.as_str())
+        {
+            r.0 += 1;
+        }
     }
 
     fn visit_binding_identifier(&mut self, it: &BindingIdentifier<'a>) {
@@ -1694,6 +1852,17 @@ fn holds_env_object(e: &Expression<'_>, depth: u32) -> bool {
     }
 }
 
+/// How the result of a network module load is bound (set just before the load is visited).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Deferral {
+    /// Not bound, or bound in a way not followed: the load is a use.
+    None,
+    /// Bound to one name: a use only if the name is.
+    Bind(String),
+    /// Only inert attributes are taken (`const { STATUS_CODES } = require('http')`).
+    Drop,
+}
+
 /// `new Worker(code, { eval: true })`: the first argument is code, not a file.
 fn worker_evaluates(args: &[Argument<'_>]) -> bool {
     let Some(Expression::ObjectExpression(o)) = args
@@ -1708,6 +1877,15 @@ fn worker_evaluates(args: &[Argument<'_>]) -> bool {
             if p.key.is_specific_static_name("eval")
                 && matches!(p.value.get_inner_expression(), Expression::BooleanLiteral(b) if b.value))
     })
+}
+
+/// The name an expression is written with, for details (`https`, `globalThis`).
+fn obj_name(e: &Expression<'_>) -> String {
+    match e {
+        Expression::Identifier(id) => id.name.to_string(),
+        Expression::CallExpression(c) => require_spec(c).unwrap_or("module").to_string(),
+        _ => "module".to_string(),
+    }
 }
 
 /// `globalThis`, `global`, `window`, `self`.

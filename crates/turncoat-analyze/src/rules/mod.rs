@@ -69,6 +69,7 @@ pub(crate) mod new_key_material_send;
 pub(crate) mod new_network;
 pub(crate) mod new_obfuscation;
 pub(crate) mod new_persistence_write;
+pub(crate) mod new_request_hook;
 pub(crate) mod new_sensitive_read;
 pub(crate) mod new_top_level_path;
 pub(crate) mod new_url_dependency;
@@ -99,6 +100,7 @@ const DIFF_RULES: &[DiffRule] = &[
     new_env_read::diff,
     new_sensitive_read::diff,
     new_persistence_write::diff,
+    new_request_hook::diff,
     new_network::diff,
     new_destination::diff,
     new_child_process::diff,
@@ -147,6 +149,7 @@ pub(crate) fn docs() -> Vec<&'static RuleDoc> {
         &new_env_read::RULE,
         &new_sensitive_read::RULE,
         &new_persistence_write::RULE,
+        &new_request_hook::RULE,
         &new_network::RULE,
         &new_destination::RULE,
         &new_destination::INSTALL_RULE,
