@@ -43,6 +43,53 @@ impl VersionFacts {
         self.install_time_files.contains(path)
     }
 
+    /// The package file that `spec` (a relative specifier written in `from`) loads, by Node's
+    /// file resolution (`./a` → `a.js`, `a/index.js` …).
+    pub fn resolve_import(&self, from: &str, spec: &str) -> Option<String> {
+        const SUFFIXES: &[&str] = &[
+            "",
+            ".js",
+            ".cjs",
+            ".mjs",
+            ".json",
+            "/index.js",
+            "/index.cjs",
+            "/index.mjs",
+        ];
+        let dir = from.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let joined = if dir.is_empty() {
+            spec.to_string()
+        } else {
+            format!("{dir}/{spec}")
+        };
+        let p = crate::shell::normalize(&joined)?;
+        SUFFIXES
+            .iter()
+            .map(|s| format!("{p}{s}"))
+            .find(|c| self.files.contains_key(c))
+    }
+
+    /// `path` and the package files it loads, transitively (at most `limit` files).
+    pub fn import_closure(&self, path: &str, limit: usize) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut queue = vec![path.to_string()];
+        while let Some(p) = queue.pop() {
+            if out.len() >= limit || !out.insert(p.clone()) {
+                continue;
+            }
+            if let Some(js) = self.js(&p) {
+                for spec in &js.local_imports {
+                    if let Some(t) = self.resolve_import(&p, spec)
+                        && !out.contains(&t)
+                    {
+                        queue.push(t);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Iterate over the JS files with their facts.
     pub fn scripts(&self) -> impl Iterator<Item = (&str, &JsFacts)> {
         self.files
@@ -161,10 +208,17 @@ pub enum Capability {
     DynamicRequire,
     /// A decoded string (`atob`, `Buffer.from(…,'base64')` …) reaches eval/Function/vm/child_process.
     DecodeExec,
+    /// A network request carries a value named like key material (a private or secret key, a
+    /// seed or mnemonic, a password or passphrase, a token) in its URL, headers or body.
+    SendsKeyMaterial,
+    /// Replaces a request function of the host program (`https.request = …`,
+    /// `globalThis.fetch = …`, `XMLHttpRequest.prototype.send = …`): sees every request the
+    /// application makes, with its headers.
+    RequestHook,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 11] = [
+    pub const ALL: [Capability; 13] = [
         Capability::EnvRead,
         Capability::EnvDump,
         Capability::Network,
@@ -176,6 +230,8 @@ impl Capability {
         Capability::Eval,
         Capability::DynamicRequire,
         Capability::DecodeExec,
+        Capability::SendsKeyMaterial,
+        Capability::RequestHook,
     ];
 
     /// Short human description used in messages ("reads process.env").
@@ -192,6 +248,8 @@ impl Capability {
             Capability::Eval => "evaluates code at runtime",
             Capability::DynamicRequire => "loads modules by computed name",
             Capability::DecodeExec => "decodes and executes a string",
+            Capability::SendsKeyMaterial => "sends key material over the network",
+            Capability::RequestHook => "replaces the application's request functions",
         }
     }
 }
@@ -308,6 +366,15 @@ pub struct JsFacts {
     /// Hosts of URL literals (`https://host/…`).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub hosts: BTreeSet<String>,
+    /// Set when the file names more distinct hosts than are kept: its hosts are then not a
+    /// complete list, and rules must treat its destinations as unknown (padding a file with
+    /// known hosts must not hide a new one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hosts_overflow: bool,
+    /// Where the file sends things: the first occurrence of each host it names, and each
+    /// network call whose destination is computed at run time (see [`Destination`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<Destination>,
     /// Relative module specifiers this file requires or imports (`./util`).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub local_imports: BTreeSet<String>,
@@ -333,6 +400,23 @@ impl JsFacts {
     pub fn parsed(&self) -> bool {
         self.parse_error.is_none() && !self.too_deep
     }
+}
+
+/// A destination named or built by a script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destination {
+    /// The host (lower-case; an IP address is a host too). `None` when the destination is
+    /// computed at run time from something that does not fold to a constant (a decoder of
+    /// data, a template or concatenation with variable parts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The host is the destination of a network call of the file (written there, or through a
+    /// constant, a branch or a concatenation), not only named somewhere.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sent: bool,
+    /// Where: the first occurrence of the host, or the network call. `detail` says how the
+    /// destination is written (`literal`, `built from constants`, `computed`).
+    pub at: Occurrence,
 }
 
 /// What `package.json` declares.

@@ -1,6 +1,8 @@
 //! Static facts of one JavaScript/TypeScript file: parse with oxc, walk once, measure the text.
 
 mod depth;
+mod flow;
+pub(crate) mod fold;
 pub(crate) mod patterns;
 mod string_table;
 pub(crate) mod text;
@@ -96,6 +98,8 @@ pub(crate) fn analyze(
         blobs: Vec::new(),
         top_level_functions: Default::default(),
         hosts: Default::default(),
+        hosts_overflow: false,
+        destinations: Vec::new(),
         local_imports: Default::default(),
         minified: false,
         obfuscated: false,
@@ -129,6 +133,7 @@ pub(crate) fn analyze(
         }
         facts.parse_error = Some(turncoat_finding::sanitize_snippet(&cut));
     }
+    let mut walked = None;
     if !ret.panicked {
         let mut w = walker::Walker::new(src, &index, opts.max_occurrences);
         w.visit_program(&ret.program);
@@ -147,13 +152,25 @@ pub(crate) fn analyze(
         if is_obfuscated(m, src.len()) {
             w.infer_from_string_table();
         }
+        walked = Some(w);
+    }
+    drop(ret);
+    if let Some(mut w) = walked {
+        if w.env_escapes {
+            // The environment object went into a binding or a call: follow it (a second
+            // parse, with the identifier hashes semantic analysis needs).
+            for hit in flow::env_uses(alloc, src, source_type(dialect)) {
+                w.occur_at(hit.cap, hit.offset, hit.detail);
+            }
+        }
         facts.capabilities = std::mem::take(&mut w.caps);
         facts.blobs = std::mem::take(&mut w.blobs);
         facts.top_level_functions = std::mem::take(&mut w.top_level_functions);
         facts.hosts = std::mem::take(&mut w.hosts);
+        facts.hosts_overflow = w.hosts_overflow;
+        facts.destinations = std::mem::take(&mut w.destinations);
         facts.local_imports = std::mem::take(&mut w.local_imports);
     }
-    drop(ret);
     alloc.reset();
     classify(&mut facts, src.len());
     facts
@@ -195,6 +212,142 @@ mod tests {
 
     fn detail(f: &JsFacts, cap: Capability) -> Option<String> {
         f.uses(cap).first().and_then(|o| o.detail.clone())
+    }
+
+    fn env_reads(f: &JsFacts) -> Vec<&str> {
+        f.uses(Capability::EnvRead)
+            .iter()
+            .filter_map(|o| o.detail.as_deref())
+            .collect()
+    }
+
+    #[test]
+    fn the_environment_is_followed_through_aliases() {
+        for src in [
+            "var env = process.env;\nmodule.exports = env.GITHUB_TOKEN;",
+            "const {env} = process;\nmodule.exports = env.GITHUB_TOKEN;",
+            "const { env: e = {} } = process;\nmodule.exports = e['GITHUB_TOKEN'];",
+            "const {GITHUB_TOKEN} = process.env;\nmodule.exports = GITHUB_TOKEN;",
+            "const p = process;\nconst t = p.env['GITHUB_TOKEN'];",
+            "const p = globalThis.process;\nconst t = p.env.GITHUB_TOKEN;",
+            "function send(e) { return e.GITHUB_TOKEN; }\nsend(process.env);",
+            "send(process.env);\nfunction send({ GITHUB_TOKEN }) { return GITHUB_TOKEN; }",
+            "const e = process.env || {};\nlet x;\nx = e;\nx.GITHUB_TOKEN;",
+            "(function (e) { return e.GITHUB_TOKEN; })(process.env);",
+            "const send = (e) => e.GITHUB_TOKEN;\nsend(global.process.env);",
+            "const { A, ...rest } = process.env;\nrest.GITHUB_TOKEN;",
+        ] {
+            let f = facts(src);
+            assert!(
+                env_reads(&f).contains(&"GITHUB_TOKEN"),
+                "{src}: {:?}",
+                f.uses(Capability::EnvRead)
+            );
+        }
+    }
+
+    #[test]
+    fn whole_environment_uses_through_aliases() {
+        for (src, kind) in [
+            (
+                "const e = process.env;\npost(JSON.stringify(e));",
+                "serialize",
+            ),
+            (
+                "const {env: e} = process;\nObject.keys(e).forEach(k => k);",
+                "enumerate",
+            ),
+            (
+                "function f(o) { return { ...o }; }\nf(process.env);",
+                "spread",
+            ),
+            ("const e = process.env;\nfor (const k in e) {}", "enumerate"),
+        ] {
+            let f = facts(src);
+            let dumps: Vec<&str> = f
+                .uses(Capability::EnvDump)
+                .iter()
+                .filter_map(|o| o.detail.as_deref())
+                .collect();
+            assert!(dumps.contains(&kind), "{src}: {dumps:?}");
+        }
+    }
+
+    #[test]
+    fn other_bindings_of_the_same_name_are_not_the_environment() {
+        // Scopes are resolved: the outer `env` is a plain object, and a local `process`
+        // parameter is not the global.
+        let src = "const env = { GITHUB_TOKEN: 1 };\nfunction f() { const env = process.env; return env.HOME; }\nmodule.exports = env.GITHUB_TOKEN;\nfunction g(process) { const { env } = process; return env.NPM_TOKEN; }\n";
+        let f = facts(src);
+        let reads = env_reads(&f);
+        assert!(reads.contains(&"HOME"), "{reads:?}");
+        assert!(!reads.contains(&"GITHUB_TOKEN"), "{reads:?}");
+        assert!(!reads.contains(&"NPM_TOKEN"), "{reads:?}");
+    }
+
+    fn has_detail(f: &JsFacts, cap: Capability, d: &str) -> bool {
+        f.uses(cap).iter().any(|o| o.detail.as_deref() == Some(d))
+    }
+
+    #[test]
+    fn execution_not_called_eval() {
+        for (src, what) in [
+            (
+                "const Module = require('module');\nModule.prototype._compile.call(m, code, 'x.js');",
+                "Module._compile",
+            ),
+            ("module._compile(src, __filename);", "Module._compile"),
+            (
+                "const { Worker } = require('worker_threads');\nnew Worker(code, { eval: true });",
+                "Worker eval",
+            ),
+            (
+                "const vm = require('vm');\nnew vm.SourceTextModule(code);",
+                "vm.SourceTextModule",
+            ),
+            (
+                "import('data:text/javascript,console.log(1)');",
+                "import(data: URL)",
+            ),
+        ] {
+            let f = facts(src);
+            assert!(
+                has_detail(&f, Capability::Eval, what),
+                "{src}: {:?}",
+                f.capabilities
+            );
+        }
+        let f = facts("const { Worker } = require('worker_threads');\nnew Worker('./worker.js');");
+        assert!(!f.has(Capability::Eval), "{:?}", f.capabilities);
+    }
+
+    #[test]
+    fn data_decrypted_decompressed_or_read_from_data_files_then_run() {
+        for src in [
+            "const fs = require('fs');\nconst c = fs.readFileSync(__dirname + '/logo.png', 'utf8');\neval(c);",
+            "const fs = require('fs'), path = require('path');\nnew Function(fs.readFileSync(path.join(__dirname, 'data.json'), 'utf8'))();",
+            "const crypto = require('crypto');\nconst d = crypto.createDecipheriv('aes-256-cbc', k, iv);\nlet code = d.update(blob, 'hex', 'utf8');\ncode += d.final('utf8');\nmodule._compile(code, 'x.js');",
+            "const z = require('zlib');\neval(z.inflateSync(Buffer.from(b)).toString());",
+            "import('data:text/javascript;base64,Y29uc29sZS5sb2coMSk=');",
+        ] {
+            let f = facts(src);
+            assert!(f.has(Capability::DecodeExec), "{src}: {:?}", f.capabilities);
+        }
+        // A loader evaluating a file it was given is execution, not hidden code.
+        let f = facts("const fs = require('fs');\neval(fs.readFileSync(process.argv[2], 'utf8'));");
+        assert!(f.has(Capability::Eval) && !f.has(Capability::DecodeExec));
+    }
+
+    #[test]
+    fn decode_exec_needs_the_decoded_value_itself() {
+        // setImmediate polyfills: `new Function("" + e)` where `e` is the callback parameter,
+        // in a file where another `e` holds a decoded string.
+        let polyfill = "var e = String.fromCharCode(65);\nfunction setImmediate(e) { if (typeof e !== 'function') { e = new Function('' + e); } return e; }\nconst f = (e) => new Function('' + e);\n";
+        let f = facts(polyfill);
+        assert!(f.has(Capability::Eval), "{:?}", f.capabilities);
+        assert!(!f.has(Capability::DecodeExec), "{:?}", f.capabilities);
+        let f = facts("var e = atob(d);\nfunction run() { return new Function('' + e); }\n");
+        assert!(f.has(Capability::DecodeExec), "{:?}", f.capabilities);
     }
 
     #[test]

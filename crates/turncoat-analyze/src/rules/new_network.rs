@@ -39,7 +39,7 @@ mod tests {
     fn fires_when_the_package_gains_it() {
         let f = diff_index(
             r#"module.exports = 1;"#,
-            r#"const https = require('https'); module.exports = 1;"#,
+            r#"const https = require('https'); module.exports = (u) => https.get(u);"#,
         );
         let hit = find(&f, RULE.code).expect("finding");
         assert!(hit.message.contains("pkg 1.0.0"), "{}", hit.message);
@@ -59,6 +59,37 @@ mod tests {
             1,
             "one line is one piece of evidence: {hit:?}"
         );
+    }
+
+    #[test]
+    fn a_module_loaded_for_its_classes_makes_no_request() {
+        // `http.ServerResponse` for an `instanceof` check, `STATUS_CODES` for a message.
+        for new in [
+            "const http = require('http');\nmodule.exports = (r) => r instanceof http.ServerResponse ? http.STATUS_CODES[r.statusCode] : '';",
+            "const { ServerResponse, STATUS_CODES } = require('node:http');\nmodule.exports = (r) => r instanceof ServerResponse && STATUS_CODES[200];",
+            "import { IncomingMessage } from 'http';\nexport const isReq = (r) => r instanceof IncomingMessage;",
+        ] {
+            let f = diff_index("module.exports = 1;", new);
+            assert!(find(&f, RULE.code).is_none(), "{new}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn a_module_passed_on_or_called_is_a_use() {
+        for new in [
+            "const https = require('https');\nmodule.exports = wrap(https);",
+            "const axios = require('axios');\nmodule.exports = (u) => axios(u);",
+            "const got = require('got');\nmodule.exports = (u) => got.post(u);",
+            "import * as http from 'http';\nexport const s = http.createServer();",
+            // Around the inert-attribute list: computed members, renamed destructuring, aliases.
+            "const h = require('http');\nmodule.exports = (u) => h['req' + 'uest'](u);",
+            "const { request: r } = require('https');\nmodule.exports = (u) => r(u);",
+            "const h = require('http');\nconst alias = h;\nmodule.exports = (u) => alias.get(u);",
+            "const { ServerResponse, get } = require('http');\nmodule.exports = (u) => get(u);",
+        ] {
+            let f = diff_index("module.exports = 1;", new);
+            assert!(find(&f, RULE.code).is_some(), "{new}: {:?}", codes(&f));
+        }
     }
 
     #[test]
