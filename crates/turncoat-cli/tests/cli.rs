@@ -689,3 +689,84 @@ fn diff_fails_closed_with_exit_2_when_the_registry_does_not_serve_a_locked_versi
         stderr(&out)
     );
 }
+
+#[test]
+fn an_offline_verdict_says_it_rests_on_the_cache() {
+    let sb = Sandbox::new();
+    let reg = support::TestRegistry::start();
+    let v1 = support::package_tgz("pad-cached", "1.0.0");
+    let v2 = support::package_tgz("pad-cached", "1.0.1");
+    reg.publish("pad-cached", &[("1.0.0", &v1), ("1.0.1", &v2)]);
+    let url = |v: &str| {
+        format!(
+            "{}{}",
+            reg.url(),
+            support::tarball_path("pad-cached", v).trim_start_matches('/')
+        )
+    };
+    let sri = |b: &[u8]| turncoat_npm::Integrity::sha512_of(b).to_string();
+    write_lock(
+        &sb.path().join("base/package-lock.json"),
+        &[("pad-cached", "1.0.0", url("1.0.0"), sri(&v1))],
+    );
+    write_lock(
+        &sb.path().join("head/package-lock.json"),
+        &[("pad-cached", "1.0.1", url("1.0.1"), sri(&v2))],
+    );
+    let lockfiles = ["diff", "base/package-lock.json", "head/package-lock.json"];
+    let registry = reg.url();
+    // Online: asked the registry, so nothing rests on the cache.
+    let online = sb.run(
+        sb.path(),
+        &[
+            &lockfiles[..],
+            &["--format", "json", "--registry", registry.as_str()],
+        ]
+        .concat(),
+    );
+    assert_exit(&online, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&online)).expect("JSON");
+    assert!(
+        report["packages"][0].get("rests_on_cache").is_none(),
+        "{report:#}"
+    );
+    // Offline: the same verdict, from the cache the online run filled, and it says so.
+    let offline = sb.run(
+        sb.path(),
+        &[
+            &lockfiles[..],
+            &[
+                "--format",
+                "json",
+                "--offline",
+                "--registry",
+                registry.as_str(),
+            ],
+        ]
+        .concat(),
+    );
+    assert_exit(&offline, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&offline)).expect("JSON");
+    let used = report["packages"][0]["rests_on_cache"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rests_on_cache: {report:#}"));
+    assert!(
+        used.iter()
+            .any(|u| u["document"] == "packument of pad-cached"),
+        "{report:#}"
+    );
+    let human = sb.run(
+        sb.path(),
+        &[
+            &lockfiles[..],
+            &["--offline", "--registry", registry.as_str()],
+        ]
+        .concat(),
+    );
+    assert!(
+        stdout(&human)
+            .contains("judged from cached registry documents without asking the registry"),
+        "{}",
+        stdout(&human)
+    );
+}

@@ -527,6 +527,20 @@ fn a_new_version_that_steals_credentials_is_caught() {
     assert_eq!(pkg["verdict"], "block", "{r}");
     assert_eq!(pkg["from"], "1.0.0", "{r}");
     assert_eq!(pkg["to"], "1.0.1", "{r}");
+    // The report says what the detonation covered.
+    let coverage = &pkg["detonation"];
+    assert!(
+        coverage["stages"].as_array().is_some_and(
+            |s| s.iter().any(|x| x == "postinstall") && s.iter().any(|x| x == "require")
+        ),
+        "{coverage:#}"
+    );
+    assert_eq!(coverage["timed_out"], false, "{coverage:#}");
+    assert!(
+        coverage["events"].as_u64().is_some_and(|n| n > 0),
+        "{coverage:#}"
+    );
+    assert_eq!(coverage["previous"], "1.0.0", "{coverage:#}");
 
     let canary = finding(pkg, "detonation-canary-read")
         .unwrap_or_else(|| panic!("no detonation-canary-read{r}"));

@@ -18,7 +18,10 @@ use turncoat_lockfile::{Lockfile, SourceKind};
 use turncoat_npm::{Integrity, PackageName, Packument};
 use turncoat_policy::{Date, ExceptionUse, Policy};
 use turncoat_registry::{Client, Progress};
-use turncoat_report::{Change as ReportChange, LockfileLocation, PackageReport, Report, Verdict};
+use turncoat_report::{
+    CacheUse, Change as ReportChange, DetonationCoverage, LockfileLocation, PackageReport, Report,
+    Verdict,
+};
 
 pub mod changes;
 pub mod demo;
@@ -298,6 +301,22 @@ fn fetch_and_analyse(
     })
 }
 
+/// What judging one change found (no policy yet).
+#[derive(Default)]
+struct Judgement {
+    findings: Vec<Finding>,
+    detonation: Option<DetonationCoverage>,
+}
+
+impl From<Vec<Finding>> for Judgement {
+    fn from(findings: Vec<Finding>) -> Judgement {
+        Judgement {
+            findings,
+            detonation: None,
+        }
+    }
+}
+
 /// Findings for one change (no policy yet).
 fn judge_change(
     ctx: &GateContext<'_>,
@@ -305,10 +324,10 @@ fn judge_change(
     opts: &turncoat_analyze::Options,
     change: &changes::Change<'_>,
     head: &Lockfile,
-) -> Result<Vec<Finding>, GateError> {
+) -> Result<Judgement, GateError> {
     let entry = change.entry;
     let Some(to) = change.to.as_deref() else {
-        return Ok(Vec::new());
+        return Ok(Judgement::default());
     };
     if entry.source != SourceKind::Registry {
         let what = entry.source.as_str();
@@ -323,11 +342,12 @@ fn judge_change(
         if let Some(lock) = lockfile_path_hint(entry) {
             f = f.with_evidence(lock);
         }
-        return Ok(vec![f]);
+        return Ok(vec![f].into());
     }
     let name = PackageName::new(&change.name)?;
     if let Some(base_entry) = change.relocked {
-        return judge_relock(ctx, &name, to, base_entry, entry).map(|f| f.into_iter().collect());
+        return judge_relock(ctx, &name, to, base_entry, entry)
+            .map(|f| f.into_iter().collect::<Vec<_>>().into());
     }
     let new = fetch_and_analyse(
         ctx,
@@ -391,18 +411,17 @@ fn judge_change(
         old.as_ref().map(|(_, o)| &o.verification),
         &new.verification,
     ));
+    let mut detonation = None;
     if let Some(det) = ctx.detonator {
         let deps = detonation_deps(ctx, &dependency_closure(head, entry));
-        findings.extend(detonate_change(
-            det,
-            &change.name,
-            to,
-            &new,
-            old.as_ref(),
-            &deps,
-        )?);
+        let (found, coverage) = detonate_change(det, &change.name, to, &new, old.as_ref(), &deps)?;
+        findings.extend(found);
+        detonation = Some(coverage);
     }
-    Ok(findings)
+    Ok(Judgement {
+        findings,
+        detonation,
+    })
 }
 
 /// A same-version re-lock: fetch what the registry serves for `name@version` (verified
@@ -480,7 +499,7 @@ fn judge_relock(
 }
 
 /// Detonate the new version; only when it did something worth reporting, detonate the old one
-/// too and keep just what is new.
+/// too and keep just what is new. Also says what the run covered.
 fn detonate_change(
     det: &dyn Detonator,
     name: &str,
@@ -488,7 +507,7 @@ fn detonate_change(
     new: &Judged,
     old: Option<&(&str, Judged)>,
     deps: &[DetonationDep],
-) -> Result<Vec<Finding>, GateError> {
+) -> Result<(Vec<Finding>, DetonationCoverage), GateError> {
     let fail = |version: &str, error: String| GateError::Detonation {
         name: name.to_string(),
         version: version.to_string(),
@@ -500,18 +519,42 @@ fn detonate_change(
         .map_err(|e| fail(to, e))?;
     let new_view = detonation::Run::of(&new_run);
     let alone = detonation::findings(&pkg, &new_view, None);
+    let mut coverage = DetonationCoverage {
+        stages: new_run.stages.clone(),
+        timed_out: new_run.timed_out,
+        duration_ms: u64::try_from(new_run.duration.as_millis()).unwrap_or(u64::MAX),
+        events: new_run.events.len(),
+        previous: None,
+    };
     let Some((from, old)) = old else {
-        return Ok(alone);
+        return Ok((alone, coverage));
     };
     if alone.is_empty() {
-        return Ok(alone);
+        return Ok((alone, coverage));
     }
     // The same dependencies for both: only the package itself differs between the runs.
     let old_run = det
         .detonate(name, from, &old.files, deps)
         .map_err(|e| fail(from, e))?;
     let old_view = detonation::Run::of(&old_run);
-    Ok(detonation::findings(&pkg, &new_view, Some(&old_view)))
+    coverage.previous = Some(from.to_string());
+    Ok((
+        detonation::findings(&pkg, &new_view, Some(&old_view)),
+        coverage,
+    ))
+}
+
+/// The registry documents about `name` this process answered from the cache alone.
+fn rests_on_cache(client: &Client, name: &str) -> Vec<CacheUse> {
+    client
+        .cache_reliance(name)
+        .into_iter()
+        .map(|r| CacheUse {
+            document: r.document,
+            fetched_at: r.fetched_at,
+            future: r.future,
+        })
+        .collect()
 }
 
 /// The highest version published before `to` (by semver; prereleases only for a prerelease).
@@ -551,7 +594,7 @@ pub fn diff(base: &Lockfile, head: &Lockfile, ctx: &GateContext<'_>) -> Result<R
     let active: Vec<&changes::Change<'_>> = changes.iter().filter(|c| c.to.is_some()).collect();
     ctx.progress.start(active.len() as u64, "judging updates");
     let opts = analysis_options(active.len(), ctx.jobs);
-    let judged: Vec<Result<Vec<Finding>, GateError>> = run_pool(ctx.jobs, || {
+    let judged: Vec<Result<Judgement, GateError>> = run_pool(ctx.jobs, || {
         active
             .par_iter()
             .map_init(Analyzer::new, |analyzer, change| {
@@ -566,12 +609,12 @@ pub fn diff(base: &Lockfile, head: &Lockfile, ctx: &GateContext<'_>) -> Result<R
     let mut used = ExceptionUse::default();
     let today = today(ctx.now_unix);
     let mut reports: Vec<PackageReport> = Vec::new();
-    for (change, findings) in active.iter().zip(judged) {
-        let findings = findings?;
+    for (change, judged) in active.iter().zip(judged) {
+        let judged = judged?;
         let (verdict, findings) = ctx.policy.evaluate(
             &change.name,
             change.to.as_deref(),
-            findings,
+            judged.findings,
             today,
             &mut used,
         );
@@ -591,6 +634,8 @@ pub fn diff(base: &Lockfile, head: &Lockfile, ctx: &GateContext<'_>) -> Result<R
                 line: change.entry.line,
             }),
             introduced_by: Vec::new(),
+            rests_on_cache: rests_on_cache(ctx.client, &change.name),
+            detonation: judged.detonation,
         });
     }
     attribute_new_dependencies(head, &mut reports, ctx, today, &mut used);
@@ -607,6 +652,8 @@ pub fn diff(base: &Lockfile, head: &Lockfile, ctx: &GateContext<'_>) -> Result<R
                 line: change.entry.line,
             }),
             introduced_by: Vec::new(),
+            rests_on_cache: Vec::new(),
+            detonation: None,
         });
     }
     let mut report = Report::new("diff", vec![base.path.clone(), head.path.clone()], reports);
@@ -752,6 +799,8 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
                 findings,
                 lockfile: None,
                 introduced_by: Vec::new(),
+                rests_on_cache: Vec::new(),
+                detonation: None,
             };
             let mut r = Report::new("scan", vec![label], vec![report]);
             r.unused_exceptions = ctx.policy.unused_exceptions(&used, today);
@@ -838,6 +887,7 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
         let (verdict, findings) =
             ctx.policy
                 .evaluate(&name, Some(&version), findings?, today, &mut used);
+        let rests_on_cache = rests_on_cache(ctx.client, &name);
         reports.push(PackageReport {
             name,
             from: None,
@@ -847,6 +897,8 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
             findings,
             lockfile: loc,
             introduced_by: Vec::new(),
+            rests_on_cache,
+            detonation: None,
         });
     }
     let mut r = Report::new("scan", inputs, reports);

@@ -86,6 +86,31 @@ pub fn render(report: &Report, opts: &HumanOptions) -> String {
         out.push('\n');
     }
 
+    let cached = report
+        .packages
+        .iter()
+        .filter(|p| !p.rests_on_cache.is_empty())
+        .count();
+    if cached > 0 {
+        let forged = report
+            .packages
+            .iter()
+            .filter(|p| p.rests_on_cache.iter().any(|c| c.future))
+            .count();
+        out.push_str(&format!(
+            "{}: {} judged from cached registry documents without asking the registry{}\n",
+            paint.paint(BOLD, "note"),
+            plural(cached, "package was", "packages were"),
+            if forged > 0 {
+                format!(
+                    "; the cache files of {} claim a fetch time in the future",
+                    plural(forged, "package", "packages")
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
     out.push_str(&summary_line(report, paint));
     out.push('\n');
     out
@@ -152,7 +177,60 @@ fn package(out: &mut String, pkg: &PackageReport, opts: &HumanOptions, paint: Pa
             )
         ));
     }
+    coverage(out, pkg, paint);
     out.push('\n');
+}
+
+/// What the verdict rests on: documents taken from the cache alone, and what a detonation
+/// ran.
+fn coverage(out: &mut String, pkg: &PackageReport, paint: Paint) {
+    if !pkg.rests_on_cache.is_empty() {
+        let docs: Vec<String> = pkg
+            .rests_on_cache
+            .iter()
+            .map(|c| {
+                let when = if c.future {
+                    "claims a fetch time in the future".to_string()
+                } else {
+                    format!("cached at {}", unix_date(c.fetched_at))
+                };
+                format!("{} ({when})", escape_controls(&c.document))
+            })
+            .collect();
+        out.push_str(&format!(
+            "  {}: judged from the cache without asking the registry: {}\n",
+            paint.paint(BOLD, "note"),
+            docs.join(", ")
+        ));
+    }
+    if let Some(d) = &pkg.detonation {
+        let mut line = format!(
+            "detonated: {} in {:.1} s, {}",
+            if d.stages.is_empty() {
+                "nothing to run".to_string()
+            } else {
+                escape_controls(&d.stages.join(", ")).into_owned()
+            },
+            d.duration_ms as f64 / 1000.0,
+            plural(d.events, "event", "events"),
+        );
+        if let Some(prev) = &d.previous {
+            line.push_str(&format!("; {} too, for comparison", escape_controls(prev)));
+        }
+        if d.timed_out {
+            line.push_str("; timed out, so the last stage may not have finished");
+        }
+        out.push_str(&format!("  {}\n", paint.paint(DIM, &line)));
+    }
+}
+
+/// `2026-12-07` for a Unix time (UTC).
+fn unix_date(secs: u64) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .map(|t| t.date().to_string())
+        .unwrap_or_else(|| format!("unix {secs}"))
 }
 
 /// Findings that change the verdict are shown; `allow` and excepted ones wait for `--verbose`.
@@ -304,6 +382,8 @@ mod tests {
                 line: 10,
             }),
             introduced_by: Vec::new(),
+            rests_on_cache: Vec::new(),
+            detonation: None,
         }
     }
 
@@ -418,5 +498,41 @@ mod tests {
             },
         );
         assert!(verbose.contains("a.js:5") && verbose.contains("p24 1.0.0 → 1.0.1\n"));
+    }
+
+    #[test]
+    fn what_a_verdict_rests_on_is_said() {
+        let mut report = sample();
+        report.packages[0].rests_on_cache = vec![crate::CacheUse {
+            document: "packument of blocked".to_string(),
+            fetched_at: 1_796_601_600,
+            future: false,
+        }];
+        report.packages[0].detonation = Some(crate::DetonationCoverage {
+            stages: vec!["postinstall".into(), "require".into(), "import".into()],
+            timed_out: true,
+            duration_ms: 1500,
+            events: 12,
+            previous: Some("1.0.0".to_string()),
+        });
+        report.packages[2].rests_on_cache = vec![crate::CacheUse {
+            document: "packument of passes".to_string(),
+            fetched_at: u64::MAX / 2,
+            future: true,
+        }];
+        let out = render(&report, &PLAIN);
+        assert!(
+            out.contains("note: judged from the cache without asking the registry: packument of blocked (cached at 2026-12-07)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("detonated: postinstall, require, import in 1.5 s, 12 events; 1.0.0 too, for comparison; timed out"),
+            "{out}"
+        );
+        // A passing package is only named, so the footer counts it.
+        assert!(
+            out.contains("note: 2 packages were judged from cached registry documents without asking the registry; the cache files of 1 package claim a fetch time in the future"),
+            "{out}"
+        );
     }
 }

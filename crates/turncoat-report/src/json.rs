@@ -48,6 +48,8 @@ mod tests {
                     line: 7,
                 }),
                 introduced_by: vec!["parent".into()],
+                rests_on_cache: Vec::new(),
+                detonation: None,
             }],
         );
         report.unused_exceptions.push(UnusedException {

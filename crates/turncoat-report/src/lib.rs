@@ -93,6 +93,41 @@ pub struct PackageReport {
     /// Names of the packages whose update brought this one in (for added dependencies).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub introduced_by: Vec<String>,
+    /// Registry documents this verdict took from the cache without asking the registry
+    /// (`--offline`): the verdict rests on whatever the cache held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rests_on_cache: Vec<CacheUse>,
+    /// What the detonation of the new version ran and saw (`diff --detonate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detonation: Option<DetonationCoverage>,
+}
+
+/// A registry document answered from the cache without asking the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheUse {
+    /// Which document (`packument of left-pad`).
+    pub document: String,
+    /// The fetch time the cache file claims (Unix seconds): anyone who can write the cache
+    /// can write it, so it is shown, never trusted.
+    pub fetched_at: u64,
+    /// The claimed fetch time lies in the future: the file was not written by a fetch.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub future: bool,
+}
+
+/// How much of a package a detonation exercised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetonationCoverage {
+    /// Stages run, in order: the lifecycle scripts present, then `require` and `import`.
+    pub stages: Vec<String>,
+    /// The run hit its time limit: later stages may not have run to the end.
+    pub timed_out: bool,
+    pub duration_ms: u64,
+    /// Events recorded (file, network, process).
+    pub events: usize,
+    /// The previous version, when it was detonated too to keep only new behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -424,6 +424,8 @@ mod tests {
             }],
             lockfile: None,
             introduced_by: vec![],
+            rests_on_cache: Vec::new(),
+            detonation: None,
         }
     }
 

@@ -392,6 +392,8 @@ mod tests {
                     line: 42,
                 }),
                 introduced_by: vec![],
+                rests_on_cache: Vec::new(),
+                detonation: None,
             }],
         )
     }

@@ -194,3 +194,25 @@ fn the_check_catches_drift() {
     bad_version["version"] = Value::from(2);
     assert_eq!(errors_for(&bad_version).len(), 1);
 }
+
+#[test]
+fn coverage_fields_match_the_schema() {
+    let mut report = scenarios::mixed_block_warn_pass();
+    report.packages[0].rests_on_cache = vec![turncoat_report::CacheUse {
+        document: "packument of x".to_string(),
+        fetched_at: 1_796_601_600,
+        future: true,
+    }];
+    report.packages[0].detonation = Some(turncoat_report::DetonationCoverage {
+        stages: vec!["postinstall".to_string(), "require".to_string()],
+        timed_out: false,
+        duration_ms: 830,
+        events: 4,
+        previous: Some("1.0.0".to_string()),
+    });
+    let value: Value = serde_json::from_str(&json::render(&report)).expect("JSON");
+    assert_eq!(value["packages"][0]["rests_on_cache"][0]["future"], true);
+    assert_eq!(value["packages"][0]["detonation"]["events"], 4);
+    let errors = errors_for(&value);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}

@@ -187,6 +187,8 @@ pub fn run(cmd: LockfileCommand, ctx: &Context) -> anyhow::Result<Outcome> {
                     findings,
                     lockfile: None,
                     introduced_by: Vec::new(),
+                    rests_on_cache: Vec::new(),
+                    detonation: None,
                 });
             }
             let report = Report::new(

@@ -266,6 +266,8 @@ fn as_report(lockfile: &str, verified: &[Verified]) -> turncoat_report::Report {
                 findings,
                 lockfile: None,
                 introduced_by: Vec::new(),
+                rests_on_cache: Vec::new(),
+                detonation: None,
             }
         })
         .collect();

@@ -64,6 +64,8 @@ fn package(
             line,
         }),
         introduced_by: Vec::new(),
+        rests_on_cache: Vec::new(),
+        detonation: None,
     }
 }
 
