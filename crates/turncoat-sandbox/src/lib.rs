@@ -17,6 +17,7 @@ pub mod event;
 pub mod fence;
 pub mod host;
 pub mod init;
+pub mod output;
 pub mod paths;
 pub mod proxy;
 pub mod sockaddr;

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 use turncoat_sandbox::baseline::Baseline;
 use turncoat_sandbox::event::{Event, EventKind, Verdict};
+use turncoat_sandbox::output::{Guarded, OutputFile};
 use turncoat_sandbox::{Mode, WatchOptions};
 
 use crate::Outcome;
@@ -78,13 +79,29 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             Err(_) => p.clone(),
         }
     };
-    let baseline = match &args.baseline {
-        Some(path) if path.exists() => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Some(Baseline::parse(&text).with_context(|| format!("in {}", path.display()))?)
+    // Files the command could reach: pinned (and the baseline's bytes kept) before the run,
+    // written or put back after it, never through a link it planted.
+    let events_out = match &args.events {
+        Some(path) => Some(OutputFile::prepare(path)?),
+        None => None,
+    };
+    let guarded = match &args.baseline {
+        Some(path) => Some(Guarded::read(path)?),
+        None => None,
+    };
+    let baseline = match guarded.as_ref().and_then(Guarded::contents) {
+        Some(bytes) => {
+            let path = guarded
+                .as_ref()
+                .map(|g| g.output().path().display().to_string());
+            let text = std::str::from_utf8(bytes)
+                .with_context(|| format!("{} is not UTF-8", path.clone().unwrap_or_default()))?;
+            Some(
+                Baseline::parse(text)
+                    .with_context(|| format!("in {}", path.unwrap_or_default()))?,
+            )
         }
-        _ => None,
+        None => None,
     };
     let mut opts = WatchOptions::new(args.command.clone(), cwd);
     opts.mode = if args.block { Mode::Block } else { Mode::Audit };
@@ -94,26 +111,29 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     opts.pass_env = args.pass_env.clone();
     opts.timeout = args.timeout.map(std::time::Duration::from_secs);
     opts.degraded = args.tier == Tier::Degraded;
-    if let Some(path) = &args.events {
-        let f = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        opts.events = Some(Box::new(std::io::BufWriter::new(f)));
-    }
-    let outcome = turncoat_sandbox::watch(opts)?;
+    let mut outcome = turncoat_sandbox::watch(opts)?;
 
+    // Every sandboxed process is gone now: nothing can race these writes.
+    let mut tampered = Vec::new();
+    if let Some(g) = &guarded
+        && let Some(why) = g.restore()?
+    {
+        tampered.push(why);
+    }
+    if let Some(out) = &events_out {
+        out.write(&turncoat_sandbox::event::json_lines(&outcome.events))?;
+    }
     let run_baseline = Baseline::from_events(&outcome.events, &outcome.home, &outcome.project);
     let mut novelties = Vec::new();
-    match (&args.baseline, &baseline) {
+    match (&guarded, &baseline) {
         (Some(_), Some(b)) => novelties = b.novelties(&run_baseline),
-        (Some(path), None) => {
-            std::fs::write(path, run_baseline.to_json())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
+        (Some(g), None) => g.output().write(run_baseline.to_json().as_bytes())?,
         _ => {}
     }
+    outcome.warnings.extend(tampered.iter().cloned());
     let written = args.baseline.is_some() && baseline.is_none();
     summary(ctx, &args, &outcome, &novelties, written);
-    if outcome.blocked || !novelties.is_empty() {
+    if outcome.blocked || !novelties.is_empty() || !tampered.is_empty() {
         return Ok(Outcome::Violation);
     }
     if outcome.exit_code == 0 {
