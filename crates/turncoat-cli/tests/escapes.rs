@@ -189,7 +189,6 @@ impl World {
 }
 
 /// Compile `tests/watch/<name>.c` into the world's project.
-#[allow(dead_code)]
 fn compile(world: &World, name: &str) -> Option<PathBuf> {
     if !common::have_tools(name, &["cc"]) {
         return None;
@@ -371,6 +370,253 @@ fn values_from_the_sandbox_are_escaped_in_the_summary() {
         assert!(
             !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
             "{user:?} block={block}: a raw escape reached the terminal{r}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. The terminal
+
+#[test]
+fn the_command_has_no_terminal_and_tiocsti_is_refused() {
+    if !common::have_tools("tiocsti", &["script"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let Some(probe) = compile(&w, "tiocsti") else {
+            return;
+        };
+        // Control: under script(1) the probe has a controlling terminal.
+        let mut c = w.command("/usr/bin/script");
+        c.args(["-qec", s(&probe), "/dev/null"]);
+        w.chown_all();
+        let control = String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned();
+        assert!(
+            control.contains("tiocsti tty_nr=") && !control.contains("tty_nr=0 "),
+            "control: no terminal under script(1): {control}"
+        );
+        let events = w.project().join("watch.jsonl");
+        let inner = format!(
+            "{BIN} watch {} --events {} -- {}",
+            mode(block).join(" "),
+            s(&events),
+            s(&probe)
+        );
+        let mut c = w.command("/usr/bin/script");
+        c.args(["-qec", &inner, "/dev/null"]);
+        let run = w.run(c, &events);
+        let r = run.report();
+        assert!(
+            run.stdout.contains("tty_nr=0 "),
+            "{user:?} block={block}: the command has a controlling terminal{r}"
+        );
+        assert!(
+            run.stdout.contains("devtty=errno"),
+            "{user:?} block={block}: /dev/tty opened{r}"
+        );
+        assert!(
+            run.stdout.contains("sti0=errno1 ") && run.stdout.contains("linux0=errno1"),
+            "{user:?} block={block}: TIOCSTI/TIOCLINUX not refused with EPERM{r}"
+        );
+        for what in ["ioctl(TIOCSTI)", "ioctl(TIOCLINUX)"] {
+            assert!(
+                run.any(|e| field(e, "event") == "refused"
+                    && field(e, "target") == what
+                    && field(e, "verdict") == "deny"),
+                "{user:?} block={block}: no refused event for {what}{r}"
+            );
+        }
+        if block {
+            assert_eq!(run.code, Some(1), "a refusal fails --block{r}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. What the command inherits: file descriptors and the environment
+
+#[test]
+fn inherited_file_descriptors_are_closed() {
+    if !common::have_tools("inherited-fd", &["bash"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let Some(probe) = compile(&w, "inherited_fd") else {
+            return;
+        };
+        let secrets = w.root().join("secrets");
+        std::fs::create_dir(&secrets).unwrap();
+        let token = "npm_INHERITEDFDTOKEN";
+        std::fs::write(
+            secrets.join(".npmrc"),
+            format!("//registry.npmjs.org/:_authToken={token}\n"),
+        )
+        .unwrap();
+        // Control: the probe reads the file through the inherited fd outside the sandbox.
+        let mut c = w.command("bash");
+        c.args(["-c", "exec 7< \"$1\"; exec \"$2\" 7 .npmrc", "_"])
+            .arg(&secrets)
+            .arg(&probe);
+        w.chown_all();
+        let control = String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned();
+        assert!(control.contains(token), "control failed: {control}");
+
+        let events = w.project().join("watch.jsonl");
+        let mut c = w.command("bash");
+        c.args([
+            "-c",
+            "exec 7< \"$1\"; exec \"$2\" watch $5 --events \"$3\" -- \"$4\" 7 .npmrc",
+            "_",
+        ])
+        .arg(&secrets)
+        .arg(BIN)
+        .arg(&events)
+        .arg(&probe)
+        .arg(mode(block).join(" "));
+        let run = w.run(c, &events);
+        let r = run.report();
+        assert!(run.stdout.contains("inherited_fd result="), "{r}");
+        assert!(
+            !run.stdout.contains(token) && run.stdout.contains("result=fail errno=9"),
+            "{user:?} block={block}: the inherited fd reached the command{r}"
+        );
+    }
+}
+
+#[test]
+fn credentials_in_the_environment_never_reach_the_command() {
+    if !common::have_tools("env-creds", &["env"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(
+            mode(block),
+            &events,
+            &["env"],
+            &[
+                ("npm_config_otp", "918273"),
+                (
+                    "npm_config_registry",
+                    "https://ci-bot:URLTOKEN1@registry.example.invalid/",
+                ),
+                ("npm_config_cache_url", "http://u:URLTOKEN2@cache.invalid/x"),
+                (
+                    "NODE_OPTIONS",
+                    "--require=https://x:URLTOKEN3@h.invalid/a.js",
+                ),
+                ("LANG", "C.UTF-8"),
+            ],
+        );
+        let r = run.report();
+        assert!(run.stdout.contains("LANG=C.UTF-8"), "env ran{r}");
+        for needle in [
+            "918273",
+            "npm_config_otp",
+            "URLTOKEN1",
+            "URLTOKEN2",
+            "URLTOKEN3",
+        ] {
+            assert!(
+                !run.stdout.contains(needle),
+                "{user:?} block={block}: {needle} reached the command{r}"
+            );
+            assert!(!run.stderr.contains(needle), "{needle} printed{r}");
+            assert!(!run.events_raw.contains(needle), "{needle} recorded{r}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. Exec without a path on disk
+
+#[test]
+fn fileless_exec_is_recorded() {
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let Some(probe) = compile(&w, "fileless_exec") else {
+            return;
+        };
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &[s(&probe), "/bin/true"], &[]);
+        let r = run.report();
+        assert!(
+            run.stdout.contains("fileless_exec execveat="),
+            "the probe ran{r}"
+        );
+        let fileless = run
+            .events()
+            .into_iter()
+            .filter(|e| {
+                field(e, "event") == "exec"
+                    && field(e, "target").contains("memfd:turncoat-fileless")
+            })
+            .count();
+        assert!(
+            fileless >= 2,
+            "{user:?} block={block}: {fileless} of 2 fileless execs recorded{r}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Host unix sockets and vsock
+
+#[test]
+fn host_unix_sockets_and_vsock_are_unreachable() {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixListener};
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let (Some(probe), Some(vsock)) = (compile(&w, "unix_connect"), compile(&w, "vsock")) else {
+            return;
+        };
+        // An agent socket in the home directory, and a host abstract socket.
+        let agent = w.home().join("agent.sock");
+        let listener = UnixListener::bind(&agent).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let name = format!("turncoat-escapes-{}", std::process::id());
+        let abs = UnixListener::bind_addr(&SocketAddr::from_abstract_name(&name).unwrap()).unwrap();
+        abs.set_nonblocking(true).unwrap();
+        // Control: both are reachable outside the sandbox.
+        w.chown_all();
+        for target in [s(&agent).to_string(), format!("@{name}")] {
+            let o = w.command(s(&probe)).arg(&target).output().unwrap();
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(out.contains("result=ok"), "control {target}: {out}");
+        }
+        while listener.accept().is_ok() {}
+        while abs.accept().is_ok() {}
+
+        let events = w.project().join("watch.jsonl");
+        let script = format!(
+            "{p} {a}; {p} @{name}; {v}",
+            p = s(&probe),
+            a = s(&agent),
+            v = s(&vsock)
+        );
+        let run = w.watch(mode(block), &events, &["sh", "-c", &script], &[]);
+        let r = run.report();
+        assert_eq!(
+            run.stdout.matches("result=fail").count(),
+            3,
+            "{user:?} block={block}: a host socket was reached{r}"
+        );
+        assert!(listener.accept().is_err(), "the agent socket accepted{r}");
+        assert!(abs.accept().is_err(), "the abstract socket accepted{r}");
+        assert!(
+            run.any(|e| field(e, "event") == "connect"
+                && field(e, "target") == format!("unix:{}", s(&agent))
+                && field(e, "verdict") == "deny"),
+            "{user:?} block={block}: no denied connect for the agent socket{r}"
+        );
+        assert!(
+            run.any(|e| field(e, "event") == "refused" && field(e, "target") == "socket(vsock)"),
+            "{user:?} block={block}: vsock not refused{r}"
         );
     }
 }

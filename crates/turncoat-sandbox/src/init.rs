@@ -85,6 +85,9 @@ pub fn init_main_if_requested() -> Option<i32> {
 }
 
 fn stage1() -> Result<i32, String> {
+    // Whatever the caller of turncoat left open (a directory fd past the masks, a socket)
+    // stops here: only stdio and the control socket survive.
+    sys::close_from(CTL_FD as u32 + 1).map_err(|e| format!("close_range: {e}"))?;
     let msg = sys::recv_msg(CTL_FD, 1 << 20)
         .map_err(|e| format!("reading the sandbox configuration: {e}"))?
         .ok_or("the supervisor closed the control socket")?;
@@ -267,6 +270,11 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     if let Err(e) = sys::die_with_parent() {
         return format!("prctl(PDEATHSIG): {e}");
     }
+    // Its own session, no controlling terminal: it cannot push input into the user's shell
+    // (TIOCSTI is also refused by seccomp) nor read from the terminal behind our back.
+    if let Err(e) = sys::setsid() {
+        return format!("setsid: {e}");
+    }
     // pid 1 made itself non-dumpable and we inherited that; unprivileged, the supervisor could
     // then not take our seccomp listener (pidfd_getfd checks ptrace access against the
     // namespace our memory was created in, the host's). Our memory holds nothing secret.
@@ -318,6 +326,9 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     // The command must never hold its own listener (it could answer its own notifications).
     drop(listener);
     sys::close(CTL_FD);
+    if let Err(e) = sys::close_from(CTL_FD as u32) {
+        return format!("close_range: {e}");
+    }
     let e = sys::execve(program, argv, env);
     format!("cannot execute {}: {e}", cfg.program.display())
 }

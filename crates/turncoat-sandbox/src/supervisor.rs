@@ -45,6 +45,9 @@ pub(crate) struct Supervisor {
     pub canaries: Vec<PathBuf>,
     /// Directories Landlock lets the command write.
     pub writable: Vec<PathBuf>,
+    /// Directories that belong to the run (project, private temp): unix sockets there are the
+    /// sandbox's own.
+    pub own_dirs: Vec<PathBuf>,
     /// The supervisor's own services as the command reaches them (DNS, proxy).
     pub services: Vec<std::net::SocketAddr>,
     /// Loopback belongs to the sandbox (its own network namespace). False in the degraded
@@ -99,6 +102,7 @@ impl Supervisor {
             masked: Vec::new(),
             canaries: Vec::new(),
             writable: Vec::new(),
+            own_dirs: Vec::new(),
             services: vec![
                 std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::DNS_PORT)),
                 std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::PROXY_PORT)),
@@ -219,8 +223,17 @@ impl Supervisor {
     /// Always refused, in every mode: io_uring (invisible to seccomp), ptrace, nested
     /// namespaces, raw and packet sockets.
     fn refuse(&mut self, nr: i64, a: [u64; 6]) -> Decision {
-        let name = seccomp::name(nr);
+        let name = match nr {
+            libc::SYS_ioctl if a[1] as u32 == libc::TIOCSTI as u32 => "ioctl(TIOCSTI)",
+            libc::SYS_ioctl => "ioctl(TIOCLINUX)",
+            libc::SYS_socket if a[0] as u32 == libc::AF_VSOCK as u32 => "socket(vsock)",
+            _ => seccomp::name(nr),
+        };
         let detail = match nr {
+            libc::SYS_ioctl => "terminal input injection; refused in every mode".to_string(),
+            libc::SYS_socket if a[0] as u32 == libc::AF_VSOCK as u32 => {
+                "AF_VSOCK reaches the hypervisor; refused in every mode".to_string()
+            }
             libc::SYS_socket => format!("domain {} type {}", a[0], a[1] & 0xf),
             libc::SYS_clone | libc::SYS_unshare => format!("flags {:#x}", a[0]),
             _ => "refused in every mode".to_string(),
@@ -242,21 +255,29 @@ impl Supervisor {
         envp_ptr: u64,
         empty_path: bool,
     ) -> Decision {
+        // Every attempt is recorded, whatever the target: a memfd (execveat(fd, "",
+        // AT_EMPTY_PATH)), /proc/self/fd/N, a file that appears between our look and the
+        // kernel's. The target is the kernel's name for what the fd or magic link points at.
         let raw = read_str(pid, path_ptr, PATH_MAX);
+        let mut via = None;
         let path = if empty_path && raw.is_empty() {
-            fd_path(pid, dirfd).unwrap_or_default()
+            via = Some(format!("fd {dirfd}"));
+            fd_path(pid, dirfd).unwrap_or_else(|| PathBuf::from(format!("fd:{dirfd}")))
         } else {
-            match resolve(pid, dirfd, &raw) {
-                Some(p) => p,
-                None => return Decision::allow(),
+            let p = resolve(pid, dirfd, &raw).unwrap_or_else(|| PathBuf::from(&raw));
+            match proc_fd_link(pid, &p) {
+                Some(target) => {
+                    via = Some(p.display().to_string());
+                    target
+                }
+                None => p,
             }
         };
-        // execvp tries every $PATH entry; only the attempt that can succeed is an exec.
+        // execvp tries every $PATH entry: a target missing when we looked is said so (it
+        // usually fails with ENOENT), but still recorded.
         let in_sandbox = PathBuf::from(format!("/proc/{pid}/root"))
             .join(path.strip_prefix("/").unwrap_or(&path));
-        if !in_sandbox.is_file() {
-            return Decision::allow();
-        }
+        let missing = via.is_none() && !in_sandbox.is_file();
         let argv: Vec<String> = mem::read_ptr_array(pid, argv_ptr, MAX_ARGS)
             .unwrap_or_default()
             .into_iter()
@@ -289,6 +310,11 @@ impl Supervisor {
         ev.exe = info.exe.clone();
         ev.package = info.package.clone();
         ev.stage = info.stage.clone();
+        if let Some(v) = via {
+            ev.detail = Some(format!("fileless: through {v}"));
+        } else if missing {
+            ev.detail = Some("attempt: no such file when checked".into());
+        }
         self.procs.insert(pid, info);
         // Already attributed from the new environment: mark so `attribute` keeps it.
         Decision::record(ev)
@@ -344,42 +370,86 @@ impl Supervisor {
                     why,
                 )
             }
-            Addr::Unix(p) => {
-                let masked =
-                    !p.starts_with('@') && self.masked.iter().any(|m| Path::new(p).starts_with(m));
-                if !masked {
-                    return Decision::record(Event::new(
-                        EventKind::Connect,
-                        addr.target(),
-                        Verdict::Observe,
-                        Source::Seccomp,
-                    ));
-                }
-                // glibc asks nscd (and systemd's resolver and userdb) on every name lookup: the
-                // mask already keeps those from resolving outside, so they are recorded, not
-                // counted as stopped. Container daemons are never asked innocently.
-                let routine = ["nscd", "/systemd/", "dbus"].iter().any(|d| p.contains(d));
-                let (verdict, why) = if routine {
-                    (
-                        Verdict::Observe,
-                        "host daemon socket masked in the sandbox (glibc asks it routinely)",
-                    )
-                } else {
-                    (
-                        Verdict::Deny,
-                        "container daemon socket masked in the sandbox",
-                    )
-                };
-                Decision::event(
-                    if self.block { libc::ECONNREFUSED } else { 0 },
-                    EventKind::Connect,
-                    addr.target(),
-                    verdict,
-                    why,
-                )
-            }
+            Addr::Unix(p) => self.on_unix_connect(pid, p),
             Addr::Other(_) => Decision::allow(),
         }
+    }
+
+    /// A unix socket connect. Host daemons (ssh-agent, tmux, X11, container runtimes, the
+    /// session bus) are reachable through pathname sockets: only sockets under the sandbox's
+    /// own directories (project, private temp) may be reached, in every mode. Abstract
+    /// sockets belong to the network namespace: the full tier has its own, the degraded tier
+    /// shares the host's and refuses them.
+    fn on_unix_connect(&mut self, pid: u32, p: &str) -> Decision {
+        let target = format!("unix:{p}");
+        if let Some(name) = p.strip_prefix('@') {
+            if self.private_loopback {
+                return Decision::record(
+                    Event::new(
+                        EventKind::Connect,
+                        target,
+                        Verdict::Observe,
+                        Source::Seccomp,
+                    )
+                    .detail("abstract socket of the sandbox's own network namespace"),
+                );
+            }
+            return Decision::event(
+                libc::ECONNREFUSED,
+                EventKind::Connect,
+                target,
+                Verdict::Deny,
+                format!("host abstract socket {name:?} (degraded tier: no network namespace)"),
+            );
+        }
+        let Some(lexical) = resolve(pid, AT_FDCWD, p) else {
+            return Decision::allow();
+        };
+        // Through the process's own view, following links (a link in the project to the
+        // user's agent socket is the agent socket).
+        let path = std::fs::canonicalize(in_sandbox(pid, &lexical)).unwrap_or(lexical);
+        let masked = self.masked.iter().any(|m| path.starts_with(m));
+        if masked {
+            // glibc asks nscd (and systemd's resolver and userdb) on every name lookup: the
+            // mask already keeps those from resolving outside, so they are recorded, not
+            // counted as stopped. Container daemons are never asked innocently.
+            let routine = ["nscd", "/systemd/", "dbus"].iter().any(|d| p.contains(d));
+            let (errno, verdict, why) = if routine {
+                (
+                    0,
+                    Verdict::Observe,
+                    "host daemon socket masked in the sandbox (glibc asks it routinely)",
+                )
+            } else {
+                (
+                    libc::ECONNREFUSED,
+                    Verdict::Deny,
+                    "container daemon socket masked in the sandbox",
+                )
+            };
+            return Decision::event(errno, EventKind::Connect, target, verdict, why);
+        }
+        if self.own_dirs.iter().any(|d| path.starts_with(d)) {
+            return Decision::record(
+                Event::new(
+                    EventKind::Connect,
+                    target,
+                    Verdict::Observe,
+                    Source::Seccomp,
+                )
+                .detail("a socket in the sandbox's own directories"),
+            );
+        }
+        Decision::event(
+            libc::ECONNREFUSED,
+            EventKind::Connect,
+            target,
+            Verdict::Deny,
+            format!(
+                "host unix socket {}: outside the sandbox's own directories, refused in every mode",
+                path.display()
+            ),
+        )
     }
 
     fn on_sendmsg(&mut self, pid: u32, fd: i32, msghdr_ptr: u64) -> Decision {
@@ -662,6 +732,24 @@ fn read_str(pid: u32, ptr: u64, max: usize) -> String {
 
 fn fd_path(pid: u32, fd: i32) -> Option<PathBuf> {
     std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()
+}
+
+/// `/proc/self/fd/N`, `/proc/<pid>/fd/N`, `/proc/thread-self/fd/N` and `/dev/fd/N`: what the
+/// acting process's fd N points at (the supervisor's own `/proc/self` is someone else).
+fn proc_fd_link(pid: u32, path: &Path) -> Option<PathBuf> {
+    let s = path.to_str()?;
+    let rest = s
+        .strip_prefix("/proc/self/fd/")
+        .or_else(|| s.strip_prefix("/proc/thread-self/fd/"))
+        .or_else(|| s.strip_prefix("/dev/fd/"));
+    match rest {
+        Some(fd) => fd_path(pid, fd.parse().ok()?),
+        // Another process's fd, named in the sandbox's own /proc: read it there.
+        None if s.starts_with("/proc/") && s.contains("/fd/") => {
+            std::fs::read_link(in_sandbox(pid, path)).ok()
+        }
+        None => None,
+    }
 }
 
 /// Absolute, normalised form of a path argument (relative to the cwd or a directory fd).

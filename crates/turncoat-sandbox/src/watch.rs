@@ -161,10 +161,27 @@ fn keep_env(key: &str) -> bool {
     // npm settings pass, credentials among them do not.
     let lower = key.to_ascii_lowercase();
     lower.starts_with("npm_config_")
-        && !["auth", "token", "password", "_pass", "cert", "key"]
+        && !["auth", "token", "password", "_pass", "cert", "key", "otp"]
             .iter()
             .any(|s| lower.contains(s))
         && !lower.contains("proxy")
+}
+
+/// Does `value` carry a URL with credentials in it (`https://user:TOKEN@host/`, or a bare
+/// `https://TOKEN@host/`)? Anywhere in the value: `NODE_OPTIONS` and friends embed URLs too.
+fn has_url_credentials(value: &str) -> bool {
+    let mut rest = value;
+    while let Some(i) = rest.find("://") {
+        let after = &rest[i + 3..];
+        let authority_end = after
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .unwrap_or(after.len());
+        if after[..authority_end].contains('@') {
+            return true;
+        }
+        rest = after;
+    }
+    false
 }
 
 /// Socket files of host daemons that resolve names or start containers outside the sandbox.
@@ -363,6 +380,13 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     if opts.home.is_some() {
         writable.push(home.clone());
     }
+    // Where the sandbox's own unix sockets may live: not the host's /tmp (ssh-agent, tmux, X11).
+    let mut own_dirs = vec![project.clone(), tmp.clone()];
+    own_dirs.extend(
+        opts.allow_write
+            .iter()
+            .map(|p| paths::normalise(&project.join(p))),
+    );
     writable.extend(
         opts.allow_write
             .iter()
@@ -382,7 +406,9 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let proxy_port = host_proxy.as_ref().map_or(PROXY_PORT, |(_, p)| *p);
     let proxy_url = format!("http://127.0.0.1:{proxy_port}");
     let mut env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| keep_env(k) || opts.pass_env.iter().any(|p| p == k))
+        .filter(|(k, v)| {
+            (keep_env(k) || opts.pass_env.iter().any(|p| p == k)) && !has_url_credentials(v)
+        })
         .collect();
     env.retain(|(k, _)| k != "HOME" && k != "TMPDIR");
     env.push(("HOME".into(), home.display().to_string()));
@@ -573,6 +599,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 sup.masked = masked.clone();
                 sup.canaries = opts.canaries.clone();
                 sup.writable = writable.clone();
+                sup.own_dirs = own_dirs.clone();
                 if opts.degraded {
                     sup.services = vec![std::net::SocketAddr::from(([127, 0, 0, 1], proxy_port))];
                     sup.private_loopback = false;
@@ -818,6 +845,20 @@ mod tests {
             !keep_env("npm_config_https_proxy"),
             "the sandbox sets its own proxy"
         );
+    }
+
+    #[test]
+    fn credentials_in_urls_are_found_anywhere_in_a_value() {
+        assert!(has_url_credentials("https://user:TOKEN@registry.example/"));
+        assert!(has_url_credentials("https://TOKEN@github.com/o/r.git"));
+        assert!(has_url_credentials("--require=http://u:p@h/a.js --x"));
+        assert!(has_url_credentials(
+            "x https://h/ then git+ssh://git:pw@h/r"
+        ));
+        assert!(!has_url_credentials("https://registry.npmjs.org/"));
+        assert!(!has_url_credentials("https://h/path/user@host"));
+        assert!(!has_url_credentials("mailto:someone@example.com"));
+        assert!(!keep_env("npm_config_otp"));
     }
 
     #[test]

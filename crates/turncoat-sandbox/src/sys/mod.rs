@@ -334,6 +334,21 @@ pub fn execve(path: &CString, argv: &[CString], env: &[CString]) -> io::Error {
     io::Error::last_os_error()
 }
 
+/// `setsid()`: a new session with no controlling terminal (TIOCSTI on it is impossible).
+pub fn setsid() -> io::Result<()> {
+    // SAFETY: no arguments.
+    cvt(unsafe { libc::setsid() })?;
+    Ok(())
+}
+
+/// Close every fd from `first` up (`close_range(first, ~0, 0)`): nothing the caller inherited
+/// beyond what we chose reaches the command.
+pub fn close_from(first: u32) -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    cvt_long(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0u32) })?;
+    Ok(())
+}
+
 pub fn close(fd: RawFd) {
     // SAFETY: closing an fd number we own.
     unsafe {

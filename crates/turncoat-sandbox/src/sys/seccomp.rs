@@ -151,6 +151,14 @@ pub fn program() -> Vec<libc::sock_filter> {
         p.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
         p.push(stmt(BPF_RET_K, RET_ERRNO | libc::EPERM as u32));
     }
+    // ioctl(fd, TIOCSTI | TIOCLINUX): pushing input into a terminal (a command line typed
+    // into the user's shell) or taking over the console. The request is a register: race-free.
+    p.push(jump(BPF_JEQ_K, libc::SYS_ioctl as u32, 0, 5));
+    p.push(stmt(BPF_LD_W_ABS, off_arg(1)));
+    p.push(jump(BPF_JEQ_K, libc::TIOCSTI as u32, 2, 0));
+    p.push(jump(BPF_JEQ_K, libc::TIOCLINUX as u32, 1, 0));
+    p.push(stmt(BPF_RET_K, RET_ALLOW));
+    p.push(stmt(BPF_RET_K, RET_NOTIF));
     // clone3 passes flags in memory we cannot inspect race-free: ENOSYS makes libc fall back
     // to clone(2), whose flags are a register.
     p.push(jump(BPF_JEQ_K, libc::SYS_clone3 as u32, 0, 1));
@@ -161,11 +169,13 @@ pub fn program() -> Vec<libc::sock_filter> {
     p.push(jump(BPF_JSET_K, CLONE_NS_FLAGS as u32, 0, 1));
     p.push(stmt(BPF_RET_K, RET_NOTIF));
     p.push(stmt(BPF_RET_K, RET_ALLOW));
-    // socket(domain, type, proto): packet sockets, and raw or SOCK_PACKET inet sockets, go to
-    // the supervisor. (Netlink sockets are SOCK_RAW too: getifaddrs needs them, they stay.)
-    p.push(jump(BPF_JEQ_K, libc::SYS_socket as u32, 0, 11));
+    // socket(domain, type, proto): packet and vsock sockets, and raw or SOCK_PACKET inet
+    // sockets, go to the supervisor. (Netlink sockets are SOCK_RAW too: getifaddrs needs them,
+    // they stay.) AF_VSOCK reaches the hypervisor, which no network namespace covers.
+    p.push(jump(BPF_JEQ_K, libc::SYS_socket as u32, 0, 12));
     p.push(stmt(BPF_LD_W_ABS, off_arg(0)));
-    p.push(jump(BPF_JEQ_K, libc::AF_PACKET as u32, 8, 0));
+    p.push(jump(BPF_JEQ_K, libc::AF_PACKET as u32, 9, 0));
+    p.push(jump(BPF_JEQ_K, libc::AF_VSOCK as u32, 8, 0));
     p.push(jump(BPF_JEQ_K, libc::AF_INET as u32, 2, 0));
     p.push(jump(BPF_JEQ_K, libc::AF_INET6 as u32, 1, 0));
     p.push(stmt(BPF_RET_K, RET_ALLOW));
@@ -356,6 +366,7 @@ pub fn name(nr: i64) -> &'static str {
         libc::SYS_setns => "setns",
         libc::SYS_clone => "clone(namespaces)",
         libc::SYS_socket => "socket(raw)",
+        libc::SYS_ioctl => "ioctl",
         _ => "syscall",
     }
 }
