@@ -621,6 +621,54 @@ fn host_unix_sockets_and_vsock_are_unreachable() {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// 4. Under --block, anything refused fails the run
+
+#[test]
+fn anything_refused_under_block_fails_the_run_with_the_reason() {
+    for user in users() {
+        let w = World::new(user);
+        let (Some(tcp), Some(keys)) = (compile(&w, "tcp_connect"), compile(&w, "keyctl")) else {
+            return;
+        };
+        let ssh = w.home().join(".ssh");
+        std::fs::create_dir(&ssh).unwrap();
+        std::fs::write(
+            ssh.join("id_ed25519"),
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        // The sandbox's loopback has nothing on this port: refused by the kernel anyway, and
+        // under --block by us, which must fail the run.
+        let attempts: Vec<(Vec<String>, &str)> = vec![
+            (
+                vec![s(&tcp).into(), "127.0.0.1".into(), "9".into()],
+                "127.0.0.1:9",
+            ),
+            (
+                vec!["cat".into(), s(&ssh.join("id_ed25519")).into()],
+                "id_ed25519",
+            ),
+            (vec![s(&keys).into()], "keyctl"),
+        ];
+        for (cmd, reason) in attempts {
+            let events = w.project().join("watch.jsonl");
+            let argv: Vec<&str> = cmd.iter().map(String::as_str).collect();
+            let run = w.watch(&["--block"], &events, &argv, &[]);
+            let r = run.report();
+            assert_eq!(
+                run.code,
+                Some(1),
+                "{user:?}: {argv:?} was refused but --block did not fail{r}"
+            );
+            assert!(
+                run.stderr.contains("stopped") && run.stderr.contains(reason),
+                "{user:?}: the reason ({reason}) is not given{r}"
+            );
+        }
+    }
+}
+
 // Keep the helpers used when only some tests compile in.
 #[allow(dead_code)]
 fn make_executable(p: &Path) {

@@ -138,6 +138,18 @@ impl Supervisor {
             if !seccomp::id_valid(&listener, n.id) {
                 continue;
             }
+            // Whatever we refuse is a denial, recorded (so --block fails the run and says why).
+            if d.errno != 0 {
+                let ev = d.event.get_or_insert_with(|| {
+                    Event::new(
+                        EventKind::Refused,
+                        seccomp::name(n.nr),
+                        Verdict::Deny,
+                        Source::Seccomp,
+                    )
+                });
+                ev.verdict = Verdict::Deny;
+            }
             if let Some(ev) = d.event.as_mut() {
                 self.attribute(n.pid, ev);
             }
@@ -332,6 +344,17 @@ impl Supervisor {
                     return Decision::allow();
                 }
                 if sa.ip().is_loopback() && self.private_loopback {
+                    // Only the sandbox itself listens there; under --block the attempt (a
+                    // probe for a host service) is refused and fails the run.
+                    if self.block {
+                        return Decision::event(
+                            libc::ECONNREFUSED,
+                            EventKind::Connect,
+                            addr.target(),
+                            Verdict::Deny,
+                            "sandbox loopback: not one of the sandbox's services; refused (--block)",
+                        );
+                    }
                     return Decision::record(
                         Event::new(
                             EventKind::Connect,

@@ -269,6 +269,12 @@ fn summary(
     if let Some(e) = &args.events {
         out.push_str(&format!("{dim}  events: {}{reset}\n", e.display()));
     }
+    if o.blocked {
+        out.push_str(&format!(
+            "  {red}exit 1{reset}: --block refused {} action(s), listed under `stopped`\n",
+            denied.len()
+        ));
+    }
     #[allow(clippy::print_stderr)]
     {
         eprint!("{out}");
