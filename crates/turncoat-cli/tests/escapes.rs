@@ -593,8 +593,9 @@ fn host_unix_sockets_and_vsock_are_unreachable() {
         while abs.accept().is_ok() {}
 
         let events = w.project().join("watch.jsonl");
+        // Directly, through a link in the project (its own directory), and abstract.
         let script = format!(
-            "{p} {a}; {p} @{name}; {v}",
+            "{p} {a}; ln -s {a} agent-link.sock; {p} agent-link.sock; {p} @{name}; {v}",
             p = s(&probe),
             a = s(&agent),
             v = s(&vsock)
@@ -603,7 +604,7 @@ fn host_unix_sockets_and_vsock_are_unreachable() {
         let r = run.report();
         assert_eq!(
             run.stdout.matches("result=fail").count(),
-            3,
+            4,
             "{user:?} block={block}: a host socket was reached{r}"
         );
         assert!(listener.accept().is_err(), "the agent socket accepted{r}");
@@ -666,6 +667,110 @@ fn anything_refused_under_block_fails_the_run_with_the_reason() {
                 "{user:?}: the reason ({reason}) is not given{r}"
             );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. /tmp, /dev/shm and limits
+
+#[test]
+fn tmp_and_dev_shm_are_private_and_the_home_under_tmp_stays_read_only() {
+    if !common::have_tools("private-tmp", &["sh", "grep"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        // The world itself lives under /tmp, like a checkout cloned there.
+        let w = World::new(user);
+        assert!(w.root().starts_with("/tmp") || std::env::var_os("TMPDIR").is_some());
+        let marker = format!(
+            "turncoat-escapes-{}-{}-{block}",
+            std::process::id(),
+            user == As::Nobody
+        );
+        let host_file = Path::new("/tmp").join(format!("{marker}-host"));
+        std::fs::write(&host_file, "host-only").unwrap();
+        std::fs::set_permissions(&host_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let script = format!(
+            "cat /tmp/{marker}-host 2>/dev/null && echo SAW-HOST; \
+             echo x > /tmp/{marker} && echo tmp=written; \
+             echo x > /dev/shm/{marker} && echo shm=written; \
+             (echo x > \"$HOME/outside\") 2>/dev/null && echo home=written || echo home=refused; \
+             grep 'Max processes' /proc/self/limits"
+        );
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &["sh", "-c", &script], &[]);
+        let r = run.report();
+        let _ = std::fs::remove_file(&host_file);
+        let leaked = [
+            Path::new("/tmp").join(&marker),
+            Path::new("/dev/shm").join(&marker),
+        ];
+        for p in &leaked {
+            let there = p.exists();
+            let _ = std::fs::remove_file(p);
+            assert!(
+                !there,
+                "{user:?} block={block}: {} reached the host{r}",
+                p.display()
+            );
+        }
+        assert!(
+            !run.stdout.contains("SAW-HOST"),
+            "the host's /tmp is visible{r}"
+        );
+        assert!(
+            run.stdout.contains("tmp=written") && run.stdout.contains("shm=written"),
+            "{user:?} block={block}: the private /tmp and /dev/shm are not usable{r}"
+        );
+        assert!(
+            run.stdout.contains("home=refused") && !w.home().join("outside").exists(),
+            "{user:?} block={block}: the home under /tmp was writable{r}"
+        );
+        let nproc = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("Max processes"))
+            .unwrap_or_default();
+        assert!(
+            !nproc.is_empty() && !nproc.contains("unlimited"),
+            "{user:?} block={block}: no process limit: {nproc:?}{r}"
+        );
+    }
+}
+
+#[test]
+fn the_degraded_tier_does_not_let_the_command_write_the_hosts_tmp() {
+    if !common::have_tools("degraded-tmp", &["sh"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        let marker = format!("turncoat-escapes-degraded-{}-{user:?}", std::process::id());
+        let script = format!(
+            "(echo x > /tmp/{marker}) 2>/dev/null && echo tmp=written || echo tmp=refused; \
+             (echo x > \"$HOME/outside\") 2>/dev/null && echo home=written || echo home=refused; \
+             echo x > \"$TMPDIR/own\" && echo tmpdir=written"
+        );
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(
+            &["--tier", "degraded"],
+            &events,
+            &["sh", "-c", &script],
+            &[],
+        );
+        let r = run.report();
+        let host = Path::new("/tmp").join(&marker);
+        let there = host.exists();
+        let _ = std::fs::remove_file(&host);
+        assert!(run.stdout.contains("tmpdir=written"), "{r}");
+        assert!(
+            !there && run.stdout.contains("tmp=refused"),
+            "{user:?}: /tmp written{r}"
+        );
+        assert!(
+            run.stdout.contains("home=refused"),
+            "{user:?}: home under /tmp written{r}"
+        );
     }
 }
 

@@ -44,6 +44,14 @@ pub(crate) struct InitConfig {
     pub binds: Vec<(PathBuf, PathBuf, bool)>,
     /// Directories hidden under an empty read-only tmpfs.
     pub mask_dirs: Vec<PathBuf>,
+    /// Host directories replaced by a private tmpfs of this size (`/tmp`, `/var/tmp`,
+    /// `/dev/shm`): nothing of the host's is visible there, nothing written stays.
+    pub private_dirs: Vec<(PathBuf, String)>,
+    /// Paths under a private directory that stay visible (bound back from the host), and
+    /// whether they stay writable: the project, the home, the run directory.
+    pub keep: Vec<(PathBuf, bool)>,
+    /// RLIMIT_NPROC for the command.
+    pub process_limit: Option<u64>,
     /// Directories (and files) Landlock lets the command write; everything else is read-only.
     pub writable: Vec<PathBuf>,
     /// RLIMIT_AS for the command, in bytes.
@@ -132,6 +140,9 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
     sys::set_not_dumpable().map_err(|e| format!("prctl(DUMPABLE): {e}"))?;
     sys::ns::make_rprivate().map_err(|e| format!("making mounts private: {e}"))?;
     sys::ns::mount_proc().map_err(|e| format!("mounting a fresh /proc: {e}"))?;
+    for (dir, size) in &cfg.private_dirs {
+        private_dir(dir, size, &cfg.keep)?;
+    }
     for (src, target, ro) in &cfg.binds {
         if let Err(e) = sys::ns::bind(src, target, *ro) {
             report(
@@ -165,6 +176,52 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
     // pid 1 sends SIGKILL to every other process of its namespace.
     kill_leftovers(list_processes(), || sys::kill(-1, libc::SIGKILL));
     Ok(code)
+}
+
+/// Replace `dir` with a private tmpfs, then bind back the kept paths under it (opened before
+/// the tmpfs hides them; read-only unless writable).
+fn private_dir(dir: &std::path::Path, size: &str, keep: &[(PathBuf, bool)]) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let mut held = Vec::new();
+    for (p, rw) in keep.iter().filter(|(p, _)| p.starts_with(dir) && p != dir) {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+            .open(p)
+            .map_err(|e| format!("opening {} to keep it: {e}", p.display()))?;
+        held.push((p, *rw, f));
+    }
+    sys::ns::private_tmpfs(dir, size)
+        .map_err(|e| format!("mounting a private tmpfs on {}: {e}", dir.display()))?;
+    for (p, rw, f) in held {
+        let is_dir = f.metadata().map(|m| m.is_dir()).unwrap_or(false);
+        let made = if is_dir {
+            std::fs::create_dir_all(p)
+        } else {
+            p.parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::File::create(p).map(drop))
+        };
+        made.map_err(|e| {
+            format!(
+                "making {} in the private {}: {e}",
+                p.display(),
+                dir.display()
+            )
+        })?;
+        let src = PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()));
+        sys::ns::bind(&src, p, !rw).map_err(|e| {
+            format!(
+                "keeping {} in the private {}: {e}",
+                p.display(),
+                dir.display()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Reap every child (orphans are re-parented to us) until `child` itself exits; its status.
@@ -296,6 +353,11 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
         && let Err(e) = sys::limit_memory(bytes)
     {
         return format!("setrlimit(RLIMIT_AS): {e}");
+    }
+    if let Some(n) = cfg.process_limit
+        && let Err(e) = sys::limit_processes(n)
+    {
+        return format!("setrlimit(RLIMIT_NPROC): {e}");
     }
     if let Err(e) = sys::ns::clear_capabilities() {
         return format!("dropping capabilities: {e}");

@@ -48,6 +48,9 @@ pub(crate) struct Supervisor {
     /// Directories that belong to the run (project, private temp): unix sockets there are the
     /// sandbox's own.
     pub own_dirs: Vec<PathBuf>,
+    /// Host directories bound read-only into a private directory (a home under /tmp): not
+    /// the sandbox's own even though they sit under one.
+    pub host_kept: Vec<PathBuf>,
     /// The supervisor's own services as the command reaches them (DNS, proxy).
     pub services: Vec<std::net::SocketAddr>,
     /// Loopback belongs to the sandbox (its own network namespace). False in the degraded
@@ -103,6 +106,7 @@ impl Supervisor {
             canaries: Vec::new(),
             writable: Vec::new(),
             own_dirs: Vec::new(),
+            host_kept: Vec::new(),
             services: vec![
                 std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::DNS_PORT)),
                 std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::PROXY_PORT)),
@@ -430,7 +434,7 @@ impl Supervisor {
         };
         // Through the process's own view, following links (a link in the project to the
         // user's agent socket is the agent socket).
-        let path = std::fs::canonicalize(in_sandbox(pid, &lexical)).unwrap_or(lexical);
+        let path = resolve_links(pid, &lexical);
         let masked = self.masked.iter().any(|m| path.starts_with(m));
         if masked {
             // glibc asks nscd (and systemd's resolver and userdb) on every name lookup: the
@@ -452,7 +456,9 @@ impl Supervisor {
             };
             return Decision::event(errno, EventKind::Connect, target, verdict, why);
         }
-        if self.own_dirs.iter().any(|d| path.starts_with(d)) {
+        if self.own_dirs.iter().any(|d| path.starts_with(d))
+            && !self.host_kept.iter().any(|d| path.starts_with(d))
+        {
             return Decision::record(
                 Event::new(
                     EventKind::Connect,
@@ -755,6 +761,47 @@ fn read_str(pid: u32, ptr: u64, max: usize) -> String {
 
 fn fd_path(pid: u32, fd: i32) -> Option<PathBuf> {
     std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()
+}
+
+/// `path` (absolute, normalised) with every symbolic link resolved as the process sees it:
+/// one component at a time through `/proc/<pid>/root`, so links are read in the sandbox's
+/// mount namespace and absolute targets restart at its root. At most 40 links, like the
+/// kernel. Read from memory the process controls: an observation, not a barrier.
+pub(crate) fn resolve_links(pid: u32, path: &Path) -> PathBuf {
+    use std::collections::VecDeque;
+    use std::ffi::OsString;
+    fn parts(p: &Path) -> VecDeque<OsString> {
+        p.components()
+            .filter_map(|c| match c {
+                std::path::Component::Normal(s) => Some(s.to_os_string()),
+                std::path::Component::ParentDir => Some(OsString::from("..")),
+                _ => None,
+            })
+            .collect()
+    }
+    let mut queue = parts(path);
+    let mut out = PathBuf::from("/");
+    let mut hops = 0;
+    while let Some(c) = queue.pop_front() {
+        if c == ".." {
+            out.pop();
+            continue;
+        }
+        let next = out.join(&c);
+        match std::fs::read_link(in_sandbox(pid, &next)) {
+            Ok(target) if hops < 40 => {
+                hops += 1;
+                if target.is_absolute() {
+                    out = PathBuf::from("/");
+                }
+                let mut rest = parts(&target);
+                rest.extend(queue);
+                queue = rest;
+            }
+            _ => out = next,
+        }
+    }
+    out
 }
 
 /// `/proc/self/fd/N`, `/proc/<pid>/fd/N`, `/proc/thread-self/fd/N` and `/dev/fd/N`: what the

@@ -238,6 +238,47 @@ const HOME_MASKS: &[&str] = &[
     ".mozilla",
 ];
 
+/// Private tmpfs directories of the full tier, with their size caps.
+const PRIVATE_DIRS: &[(&str, &str)] = &[("/tmp", "1g"), ("/var/tmp", "1g"), ("/dev/shm", "256m")];
+
+/// RLIMIT_NPROC of the command (a fork bomb stops here, not at the host's limit).
+const PROCESS_LIMIT: u64 = 4096;
+
+/// The paths under a private directory that must stay visible (the project, the homes, the
+/// run directory, the program), each writable when Landlock lets the command write it: the
+/// shallowest first, a path left out when an ancestor is kept the same way.
+fn kept_paths<'a>(
+    private_dirs: &[(PathBuf, String)],
+    writable: &'a [PathBuf],
+    candidates: impl IntoIterator<Item = &'a PathBuf>,
+) -> Vec<(PathBuf, bool)> {
+    let is_private = |p: &Path| private_dirs.iter().any(|(d, _)| d == p);
+    let mut paths: Vec<(PathBuf, bool)> = candidates
+        .into_iter()
+        .chain(writable.iter())
+        .filter_map(|p| p.canonicalize().ok())
+        .filter(|p| private_dirs.iter().any(|(d, _)| p.starts_with(d) && p != d))
+        .map(|p| {
+            let rw = writable.iter().any(|w| !is_private(w) && p.starts_with(w));
+            (p, rw)
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let mut out: Vec<(PathBuf, bool)> = Vec::new();
+    for (p, rw) in paths {
+        let covered = out
+            .iter()
+            .rev()
+            .find(|(q, _)| p.starts_with(q))
+            .is_some_and(|(_, qrw)| *qrw == rw);
+        if !covered {
+            out.push((p, rw));
+        }
+    }
+    out
+}
+
 const RESOLV_CONF: &str = "# turncoat watch: the sandbox's resolver (every name is logged)\nnameserver 127.0.0.1\noptions edns0\n";
 const NSSWITCH: &str = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n";
 
@@ -359,13 +400,20 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     if !npm_cache.exists() {
         let _ = std::fs::create_dir_all(&npm_cache);
     }
-    let mut writable = vec![
-        project.clone(),
-        tmp.clone(),
-        PathBuf::from("/tmp"),
-        PathBuf::from("/var/tmp"),
-        npm_cache,
-    ];
+    // Full tier: /tmp, /var/tmp and /dev/shm are private, size-capped tmpfs (host sockets and
+    // files there are invisible, nothing written stays). Degraded tier: they are the host's,
+    // so not writable at all; the private TMPDIR is.
+    let private_dirs: Vec<(PathBuf, String)> = if opts.degraded {
+        Vec::new()
+    } else {
+        PRIVATE_DIRS
+            .iter()
+            .map(|(d, size)| (PathBuf::from(d), size.to_string()))
+            .filter(|(d, _)| d.is_dir())
+            .collect()
+    };
+    let mut writable = vec![project.clone(), tmp.clone(), npm_cache.clone()];
+    writable.extend(private_dirs.iter().map(|(d, _)| d.clone()));
     for rel in [
         ".cache",
         ".yarn",
@@ -382,6 +430,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     }
     // Where the sandbox's own unix sockets may live: not the host's /tmp (ssh-agent, tmux, X11).
     let mut own_dirs = vec![project.clone(), tmp.clone()];
+    own_dirs.extend(private_dirs.iter().map(|(d, _)| d.clone()));
     own_dirs.extend(
         opts.allow_write
             .iter()
@@ -412,7 +461,12 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         .collect();
     env.retain(|(k, _)| k != "HOME" && k != "TMPDIR");
     env.push(("HOME".into(), home.display().to_string()));
-    env.push(("TMPDIR".into(), tmp.display().to_string()));
+    let tmpdir = if opts.degraded {
+        tmp.clone()
+    } else {
+        PathBuf::from("/tmp")
+    };
+    env.push(("TMPDIR".into(), tmpdir.display().to_string()));
     for k in [
         "HTTP_PROXY",
         "HTTPS_PROXY",
@@ -448,6 +502,11 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         .unwrap_or_default();
     let program = find_program(&opts.command[0], &path_var, &project)
         .ok_or_else(|| SandboxError::NotFound(opts.command[0].clone()))?;
+    let keep = kept_paths(
+        &private_dirs,
+        &writable,
+        [&project, &home, &real_home, &rd, &npm_cache, &program],
+    );
 
     let (uid_map, gid_map, deny_setgroups) = if euid == 0 {
         (
@@ -462,6 +521,11 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
             true,
         )
     };
+    let host_kept: Vec<PathBuf> = keep
+        .iter()
+        .filter(|(_, rw)| !rw)
+        .map(|(p, _)| p.clone())
+        .collect();
     let cfg = InitConfig {
         uid_map,
         gid_map,
@@ -473,6 +537,9 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         env,
         binds,
         mask_dirs,
+        private_dirs,
+        keep,
+        process_limit: Some(PROCESS_LIMIT),
         writable: writable.clone(),
         memory_limit: opts.memory_limit,
         degraded_tcp_ports: opts.degraded.then(|| vec![proxy_port]),
@@ -600,6 +667,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 sup.canaries = opts.canaries.clone();
                 sup.writable = writable.clone();
                 sup.own_dirs = own_dirs.clone();
+                sup.host_kept = host_kept.clone();
                 if opts.degraded {
                     sup.services = vec![std::net::SocketAddr::from(([127, 0, 0, 1], proxy_port))];
                     sup.private_loopback = false;
@@ -859,6 +927,32 @@ mod tests {
         assert!(!has_url_credentials("https://h/path/user@host"));
         assert!(!has_url_credentials("mailto:someone@example.com"));
         assert!(!keep_env("npm_config_otp"));
+    }
+
+    #[test]
+    fn kept_paths_under_a_private_tmp() {
+        let d = tempfile::tempdir().unwrap();
+        let base = d.path().canonicalize().unwrap();
+        let (home, project, cache) = (
+            base.join("home"),
+            base.join("home/p"),
+            base.join("home/.npm"),
+        );
+        for p in [&home, &project, &cache] {
+            std::fs::create_dir_all(p).unwrap();
+        }
+        let private = vec![(base.clone(), "1m".to_string())];
+        let writable = vec![base.clone(), project.clone(), cache.clone()];
+        let keep = kept_paths(&private, &writable, [&home, &project]);
+        assert_eq!(
+            keep,
+            vec![(home.clone(), false), (cache, true), (project, true)],
+            "the home read-only, what the command writes bound back writable"
+        );
+        assert!(
+            kept_paths(&private, &[], [&base]).is_empty(),
+            "not the directory itself"
+        );
     }
 
     #[test]

@@ -436,6 +436,17 @@ pub fn limit_memory(bytes: u64) -> io::Result<()> {
     Ok(())
 }
 
+/// RLIMIT_NPROC: bound the processes (of this uid, in the sandbox's user namespace).
+pub fn limit_processes(n: u64) -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: n as libc::rlim_t,
+        rlim_max: n as libc::rlim_t,
+    };
+    // SAFETY: pointer to a valid rlimit.
+    cvt(unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &lim) })?;
+    Ok(())
+}
+
 /// `prctl(PR_SET_CHILD_SUBREAPER)`: orphaned descendants are re-parented to us, not to init.
 pub fn set_child_subreaper() -> io::Result<()> {
     // SAFETY: prctl with integer arguments.

@@ -92,6 +92,17 @@ pub fn bind(src: &Path, target: &Path, read_only: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// A private, size-capped tmpfs over `target` (sticky, world-writable like /tmp).
+pub fn private_tmpfs(target: &Path, size: &str) -> io::Result<()> {
+    mount_raw(
+        Some("tmpfs"),
+        target,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some(&format!("size={size},mode=1777")),
+    )
+}
+
 /// An empty read-only tmpfs over a directory.
 pub fn mask_dir(target: &Path) -> io::Result<()> {
     mount_raw(
@@ -168,8 +179,14 @@ pub fn lock_capabilities() -> io::Result<()> {
         | libc::SECBIT_NO_SETUID_FIXUP_LOCKED
         | libc::SECBIT_KEEP_CAPS_LOCKED;
     // SAFETY: prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) })?;
-    Ok(())
+    let r = cvt(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) });
+    match r {
+        Ok(_) => Ok(()),
+        // An ordinary user without a user namespace (the degraded tier) holds no capability
+        // to lock, and no_new_privs keeps exec from granting any.
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) && super::geteuid() != 0 => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Second half: clear the effective, permitted, inheritable and ambient sets.
