@@ -774,6 +774,68 @@ fn the_degraded_tier_does_not_let_the_command_write_the_hosts_tmp() {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// 10. The egress allowlist comes from nothing the command could have written
+
+#[test]
+fn a_project_npmrc_does_not_widen_the_egress_allowlist() {
+    use std::net::TcpListener;
+    if !common::have_tools("allowlist", &["bash", "getent"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let catcher = TcpListener::bind("127.0.0.1:0").unwrap();
+        catcher.set_nonblocking(true).unwrap();
+        let port = catcher.local_addr().unwrap().port();
+        // What run 1 left in the project, and what the user configured.
+        std::fs::write(
+            w.project().join(".npmrc"),
+            format!(
+                "registry=https://project-registry.invalid/\n@evil:registry=http://127.0.0.1:{port}/\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            w.home().join(".npmrc"),
+            "registry=https://user-registry.invalid/\n",
+        )
+        .unwrap();
+        let script = format!(
+            "getent hosts project-registry.invalid; getent hosts user-registry.invalid; \
+             exec 3<>/dev/tcp/127.0.0.1/3128 && \
+             printf 'CONNECT 127.0.0.1:{port} HTTP/1.1\\r\\nHost: 127.0.0.1:{port}\\r\\n\\r\\n' >&3 && \
+             head -c 12 <&3; echo"
+        );
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &["bash", "-c", &script], &[]);
+        let r = run.report();
+        let dns = |name: &str, verdict: &str| {
+            run.any(|e| {
+                field(e, "event") == "dns"
+                    && field(e, "target") == name
+                    && field(e, "verdict") == verdict
+            })
+        };
+        assert!(
+            dns("project-registry.invalid", "deny") && !dns("project-registry.invalid", "allow"),
+            "{user:?} block={block}: the project's registry was allowed{r}"
+        );
+        assert!(
+            dns("user-registry.invalid", "allow"),
+            "{user:?} block={block}: the user's registry is allowed (control){r}"
+        );
+        assert!(
+            run.any(|e| field(e, "event") == "proxy" && field(e, "verdict") == "deny"),
+            "{user:?} block={block}: the proxy let the project's loopback registry through{r}"
+        );
+        assert!(
+            catcher.accept().is_err(),
+            "the host loopback was reached{r}"
+        );
+    }
+}
+
 // Keep the helpers used when only some tests compile in.
 #[allow(dead_code)]
 fn make_executable(p: &Path) {

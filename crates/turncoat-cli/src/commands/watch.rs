@@ -68,7 +68,7 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         Some(d) => d.clone(),
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
-    let mut hosts = configured_registries(&cwd);
+    let mut hosts = configured_registries();
     hosts.extend(args.allow_host.iter().cloned());
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
@@ -143,9 +143,24 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     }
 }
 
-/// The registries `.npmrc` names (default, scoped): the sandbox may always reach them.
-fn configured_registries(cwd: &std::path::Path) -> Vec<String> {
-    match turncoat_registry::RegistryConfig::load(cwd, None) {
+/// The registries the user's own `.npmrc` names (default, scoped): the sandbox may always
+/// reach them. Never the project's `.npmrc`: an earlier run's command could have written it
+/// (a "registry" on the host's loopback would widen the next run's egress).
+fn configured_registries() -> Vec<String> {
+    let env = |k: &str| std::env::var(k).ok();
+    let user = env("NPM_CONFIG_USERCONFIG")
+        .or_else(|| env("npm_config_userconfig"))
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".npmrc")));
+    let text = user
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p.clone(), t)));
+    let files: Vec<(&std::path::Path, &str)> = text
+        .iter()
+        .map(|(p, t)| (p.as_path(), t.as_str()))
+        .collect();
+    match turncoat_registry::RegistryConfig::from_npmrc(&files, None, &env) {
         Ok(cfg) => {
             let mut v = vec![cfg.registry().to_string()];
             v.extend(cfg.scope_registries().values().map(|u| u.to_string()));
