@@ -836,6 +836,41 @@ fn a_project_npmrc_does_not_widen_the_egress_allowlist() {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// 8. Root
+
+#[test]
+fn root_does_not_hand_uid_0_to_the_command() {
+    if !is_root() {
+        eprintln!("SKIPPED root_does_not_hand_uid_0_to_the_command: needs root");
+        return;
+    }
+    let script = "id -u; (cat /etc/shadow 2>/dev/null || true) | wc -c";
+    // Someone's checkout, run by root: the command runs as the checkout's owner.
+    let w = World::new(As::Caller);
+    std::fs::set_permissions(w.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    chown(w.project(), Some(NOBODY), Some(NOBODY)).unwrap();
+    let events = w.root().join("watch.jsonl");
+    let run = w.watch(&[], &events, &["sh", "-c", script], &[]);
+    let r = run.report();
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some("65534"),
+        "the command ran as root on a checkout owned by nobody{r}"
+    );
+    // A checkout owned by root: uid 0 without capabilities, said so, root-only files masked.
+    let w = World::new(As::Caller);
+    let events = w.root().join("watch.jsonl");
+    let run = w.watch(&[], &events, &["sh", "-c", script], &[]);
+    let r = run.report();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"0"), "{r}");
+    if Path::new("/etc/shadow").is_file() {
+        assert_eq!(lines.get(1), Some(&"0"), "/etc/shadow was readable{r}");
+    }
+    assert!(run.stderr.contains("runs as uid 0"), "not said{r}");
+}
+
 // Keep the helpers used when only some tests compile in.
 #[allow(dead_code)]
 fn make_executable(p: &Path) {

@@ -291,7 +291,28 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let allow = Arc::new(Allowlist::parse(&opts.allow_hosts)?);
     let uid = sys::getuid();
     let euid = sys::geteuid();
-    let sudo_ids = if euid == 0 { sudo_invoker() } else { None };
+    let project = opts
+        .cwd
+        .canonicalize()
+        .map_err(io_err(format!("project directory {}", opts.cwd.display())))?;
+    let mut warnings = Vec::new();
+    // Root never runs the command as root when it can help it: the invoking user (sudo), else
+    // the project's owner. A project owned by root leaves uid 0 (without any capability) and
+    // root-only files masked; the summary says so.
+    let sudo_ids = if euid == 0 {
+        sudo_invoker().or_else(|| project_owner(&project))
+    } else {
+        None
+    };
+    let stays_root = euid == 0 && sudo_ids.is_none();
+    if stays_root {
+        warnings.push(
+            "the command runs as uid 0 (no capabilities) because turncoat runs as root and the project \
+             belongs to root: files only root may read are masked where known, not all. Run turncoat \
+             as the project's owner, or give the checkout to an unprivileged user."
+                .to_string(),
+        );
+    }
     let real_home = match sudo_ids {
         Some((u, _)) => sys::home_of(u),
         None => std::env::var_os("HOME")
@@ -300,10 +321,6 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     }
     .unwrap_or_else(|| PathBuf::from("/"));
     let home = opts.home.clone().unwrap_or_else(|| real_home.clone());
-    let project = opts
-        .cwd
-        .canonicalize()
-        .map_err(io_err(format!("project directory {}", opts.cwd.display())))?;
 
     // The run directory holds the files we bind into the sandbox and its private TMPDIR.
     let rundir = tempfile::Builder::new()
@@ -358,6 +375,12 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         masked.push(real.clone());
         if seen.insert(real.clone()) {
             binds.push((socket_mask.clone(), real, true));
+        }
+    }
+    if stays_root {
+        for f in root_only_files() {
+            binds.push((decoy.clone(), f.clone(), true));
+            masked.push(f);
         }
     }
     for dir in ["/run/nscd", "/run/systemd/resolve"] {
@@ -614,7 +637,6 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     }
     let stop = Arc::new(AtomicBool::new(false));
     let mut setup_error: Option<String> = None;
-    let mut warnings = Vec::new();
     let mut started_command = false;
     loop {
         let msg = match sys::recv_msg(sup_end.as_raw_fd(), 1 << 20) {
@@ -832,6 +854,36 @@ fn kill_tree(root: i32) {
     for pid in doomed.iter().rev() {
         sys::kill(*pid, libc::SIGKILL);
     }
+}
+
+/// The owner of a project that does not belong to root: who the command runs as when
+/// turncoat itself runs as root without sudo.
+fn project_owner(project: &Path) -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = project.metadata().ok()?;
+    (m.uid() != 0).then_some((m.uid(), m.gid()))
+}
+
+/// Files only root reads (password hashes, host keys): masked when the command keeps uid 0.
+fn root_only_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = [
+        "/etc/shadow",
+        "/etc/gshadow",
+        "/etc/shadow-",
+        "/etc/gshadow-",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .filter(|p| p.is_file())
+    .collect();
+    if let Ok(dir) = std::fs::read_dir("/etc/ssh") {
+        v.extend(dir.flatten().map(|e| e.path()).filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("ssh_host_") && n.ends_with("_key"))
+        }));
+    }
+    v
 }
 
 /// The invoking user when run through sudo (the command runs as them, never as root).
