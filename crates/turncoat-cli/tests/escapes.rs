@@ -871,6 +871,148 @@ fn root_does_not_hand_uid_0_to_the_command() {
     assert!(run.stderr.contains("runs as uid 0"), "not said{r}");
 }
 
+// ---------------------------------------------------------------------------------------
+// 9. Project persistence
+
+/// A project with the usual places that run code later.
+fn persistence_project(w: &World) {
+    let p = w.project();
+    for d in [".git/hooks", ".github/workflows", ".husky"] {
+        std::fs::create_dir_all(p.join(d)).unwrap();
+    }
+    std::fs::write(p.join(".git/config"), "[core]\n\tbare = false\n").unwrap();
+    std::fs::write(p.join(".github/workflows/ci.yml"), "on: push\n").unwrap();
+    std::fs::write(p.join(".npmrc"), "fund=false\n").unwrap();
+}
+
+/// Every file under `dir` with its contents (a link as "-> target").
+fn tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    fn walk(base: &Path, p: &Path, out: &mut Vec<(String, String)>) {
+        let rel = p.strip_prefix(base).unwrap().display().to_string();
+        let Ok(m) = p.symlink_metadata() else { return };
+        if m.file_type().is_symlink() {
+            out.push((
+                rel,
+                format!("-> {}", std::fs::read_link(p).unwrap().display()),
+            ));
+        } else if m.is_dir() {
+            out.push((rel, "/".into()));
+            let mut kids: Vec<_> = std::fs::read_dir(p)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            kids.sort();
+            for k in kids {
+                walk(base, &k, out);
+            }
+        } else {
+            out.push((rel, std::fs::read_to_string(p).unwrap_or_default()));
+        }
+    }
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[test]
+fn project_persistence_is_recorded_always_and_read_only_under_block() {
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let Some(probe) = compile(&w, "persist_ways") else {
+            return;
+        };
+        persistence_project(&w);
+        let protected = [".git", ".github", ".husky", ".npmrc"];
+        let before: Vec<_> = protected
+            .iter()
+            .map(|p| tree(&w.project().join(p)))
+            .collect();
+        let events = w.root().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &[s(&probe)], &[]);
+        let r = run.report();
+        assert!(run.stdout.contains("yarnrc="), "the probe ran{r}");
+        let p = w.project();
+        let written = |rel: &str| {
+            let target = p.join(rel);
+            run.any(|e| {
+                field(e, "event") == "persistence-write"
+                    && Path::new(field(e, "target")).starts_with(&target)
+            })
+        };
+        for rel in [
+            ".github/workflows/chdir.yml",
+            ".github/workflows/dirfd.yml",
+            ".github/workflows/symlink.yml",
+            ".github/workflows/renameat.yml",
+            ".vscode",
+            ".husky",
+            ".git/hooks/pre-commit",
+            ".git/config",
+            ".npmrc",
+            ".envrc",
+            ".yarnrc.yml",
+        ] {
+            assert!(
+                written(rel),
+                "{user:?} block={block}: no persistence-write for {rel}{r}"
+            );
+        }
+        if block {
+            let after: Vec<_> = protected
+                .iter()
+                .map(|p| tree(&w.project().join(p)))
+                .collect();
+            assert_eq!(
+                before, after,
+                "{user:?}: a protected path changed under --block{r}"
+            );
+            assert_eq!(run.code, Some(1), "{r}");
+            for gone in [".vscode", ".envrc", ".yarnrc.yml"] {
+                let made = p.join(gone).exists();
+                assert!(
+                    !made
+                        || run.any(|e| field(e, "event") == "persistence-write"
+                            && field(e, "target") == s(&p.join(gone))
+                            && field(e, "verdict") == "deny"),
+                    "{user:?}: {gone} was created under --block without a denial{r}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn racing_the_path_check_does_not_write_a_hook() {
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let Some(probe) = compile(&w, "race_open") else {
+            return;
+        };
+        persistence_project(&w);
+        let (target, harmless) = (".git/hooks/pre-commit", "harmless-file-name-21");
+        assert_eq!(target.len(), harmless.len());
+        let events = w.root().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &[s(&probe), target, harmless], &[]);
+        let r = run.report();
+        assert!(run.stdout.contains("race_open wins="), "the probe ran{r}");
+        let hook = w.project().join(target);
+        if block {
+            assert!(
+                !hook.exists(),
+                "{user:?}: the race wrote a hook under --block{r}"
+            );
+        } else if hook.exists() {
+            assert!(
+                run.any(
+                    |e| field(e, "event") == "persistence-write" && field(e, "target") == s(&hook)
+                ),
+                "{user:?}: a hook written by a race went unrecorded{r}"
+            );
+        }
+    }
+}
+
 // Keep the helpers used when only some tests compile in.
 #[allow(dead_code)]
 fn make_executable(p: &Path) {

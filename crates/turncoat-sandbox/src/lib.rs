@@ -19,6 +19,7 @@ pub mod host;
 pub mod init;
 pub mod output;
 pub mod paths;
+pub mod persist;
 pub mod proxy;
 pub mod sockaddr;
 mod supervisor;

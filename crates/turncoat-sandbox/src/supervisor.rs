@@ -48,6 +48,8 @@ pub(crate) struct Supervisor {
     /// Directories that belong to the run (project, private temp): unix sockets there are the
     /// sandbox's own.
     pub own_dirs: Vec<PathBuf>,
+    /// The project directory (its persistence entries: hooks, CI, editor configuration).
+    pub project: PathBuf,
     /// Host directories bound read-only into a private directory (a home under /tmp): not
     /// the sandbox's own even though they sit under one.
     pub host_kept: Vec<PathBuf>,
@@ -106,6 +108,7 @@ impl Supervisor {
             canaries: Vec::new(),
             writable: Vec::new(),
             own_dirs: Vec::new(),
+            project: PathBuf::new(),
             host_kept: Vec::new(),
             services: vec![
                 std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::DNS_PORT)),
@@ -181,7 +184,10 @@ impl Supervisor {
                 );
             }
             libc::SYS_mkdir => return self.on_write(n.pid, AT_FDCWD, a[0], "mkdir"),
-            libc::SYS_rename => return self.on_write(n.pid, AT_FDCWD, a[1], "rename"),
+            libc::SYS_rename => {
+                let a = [AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0];
+                return self.on_rename(n.pid, a, "rename");
+            }
             libc::SYS_link => return self.on_write(n.pid, AT_FDCWD, a[1], "link"),
             libc::SYS_symlink => return self.on_write(n.pid, AT_FDCWD, a[1], "symlink"),
             _ => {}
@@ -227,9 +233,10 @@ impl Supervisor {
                 self.on_open(n.pid, a[0] as i32, a[1], flags)
             }
             libc::SYS_mkdirat => self.on_write(n.pid, a[0] as i32, a[1], "mkdir"),
-            libc::SYS_renameat | libc::SYS_renameat2 | libc::SYS_linkat => {
-                self.on_write(n.pid, a[2] as i32, a[3], seccomp::name(n.nr))
+            libc::SYS_renameat | libc::SYS_renameat2 => {
+                self.on_rename(n.pid, a, seccomp::name(n.nr))
             }
+            libc::SYS_linkat => self.on_write(n.pid, a[2] as i32, a[3], "link"),
             libc::SYS_symlinkat => self.on_write(n.pid, a[1] as i32, a[2], "symlink"),
             libc::SYS_truncate => self.on_write(n.pid, AT_FDCWD, a[0], "truncate"),
             nr => self.refuse(nr, a),
@@ -599,20 +606,30 @@ impl Supervisor {
 
     fn on_open(&mut self, pid: u32, dirfd: i32, path_ptr: u64, flags: u64) -> Decision {
         let raw = read_str(pid, path_ptr, PATH_MAX);
-        // Planted canaries all have dot-named components, so the prefilter keeps them too
-        // (a test in `detonate` holds it to that).
-        if !paths::maybe_interesting(&raw) {
-            return Decision::allow();
-        }
-        let Some(path) = resolve(pid, dirfd, &raw) else {
-            return Decision::allow();
-        };
         let write = flags
             & (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC | libc::O_APPEND)
                 as u64
             != 0;
         if write {
+            // Classified by where the write lands: relative to the cwd or a directory fd (the
+            // kernel's names for them), every link on the way followed as the process sees it.
+            let Some(path) = resolve(pid, dirfd, &raw) else {
+                return Decision::allow();
+            };
+            let path = resolve_links(pid, &path);
             return self.persistence(pid, path, "open for writing");
+        }
+        // Planted canaries all have dot-named components, so the prefilter keeps them too
+        // (a test in `detonate` holds it to that). A relative name is judged resolved: after
+        // chdir(~/.ssh), "id_rsa" is a key.
+        if raw.starts_with('/') && !paths::maybe_interesting(&raw) {
+            return Decision::allow();
+        }
+        let Some(path) = resolve(pid, dirfd, &raw) else {
+            return Decision::allow();
+        };
+        if !raw.starts_with('/') && !paths::maybe_interesting(&path.to_string_lossy()) {
+            return Decision::allow();
         }
         if self.canaries.iter().any(|c| path.starts_with(c)) {
             return Decision::record(
@@ -658,19 +675,34 @@ impl Supervisor {
         )
     }
 
+    /// mkdir, rename, link, symlink, truncate: the new name (its directory's links followed,
+    /// not the name itself: rename replaces a link, it does not write through it).
     fn on_write(&mut self, pid: u32, dirfd: i32, path_ptr: u64, op: &str) -> Decision {
         let raw = read_str(pid, path_ptr, PATH_MAX);
-        if !paths::maybe_interesting(&raw) {
-            return Decision::allow();
-        }
         let Some(path) = resolve(pid, dirfd, &raw) else {
             return Decision::allow();
+        };
+        let path = match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) => resolve_links(pid, dir).join(name),
+            _ => path,
         };
         self.persistence(pid, path, op)
     }
 
+    /// rename: where it lands, and where it came from (moving `.github` away to plant another
+    /// one is a write to `.github`).
+    fn on_rename(&mut self, pid: u32, a: [u64; 6], op: &str) -> Decision {
+        let to = self.on_write(pid, a[2] as i32, a[3], op);
+        if to.event.is_some() {
+            return to;
+        }
+        self.on_write(pid, a[0] as i32, a[1], "rename from")
+    }
+
     fn persistence(&mut self, _pid: u32, path: PathBuf, op: &str) -> Decision {
-        let Some(class) = paths::persistence_class(&path, &self.home) else {
+        let class = paths::project_persistence_class(&path, &self.project)
+            .or_else(|| paths::persistence_class(&path, &self.home));
+        let Some(class) = class else {
             return Decision::allow();
         };
         let writable = self.writable.iter().any(|w| path.starts_with(w));

@@ -383,6 +383,18 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
             masked.push(f);
         }
     }
+    // Under --block the project's persistence entries that exist are read-only mounts: the
+    // kernel refuses every write, whatever path, link, fd or race leads there.
+    if opts.mode == Mode::Block && !opts.degraded {
+        for (rel, _) in paths::PROJECT_PERSISTENCE {
+            let p = project.join(rel);
+            if p.symlink_metadata()
+                .is_ok_and(|m| !m.file_type().is_symlink())
+            {
+                binds.push((p.clone(), p, true));
+            }
+        }
+    }
     for dir in ["/run/nscd", "/run/systemd/resolve"] {
         let d = Path::new(dir);
         if d.is_dir() {
@@ -568,6 +580,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         degraded_tcp_ports: opts.degraded.then(|| vec![proxy_port]),
     };
 
+    let persistence_before = crate::persist::Snapshot::take(&project);
     let recorder = match opts.events.take() {
         Some(sink) => Recorder::with_sink(sink),
         None => Recorder::new(),
@@ -689,6 +702,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 sup.canaries = opts.canaries.clone();
                 sup.writable = writable.clone();
                 sup.own_dirs = own_dirs.clone();
+                sup.project = project.clone();
                 sup.host_kept = host_kept.clone();
                 if opts.degraded {
                     sup.services = vec![std::net::SocketAddr::from(([127, 0, 0, 1], proxy_port))];
@@ -782,6 +796,24 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     if let Some(e) = recorder.sink_error() {
         warnings.push(format!("writing the events file: {e}"));
+    }
+    // Every sandboxed process is gone: what changed in the project's persistence entries is
+    // what the command did to them, however it got there.
+    for c in persistence_before.changes() {
+        let (verdict, why) = if opts.mode == Mode::Block {
+            (Verdict::Deny, "--block: the run fails")
+        } else {
+            (Verdict::Observe, "recorded (audit)")
+        };
+        recorder.record(
+            Event::new(
+                EventKind::PersistenceWrite,
+                c.path.display().to_string(),
+                verdict,
+                Source::Supervisor,
+            )
+            .detail(format!("{}; {} during the run; {why}", c.class, c.what)),
+        );
     }
     let events = recorder.events();
     let blocked = opts.mode == Mode::Block && events.iter().any(|e| e.verdict == Verdict::Deny);
