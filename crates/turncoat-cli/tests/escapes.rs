@@ -958,6 +958,21 @@ fn project_persistence_is_recorded_always_and_read_only_under_block() {
                 "{user:?} block={block}: no persistence-write for {rel}{r}"
             );
         }
+        // Swapping .git for a prepared directory names no hook: refused at the rename under
+        // --block, the planted hook recorded otherwise.
+        let swap_refused = run.any(|e| {
+            field(e, "event") == "persistence-write"
+                && field(e, "target") == s(&p.join(".git"))
+                && field(e, "verdict") == "deny"
+        });
+        if block {
+            assert!(swap_refused, "{user:?}: .git swapped without a denial{r}");
+        } else {
+            assert!(
+                written(".git/hooks/post-checkout"),
+                "{user:?}: the hook planted by swapping .git went unrecorded{r}"
+            );
+        }
         if block {
             let after: Vec<_> = protected
                 .iter()

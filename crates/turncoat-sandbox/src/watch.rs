@@ -384,10 +384,11 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         }
     }
     // Under --block the project's persistence entries that exist are read-only mounts: the
-    // kernel refuses every write, whatever path, link, fd or race leads there.
+    // kernel refuses every write, whatever path, link, fd or race leads there. The top-level
+    // directory is mounted (`.git`, not `.git/hooks`): a mount point cannot be renamed away.
     if opts.mode == Mode::Block && !opts.degraded {
-        for (rel, _) in paths::PROJECT_PERSISTENCE {
-            let p = project.join(rel);
+        for root in paths::project_persistence_roots() {
+            let p = project.join(root);
             if p.symlink_metadata()
                 .is_ok_and(|m| !m.file_type().is_symlink())
             {

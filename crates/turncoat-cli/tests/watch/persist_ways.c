@@ -5,7 +5,9 @@
  *   symlink   a link planted under node_modules pointing into .github/workflows
  *   rename    a prepared directory renamed onto .vscode (missing) and .husky (empty)
  *   renameat  renameat() of a file into the .github/workflows directory fd
- *   files     .git/hooks/pre-commit, .git/config, .npmrc, .envrc, .yarnrc.yml */
+ *   files     .git/hooks/pre-commit, .git/config, .npmrc, .envrc, .yarnrc.yml
+ *   git-swap  .git renamed away and a prepared directory with hooks/ renamed onto .git
+ *             (nothing under .git/hooks is named on the way) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -56,5 +58,10 @@ int main(void) {
     say("npmrc", put(AT_FDCWD, ".npmrc", O_APPEND));
     say("envrc", put(AT_FDCWD, ".envrc", O_TRUNC));
     say("yarnrc", put(AT_FDCWD, ".yarnrc.yml", O_TRUNC));
+
+    mkdir("prepared3", 0755); mkdir("prepared3/hooks", 0755);
+    put(AT_FDCWD, "prepared3/hooks/post-checkout", O_TRUNC);
+    e = rename(".git", "moved-git") ? errno : 0;
+    say("git-swap", e ? e : (rename("prepared3", ".git") ? errno : 0));
     return 0;
 }
