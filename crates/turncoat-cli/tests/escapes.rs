@@ -723,8 +723,8 @@ fn tmp_and_dev_shm_are_private_and_the_home_under_tmp_stays_read_only() {
             "{user:?} block={block}: the private /tmp and /dev/shm are not usable{r}"
         );
         assert!(
-            run.stdout.contains("home=refused") && !w.home().join("outside").exists(),
-            "{user:?} block={block}: the home under /tmp was writable{r}"
+            !w.home().join("outside").exists(),
+            "{user:?} block={block}: the home under /tmp was written{r}"
         );
         let nproc = run
             .stdout
@@ -749,6 +749,9 @@ fn the_degraded_tier_does_not_let_the_command_write_the_hosts_tmp() {
         let script = format!(
             "(echo x > /tmp/{marker}) 2>/dev/null && echo tmp=written || echo tmp=refused; \
              (echo x > \"$HOME/outside\") 2>/dev/null && echo home=written || echo home=refused; \
+             mkdir -p \"$HOME/.cache/turncoat\" \"$HOME/.npm/_npx\" 2>/dev/null; \
+             echo x > \"$HOME/.cache/turncoat/poison\" 2>/dev/null; \
+             echo x > \"$HOME/.npm/_npx/poison\" 2>/dev/null; \
              echo x > \"$TMPDIR/own\" && echo tmpdir=written"
         );
         let events = w.project().join("watch.jsonl");
@@ -771,6 +774,12 @@ fn the_degraded_tier_does_not_let_the_command_write_the_hosts_tmp() {
             run.stdout.contains("home=refused"),
             "{user:?}: home under /tmp written{r}"
         );
+        for cache in [".cache/turncoat/poison", ".npm/_npx/poison"] {
+            assert!(
+                !w.home().join(cache).exists(),
+                "{user:?}: the degraded tier let the command write the cache {cache}{r}"
+            );
+        }
     }
 }
 
@@ -1023,6 +1032,84 @@ fn racing_the_path_check_does_not_write_a_hook() {
                     |e| field(e, "event") == "persistence-write" && field(e, "target") == s(&hook)
                 ),
                 "{user:?}: a hook written by a race went unrecorded{r}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 11. The home the command sees: empty, its caches private
+
+/// Credential stores no mask list names, a cache turncoat itself trusts, npm's cache.
+fn lived_in_home(w: &World) {
+    let h = w.home();
+    for (rel, text) in [
+        (".vault-token", "SECRET-vault"),
+        (".pgpass", "db:5432:*:u:SECRET-pg"),
+        (
+            ".config/git/credentials",
+            "https://u:SECRET-git@example.invalid",
+        ),
+        (".bash_history", "export TOKEN=SECRET-history"),
+        (".cache/turncoat/verdicts.json", "trusted"),
+        (".npm/_cacache/index-v5/entry", "cache-entry"),
+    ] {
+        let p = h.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+    }
+}
+
+#[test]
+fn the_command_sees_an_empty_home_and_its_caches_are_private() {
+    if !common::have_tools("empty-home", &["sh", "cat", "ls"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        lived_in_home(&w);
+        let script = "cat ~/.vault-token ~/.pgpass ~/.config/git/credentials ~/.bash_history \
+                      2>/dev/null; echo; \
+                      echo npm-cache=$(cat ~/.npm/_cacache/index-v5/entry 2>/dev/null); \
+                      echo poisoned > ~/.cache/turncoat/verdicts.json 2>/dev/null; \
+                      echo poisoned > ~/.npm/_cacache/index-v5/entry 2>/dev/null; \
+                      mkdir -p ~/.npm/_npx/evil ~/.config/husky 2>/dev/null; \
+                      echo x > ~/.npm/_npx/evil/run.js 2>/dev/null; \
+                      echo x > ~/.config/husky/init.sh 2>/dev/null; \
+                      echo home:; ls -A ~";
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &["sh", "-c", script], &[]);
+        let r = run.report();
+        assert!(run.stdout.contains("home:"), "the command ran{r}");
+        assert!(
+            !run.stdout.contains("SECRET"),
+            "{user:?} block={block}: a credential in the home was readable{r}"
+        );
+        assert!(
+            !run.stdout.contains(".vault-token") && !run.stdout.contains(".bash_history"),
+            "{user:?} block={block}: the real home is listed{r}"
+        );
+        // The npm cache is the user's, copy-on-write: readable, never written back.
+        assert!(
+            run.stdout.contains("npm-cache=cache-entry"),
+            "{user:?} block={block}: npm's cache is not readable{r}"
+        );
+        let h = w.home();
+        let read = |rel: &str| std::fs::read_to_string(h.join(rel)).unwrap_or_default();
+        assert_eq!(
+            read(".cache/turncoat/verdicts.json"),
+            "trusted",
+            "{user:?} block={block}{r}"
+        );
+        assert_eq!(
+            read(".npm/_cacache/index-v5/entry"),
+            "cache-entry",
+            "{user:?} block={block}{r}"
+        );
+        for left in [".npm/_npx/evil", ".config/husky"] {
+            assert!(
+                !h.join(left).exists(),
+                "{user:?} block={block}: {left} was left in the real home{r}"
             );
         }
     }

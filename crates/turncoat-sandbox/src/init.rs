@@ -50,6 +50,10 @@ pub(crate) struct InitConfig {
     /// Paths under a private directory that stay visible (bound back from the host), and
     /// whether they stay writable: the project, the home, the run directory.
     pub keep: Vec<(PathBuf, bool)>,
+    /// Directories shown copy-on-write (the npm cache): the host's files readable, what the
+    /// command writes kept in a private tmpfs of this size and dropped after the run.
+    #[serde(default)]
+    pub overlays: Vec<(PathBuf, String)>,
     /// RLIMIT_NPROC for the command.
     pub process_limit: Option<u64>,
     /// Directories (and files) Landlock lets the command write; everything else is read-only.
@@ -140,8 +144,25 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
     sys::set_not_dumpable().map_err(|e| format!("prctl(DUMPABLE): {e}"))?;
     sys::ns::make_rprivate().map_err(|e| format!("making mounts private: {e}"))?;
     sys::ns::mount_proc().map_err(|e| format!("mounting a fresh /proc: {e}"))?;
+    // Opened before a private directory can hide them.
+    let lowers: Vec<_> = cfg
+        .overlays
+        .iter()
+        .map(|(dir, size)| (dir, size, open_path(dir)))
+        .collect();
     for (dir, size) in &cfg.private_dirs {
         private_dir(dir, size, &cfg.keep)?;
+    }
+    for (dir, size, lower) in lowers {
+        if let Err(e) = lower.and_then(|l| copy_on_write(dir, size, &l)) {
+            report(
+                MSG_WARN,
+                &format!(
+                    "{} is private and starts empty (no copy-on-write view of the host's: {e})",
+                    dir.display()
+                ),
+            );
+        }
     }
     for (src, target, ro) in &cfg.binds {
         if let Err(e) = sys::ns::bind(src, target, *ro) {
@@ -176,6 +197,38 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
     // pid 1 sends SIGKILL to every other process of its namespace.
     kill_leftovers(list_processes(), || sys::kill(-1, libc::SIGKILL));
     Ok(code)
+}
+
+fn open_path(p: &std::path::Path) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_CLOEXEC | libc::O_DIRECTORY)
+        .open(p)
+        .map_err(|e| format!("opening {}: {e}", p.display()))
+}
+
+/// `dir` becomes a private tmpfs (so that, whatever happens next, nothing written there
+/// reaches the host), then an overlay of the host's directory (`lower`) with its upper layer
+/// on that tmpfs. The upper layer's root takes the host directory's owner and mode, so the
+/// command may write where it could before.
+fn copy_on_write(dir: &std::path::Path, size: &str, lower: &std::fs::File) -> Result<(), String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = lower.metadata().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("making {}: {e}", dir.display()))?;
+    sys::ns::private_tmpfs(dir, size).map_err(|e| format!("private tmpfs: {e}"))?;
+    let (upper, work) = (dir.join(".turncoat-upper"), dir.join(".turncoat-work"));
+    for d in [&upper, &work] {
+        std::fs::create_dir(d).map_err(|e| format!("making {}: {e}", d.display()))?;
+    }
+    std::os::unix::fs::chown(&upper, Some(meta.uid()), Some(meta.gid()))
+        .map_err(|e| format!("chown {}: {e}", upper.display()))?;
+    std::fs::set_permissions(
+        &upper,
+        std::fs::Permissions::from_mode(meta.mode() & 0o7777),
+    )
+    .map_err(|e| format!("chmod {}: {e}", upper.display()))?;
+    sys::ns::overlay(lower.as_raw_fd(), &upper, &work, dir).map_err(|e| format!("overlayfs: {e}"))
 }
 
 /// Replace `dir` with a private tmpfs, then bind back the kept paths under it (opened before

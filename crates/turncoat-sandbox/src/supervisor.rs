@@ -50,6 +50,10 @@ pub(crate) struct Supervisor {
     pub own_dirs: Vec<PathBuf>,
     /// The project directory (its persistence entries: hooks, CI, editor configuration).
     pub project: PathBuf,
+    /// The empty private home over the caller's (full tier), and what is shown through it:
+    /// nothing else of the real home is there to read, nothing written there stays.
+    pub private_home: Option<PathBuf>,
+    pub exposed_in_home: Vec<PathBuf>,
     /// Host directories bound read-only into a private directory (a home under /tmp): not
     /// the sandbox's own even though they sit under one.
     pub host_kept: Vec<PathBuf>,
@@ -109,6 +113,8 @@ impl Supervisor {
             writable: Vec::new(),
             own_dirs: Vec::new(),
             project: PathBuf::new(),
+            private_home: None,
+            exposed_in_home: Vec::new(),
             host_kept: Vec::new(),
             services: vec![
                 std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::DNS_PORT)),
@@ -645,7 +651,7 @@ impl Supervisor {
         let Some(class) = paths::secret_class(&path, &self.home) else {
             return Decision::allow();
         };
-        let masked = self.masked.iter().any(|m| path.starts_with(m));
+        let masked = self.masked.iter().any(|m| path.starts_with(m)) || self.in_private_home(&path);
         let own_config = class == "npm-credentials" && self.stage_of(pid).is_none();
         if own_config && !masked && !in_sandbox(pid, &path).exists() {
             // npm looking for a user config that is not there: nothing was read.
@@ -708,6 +714,12 @@ impl Supervisor {
         let writable = self.writable.iter().any(|w| path.starts_with(w));
         let (verdict, errno, why) = if self.block {
             (Verdict::Deny, libc::EACCES, "refused (--block)")
+        } else if self.in_private_home(&path) {
+            (
+                Verdict::Observe,
+                0,
+                "into the sandbox's private home, discarded after the run",
+            )
         } else if !writable {
             (
                 Verdict::Deny,
@@ -724,6 +736,13 @@ impl Supervisor {
             verdict,
             format!("{class}; {op}; {why}"),
         )
+    }
+
+    fn in_private_home(&self, path: &Path) -> bool {
+        self.private_home
+            .as_ref()
+            .is_some_and(|h| path.starts_with(h))
+            && !self.exposed_in_home.iter().any(|e| path.starts_with(e))
     }
 
     fn is_service(&self, sa: &std::net::SocketAddr) -> bool {

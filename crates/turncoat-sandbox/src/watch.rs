@@ -241,6 +241,48 @@ const HOME_MASKS: &[&str] = &[
 /// Private tmpfs directories of the full tier, with their size caps.
 const PRIVATE_DIRS: &[(&str, &str)] = &[("/tmp", "1g"), ("/var/tmp", "1g"), ("/dev/shm", "256m")];
 
+/// Size caps of the private home and of the copy-on-write npm cache's private layer.
+const HOME_SIZE: &str = "2g";
+const CACHE_SIZE: &str = "4g";
+
+/// The home the command gets an empty private tmpfs over: the full tier's view of the
+/// caller's own home (a home given with [`WatchOptions::home`] is a throwaway already), when
+/// it is a directory that holds neither the project nor a private temp directory.
+fn private_home(opts: &WatchOptions, home: &Path, project: &Path) -> Option<PathBuf> {
+    if opts.degraded || opts.home.is_some() {
+        return None;
+    }
+    let h = home.canonicalize().ok().filter(|h| h.is_dir())?;
+    // Not the project or above it, not `/` or above a private temp directory.
+    if h.starts_with(project)
+        || PRIVATE_DIRS
+            .iter()
+            .any(|(d, _)| Path::new(d).starts_with(&h))
+    {
+        return None;
+    }
+    Some(h)
+}
+
+/// What the tools on PATH need from a private home: for a `bin` directory under it, the
+/// directory above (`~/.nvm/versions/node/v22/bin` links into `../lib`), else the entry.
+fn home_tools(home: &Path, path_var: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::env::split_paths(path_var)
+        .filter(|p| p.is_absolute())
+        .filter_map(|p| p.canonicalize().ok())
+        .filter(|p| p.starts_with(home) && p != home)
+        .map(|p| match p.parent() {
+            Some(parent) if p.file_name() == Some("bin".as_ref()) && parent != home => {
+                parent.to_path_buf()
+            }
+            _ => p,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// RLIMIT_NPROC of the command (a fork bomb stops here, not at the host's limit).
 const PROCESS_LIMIT: u64 = 4096;
 
@@ -248,16 +290,16 @@ const PROCESS_LIMIT: u64 = 4096;
 /// run directory, the program), each writable when Landlock lets the command write it: the
 /// shallowest first, a path left out when an ancestor is kept the same way.
 fn kept_paths<'a>(
-    private_dirs: &[(PathBuf, String)],
+    private: &[PathBuf],
     writable: &'a [PathBuf],
     candidates: impl IntoIterator<Item = &'a PathBuf>,
 ) -> Vec<(PathBuf, bool)> {
-    let is_private = |p: &Path| private_dirs.iter().any(|(d, _)| d == p);
+    let is_private = |p: &Path| private.iter().any(|d| d == p);
     let mut paths: Vec<(PathBuf, bool)> = candidates
         .into_iter()
         .chain(writable.iter())
         .filter_map(|p| p.canonicalize().ok())
-        .filter(|p| private_dirs.iter().any(|(d, _)| p.starts_with(d) && p != d))
+        .filter(|p| private.iter().any(|d| p.starts_with(d) && p != d))
         .map(|p| {
             let rw = writable.iter().any(|w| !is_private(w) && p.starts_with(w));
             (p, rw)
@@ -267,11 +309,15 @@ fn kept_paths<'a>(
     paths.dedup();
     let mut out: Vec<(PathBuf, bool)> = Vec::new();
     for (p, rw) in paths {
+        // An ancestor bound the same way covers `p`, unless a private directory between them
+        // (a home under a private /tmp) hides that bind.
         let covered = out
             .iter()
             .rev()
             .find(|(q, _)| p.starts_with(q))
-            .is_some_and(|(_, qrw)| *qrw == rw);
+            .is_some_and(|(q, qrw)| {
+                *qrw == rw && !private.iter().any(|d| p.starts_with(d) && d.starts_with(q))
+            });
         if !covered {
             out.push((p, rw));
         }
@@ -321,6 +367,26 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     }
     .unwrap_or_else(|| PathBuf::from("/"));
     let home = opts.home.clone().unwrap_or_else(|| real_home.clone());
+    // Full tier, the caller's own home: the command sees an empty private home (a tmpfs)
+    // instead of the real one minus a list, with only the project, the tools on PATH under
+    // it, what --allow-write/--allow-read name and a copy-on-write npm cache shown through.
+    let private_home = private_home(&opts, &home, &project);
+    let exposed_in_home: Vec<PathBuf> = match &private_home {
+        Some(h) => {
+            let caller_path = std::env::var("PATH").unwrap_or_default();
+            let mut v = home_tools(h, &caller_path);
+            v.push(project.clone());
+            v.extend(
+                opts.allow_write
+                    .iter()
+                    .chain(&opts.unmask)
+                    .map(|p| paths::normalise(&project.join(p))),
+            );
+            v.retain(|p| p.starts_with(h));
+            v
+        }
+        None => Vec::new(),
+    };
 
     // The run directory holds the files we bind into the sandbox and its private TMPDIR.
     let rundir = tempfile::Builder::new()
@@ -412,6 +478,12 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     for homes in mask_home {
         for rel in HOME_MASKS {
             let p = homes.join(rel);
+            let hidden = private_home.as_ref().is_some_and(|h| p.starts_with(h))
+                && !exposed_in_home.iter().any(|e| p.starts_with(e));
+            if hidden {
+                // Not in the empty home at all: nothing to mask.
+                continue;
+            }
             if unmask.iter().any(|u| u == &p)
                 || opts
                     .canaries
@@ -429,17 +501,24 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         }
     }
 
-    // Writable: the project, temp, package-manager caches, and what the caller adds.
-    let npm_cache = std::env::var_os("npm_config_cache")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.join(".npm"));
-    if !npm_cache.exists() {
-        let _ = std::fs::create_dir_all(&npm_cache);
-    }
+    // Writable: the project, temp, the npm cache (copy-on-write in the full tier, a private
+    // directory in the degraded one), the private or throwaway home, what the caller adds.
+    let npm_cache = if opts.degraded {
+        let c = rd.join("npm-cache");
+        std::fs::create_dir(&c).map_err(io_err("creating the sandbox's npm cache"))?;
+        if let Some((u, g)) = sudo_ids {
+            let _ = std::os::unix::fs::chown(&c, Some(u), Some(g));
+        }
+        c
+    } else {
+        std::env::var_os("npm_config_cache")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join(".npm"))
+    };
     // Full tier: /tmp, /var/tmp and /dev/shm are private, size-capped tmpfs (host sockets and
-    // files there are invisible, nothing written stays). Degraded tier: they are the host's,
-    // so not writable at all; the private TMPDIR is.
-    let private_dirs: Vec<(PathBuf, String)> = if opts.degraded {
+    // files there are invisible, nothing written stays), and so is the home. Degraded tier:
+    // they are the host's, so not writable at all; the private TMPDIR is.
+    let mut private_dirs: Vec<(PathBuf, String)> = if opts.degraded {
         Vec::new()
     } else {
         PRIVATE_DIRS
@@ -448,19 +527,22 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
             .filter(|(d, _)| d.is_dir())
             .collect()
     };
+    if let Some(h) = &private_home {
+        private_dirs.push((h.clone(), HOME_SIZE.to_string()));
+    }
+    let overlays: Vec<(PathBuf, String)> = if opts.degraded {
+        Vec::new()
+    } else {
+        npm_cache
+            .canonicalize()
+            .ok()
+            .filter(|c| c.is_dir())
+            .map(|c| (c, CACHE_SIZE.to_string()))
+            .into_iter()
+            .collect()
+    };
     let mut writable = vec![project.clone(), tmp.clone(), npm_cache.clone()];
     writable.extend(private_dirs.iter().map(|(d, _)| d.clone()));
-    for rel in [
-        ".cache",
-        ".yarn",
-        ".pnpm-store",
-        ".local/share/pnpm",
-        ".bun",
-        ".node-gyp",
-        ".cache/node-gyp",
-    ] {
-        writable.push(home.join(rel));
-    }
     if opts.home.is_some() {
         writable.push(home.clone());
     }
@@ -538,11 +620,14 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         .unwrap_or_default();
     let program = find_program(&opts.command[0], &path_var, &project)
         .ok_or_else(|| SandboxError::NotFound(opts.command[0].clone()))?;
-    let keep = kept_paths(
-        &private_dirs,
-        &writable,
-        [&project, &home, &real_home, &rd, &npm_cache, &program],
-    );
+    let private: Vec<PathBuf> = private_dirs
+        .iter()
+        .chain(&overlays)
+        .map(|(d, _)| d.clone())
+        .collect();
+    let mut candidates = vec![&project, &home, &real_home, &rd, &program];
+    candidates.extend(&exposed_in_home);
+    let keep = kept_paths(&private, &writable, candidates);
 
     let (uid_map, gid_map, deny_setgroups) = if euid == 0 {
         (
@@ -575,6 +660,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         mask_dirs,
         private_dirs,
         keep,
+        overlays,
         process_limit: Some(PROCESS_LIMIT),
         writable: writable.clone(),
         memory_limit: opts.memory_limit,
@@ -704,6 +790,8 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 sup.writable = writable.clone();
                 sup.own_dirs = own_dirs.clone();
                 sup.project = project.clone();
+                sup.private_home = private_home.clone();
+                sup.exposed_in_home = exposed_in_home.clone();
                 sup.host_kept = host_kept.clone();
                 if opts.degraded {
                     sup.services = vec![std::net::SocketAddr::from(([127, 0, 0, 1], proxy_port))];
@@ -1026,7 +1114,7 @@ mod tests {
         for p in [&home, &project, &cache] {
             std::fs::create_dir_all(p).unwrap();
         }
-        let private = vec![(base.clone(), "1m".to_string())];
+        let private = vec![base.clone()];
         let writable = vec![base.clone(), project.clone(), cache.clone()];
         let keep = kept_paths(&private, &writable, [&home, &project]);
         assert_eq!(
@@ -1037,6 +1125,59 @@ mod tests {
         assert!(
             kept_paths(&private, &[], [&base]).is_empty(),
             "not the directory itself"
+        );
+    }
+
+    #[test]
+    fn a_private_home_under_a_private_tmp_keeps_what_is_shown_through_it() {
+        let d = tempfile::tempdir().unwrap();
+        let base = d.path().canonicalize().unwrap();
+        let (home, project, nvm) = (
+            base.join("home"),
+            base.join("home/p"),
+            base.join("home/.nvm/versions/node/v22"),
+        );
+        for p in [&home, &project, &nvm] {
+            std::fs::create_dir_all(p).unwrap();
+        }
+        let private = vec![base.clone(), home.clone()];
+        let writable = vec![base.clone(), home.clone(), project.clone()];
+        let keep = kept_paths(&private, &writable, [&home, &project, &nvm]);
+        assert_eq!(
+            keep,
+            vec![(home.clone(), false), (nvm, false), (project, true)],
+            "the home's mount point, and what is shown through the empty home over it"
+        );
+    }
+
+    #[test]
+    fn tools_on_path_under_the_home() {
+        let d = tempfile::tempdir().unwrap();
+        let home = d.path().canonicalize().unwrap();
+        let node = home.join(".nvm/versions/node/v22");
+        for p in [
+            node.join("bin"),
+            home.join("bin"),
+            home.join(".local/tools"),
+        ] {
+            std::fs::create_dir_all(p).unwrap();
+        }
+        let path = std::env::join_paths([
+            node.join("bin"),
+            home.join("bin"),
+            home.join(".local/tools"),
+            home.join("missing/bin"),
+            PathBuf::from("/usr/bin"),
+            PathBuf::from("relative/bin"),
+        ])
+        .unwrap();
+        assert_eq!(
+            home_tools(&home, path.to_str().unwrap()),
+            vec![home.join(".local/tools"), node, home.join("bin")]
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>(),
         );
     }
 

@@ -103,6 +103,34 @@ pub fn private_tmpfs(target: &Path, size: &str) -> io::Result<()> {
     )
 }
 
+/// A copy-on-write view of the directory open as `lower_fd` (an `O_PATH` descriptor taken
+/// before anything was mounted over it), on `target`: reads see the host's files, writes land
+/// in `upper` (with `work`, on the same private filesystem) and never reach the host.
+pub fn overlay(lower_fd: i32, upper: &Path, work: &Path, target: &Path) -> io::Result<()> {
+    let opt = |p: &Path| -> io::Result<String> {
+        let s = p.to_string_lossy().into_owned();
+        if s.contains([',', ':', '\\']) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{s}: overlayfs options cannot carry ',', ':' or '\\'"),
+            ));
+        }
+        Ok(s)
+    };
+    let data = format!(
+        "lowerdir=/proc/self/fd/{lower_fd},upperdir={},workdir={}",
+        opt(upper)?,
+        opt(work)?
+    );
+    mount_raw(
+        Some("overlay"),
+        target,
+        Some("overlay"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some(&data),
+    )
+}
+
 /// An empty read-only tmpfs over a directory.
 pub fn mask_dir(target: &Path) -> io::Result<()> {
     mount_raw(
