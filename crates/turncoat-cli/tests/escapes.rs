@@ -752,7 +752,8 @@ fn the_degraded_tier_does_not_let_the_command_write_the_hosts_tmp() {
              mkdir -p \"$HOME/.cache/turncoat\" \"$HOME/.npm/_npx\" 2>/dev/null; \
              echo x > \"$HOME/.cache/turncoat/poison\" 2>/dev/null; \
              echo x > \"$HOME/.npm/_npx/poison\" 2>/dev/null; \
-             echo x > \"$TMPDIR/own\" && echo tmpdir=written"
+             echo x > \"$TMPDIR/own\" && echo tmpdir=written; \
+             mkdir -p \"$npm_config_cache/_cacache\" && echo npm-cache=usable"
         );
         let events = w.project().join("watch.jsonl");
         let run = w.watch(
@@ -766,6 +767,10 @@ fn the_degraded_tier_does_not_let_the_command_write_the_hosts_tmp() {
         let there = host.exists();
         let _ = std::fs::remove_file(&host);
         assert!(run.stdout.contains("tmpdir=written"), "{r}");
+        assert!(
+            run.stdout.contains("npm-cache=usable"),
+            "{user:?}: npm has no cache it may write{r}"
+        );
         assert!(
             !there && run.stdout.contains("tmp=refused"),
             "{user:?}: /tmp written{r}"

@@ -606,6 +606,11 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     }
     env.push(("NODE_USE_ENV_PROXY".into(), "1".into()));
     env.push(("TURNCOAT_WATCH".into(), "1".into()));
+    if opts.degraded {
+        // The run's own cache: the user's is not writable in this tier.
+        env.retain(|(k, _)| !k.eq_ignore_ascii_case("npm_config_cache"));
+        env.push(("npm_config_cache".into(), npm_cache.display().to_string()));
+    }
     for (k, v) in &opts.set_env {
         env.retain(|(ek, _)| ek != k);
         env.push((k.clone(), v.clone()));
