@@ -850,6 +850,49 @@ fn a_project_npmrc_does_not_widen_the_egress_allowlist() {
     }
 }
 
+/// Loopback and private addresses pass the proxy only when named on the command line: not
+/// through a registry (or proxy) in any configuration file, the user's own included.
+#[test]
+fn configuration_never_opens_the_hosts_loopback_to_the_proxy() {
+    use std::net::TcpListener;
+    if !common::have_tools("allowlist-loopback", &["bash"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let catcher = TcpListener::bind("127.0.0.1:0").unwrap();
+        catcher.set_nonblocking(true).unwrap();
+        let port = catcher.local_addr().unwrap().port();
+        std::fs::write(
+            w.home().join(".npmrc"),
+            format!("registry=http://127.0.0.1:{port}/\n@corp:registry=http://10.1.2.3:{port}/\n"),
+        )
+        .unwrap();
+        let script = format!(
+            "exec 3<>/dev/tcp/127.0.0.1/3128 && \
+             printf 'CONNECT 127.0.0.1:{port} HTTP/1.1\\r\\nHost: 127.0.0.1:{port}\\r\\n\\r\\n' >&3 && \
+             head -c 12 <&3; echo"
+        );
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &["bash", "-c", &script], &[]);
+        let r = run.report();
+        assert!(
+            run.any(|e| field(e, "event") == "proxy"
+                && field(e, "target") == format!("127.0.0.1:{port}")
+                && field(e, "verdict") == "deny"),
+            "{user:?} block={block}: the user's loopback registry passed the proxy{r}"
+        );
+        assert!(
+            catcher.accept().is_err(),
+            "the host loopback was reached{r}"
+        );
+        assert!(
+            run.stderr.contains("--allow-host 127.0.0.1:"),
+            "{user:?} block={block}: not told how to allow it{r}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // 8. Root
 

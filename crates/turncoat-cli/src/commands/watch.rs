@@ -68,7 +68,7 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         Some(d) => d.clone(),
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
-    let mut hosts = configured_registries();
+    let (mut hosts, refused_registries) = configured_registries();
     hosts.extend(args.allow_host.iter().cloned());
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
@@ -112,6 +112,7 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     opts.timeout = args.timeout.map(std::time::Duration::from_secs);
     opts.degraded = args.tier == Tier::Degraded;
     let mut outcome = turncoat_sandbox::watch(opts)?;
+    outcome.warnings.extend(refused_registries);
 
     // Every sandboxed process is gone now: nothing can race these writes.
     let mut tampered = Vec::new();
@@ -145,8 +146,10 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
 
 /// The registries the user's own `.npmrc` names (default, scoped): the sandbox may always
 /// reach them. Never the project's `.npmrc`: an earlier run's command could have written it
-/// (a "registry" on the host's loopback would widen the next run's egress).
-fn configured_registries() -> Vec<String> {
+/// (a "registry" on the host's loopback would widen the next run's egress). A registry on a
+/// loopback, private or link-local address is left out, with a note: such an address passes
+/// the proxy only when named with `--allow-host` on the command line.
+fn configured_registries() -> (Vec<String>, Vec<String>) {
     let env = |k: &str| std::env::var(k).ok();
     let user = env("NPM_CONFIG_USERCONFIG")
         .or_else(|| env("npm_config_userconfig"))
@@ -160,14 +163,37 @@ fn configured_registries() -> Vec<String> {
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_str()))
         .collect();
-    match turncoat_registry::RegistryConfig::from_npmrc(&files, None, &env) {
-        Ok(cfg) => {
-            let mut v = vec![cfg.registry().to_string()];
-            v.extend(cfg.scope_registries().values().map(|u| u.to_string()));
-            v
+    let cfg = match turncoat_registry::RegistryConfig::from_npmrc(&files, None, &env) {
+        Ok(cfg) => cfg,
+        Err(_) => return (vec!["https://registry.npmjs.org/".to_string()], Vec::new()),
+    };
+    let mut allowed = Vec::new();
+    let mut notes = Vec::new();
+    for u in std::iter::once(cfg.registry()).chain(cfg.scope_registries().values()) {
+        let internal = u
+            .host_str()
+            .and_then(|h| internal_address(h, u.port_or_known_default()?));
+        match internal {
+            Some(addr) => notes.push(format!(
+                "the npm configuration names a registry on an internal address ({u}); the \
+                 sandbox's proxy refuses it unless you pass --allow-host {addr}"
+            )),
+            None => allowed.push(u.to_string()),
         }
-        Err(_) => vec!["https://registry.npmjs.org/".to_string()],
     }
+    (allowed, notes)
+}
+
+/// `ip:port` of a URL whose host is a loopback, private, link-local or otherwise internal
+/// IP literal (the proxy's rebinding guard refuses those unless named on the command line).
+fn internal_address(host: &str, port: u16) -> Option<String> {
+    let ip: std::net::IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    turncoat_sandbox::proxy::is_forbidden(ip)
+        .then(|| std::net::SocketAddr::new(ip, port).to_string())
 }
 
 fn summary(
@@ -308,4 +334,33 @@ fn who(e: &Event) -> String {
 /// characters (terminal escapes) before they reach the terminal.
 fn clean(s: &str) -> String {
     turncoat_finding::sanitize_snippet(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::internal_address;
+
+    #[test]
+    fn internal_registry_addresses() {
+        assert_eq!(
+            internal_address("127.0.0.1", 4873).as_deref(),
+            Some("127.0.0.1:4873")
+        );
+        assert_eq!(
+            internal_address("10.1.2.3", 443).as_deref(),
+            Some("10.1.2.3:443")
+        );
+        assert_eq!(internal_address("[::1]", 80).as_deref(), Some("[::1]:80"));
+        assert_eq!(
+            internal_address("169.254.169.254", 80).as_deref(),
+            Some("169.254.169.254:80")
+        );
+        assert_eq!(internal_address("registry.npmjs.org", 443), None);
+        assert_eq!(
+            internal_address("localhost", 443),
+            None,
+            "names resolve at the proxy"
+        );
+        assert_eq!(internal_address("104.16.0.1", 443), None);
+    }
 }
