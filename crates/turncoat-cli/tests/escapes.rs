@@ -1163,6 +1163,99 @@ fn the_command_sees_an_empty_home_and_its_caches_are_private() {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// 12. Attribution comes from the process tree, not from what a process says
+
+#[test]
+fn a_lifecycle_script_cannot_pass_itself_off_as_another_package() {
+    if !common::have_tools("attribution", &["sh", "env", "cat", "sleep"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        // The root command plays npm: it runs evil@1.0.0's postinstall, which then claims to
+        // be victim@2.0.0 in its children's environment, directly and from a detached
+        // grandchild whose parent is gone before it acts.
+        let forged = "npm_package_name=victim npm_package_version=2.0.0 npm_lifecycle_event=build";
+        let payload = format!(
+            "env {forged} cat /dev/null; \
+             ( ( sleep 0.3; exec env {forged} cat /dev/null ) & ); sleep 0.6; echo payload-done"
+        );
+        let script = format!(
+            "npm_package_name=evil npm_package_version=1.0.0 npm_lifecycle_event=postinstall \
+             sh -c '{payload}'"
+        );
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &["sh", "-c", &script], &[]);
+        let r = run.report();
+        assert!(run.stdout.contains("payload-done"), "the payload ran{r}");
+        assert!(
+            run.any(|e| field(e, "event") == "exec"
+                && field(e, "package") == "evil@1.0.0"
+                && field(e, "stage") == "postinstall"),
+            "{user:?} block={block}: the lifecycle script itself is attributed (control){r}"
+        );
+        assert!(
+            !run.any(|e| field(e, "package").starts_with("victim")),
+            "{user:?} block={block}: an event was attributed to the package a process named{r}"
+        );
+        let cats: Vec<Value> = run
+            .events()
+            .into_iter()
+            .filter(|e| {
+                field(e, "event") == "exec"
+                    && field(e, "target").ends_with("/cat")
+                    && !field(e, "detail").starts_with("attempt")
+            })
+            .collect();
+        assert_eq!(cats.len(), 2, "both forged execs recorded{r}");
+        assert!(
+            cats.iter().any(|e| field(e, "package") == "evil@1.0.0"),
+            "{user:?} block={block}: the direct child keeps its script's package{r}"
+        );
+        assert!(
+            cats.iter()
+                .any(|e| field(e, "package").is_empty() && field(e, "stage") == "(detached)"),
+            "{user:?} block={block}: the detached grandchild is attributed to no package{r}"
+        );
+    }
+}
+
+/// The exemption for npm reading its own `~/.npmrc` belongs to the package manager, not to a
+/// script that drops `npm_lifecycle_event` from its environment before reading the file.
+#[test]
+fn a_script_that_hides_its_stage_is_not_the_package_manager() {
+    if !common::have_tools("own-config", &["sh", "env", "cat"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        std::fs::write(
+            w.home().join(".npmrc"),
+            "//registry.invalid/:_authToken=SECRET\n",
+        )
+        .unwrap();
+        let script = "npm_package_name=evil npm_package_version=1.0.0 npm_lifecycle_event=postinstall \
+                      sh -c 'env -u npm_lifecycle_event -u npm_package_name -u npm_package_version \
+                      cat ~/.npmrc; echo read-done'";
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(&["--block"], &events, &["sh", "-c", script], &[]);
+        let r = run.report();
+        assert!(run.stdout.contains("read-done"), "the script ran{r}");
+        assert!(
+            !run.stdout.contains("SECRET"),
+            "{user:?}: the token was read{r}"
+        );
+        assert!(
+            run.any(|e| field(e, "event") == "sensitive-read"
+                && field(e, "target").ends_with("/.npmrc")
+                && field(e, "verdict") == "deny"),
+            "{user:?}: the script's read of ~/.npmrc passed as npm's own{r}"
+        );
+        assert_eq!(run.code, Some(1), "{r}");
+    }
+}
+
 // Keep the helpers used when only some tests compile in.
 #[allow(dead_code)]
 fn make_executable(p: &Path) {

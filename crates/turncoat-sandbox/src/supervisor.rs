@@ -25,12 +25,62 @@ const MAX_ARGS: usize = 64;
 const MAX_ARG_LEN: usize = 1024;
 const MAX_ENV: usize = 4096;
 const MAX_DGRAM: usize = 512;
+/// Deeper parent chains than this are not followed (a chain that never reaches the command).
+const MAX_TREE_DEPTH: usize = 256;
 
-#[derive(Debug, Clone, Default)]
+/// Where a process sits in the tree turncoat watched grow from the command it started. Never
+/// from what the process says about itself: a lifecycle script that sets `npm_package_name`
+/// for its children is still the script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origin {
+    /// The command and its descendants outside any lifecycle script: the package manager.
+    Manager,
+    /// A lifecycle script the package manager started, and all its descendants: the package
+    /// and stage are what the manager set when it started the script.
+    Script {
+        package: Option<String>,
+        stage: Option<String>,
+    },
+    /// Not reached from the command through live parents (left behind and re-parented to the
+    /// sandbox's init before turncoat saw it): attributed to no package, trusted as nothing.
+    Detached,
+}
+
+impl Origin {
+    /// The origin of a process turncoat first sees in an exec: the package manager starting a
+    /// script names it (`claim`, from the environment it hands the script); anything below a
+    /// script or detached stays what it was, whatever it claims.
+    fn at_exec(current: Option<&Origin>, parent: &Origin, claim: Origin) -> Origin {
+        match current.unwrap_or(parent) {
+            Origin::Manager => claim,
+            other => other.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 struct ProcInfo {
     exe: Option<String>,
-    package: Option<String>,
-    stage: Option<String>,
+    /// Start time (clock ticks since boot): with the pid, names one process; a reused pid has
+    /// another, and its cached entry is dropped.
+    start: u64,
+    origin: Origin,
+}
+
+impl ProcInfo {
+    fn package(&self) -> Option<String> {
+        match &self.origin {
+            Origin::Script { package, .. } => package.clone(),
+            _ => None,
+        }
+    }
+    fn stage(&self) -> Option<String> {
+        match &self.origin {
+            Origin::Script { stage, .. } => stage.clone(),
+            Origin::Detached => Some("(detached)".into()),
+            Origin::Manager => None,
+        }
+    }
 }
 
 /// What the supervisor needs to judge a syscall.
@@ -63,6 +113,8 @@ pub(crate) struct Supervisor {
     /// tier, where 127.0.0.1 is the host's.
     pub private_loopback: bool,
     procs: HashMap<u32, ProcInfo>,
+    /// The command's own process (pid, start time): the first exec the filter reports.
+    root: Option<(u32, u64)>,
     seen_dns: HashSet<(u32, String)>,
 }
 
@@ -122,6 +174,7 @@ impl Supervisor {
             ],
             private_loopback: true,
             procs: HashMap::new(),
+            root: None,
             seen_dns: HashSet::new(),
         }
     }
@@ -312,11 +365,16 @@ impl Supervisor {
             .into_iter()
             .map(|p| redact(&read_str(pid, p, MAX_ARG_LEN)))
             .collect();
-        let mut info = ProcInfo {
-            exe: Some(path.display().to_string()),
-            ..ProcInfo::default()
-        };
-        let (mut name, mut version) = (None, None);
+        // Threads notify with their own id: the process is the thread group.
+        let proc_id = thread_group(pid);
+        let stat = proc_stat(proc_id);
+        let start = stat.map_or(0, |(_, start)| start);
+        if self.root.is_none() {
+            self.root = Some((proc_id, start));
+        }
+        // What the environment claims counts only when the package manager itself starts the
+        // program (see [`Origin::at_exec`]).
+        let (mut name, mut version, mut stage) = (None, None, None);
         for p in mem::read_ptr_array(pid, envp_ptr, MAX_ENV).unwrap_or_default() {
             let kv = read_str(pid, p, 256);
             if let Some(v) = kv.strip_prefix("npm_package_name=") {
@@ -324,10 +382,25 @@ impl Supervisor {
             } else if let Some(v) = kv.strip_prefix("npm_package_version=") {
                 version = Some(v.to_string());
             } else if let Some(v) = kv.strip_prefix("npm_lifecycle_event=") {
-                info.stage = Some(v.to_string());
+                stage = Some(v.to_string());
             }
         }
-        info.package = package_id(name, version);
+        let claim = match (package_id(name, version), stage) {
+            (None, None) => Origin::Manager,
+            (package, stage) => Origin::Script { package, stage },
+        };
+        let origin = if self.root == Some((proc_id, start)) {
+            Origin::Manager
+        } else {
+            let current = self.cached(proc_id, start).map(|i| i.origin.clone());
+            let parent = self.parent_origin(stat, 0);
+            Origin::at_exec(current.as_ref(), &parent, claim)
+        };
+        let info = ProcInfo {
+            exe: Some(path.display().to_string()),
+            start,
+            origin,
+        };
         let mut ev = Event::new(
             EventKind::Exec,
             path.display().to_string(),
@@ -337,14 +410,14 @@ impl Supervisor {
         ev.argv = Some(argv);
         ev.pid = Some(pid);
         ev.exe = info.exe.clone();
-        ev.package = info.package.clone();
-        ev.stage = info.stage.clone();
+        ev.package = info.package();
+        ev.stage = info.stage();
         if let Some(v) = via {
             ev.detail = Some(format!("fileless: through {v}"));
         } else if missing {
             ev.detail = Some("attempt: no such file when checked".into());
         }
-        self.procs.insert(pid, info);
+        self.procs.insert(proc_id, info);
         // Already attributed from the new environment: mark so `attribute` keeps it.
         Decision::record(ev)
     }
@@ -652,7 +725,7 @@ impl Supervisor {
             return Decision::allow();
         };
         let masked = self.masked.iter().any(|m| path.starts_with(m)) || self.in_private_home(&path);
-        let own_config = class == "npm-credentials" && self.stage_of(pid).is_none();
+        let own_config = class == "npm-credentials" && self.info(pid).origin == Origin::Manager;
         if own_config && !masked && !in_sandbox(pid, &path).exists() {
             // npm looking for a user config that is not there: nothing was read.
             return Decision::allow();
@@ -749,12 +822,48 @@ impl Supervisor {
         self.services.contains(sa)
     }
 
-    fn stage_of(&mut self, pid: u32) -> Option<String> {
-        self.info(pid).stage.clone()
+    /// The cached entry of `pid` if it is still the process that started at `start`.
+    fn cached(&self, pid: u32, start: u64) -> Option<&ProcInfo> {
+        self.procs.get(&pid).filter(|i| i.start == start)
     }
 
-    fn info(&mut self, pid: u32) -> &ProcInfo {
-        self.procs.entry(pid).or_insert_with(|| read_proc_info(pid))
+    fn info(&mut self, pid: u32) -> ProcInfo {
+        self.info_at(thread_group(pid), 0)
+    }
+
+    /// A process first seen in something other than an exec (a fork that never exec'd) is
+    /// what its parent is.
+    fn info_at(&mut self, pid: u32, depth: usize) -> ProcInfo {
+        let stat = proc_stat(pid);
+        let start = stat.map_or(0, |(_, start)| start);
+        if let Some(i) = self.cached(pid, start) {
+            return i.clone();
+        }
+        let origin = if self.root == Some((pid, start)) {
+            Origin::Manager
+        } else {
+            self.parent_origin(stat, depth)
+        };
+        let info = ProcInfo {
+            exe: std::fs::read_link(format!("/proc/{pid}/exe"))
+                .ok()
+                .map(|p| p.display().to_string()),
+            start,
+            origin,
+        };
+        self.procs.insert(pid, info.clone());
+        info
+    }
+
+    /// The origin of the parent named in `stat`; the top of the host's tree (or a chain deeper
+    /// than any real one) is [`Origin::Detached`]: the command was never reached.
+    fn parent_origin(&mut self, stat: Option<(u32, u64)>, depth: usize) -> Origin {
+        match stat {
+            Some((ppid, _)) if ppid > 1 && depth < MAX_TREE_DEPTH => {
+                self.info_at(ppid, depth + 1).origin
+            }
+            _ => Origin::Detached,
+        }
     }
 
     /// Fill pid, executable, package and stage on an event (unless exec already did).
@@ -762,11 +871,11 @@ impl Supervisor {
         if ev.pid.is_some() {
             return;
         }
-        let info = self.info(pid).clone();
+        let info = self.info(pid);
         ev.pid = Some(pid);
+        ev.package = info.package();
+        ev.stage = info.stage();
         ev.exe = info.exe;
-        ev.package = info.package;
-        ev.stage = info.stage;
     }
 }
 
@@ -778,27 +887,33 @@ fn package_id(name: Option<String>, version: Option<String>) -> Option<String> {
     }
 }
 
-fn read_proc_info(pid: u32) -> ProcInfo {
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+/// The process (thread group) a thread id belongs to: a notification names the thread.
+fn thread_group(tid: u32) -> u32 {
+    std::fs::read_to_string(format!("/proc/{tid}/status"))
         .ok()
-        .map(|p| p.display().to_string());
-    let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-    let (mut name, mut version, mut stage) = (None, None, None);
-    for kv in env.split(|&b| b == 0) {
-        let kv = String::from_utf8_lossy(kv);
-        if let Some(v) = kv.strip_prefix("npm_package_name=") {
-            name = Some(v.to_string());
-        } else if let Some(v) = kv.strip_prefix("npm_package_version=") {
-            version = Some(v.to_string());
-        } else if let Some(v) = kv.strip_prefix("npm_lifecycle_event=") {
-            stage = Some(v.to_string());
-        }
-    }
-    ProcInfo {
-        exe,
-        package: package_id(name, version),
-        stage,
-    }
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Tgid:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(tid)
+}
+
+/// Parent pid and start time of `pid` from `/proc/<pid>/stat` (the kernel's, not anything
+/// the process wrote). The command name may hold spaces and parentheses: fields are counted
+/// from the last `)`.
+fn proc_stat(pid: u32) -> Option<(u32, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(&text)
+}
+
+fn parse_stat(text: &str) -> Option<(u32, u64)> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state (3), ppid (4), ..., starttime (22).
+    let ppid = fields.get(1)?.parse().ok()?;
+    let start = fields.get(19)?.parse().ok()?;
+    Some((ppid, start))
 }
 
 /// `path` as the sandboxed process sees it (through its mount namespace).
@@ -887,4 +1002,84 @@ fn resolve(pid: u32, dirfd: i32, raw: &str) -> Option<PathBuf> {
         fd_path(pid, dirfd)?
     };
     Some(paths::normalise(&base.join(raw)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(p: &str, stage: &str) -> Origin {
+        Origin::Script {
+            package: Some(p.into()),
+            stage: Some(stage.into()),
+        }
+    }
+
+    #[test]
+    fn only_the_package_manager_names_a_script() {
+        let claim = script("victim@2.0.0", "build");
+        let evil = script("evil@1.0.0", "postinstall");
+        // npm starting a lifecycle script: what it sets is the script's package.
+        assert_eq!(
+            Origin::at_exec(None, &Origin::Manager, claim.clone()),
+            claim
+        );
+        // A script's child, or the script exec'ing again, stays the script's.
+        assert_eq!(Origin::at_exec(None, &evil, claim.clone()), evil);
+        assert_eq!(
+            Origin::at_exec(Some(&evil), &Origin::Manager, claim.clone()),
+            evil
+        );
+        // Detached stays detached, whoever its new parent is.
+        assert_eq!(
+            Origin::at_exec(None, &Origin::Detached, claim.clone()),
+            Origin::Detached
+        );
+        assert_eq!(
+            Origin::at_exec(Some(&Origin::Detached), &Origin::Manager, claim),
+            Origin::Detached
+        );
+        // The manager running a tool with no claim stays the manager.
+        assert_eq!(
+            Origin::at_exec(None, &Origin::Manager, Origin::Manager),
+            Origin::Manager
+        );
+    }
+
+    #[test]
+    fn stat_fields_after_an_odd_command_name() {
+        let line = "4242 (a) b (c) ) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
+        assert_eq!(parse_stat(line), Some((17, 987654)));
+        assert_eq!(parse_stat("4242 (x) S"), None);
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn a_thread_belongs_to_its_process() {
+        let (tid, group) = std::thread::spawn(|| {
+            let link = std::fs::read_link("/proc/thread-self").unwrap();
+            let tid: u32 = link.file_name().unwrap().to_str().unwrap().parse().unwrap();
+            (tid, thread_group(tid))
+        })
+        .join()
+        .unwrap();
+        assert_ne!(tid, std::process::id());
+        assert_eq!(group, std::process::id());
+    }
+
+    #[test]
+    fn a_reused_pid_is_not_the_cached_process() {
+        let allow = Arc::new(Allowlist::parse(&[]).unwrap());
+        let mut sup = Supervisor::new(Recorder::new(), false, PathBuf::from("/h"), allow);
+        sup.procs.insert(
+            77,
+            ProcInfo {
+                exe: Some("/evil".into()),
+                start: 100,
+                origin: script("evil@1.0.0", "postinstall"),
+            },
+        );
+        assert!(sup.cached(77, 100).is_some());
+        assert!(sup.cached(77, 101).is_none(), "another process with pid 77");
+    }
 }
