@@ -135,6 +135,17 @@ impl Event {
     }
 }
 
+/// Events as JSON Lines (one object per line), the `--events` file format.
+pub fn json_lines(events: &[Event]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for ev in events {
+        if serde_json::to_writer(&mut out, ev).is_ok() {
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
 /// Shared, thread-safe event log: keeps every event in memory (for the summary and the
 /// baseline) and streams each as one JSON line to an optional writer.
 #[derive(Clone, Default)]

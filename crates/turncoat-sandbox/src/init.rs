@@ -44,6 +44,18 @@ pub(crate) struct InitConfig {
     pub binds: Vec<(PathBuf, PathBuf, bool)>,
     /// Directories hidden under an empty read-only tmpfs.
     pub mask_dirs: Vec<PathBuf>,
+    /// Host directories replaced by a private tmpfs of this size (`/tmp`, `/var/tmp`,
+    /// `/dev/shm`): nothing of the host's is visible there, nothing written stays.
+    pub private_dirs: Vec<(PathBuf, String)>,
+    /// Paths under a private directory that stay visible (bound back from the host), and
+    /// whether they stay writable: the project, the home, the run directory.
+    pub keep: Vec<(PathBuf, bool)>,
+    /// Directories shown copy-on-write (the npm cache): the host's files readable, what the
+    /// command writes kept in a private tmpfs of this size and dropped after the run.
+    #[serde(default)]
+    pub overlays: Vec<(PathBuf, String)>,
+    /// RLIMIT_NPROC for the command.
+    pub process_limit: Option<u64>,
     /// Directories (and files) Landlock lets the command write; everything else is read-only.
     pub writable: Vec<PathBuf>,
     /// RLIMIT_AS for the command, in bytes.
@@ -85,6 +97,9 @@ pub fn init_main_if_requested() -> Option<i32> {
 }
 
 fn stage1() -> Result<i32, String> {
+    // Whatever the caller of turncoat left open (a directory fd past the masks, a socket)
+    // stops here: only stdio and the control socket survive.
+    sys::close_from(CTL_FD as u32 + 1).map_err(|e| format!("close_range: {e}"))?;
     let msg = sys::recv_msg(CTL_FD, 1 << 20)
         .map_err(|e| format!("reading the sandbox configuration: {e}"))?
         .ok_or("the supervisor closed the control socket")?;
@@ -129,6 +144,26 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
     sys::set_not_dumpable().map_err(|e| format!("prctl(DUMPABLE): {e}"))?;
     sys::ns::make_rprivate().map_err(|e| format!("making mounts private: {e}"))?;
     sys::ns::mount_proc().map_err(|e| format!("mounting a fresh /proc: {e}"))?;
+    // Opened before a private directory can hide them.
+    let lowers: Vec<_> = cfg
+        .overlays
+        .iter()
+        .map(|(dir, size)| (dir, size, open_path(dir)))
+        .collect();
+    for (dir, size) in &cfg.private_dirs {
+        private_dir(dir, size, &cfg.keep)?;
+    }
+    for (dir, size, lower) in lowers {
+        if let Err(e) = lower.and_then(|l| copy_on_write(dir, size, &l)) {
+            report(
+                MSG_WARN,
+                &format!(
+                    "{} is private and starts empty (no copy-on-write view of the host's: {e})",
+                    dir.display()
+                ),
+            );
+        }
+    }
     for (src, target, ro) in &cfg.binds {
         if let Err(e) = sys::ns::bind(src, target, *ro) {
             report(
@@ -162,6 +197,84 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
     // pid 1 sends SIGKILL to every other process of its namespace.
     kill_leftovers(list_processes(), || sys::kill(-1, libc::SIGKILL));
     Ok(code)
+}
+
+fn open_path(p: &std::path::Path) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_CLOEXEC | libc::O_DIRECTORY)
+        .open(p)
+        .map_err(|e| format!("opening {}: {e}", p.display()))
+}
+
+/// `dir` becomes a private tmpfs (so that, whatever happens next, nothing written there
+/// reaches the host), then an overlay of the host's directory (`lower`) with its upper layer
+/// on that tmpfs. The upper layer's root takes the host directory's owner and mode, so the
+/// command may write where it could before.
+fn copy_on_write(dir: &std::path::Path, size: &str, lower: &std::fs::File) -> Result<(), String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = lower.metadata().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("making {}: {e}", dir.display()))?;
+    sys::ns::private_tmpfs(dir, size).map_err(|e| format!("private tmpfs: {e}"))?;
+    let (upper, work) = (dir.join(".turncoat-upper"), dir.join(".turncoat-work"));
+    for d in [&upper, &work] {
+        std::fs::create_dir(d).map_err(|e| format!("making {}: {e}", d.display()))?;
+    }
+    std::os::unix::fs::chown(&upper, Some(meta.uid()), Some(meta.gid()))
+        .map_err(|e| format!("chown {}: {e}", upper.display()))?;
+    std::fs::set_permissions(
+        &upper,
+        std::fs::Permissions::from_mode(meta.mode() & 0o7777),
+    )
+    .map_err(|e| format!("chmod {}: {e}", upper.display()))?;
+    sys::ns::overlay(lower.as_raw_fd(), &upper, &work, dir).map_err(|e| format!("overlayfs: {e}"))
+}
+
+/// Replace `dir` with a private tmpfs, then bind back the kept paths under it (opened before
+/// the tmpfs hides them; read-only unless writable).
+fn private_dir(dir: &std::path::Path, size: &str, keep: &[(PathBuf, bool)]) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let mut held = Vec::new();
+    for (p, rw) in keep.iter().filter(|(p, _)| p.starts_with(dir) && p != dir) {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+            .open(p)
+            .map_err(|e| format!("opening {} to keep it: {e}", p.display()))?;
+        held.push((p, *rw, f));
+    }
+    sys::ns::private_tmpfs(dir, size)
+        .map_err(|e| format!("mounting a private tmpfs on {}: {e}", dir.display()))?;
+    for (p, rw, f) in held {
+        let is_dir = f.metadata().map(|m| m.is_dir()).unwrap_or(false);
+        let made = if is_dir {
+            std::fs::create_dir_all(p)
+        } else {
+            p.parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::File::create(p).map(drop))
+        };
+        made.map_err(|e| {
+            format!(
+                "making {} in the private {}: {e}",
+                p.display(),
+                dir.display()
+            )
+        })?;
+        let src = PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()));
+        sys::ns::bind(&src, p, !rw).map_err(|e| {
+            format!(
+                "keeping {} in the private {}: {e}",
+                p.display(),
+                dir.display()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Reap every child (orphans are re-parented to us) until `child` itself exits; its status.
@@ -267,6 +380,11 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     if let Err(e) = sys::die_with_parent() {
         return format!("prctl(PDEATHSIG): {e}");
     }
+    // Its own session, no controlling terminal: it cannot push input into the user's shell
+    // (TIOCSTI is also refused by seccomp) nor read from the terminal behind our back.
+    if let Err(e) = sys::setsid() {
+        return format!("setsid: {e}");
+    }
     // pid 1 made itself non-dumpable and we inherited that; unprivileged, the supervisor could
     // then not take our seccomp listener (pidfd_getfd checks ptrace access against the
     // namespace our memory was created in, the host's). Our memory holds nothing secret.
@@ -288,6 +406,11 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
         && let Err(e) = sys::limit_memory(bytes)
     {
         return format!("setrlimit(RLIMIT_AS): {e}");
+    }
+    if let Some(n) = cfg.process_limit
+        && let Err(e) = sys::limit_processes(n)
+    {
+        return format!("setrlimit(RLIMIT_NPROC): {e}");
     }
     if let Err(e) = sys::ns::clear_capabilities() {
         return format!("dropping capabilities: {e}");
@@ -318,6 +441,9 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     // The command must never hold its own listener (it could answer its own notifications).
     drop(listener);
     sys::close(CTL_FD);
+    if let Err(e) = sys::close_from(CTL_FD as u32) {
+        return format!("close_range: {e}");
+    }
     let e = sys::execve(program, argv, env);
     format!("cannot execute {}: {e}", cfg.program.display())
 }

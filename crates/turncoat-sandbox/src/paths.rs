@@ -68,6 +68,55 @@ const ANY_PERSISTENCE: &[(&str, &str)] = &[
     (".husky", "git-hook"),
 ];
 
+/// Entries of the project root that make code run later (hooks, CI, editor and agent
+/// configuration, package-manager configuration, direnv): recorded whenever they change, and
+/// read-only under `--block`.
+pub const PROJECT_PERSISTENCE: &[(&str, &str)] = &[
+    (".git/hooks", "git-hook"),
+    (".git/config", "git-config"),
+    (".git/info", "git-config"),
+    (".github", "ci-workflow"),
+    (".gitlab-ci.yml", "ci-workflow"),
+    (".husky", "git-hook"),
+    (".vscode", "editor-config"),
+    (".idea", "editor-config"),
+    (".devcontainer", "devcontainer"),
+    (".claude", "agent-config"),
+    (".cursor", "agent-config"),
+    (".npmrc", "npm-config"),
+    (".yarnrc", "npm-config"),
+    (".yarnrc.yml", "npm-config"),
+    (".pnpmfile.cjs", "npm-config"),
+    (".envrc", "direnv"),
+];
+
+/// Class of a write to `path` (absolute, links resolved) inside the project's persistence
+/// entries, or onto a directory that holds one (renaming `.git` away and another directory
+/// onto `.git` replaces `.git/hooks` without naming it).
+pub fn project_persistence_class(path: &Path, project: &Path) -> Option<&'static str> {
+    let rel = path.strip_prefix(project).ok()?;
+    if rel.as_os_str().is_empty() {
+        return None;
+    }
+    PROJECT_PERSISTENCE
+        .iter()
+        .find(|(entry, _)| rel.starts_with(entry) || Path::new(entry).starts_with(rel))
+        .map(|(_, class)| *class)
+}
+
+/// The top-level names of the project's persistence entries (`.git` for `.git/hooks`), each
+/// once: what `--block` mounts read-only, so that no entry can be replaced by renaming the
+/// directory above it.
+pub fn project_persistence_roots() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = PROJECT_PERSISTENCE
+        .iter()
+        .map(|(entry, _)| entry.split('/').next().unwrap_or(entry))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// Quick lexical pre-check on a raw (maybe relative) path: could it be interesting at all?
 /// Keeps the supervisor from resolving the thousands of ordinary opens of an install.
 pub fn maybe_interesting(raw: &str) -> bool {
@@ -195,6 +244,31 @@ mod tests {
     }
     fn persist(p: &str) -> Option<&'static str> {
         persistence_class(Path::new(p), Path::new(HOME))
+    }
+
+    #[test]
+    fn project_persistence_roots_are_top_level_names() {
+        let roots = project_persistence_roots();
+        assert!(roots.contains(&".git") && roots.contains(&".github"));
+        assert!(roots.iter().all(|r| !r.contains('/')));
+        assert_eq!(roots.iter().filter(|r| **r == ".git").count(), 1);
+    }
+
+    #[test]
+    fn project_persistence_by_resolved_path() {
+        let project = Path::new("/w/p");
+        let c = |s: &str| project_persistence_class(Path::new(s), project);
+        assert_eq!(c("/w/p/.github"), Some("ci-workflow"));
+        assert_eq!(c("/w/p/.github/workflows/x.yml"), Some("ci-workflow"));
+        assert_eq!(c("/w/p/.git/hooks/pre-commit"), Some("git-hook"));
+        assert_eq!(c("/w/p/.git/config"), Some("git-config"));
+        assert_eq!(c("/w/p/.npmrc"), Some("npm-config"));
+        assert_eq!(c("/w/p/.git"), Some("git-hook"));
+        assert_eq!(c("/w/p"), None);
+        assert_eq!(c("/w/p/.git/objects/ab"), None);
+        assert_eq!(c("/w/p/.npmrc.bak"), None);
+        assert_eq!(c("/w/p/node_modules/x/.github/workflows/y.yml"), None);
+        assert_eq!(c("/elsewhere/.npmrc"), None);
     }
 
     #[test]

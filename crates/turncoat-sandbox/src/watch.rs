@@ -161,10 +161,27 @@ fn keep_env(key: &str) -> bool {
     // npm settings pass, credentials among them do not.
     let lower = key.to_ascii_lowercase();
     lower.starts_with("npm_config_")
-        && !["auth", "token", "password", "_pass", "cert", "key"]
+        && !["auth", "token", "password", "_pass", "cert", "key", "otp"]
             .iter()
             .any(|s| lower.contains(s))
         && !lower.contains("proxy")
+}
+
+/// Does `value` carry a URL with credentials in it (`https://user:TOKEN@host/`, or a bare
+/// `https://TOKEN@host/`)? Anywhere in the value: `NODE_OPTIONS` and friends embed URLs too.
+fn has_url_credentials(value: &str) -> bool {
+    let mut rest = value;
+    while let Some(i) = rest.find("://") {
+        let after = &rest[i + 3..];
+        let authority_end = after
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .unwrap_or(after.len());
+        if after[..authority_end].contains('@') {
+            return true;
+        }
+        rest = after;
+    }
+    false
 }
 
 /// Socket files of host daemons that resolve names or start containers outside the sandbox.
@@ -221,6 +238,93 @@ const HOME_MASKS: &[&str] = &[
     ".mozilla",
 ];
 
+/// Private tmpfs directories of the full tier, with their size caps.
+const PRIVATE_DIRS: &[(&str, &str)] = &[("/tmp", "1g"), ("/var/tmp", "1g"), ("/dev/shm", "256m")];
+
+/// Size caps of the private home and of the copy-on-write npm cache's private layer.
+const HOME_SIZE: &str = "2g";
+const CACHE_SIZE: &str = "4g";
+
+/// The home the command gets an empty private tmpfs over: the full tier's view of the
+/// caller's own home (a home given with [`WatchOptions::home`] is a throwaway already), when
+/// it is a directory that holds neither the project nor a private temp directory.
+fn private_home(opts: &WatchOptions, home: &Path, project: &Path) -> Option<PathBuf> {
+    if opts.degraded || opts.home.is_some() {
+        return None;
+    }
+    let h = home.canonicalize().ok().filter(|h| h.is_dir())?;
+    // Not the project or above it, not `/` or above a private temp directory.
+    if h.starts_with(project)
+        || PRIVATE_DIRS
+            .iter()
+            .any(|(d, _)| Path::new(d).starts_with(&h))
+    {
+        return None;
+    }
+    Some(h)
+}
+
+/// What the tools on PATH need from a private home: for a `bin` directory under it, the
+/// directory above (`~/.nvm/versions/node/v22/bin` links into `../lib`), else the entry.
+fn home_tools(home: &Path, path_var: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::env::split_paths(path_var)
+        .filter(|p| p.is_absolute())
+        .filter_map(|p| p.canonicalize().ok())
+        .filter(|p| p.starts_with(home) && p != home)
+        .map(|p| match p.parent() {
+            Some(parent) if p.file_name() == Some("bin".as_ref()) && parent != home => {
+                parent.to_path_buf()
+            }
+            _ => p,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// RLIMIT_NPROC of the command (a fork bomb stops here, not at the host's limit).
+const PROCESS_LIMIT: u64 = 4096;
+
+/// The paths under a private directory that must stay visible (the project, the homes, the
+/// run directory, the program), each writable when Landlock lets the command write it: the
+/// shallowest first, a path left out when an ancestor is kept the same way.
+fn kept_paths<'a>(
+    private: &[PathBuf],
+    writable: &'a [PathBuf],
+    candidates: impl IntoIterator<Item = &'a PathBuf>,
+) -> Vec<(PathBuf, bool)> {
+    let is_private = |p: &Path| private.iter().any(|d| d == p);
+    let mut paths: Vec<(PathBuf, bool)> = candidates
+        .into_iter()
+        .chain(writable.iter())
+        .filter_map(|p| p.canonicalize().ok())
+        .filter(|p| private.iter().any(|d| p.starts_with(d) && p != d))
+        .map(|p| {
+            let rw = writable.iter().any(|w| !is_private(w) && p.starts_with(w));
+            (p, rw)
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let mut out: Vec<(PathBuf, bool)> = Vec::new();
+    for (p, rw) in paths {
+        // An ancestor bound the same way covers `p`, unless a private directory between them
+        // (a home under a private /tmp) hides that bind.
+        let covered = out
+            .iter()
+            .rev()
+            .find(|(q, _)| p.starts_with(q))
+            .is_some_and(|(q, qrw)| {
+                *qrw == rw && !private.iter().any(|d| p.starts_with(d) && d.starts_with(q))
+            });
+        if !covered {
+            out.push((p, rw));
+        }
+    }
+    out
+}
+
 const RESOLV_CONF: &str = "# turncoat watch: the sandbox's resolver (every name is logged)\nnameserver 127.0.0.1\noptions edns0\n";
 const NSSWITCH: &str = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n";
 
@@ -233,7 +337,28 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let allow = Arc::new(Allowlist::parse(&opts.allow_hosts)?);
     let uid = sys::getuid();
     let euid = sys::geteuid();
-    let sudo_ids = if euid == 0 { sudo_invoker() } else { None };
+    let project = opts
+        .cwd
+        .canonicalize()
+        .map_err(io_err(format!("project directory {}", opts.cwd.display())))?;
+    let mut warnings = Vec::new();
+    // Root never runs the command as root when it can help it: the invoking user (sudo), else
+    // the project's owner. A project owned by root leaves uid 0 (without any capability) and
+    // root-only files masked; the summary says so.
+    let sudo_ids = if euid == 0 {
+        sudo_invoker().or_else(|| project_owner(&project))
+    } else {
+        None
+    };
+    let stays_root = euid == 0 && sudo_ids.is_none();
+    if stays_root {
+        warnings.push(
+            "the command runs as uid 0 (no capabilities) because turncoat runs as root and the project \
+             belongs to root: files only root may read are masked where known, not all. Run turncoat \
+             as the project's owner, or give the checkout to an unprivileged user."
+                .to_string(),
+        );
+    }
     let real_home = match sudo_ids {
         Some((u, _)) => sys::home_of(u),
         None => std::env::var_os("HOME")
@@ -242,10 +367,26 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     }
     .unwrap_or_else(|| PathBuf::from("/"));
     let home = opts.home.clone().unwrap_or_else(|| real_home.clone());
-    let project = opts
-        .cwd
-        .canonicalize()
-        .map_err(io_err(format!("project directory {}", opts.cwd.display())))?;
+    // Full tier, the caller's own home: the command sees an empty private home (a tmpfs)
+    // instead of the real one minus a list, with only the project, the tools on PATH under
+    // it, what --allow-write/--allow-read name and a copy-on-write npm cache shown through.
+    let private_home = private_home(&opts, &home, &project);
+    let exposed_in_home: Vec<PathBuf> = match &private_home {
+        Some(h) => {
+            let caller_path = std::env::var("PATH").unwrap_or_default();
+            let mut v = home_tools(h, &caller_path);
+            v.push(project.clone());
+            v.extend(
+                opts.allow_write
+                    .iter()
+                    .chain(&opts.unmask)
+                    .map(|p| paths::normalise(&project.join(p))),
+            );
+            v.retain(|p| p.starts_with(h));
+            v
+        }
+        None => Vec::new(),
+    };
 
     // The run directory holds the files we bind into the sandbox and its private TMPDIR.
     let rundir = tempfile::Builder::new()
@@ -302,6 +443,25 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
             binds.push((socket_mask.clone(), real, true));
         }
     }
+    if stays_root {
+        for f in root_only_files() {
+            binds.push((decoy.clone(), f.clone(), true));
+            masked.push(f);
+        }
+    }
+    // Under --block the project's persistence entries that exist are read-only mounts: the
+    // kernel refuses every write, whatever path, link, fd or race leads there. The top-level
+    // directory is mounted (`.git`, not `.git/hooks`): a mount point cannot be renamed away.
+    if opts.mode == Mode::Block && !opts.degraded {
+        for root in paths::project_persistence_roots() {
+            let p = project.join(root);
+            if p.symlink_metadata()
+                .is_ok_and(|m| !m.file_type().is_symlink())
+            {
+                binds.push((p.clone(), p, true));
+            }
+        }
+    }
     for dir in ["/run/nscd", "/run/systemd/resolve"] {
         let d = Path::new(dir);
         if d.is_dir() {
@@ -318,6 +478,12 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     for homes in mask_home {
         for rel in HOME_MASKS {
             let p = homes.join(rel);
+            let hidden = private_home.as_ref().is_some_and(|h| p.starts_with(h))
+                && !exposed_in_home.iter().any(|e| p.starts_with(e));
+            if hidden {
+                // Not in the empty home at all: nothing to mask.
+                continue;
+            }
             if unmask.iter().any(|u| u == &p)
                 || opts
                     .canaries
@@ -335,34 +501,59 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         }
     }
 
-    // Writable: the project, temp, package-manager caches, and what the caller adds.
-    let npm_cache = std::env::var_os("npm_config_cache")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.join(".npm"));
-    if !npm_cache.exists() {
-        let _ = std::fs::create_dir_all(&npm_cache);
+    // Writable: the project, temp, the npm cache (copy-on-write in the full tier, a private
+    // directory in the degraded one), the private or throwaway home, what the caller adds.
+    let npm_cache = if opts.degraded {
+        let c = rd.join("npm-cache");
+        std::fs::create_dir(&c).map_err(io_err("creating the sandbox's npm cache"))?;
+        if let Some((u, g)) = sudo_ids {
+            let _ = std::os::unix::fs::chown(&c, Some(u), Some(g));
+        }
+        c
+    } else {
+        std::env::var_os("npm_config_cache")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join(".npm"))
+    };
+    // Full tier: /tmp, /var/tmp and /dev/shm are private, size-capped tmpfs (host sockets and
+    // files there are invisible, nothing written stays), and so is the home. Degraded tier:
+    // they are the host's, so not writable at all; the private TMPDIR is.
+    let mut private_dirs: Vec<(PathBuf, String)> = if opts.degraded {
+        Vec::new()
+    } else {
+        PRIVATE_DIRS
+            .iter()
+            .map(|(d, size)| (PathBuf::from(d), size.to_string()))
+            .filter(|(d, _)| d.is_dir())
+            .collect()
+    };
+    if let Some(h) = &private_home {
+        private_dirs.push((h.clone(), HOME_SIZE.to_string()));
     }
-    let mut writable = vec![
-        project.clone(),
-        tmp.clone(),
-        PathBuf::from("/tmp"),
-        PathBuf::from("/var/tmp"),
-        npm_cache,
-    ];
-    for rel in [
-        ".cache",
-        ".yarn",
-        ".pnpm-store",
-        ".local/share/pnpm",
-        ".bun",
-        ".node-gyp",
-        ".cache/node-gyp",
-    ] {
-        writable.push(home.join(rel));
-    }
+    let overlays: Vec<(PathBuf, String)> = if opts.degraded {
+        Vec::new()
+    } else {
+        npm_cache
+            .canonicalize()
+            .ok()
+            .filter(|c| c.is_dir())
+            .map(|c| (c, CACHE_SIZE.to_string()))
+            .into_iter()
+            .collect()
+    };
+    let mut writable = vec![project.clone(), tmp.clone(), npm_cache.clone()];
+    writable.extend(private_dirs.iter().map(|(d, _)| d.clone()));
     if opts.home.is_some() {
         writable.push(home.clone());
     }
+    // Where the sandbox's own unix sockets may live: not the host's /tmp (ssh-agent, tmux, X11).
+    let mut own_dirs = vec![project.clone(), tmp.clone()];
+    own_dirs.extend(private_dirs.iter().map(|(d, _)| d.clone()));
+    own_dirs.extend(
+        opts.allow_write
+            .iter()
+            .map(|p| paths::normalise(&project.join(p))),
+    );
     writable.extend(
         opts.allow_write
             .iter()
@@ -382,11 +573,18 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let proxy_port = host_proxy.as_ref().map_or(PROXY_PORT, |(_, p)| *p);
     let proxy_url = format!("http://127.0.0.1:{proxy_port}");
     let mut env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| keep_env(k) || opts.pass_env.iter().any(|p| p == k))
+        .filter(|(k, v)| {
+            (keep_env(k) || opts.pass_env.iter().any(|p| p == k)) && !has_url_credentials(v)
+        })
         .collect();
     env.retain(|(k, _)| k != "HOME" && k != "TMPDIR");
     env.push(("HOME".into(), home.display().to_string()));
-    env.push(("TMPDIR".into(), tmp.display().to_string()));
+    let tmpdir = if opts.degraded {
+        tmp.clone()
+    } else {
+        PathBuf::from("/tmp")
+    };
+    env.push(("TMPDIR".into(), tmpdir.display().to_string()));
     for k in [
         "HTTP_PROXY",
         "HTTPS_PROXY",
@@ -408,6 +606,11 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     }
     env.push(("NODE_USE_ENV_PROXY".into(), "1".into()));
     env.push(("TURNCOAT_WATCH".into(), "1".into()));
+    if opts.degraded {
+        // The run's own cache: the user's is not writable in this tier.
+        env.retain(|(k, _)| !k.eq_ignore_ascii_case("npm_config_cache"));
+        env.push(("npm_config_cache".into(), npm_cache.display().to_string()));
+    }
     for (k, v) in &opts.set_env {
         env.retain(|(ek, _)| ek != k);
         env.push((k.clone(), v.clone()));
@@ -422,6 +625,14 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         .unwrap_or_default();
     let program = find_program(&opts.command[0], &path_var, &project)
         .ok_or_else(|| SandboxError::NotFound(opts.command[0].clone()))?;
+    let private: Vec<PathBuf> = private_dirs
+        .iter()
+        .chain(&overlays)
+        .map(|(d, _)| d.clone())
+        .collect();
+    let mut candidates = vec![&project, &home, &real_home, &rd, &program];
+    candidates.extend(&exposed_in_home);
+    let keep = kept_paths(&private, &writable, candidates);
 
     let (uid_map, gid_map, deny_setgroups) = if euid == 0 {
         (
@@ -436,6 +647,11 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
             true,
         )
     };
+    let host_kept: Vec<PathBuf> = keep
+        .iter()
+        .filter(|(_, rw)| !rw)
+        .map(|(p, _)| p.clone())
+        .collect();
     let cfg = InitConfig {
         uid_map,
         gid_map,
@@ -447,11 +663,16 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         env,
         binds,
         mask_dirs,
+        private_dirs,
+        keep,
+        overlays,
+        process_limit: Some(PROCESS_LIMIT),
         writable: writable.clone(),
         memory_limit: opts.memory_limit,
         degraded_tcp_ports: opts.degraded.then(|| vec![proxy_port]),
     };
 
+    let persistence_before = crate::persist::Snapshot::take(&project);
     let recorder = match opts.events.take() {
         Some(sink) => Recorder::with_sink(sink),
         None => Recorder::new(),
@@ -521,7 +742,6 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     }
     let stop = Arc::new(AtomicBool::new(false));
     let mut setup_error: Option<String> = None;
-    let mut warnings = Vec::new();
     let mut started_command = false;
     loop {
         let msg = match sys::recv_msg(sup_end.as_raw_fd(), 1 << 20) {
@@ -573,6 +793,11 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 sup.masked = masked.clone();
                 sup.canaries = opts.canaries.clone();
                 sup.writable = writable.clone();
+                sup.own_dirs = own_dirs.clone();
+                sup.project = project.clone();
+                sup.private_home = private_home.clone();
+                sup.exposed_in_home = exposed_in_home.clone();
+                sup.host_kept = host_kept.clone();
                 if opts.degraded {
                     sup.services = vec![std::net::SocketAddr::from(([127, 0, 0, 1], proxy_port))];
                     sup.private_loopback = false;
@@ -666,6 +891,24 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     if let Some(e) = recorder.sink_error() {
         warnings.push(format!("writing the events file: {e}"));
     }
+    // Every sandboxed process is gone: what changed in the project's persistence entries is
+    // what the command did to them, however it got there.
+    for c in persistence_before.changes() {
+        let (verdict, why) = if opts.mode == Mode::Block {
+            (Verdict::Deny, "--block: the run fails")
+        } else {
+            (Verdict::Observe, "recorded (audit)")
+        };
+        recorder.record(
+            Event::new(
+                EventKind::PersistenceWrite,
+                c.path.display().to_string(),
+                verdict,
+                Source::Supervisor,
+            )
+            .detail(format!("{}; {} during the run; {why}", c.class, c.what)),
+        );
+    }
     let events = recorder.events();
     let blocked = opts.mode == Mode::Block && events.iter().any(|e| e.verdict == Verdict::Deny);
     let abi = crate::fence::kernel_abi();
@@ -737,6 +980,36 @@ fn kill_tree(root: i32) {
     for pid in doomed.iter().rev() {
         sys::kill(*pid, libc::SIGKILL);
     }
+}
+
+/// The owner of a project that does not belong to root: who the command runs as when
+/// turncoat itself runs as root without sudo.
+fn project_owner(project: &Path) -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = project.metadata().ok()?;
+    (m.uid() != 0).then_some((m.uid(), m.gid()))
+}
+
+/// Files only root reads (password hashes, host keys): masked when the command keeps uid 0.
+fn root_only_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = [
+        "/etc/shadow",
+        "/etc/gshadow",
+        "/etc/shadow-",
+        "/etc/gshadow-",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .filter(|p| p.is_file())
+    .collect();
+    if let Ok(dir) = std::fs::read_dir("/etc/ssh") {
+        v.extend(dir.flatten().map(|e| e.path()).filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("ssh_host_") && n.ends_with("_key"))
+        }));
+    }
+    v
 }
 
 /// The invoking user when run through sudo (the command runs as them, never as root).
@@ -817,6 +1090,99 @@ mod tests {
         assert!(
             !keep_env("npm_config_https_proxy"),
             "the sandbox sets its own proxy"
+        );
+    }
+
+    #[test]
+    fn credentials_in_urls_are_found_anywhere_in_a_value() {
+        assert!(has_url_credentials("https://user:TOKEN@registry.example/"));
+        assert!(has_url_credentials("https://TOKEN@github.com/o/r.git"));
+        assert!(has_url_credentials("--require=http://u:p@h/a.js --x"));
+        assert!(has_url_credentials(
+            "x https://h/ then git+ssh://git:pw@h/r"
+        ));
+        assert!(!has_url_credentials("https://registry.npmjs.org/"));
+        assert!(!has_url_credentials("https://h/path/user@host"));
+        assert!(!has_url_credentials("mailto:someone@example.com"));
+        assert!(!keep_env("npm_config_otp"));
+    }
+
+    #[test]
+    fn kept_paths_under_a_private_tmp() {
+        let d = tempfile::tempdir().unwrap();
+        let base = d.path().canonicalize().unwrap();
+        let (home, project, cache) = (
+            base.join("home"),
+            base.join("home/p"),
+            base.join("home/.npm"),
+        );
+        for p in [&home, &project, &cache] {
+            std::fs::create_dir_all(p).unwrap();
+        }
+        let private = vec![base.clone()];
+        let writable = vec![base.clone(), project.clone(), cache.clone()];
+        let keep = kept_paths(&private, &writable, [&home, &project]);
+        assert_eq!(
+            keep,
+            vec![(home.clone(), false), (cache, true), (project, true)],
+            "the home read-only, what the command writes bound back writable"
+        );
+        assert!(
+            kept_paths(&private, &[], [&base]).is_empty(),
+            "not the directory itself"
+        );
+    }
+
+    #[test]
+    fn a_private_home_under_a_private_tmp_keeps_what_is_shown_through_it() {
+        let d = tempfile::tempdir().unwrap();
+        let base = d.path().canonicalize().unwrap();
+        let (home, project, nvm) = (
+            base.join("home"),
+            base.join("home/p"),
+            base.join("home/.nvm/versions/node/v22"),
+        );
+        for p in [&home, &project, &nvm] {
+            std::fs::create_dir_all(p).unwrap();
+        }
+        let private = vec![base.clone(), home.clone()];
+        let writable = vec![base.clone(), home.clone(), project.clone()];
+        let keep = kept_paths(&private, &writable, [&home, &project, &nvm]);
+        assert_eq!(
+            keep,
+            vec![(home.clone(), false), (nvm, false), (project, true)],
+            "the home's mount point, and what is shown through the empty home over it"
+        );
+    }
+
+    #[test]
+    fn tools_on_path_under_the_home() {
+        let d = tempfile::tempdir().unwrap();
+        let home = d.path().canonicalize().unwrap();
+        let node = home.join(".nvm/versions/node/v22");
+        for p in [
+            node.join("bin"),
+            home.join("bin"),
+            home.join(".local/tools"),
+        ] {
+            std::fs::create_dir_all(p).unwrap();
+        }
+        let path = std::env::join_paths([
+            node.join("bin"),
+            home.join("bin"),
+            home.join(".local/tools"),
+            home.join("missing/bin"),
+            PathBuf::from("/usr/bin"),
+            PathBuf::from("relative/bin"),
+        ])
+        .unwrap();
+        assert_eq!(
+            home_tools(&home, path.to_str().unwrap()),
+            vec![home.join(".local/tools"), node, home.join("bin")]
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>(),
         );
     }
 

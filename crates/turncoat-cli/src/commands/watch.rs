@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 use turncoat_sandbox::baseline::Baseline;
 use turncoat_sandbox::event::{Event, EventKind, Verdict};
+use turncoat_sandbox::output::{Guarded, OutputFile};
 use turncoat_sandbox::{Mode, WatchOptions};
 
 use crate::Outcome;
@@ -67,7 +68,7 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         Some(d) => d.clone(),
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
-    let mut hosts = configured_registries(&cwd);
+    let (mut hosts, refused_registries) = configured_registries();
     hosts.extend(args.allow_host.iter().cloned());
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
@@ -78,13 +79,29 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             Err(_) => p.clone(),
         }
     };
-    let baseline = match &args.baseline {
-        Some(path) if path.exists() => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Some(Baseline::parse(&text).with_context(|| format!("in {}", path.display()))?)
+    // Files the command could reach: pinned (and the baseline's bytes kept) before the run,
+    // written or put back after it, never through a link it planted.
+    let events_out = match &args.events {
+        Some(path) => Some(OutputFile::prepare(path)?),
+        None => None,
+    };
+    let guarded = match &args.baseline {
+        Some(path) => Some(Guarded::read(path)?),
+        None => None,
+    };
+    let baseline = match guarded.as_ref().and_then(Guarded::contents) {
+        Some(bytes) => {
+            let path = guarded
+                .as_ref()
+                .map(|g| g.output().path().display().to_string());
+            let text = std::str::from_utf8(bytes)
+                .with_context(|| format!("{} is not UTF-8", path.clone().unwrap_or_default()))?;
+            Some(
+                Baseline::parse(text)
+                    .with_context(|| format!("in {}", path.unwrap_or_default()))?,
+            )
         }
-        _ => None,
+        None => None,
     };
     let mut opts = WatchOptions::new(args.command.clone(), cwd);
     opts.mode = if args.block { Mode::Block } else { Mode::Audit };
@@ -94,26 +111,30 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     opts.pass_env = args.pass_env.clone();
     opts.timeout = args.timeout.map(std::time::Duration::from_secs);
     opts.degraded = args.tier == Tier::Degraded;
-    if let Some(path) = &args.events {
-        let f = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        opts.events = Some(Box::new(std::io::BufWriter::new(f)));
-    }
-    let outcome = turncoat_sandbox::watch(opts)?;
+    let mut outcome = turncoat_sandbox::watch(opts)?;
+    outcome.warnings.extend(refused_registries);
 
+    // Every sandboxed process is gone now: nothing can race these writes.
+    let mut tampered = Vec::new();
+    if let Some(g) = &guarded
+        && let Some(why) = g.restore()?
+    {
+        tampered.push(why);
+    }
+    if let Some(out) = &events_out {
+        out.write(&turncoat_sandbox::event::json_lines(&outcome.events))?;
+    }
     let run_baseline = Baseline::from_events(&outcome.events, &outcome.home, &outcome.project);
     let mut novelties = Vec::new();
-    match (&args.baseline, &baseline) {
+    match (&guarded, &baseline) {
         (Some(_), Some(b)) => novelties = b.novelties(&run_baseline),
-        (Some(path), None) => {
-            std::fs::write(path, run_baseline.to_json())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
+        (Some(g), None) => g.output().write(run_baseline.to_json().as_bytes())?,
         _ => {}
     }
+    outcome.warnings.extend(tampered.iter().cloned());
     let written = args.baseline.is_some() && baseline.is_none();
     summary(ctx, &args, &outcome, &novelties, written);
-    if outcome.blocked || !novelties.is_empty() {
+    if outcome.blocked || !novelties.is_empty() || !tampered.is_empty() {
         return Ok(Outcome::Violation);
     }
     if outcome.exit_code == 0 {
@@ -123,16 +144,56 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     }
 }
 
-/// The registries `.npmrc` names (default, scoped): the sandbox may always reach them.
-fn configured_registries(cwd: &std::path::Path) -> Vec<String> {
-    match turncoat_registry::RegistryConfig::load(cwd, None) {
-        Ok(cfg) => {
-            let mut v = vec![cfg.registry().to_string()];
-            v.extend(cfg.scope_registries().values().map(|u| u.to_string()));
-            v
+/// The registries the user's own `.npmrc` names (default, scoped): the sandbox may always
+/// reach them. Never the project's `.npmrc`: an earlier run's command could have written it
+/// (a "registry" on the host's loopback would widen the next run's egress). A registry on a
+/// loopback, private or link-local address is left out, with a note: such an address passes
+/// the proxy only when named with `--allow-host` on the command line.
+fn configured_registries() -> (Vec<String>, Vec<String>) {
+    let env = |k: &str| std::env::var(k).ok();
+    let user = env("NPM_CONFIG_USERCONFIG")
+        .or_else(|| env("npm_config_userconfig"))
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".npmrc")));
+    let text = user
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p.clone(), t)));
+    let files: Vec<(&std::path::Path, &str)> = text
+        .iter()
+        .map(|(p, t)| (p.as_path(), t.as_str()))
+        .collect();
+    let cfg = match turncoat_registry::RegistryConfig::from_npmrc(&files, None, &env) {
+        Ok(cfg) => cfg,
+        Err(_) => return (vec!["https://registry.npmjs.org/".to_string()], Vec::new()),
+    };
+    let mut allowed = Vec::new();
+    let mut notes = Vec::new();
+    for u in std::iter::once(cfg.registry()).chain(cfg.scope_registries().values()) {
+        let internal = u
+            .host_str()
+            .and_then(|h| internal_address(h, u.port_or_known_default()?));
+        match internal {
+            Some(addr) => notes.push(format!(
+                "the npm configuration names a registry on an internal address ({u}); the \
+                 sandbox's proxy refuses it unless you pass --allow-host {addr}"
+            )),
+            None => allowed.push(u.to_string()),
         }
-        Err(_) => vec!["https://registry.npmjs.org/".to_string()],
     }
+    (allowed, notes)
+}
+
+/// `ip:port` of a URL whose host is a loopback, private, link-local or otherwise internal
+/// IP literal (the proxy's rebinding guard refuses those unless named on the command line).
+fn internal_address(host: &str, port: u16) -> Option<String> {
+    let ip: std::net::IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    turncoat_sandbox::proxy::is_forbidden(ip)
+        .then(|| std::net::SocketAddr::new(ip, port).to_string())
 }
 
 fn summary(
@@ -249,6 +310,12 @@ fn summary(
     if let Some(e) = &args.events {
         out.push_str(&format!("{dim}  events: {}{reset}\n", e.display()));
     }
+    if o.blocked {
+        out.push_str(&format!(
+            "  {red}exit 1{reset}: --block refused {} action(s), listed under `stopped`\n",
+            denied.len()
+        ));
+    }
     #[allow(clippy::print_stderr)]
     {
         eprint!("{out}");
@@ -267,4 +334,33 @@ fn who(e: &Event) -> String {
 /// characters (terminal escapes) before they reach the terminal.
 fn clean(s: &str) -> String {
     turncoat_finding::sanitize_snippet(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::internal_address;
+
+    #[test]
+    fn internal_registry_addresses() {
+        assert_eq!(
+            internal_address("127.0.0.1", 4873).as_deref(),
+            Some("127.0.0.1:4873")
+        );
+        assert_eq!(
+            internal_address("10.1.2.3", 443).as_deref(),
+            Some("10.1.2.3:443")
+        );
+        assert_eq!(internal_address("[::1]", 80).as_deref(), Some("[::1]:80"));
+        assert_eq!(
+            internal_address("169.254.169.254", 80).as_deref(),
+            Some("169.254.169.254:80")
+        );
+        assert_eq!(internal_address("registry.npmjs.org", 443), None);
+        assert_eq!(
+            internal_address("localhost", 443),
+            None,
+            "names resolve at the proxy"
+        );
+        assert_eq!(internal_address("104.16.0.1", 443), None);
+    }
 }

@@ -349,6 +349,21 @@ pub fn execve(path: &CString, argv: &[CString], env: &[CString]) -> io::Error {
     io::Error::last_os_error()
 }
 
+/// `setsid()`: a new session with no controlling terminal (TIOCSTI on it is impossible).
+pub fn setsid() -> io::Result<()> {
+    // SAFETY: no arguments.
+    cvt(unsafe { libc::setsid() })?;
+    Ok(())
+}
+
+/// Close every fd from `first` up (`close_range(first, ~0, 0)`): nothing the caller inherited
+/// beyond what we chose reaches the command.
+pub fn close_from(first: u32) -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    cvt_long(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0u32) })?;
+    Ok(())
+}
+
 pub fn close(fd: RawFd) {
     // SAFETY: closing an fd number we own.
     unsafe {
@@ -433,6 +448,17 @@ pub fn limit_memory(bytes: u64) -> io::Result<()> {
     };
     // SAFETY: pointer to a valid rlimit.
     cvt(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) })?;
+    Ok(())
+}
+
+/// RLIMIT_NPROC: bound the processes (of this uid, in the sandbox's user namespace).
+pub fn limit_processes(n: u64) -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: n as libc::rlim_t,
+        rlim_max: n as libc::rlim_t,
+    };
+    // SAFETY: pointer to a valid rlimit.
+    cvt(unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &lim) })?;
     Ok(())
 }
 

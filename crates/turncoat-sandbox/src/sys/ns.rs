@@ -92,6 +92,45 @@ pub fn bind(src: &Path, target: &Path, read_only: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// A private, size-capped tmpfs over `target` (sticky, world-writable like /tmp).
+pub fn private_tmpfs(target: &Path, size: &str) -> io::Result<()> {
+    mount_raw(
+        Some("tmpfs"),
+        target,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some(&format!("size={size},mode=1777")),
+    )
+}
+
+/// A copy-on-write view of the directory open as `lower_fd` (an `O_PATH` descriptor taken
+/// before anything was mounted over it), on `target`: reads see the host's files, writes land
+/// in `upper` (with `work`, on the same private filesystem) and never reach the host.
+pub fn overlay(lower_fd: i32, upper: &Path, work: &Path, target: &Path) -> io::Result<()> {
+    let opt = |p: &Path| -> io::Result<String> {
+        let s = p.to_string_lossy().into_owned();
+        if s.contains([',', ':', '\\']) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{s}: overlayfs options cannot carry ',', ':' or '\\'"),
+            ));
+        }
+        Ok(s)
+    };
+    let data = format!(
+        "lowerdir=/proc/self/fd/{lower_fd},upperdir={},workdir={}",
+        opt(upper)?,
+        opt(work)?
+    );
+    mount_raw(
+        Some("overlay"),
+        target,
+        Some("overlay"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some(&data),
+    )
+}
+
 /// An empty read-only tmpfs over a directory.
 pub fn mask_dir(target: &Path) -> io::Result<()> {
     mount_raw(
@@ -168,8 +207,14 @@ pub fn lock_capabilities() -> io::Result<()> {
         | libc::SECBIT_NO_SETUID_FIXUP_LOCKED
         | libc::SECBIT_KEEP_CAPS_LOCKED;
     // SAFETY: prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) })?;
-    Ok(())
+    let r = cvt(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) });
+    match r {
+        Ok(_) => Ok(()),
+        // An ordinary user without a user namespace (the degraded tier) holds no capability
+        // to lock, and no_new_privs keeps exec from granting any.
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) && super::geteuid() != 0 => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Second half: clear the effective, permitted, inheritable and ambient sets.

@@ -83,42 +83,41 @@ pub fn notified() -> Vec<i64> {
     v
 }
 
-/// Syscalls refused with EPERM without asking the supervisor: nothing an install needs, and
-/// each one a way out of the sandbox or around its observers.
-fn refused() -> Vec<i64> {
-    vec![
-        libc::SYS_mount,
-        libc::SYS_umount2,
-        libc::SYS_pivot_root,
-        libc::SYS_chroot,
-        libc::SYS_bpf,
-        libc::SYS_perf_event_open,
-        libc::SYS_keyctl,
-        libc::SYS_add_key,
-        libc::SYS_request_key,
-        libc::SYS_kexec_load,
-        libc::SYS_kexec_file_load,
-        libc::SYS_init_module,
-        libc::SYS_finit_module,
-        libc::SYS_delete_module,
-        libc::SYS_open_tree,
-        libc::SYS_move_mount,
-        libc::SYS_fsopen,
-        libc::SYS_fsconfig,
-        libc::SYS_fsmount,
-        libc::SYS_fspick,
-        libc::SYS_mount_setattr,
-        libc::SYS_process_vm_writev,
-        libc::SYS_pidfd_getfd,
-        libc::SYS_acct,
-        libc::SYS_swapon,
-        libc::SYS_swapoff,
-        libc::SYS_reboot,
-        libc::SYS_syslog,
-        libc::SYS_name_to_handle_at,
-        libc::SYS_open_by_handle_at,
-    ]
-}
+/// Syscalls no install needs, each one a way out of the sandbox or around its observers:
+/// sent to the supervisor, which refuses them with EPERM and records who tried (so that
+/// `--block` fails the run with the reason).
+pub const REFUSED: &[(i64, &str)] = &[
+    (libc::SYS_mount, "mount"),
+    (libc::SYS_umount2, "umount2"),
+    (libc::SYS_pivot_root, "pivot_root"),
+    (libc::SYS_chroot, "chroot"),
+    (libc::SYS_bpf, "bpf"),
+    (libc::SYS_perf_event_open, "perf_event_open"),
+    (libc::SYS_keyctl, "keyctl"),
+    (libc::SYS_add_key, "add_key"),
+    (libc::SYS_request_key, "request_key"),
+    (libc::SYS_kexec_load, "kexec_load"),
+    (libc::SYS_kexec_file_load, "kexec_file_load"),
+    (libc::SYS_init_module, "init_module"),
+    (libc::SYS_finit_module, "finit_module"),
+    (libc::SYS_delete_module, "delete_module"),
+    (libc::SYS_open_tree, "open_tree"),
+    (libc::SYS_move_mount, "move_mount"),
+    (libc::SYS_fsopen, "fsopen"),
+    (libc::SYS_fsconfig, "fsconfig"),
+    (libc::SYS_fsmount, "fsmount"),
+    (libc::SYS_fspick, "fspick"),
+    (libc::SYS_mount_setattr, "mount_setattr"),
+    (libc::SYS_process_vm_writev, "process_vm_writev"),
+    (libc::SYS_pidfd_getfd, "pidfd_getfd"),
+    (libc::SYS_acct, "acct"),
+    (libc::SYS_swapon, "swapon"),
+    (libc::SYS_swapoff, "swapoff"),
+    (libc::SYS_reboot, "reboot"),
+    (libc::SYS_syslog, "syslog"),
+    (libc::SYS_name_to_handle_at, "name_to_handle_at"),
+    (libc::SYS_open_by_handle_at, "open_by_handle_at"),
+];
 
 /// clone(2) flags that create namespaces: a nested sandbox could hide from our observers.
 pub const CLONE_NS_FLAGS: u64 = (libc::CLONE_NEWNS
@@ -147,10 +146,18 @@ pub fn program() -> Vec<libc::sock_filter> {
         p.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
         p.push(stmt(BPF_RET_K, RET_NOTIF));
     }
-    for nr in refused() {
-        p.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
-        p.push(stmt(BPF_RET_K, RET_ERRNO | libc::EPERM as u32));
+    for (nr, _) in REFUSED {
+        p.push(jump(BPF_JEQ_K, *nr as u32, 0, 1));
+        p.push(stmt(BPF_RET_K, RET_NOTIF));
     }
+    // ioctl(fd, TIOCSTI | TIOCLINUX): pushing input into a terminal (a command line typed
+    // into the user's shell) or taking over the console. The request is a register: race-free.
+    p.push(jump(BPF_JEQ_K, libc::SYS_ioctl as u32, 0, 5));
+    p.push(stmt(BPF_LD_W_ABS, off_arg(1)));
+    p.push(jump(BPF_JEQ_K, libc::TIOCSTI as u32, 2, 0));
+    p.push(jump(BPF_JEQ_K, libc::TIOCLINUX as u32, 1, 0));
+    p.push(stmt(BPF_RET_K, RET_ALLOW));
+    p.push(stmt(BPF_RET_K, RET_NOTIF));
     // clone3 passes flags in memory we cannot inspect race-free: ENOSYS makes libc fall back
     // to clone(2), whose flags are a register.
     p.push(jump(BPF_JEQ_K, libc::SYS_clone3 as u32, 0, 1));
@@ -161,11 +168,13 @@ pub fn program() -> Vec<libc::sock_filter> {
     p.push(jump(BPF_JSET_K, CLONE_NS_FLAGS as u32, 0, 1));
     p.push(stmt(BPF_RET_K, RET_NOTIF));
     p.push(stmt(BPF_RET_K, RET_ALLOW));
-    // socket(domain, type, proto): packet sockets, and raw or SOCK_PACKET inet sockets, go to
-    // the supervisor. (Netlink sockets are SOCK_RAW too: getifaddrs needs them, they stay.)
-    p.push(jump(BPF_JEQ_K, libc::SYS_socket as u32, 0, 11));
+    // socket(domain, type, proto): packet and vsock sockets, and raw or SOCK_PACKET inet
+    // sockets, go to the supervisor. (Netlink sockets are SOCK_RAW too: getifaddrs needs them,
+    // they stay.) AF_VSOCK reaches the hypervisor, which no network namespace covers.
+    p.push(jump(BPF_JEQ_K, libc::SYS_socket as u32, 0, 12));
     p.push(stmt(BPF_LD_W_ABS, off_arg(0)));
-    p.push(jump(BPF_JEQ_K, libc::AF_PACKET as u32, 8, 0));
+    p.push(jump(BPF_JEQ_K, libc::AF_PACKET as u32, 9, 0));
+    p.push(jump(BPF_JEQ_K, libc::AF_VSOCK as u32, 8, 0));
     p.push(jump(BPF_JEQ_K, libc::AF_INET as u32, 2, 0));
     p.push(jump(BPF_JEQ_K, libc::AF_INET6 as u32, 1, 0));
     p.push(stmt(BPF_RET_K, RET_ALLOW));
@@ -356,7 +365,11 @@ pub fn name(nr: i64) -> &'static str {
         libc::SYS_setns => "setns",
         libc::SYS_clone => "clone(namespaces)",
         libc::SYS_socket => "socket(raw)",
-        _ => "syscall",
+        libc::SYS_ioctl => "ioctl",
+        _ => REFUSED
+            .iter()
+            .find(|(n, _)| *n == nr)
+            .map_or("syscall", |(_, name)| name),
     }
 }
 

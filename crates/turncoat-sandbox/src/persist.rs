@@ -1,0 +1,162 @@
+//! The project's persistence entries ([`paths::PROJECT_PERSISTENCE`]: hooks, CI workflows,
+//! editor, agent and package-manager configuration) seen from outside, before and after the
+//! run. Whatever the command did to them — by any path, link, rename, directory fd or race the
+//! seccomp supervisor could miss — shows in the difference, which is the kernel's truth.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::paths;
+
+/// At most this many entries are fingerprinted (a huge `.github` must not stall the run).
+const MAX_ENTRIES: usize = 20_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint {
+    mode: u32,
+    len: u64,
+    ino: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    link: Option<PathBuf>,
+}
+
+/// Fingerprints of every file, directory and link under the project's persistence entries.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    project: PathBuf,
+    entries: BTreeMap<PathBuf, Fingerprint>,
+}
+
+/// One entry the run created, changed or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: PathBuf,
+    pub class: &'static str,
+    pub what: &'static str,
+}
+
+impl Snapshot {
+    pub fn take(project: &Path) -> Snapshot {
+        let mut s = Snapshot {
+            project: project.to_path_buf(),
+            entries: BTreeMap::new(),
+        };
+        for (rel, _) in paths::PROJECT_PERSISTENCE {
+            s.walk(&project.join(rel));
+        }
+        s
+    }
+
+    fn walk(&mut self, p: &Path) {
+        if self.entries.len() >= MAX_ENTRIES {
+            return;
+        }
+        let Ok(m) = p.symlink_metadata() else {
+            return;
+        };
+        let link = m
+            .file_type()
+            .is_symlink()
+            .then(|| std::fs::read_link(p).ok())
+            .flatten();
+        self.entries.insert(
+            p.to_path_buf(),
+            Fingerprint {
+                mode: m.mode(),
+                len: m.len(),
+                ino: m.ino(),
+                mtime: (m.mtime(), m.mtime_nsec()),
+                ctime: (m.ctime(), m.ctime_nsec()),
+                link,
+            },
+        );
+        if m.is_dir() {
+            let mut kids: Vec<PathBuf> = std::fs::read_dir(p)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            kids.sort();
+            for k in kids {
+                self.walk(&k);
+            }
+        }
+    }
+
+    /// What differs between `self` (before) and the project now.
+    pub fn changes(&self) -> Vec<Change> {
+        let after = Snapshot::take(&self.project);
+        let class = |p: &Path| paths::project_persistence_class(p, &self.project).unwrap_or("-");
+        let mut out = Vec::new();
+        for (p, fp) in &after.entries {
+            match self.entries.get(p) {
+                None => out.push(Change {
+                    path: p.clone(),
+                    class: class(p),
+                    what: "created",
+                }),
+                Some(old) if old != fp => out.push(Change {
+                    path: p.clone(),
+                    class: class(p),
+                    what: "changed",
+                }),
+                _ => {}
+            }
+        }
+        for p in self.entries.keys() {
+            if !after.entries.contains_key(p) {
+                out.push(Change {
+                    path: p.clone(),
+                    class: class(p),
+                    what: "removed",
+                });
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_changed_removed_and_relinked_entries_are_found() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::create_dir_all(p.join(".github/workflows")).unwrap();
+        std::fs::write(p.join(".github/workflows/ci.yml"), "a").unwrap();
+        std::fs::write(p.join(".npmrc"), "x").unwrap();
+        std::fs::write(p.join("package.json"), "{}").unwrap();
+        let before = Snapshot::take(p);
+        assert!(before.changes().is_empty());
+        std::fs::write(p.join(".github/workflows/evil.yml"), "b").unwrap();
+        std::fs::write(p.join(".github/workflows/ci.yml"), "changed").unwrap();
+        std::fs::remove_file(p.join(".npmrc")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", p.join(".npmrc")).unwrap();
+        std::fs::write(p.join("package.json"), "{\"a\":1}").unwrap();
+        let mut got: Vec<(String, &str)> = before
+            .changes()
+            .into_iter()
+            .map(|c| {
+                (
+                    c.path.strip_prefix(p).unwrap().display().to_string(),
+                    c.what,
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (".github/workflows".to_string(), "changed"),
+                (".github/workflows/ci.yml".to_string(), "changed"),
+                (".github/workflows/evil.yml".to_string(), "created"),
+                (".npmrc".to_string(), "changed"),
+            ]
+        );
+    }
+}
