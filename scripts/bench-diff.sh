@@ -10,8 +10,13 @@ RUNS="${2:-5}"
 CORPUS="${CORPUS:-../shared/corpus/benign-npm-dev.tsv}"
 BIN="${TURNCOAT_BIN:-target/release/turncoat}"
 [ -x "$BIN" ] || cargo build --release --locked -p turncoat-cli
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# BENCH_WORK=DIR keeps the generated lockfiles there (scripts/bench-regression.sh reuses them).
+if [ -n "${BENCH_WORK:-}" ]; then
+  work="$BENCH_WORK"; mkdir -p "$work"
+else
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+fi
 python3 - "$CORPUS" "$N" "$work" <<'PY'
 import json, sys, os
 corpus, n, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -369,36 +369,45 @@ pub(crate) fn is_secret_env_name(name: &str) -> bool {
 /// and mnemonics, passwords and passphrases, tokens. Case and separators are ignored
 /// (`privateKey`, `PRIVATE_KEY`, `seed_phrase`).
 pub(crate) fn is_key_material_name(name: &str) -> bool {
-    if name.len() > 64 {
+    // Called for every binding and for every name a request carries: no allocation, and a
+    // cheap rejection first (every key-material word contains one of these stems).
+    if !(4..=64).contains(&name.len()) {
         return false;
     }
-    let folded: String = name
-        .bytes()
-        .filter(|b| b.is_ascii_alphanumeric())
-        .map(|b| b.to_ascii_lowercase() as char)
-        .collect();
-    const PARTS: &[&str] = &[
-        "privatekey",
-        "privkey",
-        "secretkey",
-        "mnemonic",
-        "seedphrase",
-        "password",
-        "passphrase",
-        "passwd",
-        "keystore",
-        "apitoken",
-        "authtoken",
-        "accesstoken",
-        "refreshtoken",
-        "npmtoken",
-        "githubtoken",
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    for b in name.bytes().filter(u8::is_ascii_alphanumeric) {
+        buf[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    let folded = &buf[..n];
+    let has = |needle: &[u8]| folded.windows(needle.len()).any(|w| w == needle);
+    const STEMS: &[&[u8]] = &[b"key", b"seed", b"pass", b"token", b"secret", b"mnemonic"];
+    if !STEMS.iter().any(|s| has(s)) {
+        return false;
+    }
+    const PARTS: &[&[u8]] = &[
+        b"privatekey",
+        b"privkey",
+        b"secretkey",
+        b"mnemonic",
+        b"seedphrase",
+        b"password",
+        b"passphrase",
+        b"passwd",
+        b"keystore",
+        b"apitoken",
+        b"authtoken",
+        b"accesstoken",
+        b"refreshtoken",
+        b"npmtoken",
+        b"githubtoken",
     ];
-    folded == "seed"
-        || folded == "token"
-        || folded == "secret"
-        || folded.ends_with("seed")
-        || PARTS.iter().any(|p| folded.contains(p))
+    folded == b"seed"
+        || folded == b"token"
+        || folded == b"secret"
+        || folded.ends_with(b"seed")
+        || PARTS.iter().any(|p| has(p))
 }
 
 /// The host of an `http(s)://` / `ws(s)://` URL inside `s`.
@@ -544,6 +553,51 @@ pub(crate) fn is_hostname(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_material_names() {
+        for yes in [
+            "privateKey",
+            "PRIVATE_KEY",
+            "secretKey",
+            "seed",
+            "walletSeed",
+            "seed_phrase",
+            "mnemonic",
+            "password",
+            "passPhrase",
+            "passwd",
+            "token",
+            "secret",
+            "npm_token",
+            "refreshToken",
+            "keystore",
+        ] {
+            assert!(is_key_material_name(yes), "{yes}");
+        }
+        for no in [
+            "key",
+            "keys",
+            "tokens",
+            "seeded",
+            "P",
+            "e",
+            "headers",
+            "passThrough",
+            "monkey",
+            "tokenizer",
+            "secretary",
+            "compass",
+            "publicKey",
+        ] {
+            assert!(!is_key_material_name(no), "{no}");
+        }
+        // Longer than any binding worth judging.
+        assert!(!is_key_material_name(&format!(
+            "{}password",
+            "x".repeat(70)
+        )));
+    }
 
     #[test]
     fn modules() {
