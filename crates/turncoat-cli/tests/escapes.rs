@@ -1040,6 +1040,18 @@ fn project_persistence_is_recorded_always_and_read_only_under_block() {
                 "{user:?}: a protected path changed under --block{r}"
             );
             assert_eq!(run.code, Some(1), "{r}");
+            for never in [
+                ".idea",
+                ".claude",
+                ".devcontainer",
+                ".gitlab-ci.yml",
+                ".pnpmfile.cjs",
+            ] {
+                assert!(
+                    p.join(never).symlink_metadata().is_err(),
+                    "{user:?}: the read-only placeholder {never} was left in the project{r}"
+                );
+            }
             for gone in [".vscode", ".envrc", ".yarnrc.yml"] {
                 let made = p.join(gone).exists();
                 assert!(
@@ -1056,31 +1068,36 @@ fn project_persistence_is_recorded_always_and_read_only_under_block() {
 
 #[test]
 fn racing_the_path_check_does_not_write_a_hook() {
-    for (user, block) in matrix() {
-        let w = World::new(user);
-        let Some(probe) = compile(&w, "race_open") else {
-            return;
-        };
-        persistence_project(&w);
-        let (target, harmless) = (".git/hooks/pre-commit", "harmless-file-name-21");
+    // An existing entry (.git/hooks) and one that does not exist yet (.envrc): the race
+    // decides what the supervisor reads, never what the kernel lets through under --block.
+    for (target, harmless) in [
+        (".git/hooks/pre-commit", "harmless-file-name-21"),
+        (".envrc", "envrc0"),
+    ] {
         assert_eq!(target.len(), harmless.len());
-        let events = w.root().join("watch.jsonl");
-        let run = w.watch(mode(block), &events, &[s(&probe), target, harmless], &[]);
-        let r = run.report();
-        assert!(run.stdout.contains("race_open wins="), "the probe ran{r}");
-        let hook = w.project().join(target);
-        if block {
-            assert!(
-                !hook.exists(),
-                "{user:?}: the race wrote a hook under --block{r}"
-            );
-        } else if hook.exists() {
-            assert!(
-                run.any(
-                    |e| field(e, "event") == "persistence-write" && field(e, "target") == s(&hook)
-                ),
-                "{user:?}: a hook written by a race went unrecorded{r}"
-            );
+        for (user, block) in matrix() {
+            let w = World::new(user);
+            let Some(probe) = compile(&w, "race_open") else {
+                return;
+            };
+            persistence_project(&w);
+            let events = w.root().join("watch.jsonl");
+            let run = w.watch(mode(block), &events, &[s(&probe), target, harmless], &[]);
+            let r = run.report();
+            assert!(run.stdout.contains("race_open wins="), "the probe ran{r}");
+            let written = w.project().join(target);
+            if block {
+                assert!(
+                    !written.exists(),
+                    "{user:?}: the race wrote {target} under --block{r}"
+                );
+            } else if written.exists() {
+                assert!(
+                    run.any(|e| field(e, "event") == "persistence-write"
+                        && field(e, "target") == s(&written)),
+                    "{user:?}: {target} written by a race went unrecorded{r}"
+                );
+            }
         }
     }
 }

@@ -90,6 +90,19 @@ pub const PROJECT_PERSISTENCE: &[(&str, &str)] = &[
     (".envrc", "direnv"),
 ];
 
+/// Which of [`project_persistence_roots`] are directories (the rest are files): the kind of
+/// read-only placeholder `--block` mounts where one does not exist yet.
+pub fn project_persistence_root_is_dir(root: &str) -> bool {
+    PROJECT_PERSISTENCE.iter().any(|(entry, _)| {
+        entry
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.starts_with('/'))
+    }) || matches!(
+        root,
+        ".github" | ".husky" | ".vscode" | ".idea" | ".devcontainer" | ".claude" | ".cursor"
+    )
+}
+
 /// Class of a write to `path` (absolute, links resolved) inside the project's persistence
 /// entries, or onto a directory that holds one (renaming `.git` away and another directory
 /// onto `.git` replaces `.git/hooks` without naming it).
@@ -244,6 +257,22 @@ mod tests {
     }
     fn persist(p: &str) -> Option<&'static str> {
         persistence_class(Path::new(p), Path::new(HOME))
+    }
+
+    #[test]
+    fn persistence_roots_know_their_kind() {
+        for d in [".git", ".github", ".vscode", ".husky"] {
+            assert!(project_persistence_root_is_dir(d), "{d}");
+        }
+        for f in [
+            ".npmrc",
+            ".envrc",
+            ".yarnrc.yml",
+            ".gitlab-ci.yml",
+            ".pnpmfile.cjs",
+        ] {
+            assert!(!project_persistence_root_is_dir(f), "{f}");
+        }
     }
 
     #[test]

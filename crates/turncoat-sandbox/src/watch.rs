@@ -344,7 +344,9 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let mut warnings = Vec::new();
     let id = identity(&opts, &project, &mut warnings);
     let run = RunDir::create(id.run_as)?;
-    let view = prepare_view(&opts, &project, &id, &run)?;
+    let mut view = prepare_view(&opts, &project, &id, &run)?;
+    // Removed on every way out of here, early errors included.
+    let mut placeholders = Placeholders(std::mem::take(&mut view.placeholders));
 
     // Degraded tier: the proxy listens on a free port of the host's loopback.
     let host_proxy = if opts.degraded {
@@ -401,6 +403,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         warnings.push(format!("writing the events file: {e}"));
     }
     record_persistence_changes(&persistence_before, opts.mode, &recorder);
+    warnings.extend(placeholders.remove_all());
     let events = recorder.events();
     let blocked = opts.mode == Mode::Block && events.iter().any(|e| e.verdict == Verdict::Deny);
     Ok(WatchOutcome {
@@ -531,6 +534,83 @@ struct View {
     npm_cache: PathBuf,
     private_home: Option<PathBuf>,
     exposed_in_home: Vec<PathBuf>,
+    /// Empty entries made in the project for the run (see [`host_masks`]).
+    placeholders: Vec<Placeholder>,
+}
+
+/// An empty file or directory turncoat made in the project to mount read-only over, and
+/// removes after the run if it is still that same empty entry.
+#[derive(Clone)]
+struct Placeholder {
+    path: PathBuf,
+    ino: u64,
+    dir: bool,
+}
+
+impl Placeholder {
+    fn create(path: &Path, dir: bool) -> Option<Placeholder> {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+        let made = if dir {
+            std::fs::DirBuilder::new().mode(0o555).create(path)
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o444)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
+                .map(drop)
+        };
+        made.ok()?;
+        let ino = path.symlink_metadata().ok()?.ino();
+        Some(Placeholder {
+            path: path.to_path_buf(),
+            ino,
+            dir,
+        })
+    }
+
+    /// After the run (every sandboxed process gone): remove it unless something replaced or
+    /// filled it, which is then said.
+    fn remove(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let same = self.path.symlink_metadata().is_ok_and(|m| {
+            m.ino() == self.ino
+                && if self.dir {
+                    m.is_dir()
+                        && std::fs::read_dir(&self.path).is_ok_and(|mut d| d.next().is_none())
+                } else {
+                    m.is_file() && m.len() == 0
+                }
+        });
+        let removed = same
+            && if self.dir {
+                std::fs::remove_dir(&self.path).is_ok()
+            } else {
+                std::fs::remove_file(&self.path).is_ok()
+            };
+        (!removed).then(|| {
+            format!(
+                "{} was an empty read-only placeholder during the run and is no longer (left in place)",
+                self.path.display()
+            )
+        })
+    }
+}
+
+/// The run's placeholders, removed when dropped if not before.
+struct Placeholders(Vec<Placeholder>);
+
+impl Placeholders {
+    fn remove_all(&mut self) -> Vec<String> {
+        self.0.drain(..).filter_map(|p| p.remove()).collect()
+    }
+}
+
+impl Drop for Placeholders {
+    fn drop(&mut self) {
+        self.remove_all();
+    }
 }
 
 fn prepare_view(
@@ -558,6 +638,7 @@ fn prepare_view(
         npm_cache: PathBuf::new(),
         private_home,
         exposed_in_home,
+        placeholders: Vec::new(),
     };
     host_masks(&mut view, opts, project, id, run);
     if !opts.degraded {
@@ -612,15 +693,27 @@ fn host_masks(view: &mut View, opts: &WatchOptions, project: &Path, id: &Identit
             view.masked.push(f);
         }
     }
-    // Under --block the project's persistence entries that exist are read-only mounts: the
-    // kernel refuses every write, whatever path, link, fd or race leads there. The top-level
-    // directory is mounted (`.git`, not `.git/hooks`): a mount point cannot be renamed away.
+    // Under --block the project's persistence entries are read-only mounts: the kernel refuses
+    // every write, whatever path, link, fd or race leads there. The top-level directory is
+    // mounted (`.git`, not `.git/hooks`): a mount point cannot be renamed away. An entry that
+    // does not exist gets an empty placeholder for the run (removed after it), mounted the
+    // same way, so that it cannot be created either.
     if opts.mode == Mode::Block && !opts.degraded {
         for root in paths::project_persistence_roots() {
             let p = project.join(root);
-            if p.symlink_metadata()
-                .is_ok_and(|m| !m.file_type().is_symlink())
-            {
+            let exists = match p.symlink_metadata() {
+                Ok(m) => !m.file_type().is_symlink(),
+                Err(_) => {
+                    match Placeholder::create(&p, paths::project_persistence_root_is_dir(root)) {
+                        Some(ph) => {
+                            view.placeholders.push(ph);
+                            true
+                        }
+                        None => false,
+                    }
+                }
+            };
+            if exists {
                 view.binds.push((p.clone(), p, true));
             }
         }
