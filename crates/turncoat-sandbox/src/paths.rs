@@ -117,6 +117,24 @@ pub fn project_persistence_class(path: &Path, project: &Path) -> Option<&'static
         .map(|(_, class)| *class)
 }
 
+/// The project's persistence entries that are links, or sit below one (`.vscode ->
+/// tools/vscode`), by where they point (links resolved), with their class: writing there by
+/// its own name writes the entry. A target that holds the project or is `/` is left out
+/// (protecting it would freeze the whole run, which a planted link must not be able to do).
+pub fn linked_persistence_entries(project: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut out: Vec<(PathBuf, &'static str)> = PROJECT_PERSISTENCE
+        .iter()
+        .filter_map(|(rel, class)| {
+            let entry = project.join(rel);
+            let target = entry.canonicalize().ok()?;
+            (target != entry && !project.starts_with(&target)).then_some((target, *class))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The top-level names of the project's persistence entries (`.git` for `.git/hooks`), each
 /// once: what `--block` mounts read-only, so that no entry can be replaced by renaming the
 /// directory above it.
@@ -257,6 +275,22 @@ mod tests {
     }
     fn persist(p: &str) -> Option<&'static str> {
         persistence_class(Path::new(p), Path::new(HOME))
+    }
+
+    #[test]
+    fn linked_entries_by_target() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().canonicalize().unwrap();
+        std::fs::create_dir_all(p.join("tools/vscode")).unwrap();
+        std::fs::create_dir_all(p.join(".git")).unwrap();
+        std::os::unix::fs::symlink("tools/vscode", p.join(".vscode")).unwrap();
+        std::os::unix::fs::symlink("..", p.join(".github")).unwrap();
+        std::os::unix::fs::symlink("/", p.join(".husky")).unwrap();
+        assert_eq!(
+            linked_persistence_entries(&p),
+            vec![(p.join("tools/vscode"), "editor-config")],
+            "a link to the project's parent or to / is not an entry to freeze"
+        );
     }
 
     #[test]

@@ -26,6 +26,8 @@ struct Fingerprint {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     project: PathBuf,
+    /// Where entries that are links point ([`paths::linked_persistence_entries`]).
+    linked: Vec<(PathBuf, &'static str)>,
     entries: BTreeMap<PathBuf, Fingerprint>,
 }
 
@@ -39,12 +41,21 @@ pub struct Change {
 
 impl Snapshot {
     pub fn take(project: &Path) -> Snapshot {
+        let linked = paths::linked_persistence_entries(project);
+        Snapshot::take_with(project, linked)
+    }
+
+    fn take_with(project: &Path, linked: Vec<(PathBuf, &'static str)>) -> Snapshot {
         let mut s = Snapshot {
             project: project.to_path_buf(),
+            linked,
             entries: BTreeMap::new(),
         };
         for (rel, _) in paths::PROJECT_PERSISTENCE {
             s.walk(&project.join(rel));
+        }
+        for target in s.linked.clone().iter().map(|(t, _)| t) {
+            s.walk(target);
         }
         s
     }
@@ -88,8 +99,18 @@ impl Snapshot {
 
     /// What differs between `self` (before) and the project now.
     pub fn changes(&self) -> Vec<Change> {
-        let after = Snapshot::take(&self.project);
-        let class = |p: &Path| paths::project_persistence_class(p, &self.project).unwrap_or("-");
+        // The same places as before: a link changed during the run does not move them.
+        let after = Snapshot::take_with(&self.project, self.linked.clone());
+        let class = |p: &Path| {
+            paths::project_persistence_class(p, &self.project)
+                .or_else(|| {
+                    self.linked
+                        .iter()
+                        .find(|(t, _)| p.starts_with(t))
+                        .map(|(_, c)| *c)
+                })
+                .unwrap_or("-")
+        };
         let mut out = Vec::new();
         for (p, fp) in &after.entries {
             match self.entries.get(p) {

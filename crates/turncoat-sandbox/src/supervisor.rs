@@ -100,6 +100,8 @@ pub(crate) struct Supervisor {
     pub own_dirs: Vec<PathBuf>,
     /// The project directory (its persistence entries: hooks, CI, editor configuration).
     pub project: PathBuf,
+    /// Where the entries that are links point, with their class.
+    pub linked_entries: Vec<(PathBuf, &'static str)>,
     /// The empty private home over the caller's (full tier), and what is shown through it:
     /// nothing else of the real home is there to read, nothing written there stays.
     pub private_home: Option<PathBuf>,
@@ -165,6 +167,7 @@ impl Supervisor {
             writable: Vec::new(),
             own_dirs: Vec::new(),
             project: PathBuf::new(),
+            linked_entries: Vec::new(),
             private_home: None,
             exposed_in_home: Vec::new(),
             host_kept: Vec::new(),
@@ -780,6 +783,12 @@ impl Supervisor {
 
     fn persistence(&mut self, _pid: u32, path: PathBuf, op: &str) -> Decision {
         let class = paths::project_persistence_class(&path, &self.project)
+            .or_else(|| {
+                self.linked_entries
+                    .iter()
+                    .find(|(t, _)| path.starts_with(t))
+                    .map(|(_, c)| *c)
+            })
             .or_else(|| paths::persistence_class(&path, &self.home));
         let Some(class) = class else {
             return Decision::allow();

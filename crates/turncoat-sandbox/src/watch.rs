@@ -536,6 +536,8 @@ struct View {
     exposed_in_home: Vec<PathBuf>,
     /// Empty entries made in the project for the run (see [`host_masks`]).
     placeholders: Vec<Placeholder>,
+    /// Where the project's persistence entries that are links point.
+    linked_entries: Vec<(PathBuf, &'static str)>,
 }
 
 /// An empty file or directory turncoat made in the project to mount read-only over, and
@@ -639,6 +641,7 @@ fn prepare_view(
         private_home,
         exposed_in_home,
         placeholders: Vec::new(),
+        linked_entries: paths::linked_persistence_entries(project),
     };
     host_masks(&mut view, opts, project, id, run);
     if !opts.degraded {
@@ -716,6 +719,9 @@ fn host_masks(view: &mut View, opts: &WatchOptions, project: &Path, id: &Identit
             if exists {
                 view.binds.push((p.clone(), p, true));
             }
+        }
+        for (target, _) in view.linked_entries.clone() {
+            view.binds.push((target.clone(), target, true));
         }
     }
     for dir in ["/run/nscd", "/run/systemd/resolve"] {
@@ -1014,6 +1020,7 @@ fn supervisor_for(
     sup.writable = view.writable.clone();
     sup.own_dirs = view.own_dirs.clone();
     sup.project = project.to_path_buf();
+    sup.linked_entries = view.linked_entries.clone();
     sup.private_home = view.private_home.clone();
     sup.exposed_in_home = view.exposed_in_home.clone();
     sup.host_kept = cfg
