@@ -1221,6 +1221,48 @@ fn the_command_sees_an_empty_home_and_its_caches_are_private() {
     }
 }
 
+/// What the user declares (`--allow-read`, `--allow-write`) is shown through the empty home,
+/// and nothing beside it.
+#[test]
+fn declared_paths_show_through_the_empty_home_and_nothing_else() {
+    if !common::have_tools("declared-home", &["sh", "cat"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        lived_in_home(&w);
+        std::fs::write(w.home().join(".npmrc"), "registry=https://r.invalid/\n").unwrap();
+        std::fs::create_dir_all(w.home().join("shared-out")).unwrap();
+        let script = "cat ~/.npmrc; cat ~/.pgpass 2>/dev/null; \
+                      echo out > ~/shared-out/result && echo wrote-declared; echo done";
+        let events = w.project().join("watch.jsonl");
+        let home = s(&w.home()).to_string();
+        let read = format!("{home}/.npmrc");
+        let write = format!("{home}/shared-out");
+        let run = w.watch(
+            &["--allow-read", &read, "--allow-write", &write],
+            &events,
+            &["sh", "-c", script],
+            &[],
+        );
+        let r = run.report();
+        assert!(run.stdout.contains("done"), "{r}");
+        assert!(
+            run.stdout.contains("registry=https://r.invalid/"),
+            "{user:?}: --allow-read did not show ~/.npmrc{r}"
+        );
+        assert!(
+            !run.stdout.contains("SECRET"),
+            "{user:?}: a sibling showed through{r}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(w.home().join("shared-out/result")).unwrap_or_default(),
+            "out\n",
+            "{user:?}: --allow-write under the home did not reach the host{r}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // 12. Attribution comes from the process tree, not from what a process says
 
