@@ -1263,6 +1263,36 @@ fn declared_paths_show_through_the_empty_home_and_nothing_else() {
     }
 }
 
+/// A tool installed under the home and named by its path (nvm's `npm`) still runs: its
+/// installation shows through the empty home, read-only.
+#[test]
+fn a_tool_under_the_home_named_by_its_path_runs() {
+    if !common::have_tools("home-tool", &["sh"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        let tool = w.home().join(".tools/v1");
+        std::fs::create_dir_all(tool.join("bin")).unwrap();
+        std::fs::create_dir_all(tool.join("lib")).unwrap();
+        std::fs::write(tool.join("lib/greet.sh"), "echo tool-lib-loaded\n").unwrap();
+        let run_sh = tool.join("bin/run");
+        std::fs::write(
+            &run_sh,
+            "#!/bin/sh\n. \"$(dirname \"$0\")/../lib/greet.sh\"\n",
+        )
+        .unwrap();
+        make_executable(&run_sh);
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(&[], &events, &[s(&run_sh)], &[]);
+        let r = run.report();
+        assert!(
+            run.stdout.contains("tool-lib-loaded"),
+            "{user:?}: the tool's installation is not visible{r}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // 12. Attribution comes from the process tree, not from what a process says
 

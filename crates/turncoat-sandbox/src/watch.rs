@@ -653,8 +653,16 @@ fn prepare_view(
 }
 
 fn exposed_in_home(opts: &WatchOptions, project: &Path, home: &Path) -> Vec<PathBuf> {
-    let caller_path = std::env::var("PATH").unwrap_or_default();
-    let mut v = home_tools(home, &caller_path);
+    let mut dirs: Vec<PathBuf> =
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect();
+    // A command named by its path (`~/.nvm/versions/node/v22/bin/npm`) is a tool too.
+    if let Some(cmd) = opts.command.first().filter(|c| c.contains('/'))
+        && let Some(dir) = project.join(cmd).parent()
+    {
+        dirs.push(dir.to_path_buf());
+    }
+    let path_var = std::env::join_paths(dirs).unwrap_or_default();
+    let mut v = home_tools(home, &path_var.to_string_lossy());
     v.push(project.to_path_buf());
     v.extend(
         opts.allow_write
