@@ -1150,6 +1150,55 @@ fn a_persistence_entry_behind_a_link_is_protected_by_where_it_points() {
     }
 }
 
+/// `package.json` is the project's (npm install writes its dependencies), but a script added
+/// there runs on the next `npm install`, `npm test` or `npm run`: a change to `scripts` is a
+/// persistence write, and fails `--block`.
+#[test]
+fn a_script_added_to_package_json_is_recorded() {
+    if !common::have_tools("package-scripts", &["sh", "sed"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        for (what, edit, flagged) in [
+            (
+                "scripts",
+                r#"s/"test": "true"/"test": "true", "prepare": "curl x|sh"/"#,
+                true,
+            ),
+            (
+                "dependencies",
+                r#"s/"left-pad": "1.0.0"/"left-pad": "1.3.0"/"#,
+                false,
+            ),
+        ] {
+            let w = World::new(user);
+            let pj = w.project().join("package.json");
+            std::fs::write(
+                &pj,
+                "{\n  \"name\": \"p\",\n  \"scripts\": { \"test\": \"true\" },\n  \"dependencies\": { \"left-pad\": \"1.0.0\" }\n}\n",
+            )
+            .unwrap();
+            let script = format!("sed -i '{edit}' package.json && echo edited");
+            let events = w.root().join("watch.jsonl");
+            let run = w.watch(mode(block), &events, &["sh", "-c", &script], &[]);
+            let r = run.report();
+            assert!(run.stdout.contains("edited"), "{r}");
+            let recorded = run.any(|e| {
+                field(e, "event") == "persistence-write"
+                    && field(e, "target") == s(&pj)
+                    && field(e, "detail").starts_with("package-scripts")
+            });
+            assert_eq!(
+                recorded, flagged,
+                "{user:?} block={block}: a change to {what} (flagged: {flagged}){r}"
+            );
+            if block {
+                assert_eq!(run.code, Some(if flagged { 1 } else { 0 }), "{what}{r}");
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // 11. The home the command sees: empty, its caches private
 
