@@ -6,7 +6,8 @@
 //! values from the sandbox reaching the terminal, the terminal itself (TIOCSTI), inherited file
 //! descriptors and credentials in the environment, refusals that must fail `--block`,
 //! fileless exec, host unix sockets and vsock, `/tmp` and `/dev/shm`, root, project persistence
-//! and the egress allowlist.
+//! (every path form, races, links, `package.json` scripts), the egress allowlist, the empty
+//! home and its caches, and attribution by the process tree.
 //!
 //! Hermetic: only loopback listeners and unix sockets this test creates are ever targeted.
 //! Tests that need `cc` skip with a message on stderr when it is missing (CI sets
