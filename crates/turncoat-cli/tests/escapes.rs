@@ -1350,6 +1350,34 @@ fn a_tool_under_the_home_named_by_its_path_runs() {
     }
 }
 
+/// Without namespaces there is no empty home to mount, but Landlock still keeps the files of
+/// the real one from being read (their names stay listable).
+#[test]
+fn the_degraded_tier_does_not_let_the_command_read_the_home() {
+    if !common::have_tools("degraded-home", &["sh", "cat"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        lived_in_home(&w);
+        std::fs::write(w.project().join("own.txt"), "project-file\n").unwrap();
+        let script = "cat ~/.vault-token ~/.pgpass ~/.config/git/credentials 2>/dev/null; \
+                      cat own.txt; cat /etc/hostname >/dev/null && echo etc-readable; echo done";
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(&["--tier", "degraded"], &events, &["sh", "-c", script], &[]);
+        let r = run.report();
+        assert!(run.stdout.contains("done"), "{r}");
+        assert!(
+            run.stdout.contains("project-file") && run.stdout.contains("etc-readable"),
+            "{user:?}: the project or the system became unreadable{r}"
+        );
+        assert!(
+            !run.stdout.contains("SECRET"),
+            "{user:?}: the degraded tier let the command read the home{r}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // 12. Attribution comes from the process tree, not from what a process says
 

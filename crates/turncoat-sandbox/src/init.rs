@@ -54,6 +54,10 @@ pub(crate) struct InitConfig {
     /// command writes kept in a private tmpfs of this size and dropped after the run.
     #[serde(default)]
     pub overlays: Vec<(PathBuf, String)>,
+    /// The degraded tier: what the command may read (Landlock), when the home is to stay
+    /// unread; `None`: everything.
+    #[serde(default)]
+    pub readable: Option<Vec<PathBuf>>,
     /// RLIMIT_NPROC for the command.
     pub process_limit: Option<u64>,
     /// Directories (and files) Landlock lets the command write; everything else is read-only.
@@ -446,7 +450,11 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     if let Err(e) = sys::no_new_privs() {
         return format!("prctl(NO_NEW_PRIVS): {e}");
     }
-    if let Err(e) = crate::fence::restrict(&cfg.writable, cfg.degraded_tcp_ports.as_deref()) {
+    if let Err(e) = crate::fence::restrict(
+        &cfg.writable,
+        cfg.readable.as_deref(),
+        cfg.degraded_tcp_ports.as_deref(),
+    ) {
         return format!("Landlock: {e}");
     }
     let listener = match sys::seccomp::install() {

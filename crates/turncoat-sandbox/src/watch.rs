@@ -245,11 +245,12 @@ const PRIVATE_DIRS: &[(&str, &str)] = &[("/tmp", "1g"), ("/var/tmp", "1g"), ("/d
 const HOME_SIZE: &str = "2g";
 const CACHE_SIZE: &str = "4g";
 
-/// The home the command gets an empty private tmpfs over: the full tier's view of the
-/// caller's own home (a home given with [`WatchOptions::home`] is a throwaway already), when
-/// it is a directory that holds neither the project nor a private temp directory.
-fn private_home(opts: &WatchOptions, home: &Path, project: &Path) -> Option<PathBuf> {
-    if opts.degraded || opts.home.is_some() {
+/// The caller's own home, which the command must not see (a home given with
+/// [`WatchOptions::home`] is a throwaway already), when it is a directory that holds neither
+/// the project nor a temp directory: the full tier mounts an empty private tmpfs over it, the
+/// degraded tier keeps its files from being read (Landlock).
+fn own_home(opts: &WatchOptions, home: &Path, project: &Path) -> Option<PathBuf> {
+    if opts.home.is_some() {
         return None;
     }
     let h = home.canonicalize().ok().filter(|h| h.is_dir())?;
@@ -534,6 +535,8 @@ struct View {
     own_dirs: Vec<PathBuf>,
     npm_cache: PathBuf,
     private_home: Option<PathBuf>,
+    /// Degraded tier: the home whose files the command may not read (Landlock).
+    unread_home: Option<PathBuf>,
     exposed_in_home: Vec<PathBuf>,
     /// Empty entries made in the project for the run (see [`host_masks`]).
     placeholders: Vec<Placeholder>,
@@ -625,10 +628,15 @@ fn prepare_view(
     // Full tier, the caller's own home: the command sees an empty private home (a tmpfs)
     // instead of the real one minus a list, with only the project, the tools on PATH under
     // it, what --allow-write/--allow-read name and a copy-on-write npm cache shown through.
-    let private_home = private_home(opts, &id.home, project);
-    let exposed_in_home = match &private_home {
+    let own = own_home(opts, &id.home, project);
+    let exposed_in_home = match &own {
         Some(h) => exposed_in_home(opts, project, h),
         None => Vec::new(),
+    };
+    let (private_home, unread_home) = if opts.degraded {
+        (None, own)
+    } else {
+        (own, None)
     };
     let mut view = View {
         binds: Vec::new(),
@@ -640,6 +648,7 @@ fn prepare_view(
         own_dirs: Vec::new(),
         npm_cache: PathBuf::new(),
         private_home,
+        unread_home,
         exposed_in_home,
         placeholders: Vec::new(),
         linked_entries: linked_entries(project, &id.home, run.path()),
@@ -944,6 +953,11 @@ fn init_config(
     let mut candidates = vec![&project_buf, &id.home, &id.real_home, &rd, &program];
     candidates.extend(&view.exposed_in_home);
     let keep = kept_paths(&private, &view.writable, candidates);
+    let readable = view.unread_home.as_ref().map(|h| {
+        let mut shown = view.exposed_in_home.clone();
+        shown.extend([program.clone(), rd.clone()]);
+        crate::fence::readable_around(std::slice::from_ref(h), &shown)
+    });
     let (uid_map, gid_map, deny_setgroups) = if id.euid == 0 {
         (
             "0 0 4294967295".to_string(),
@@ -971,6 +985,7 @@ fn init_config(
         private_dirs: view.private_dirs,
         keep,
         overlays: view.overlays,
+        readable,
         process_limit: Some(PROCESS_LIMIT),
         writable: view.writable,
         memory_limit: opts.memory_limit,
