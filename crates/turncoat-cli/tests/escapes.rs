@@ -1361,7 +1361,10 @@ fn the_degraded_tier_does_not_let_the_command_read_the_home() {
         let w = World::new(user);
         lived_in_home(&w);
         std::fs::write(w.project().join("own.txt"), "project-file\n").unwrap();
-        let script = "cat ~/.vault-token ~/.pgpass ~/.config/git/credentials 2>/dev/null; \
+        std::fs::create_dir_all(w.home().join(".ssh")).unwrap();
+        std::fs::write(w.home().join(".ssh/id_rsa"), "SECRET-key").unwrap();
+        let script = "cat ~/.vault-token ~/.pgpass ~/.config/git/credentials ~/.ssh/id_rsa \
+                      2>/dev/null; \
                       cat own.txt; cat /etc/hostname >/dev/null && echo etc-readable; echo done";
         let events = w.project().join("watch.jsonl");
         let run = w.watch(&["--tier", "degraded"], &events, &["sh", "-c", script], &[]);
@@ -1374,6 +1377,12 @@ fn the_degraded_tier_does_not_let_the_command_read_the_home() {
         assert!(
             !run.stdout.contains("SECRET"),
             "{user:?}: the degraded tier let the command read the home{r}"
+        );
+        assert!(
+            run.any(|e| field(e, "event") == "sensitive-read"
+                && field(e, "target").ends_with("/.ssh/id_rsa")
+                && field(e, "verdict") == "deny"),
+            "{user:?}: the refused read is not recorded as refused{r}"
         );
     }
 }

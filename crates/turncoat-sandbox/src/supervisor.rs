@@ -106,6 +106,9 @@ pub(crate) struct Supervisor {
     /// nothing else of the real home is there to read, nothing written there stays.
     pub private_home: Option<PathBuf>,
     pub exposed_in_home: Vec<PathBuf>,
+    /// The degraded tier: `private_home` is the real home, its files unreadable (Landlock) and
+    /// writes there refused, not discarded.
+    pub home_unreadable: bool,
     /// Host directories bound read-only into a private directory (a home under /tmp): not
     /// the sandbox's own even though they sit under one.
     pub host_kept: Vec<PathBuf>,
@@ -170,6 +173,7 @@ impl Supervisor {
             linked_entries: Vec::new(),
             private_home: None,
             exposed_in_home: Vec::new(),
+            home_unreadable: false,
             host_kept: Vec::new(),
             services: vec![
                 std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::DNS_PORT)),
@@ -727,7 +731,8 @@ impl Supervisor {
         let Some(class) = paths::secret_class(&path, &self.home) else {
             return Decision::allow();
         };
-        let masked = self.masked.iter().any(|m| path.starts_with(m)) || self.in_private_home(&path);
+        let hidden_home = self.in_private_home(&path);
+        let masked = self.masked.iter().any(|m| path.starts_with(m)) || hidden_home;
         let own_config = class == "npm-credentials" && self.info(pid).origin == Origin::Manager;
         if own_config && !masked && !in_sandbox(pid, &path).exists() {
             // npm looking for a user config that is not there: nothing was read.
@@ -740,6 +745,12 @@ impl Supervisor {
                 Verdict::Observe,
                 0,
                 "the package manager's own configuration; shown an empty decoy",
+            )
+        } else if hidden_home {
+            (
+                Verdict::Deny,
+                0,
+                "the real home's files are not readable in the sandbox",
             )
         } else if masked {
             (Verdict::Deny, 0, "masked: the sandbox shows an empty decoy")
@@ -796,7 +807,7 @@ impl Supervisor {
         let writable = self.writable.iter().any(|w| path.starts_with(w));
         let (verdict, errno, why) = if self.block {
             (Verdict::Deny, libc::EACCES, "refused (--block)")
-        } else if self.in_private_home(&path) {
+        } else if self.in_private_home(&path) && !self.home_unreadable {
             (
                 Verdict::Observe,
                 0,

@@ -1061,7 +1061,11 @@ fn supervisor_for(
     sup.own_dirs = view.own_dirs.clone();
     sup.project = project.to_path_buf();
     sup.linked_entries = view.linked_entries.clone();
-    sup.private_home = view.private_home.clone();
+    sup.private_home = view
+        .private_home
+        .clone()
+        .or_else(|| view.unread_home.clone());
+    sup.home_unreadable = view.unread_home.is_some();
     sup.exposed_in_home = view.exposed_in_home.clone();
     sup.host_kept = cfg
         .keep
