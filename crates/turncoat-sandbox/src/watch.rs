@@ -1317,8 +1317,8 @@ fn tier_label(degraded: bool) -> String {
     let abi = crate::fence::kernel_abi();
     if degraded {
         format!(
-            "DEGRADED (no namespaces): seccomp recording; {}; DNS, UDP and secret reads are recorded, not enforced; \
-             leftover processes killed by the init (subreaper)",
+            "DEGRADED (no namespaces): seccomp recording; {}; the home's files unreadable; DNS, UDP and \
+             other secret reads are recorded, not enforced; leftover processes killed by the init (subreaper)",
             match abi {
                 a if a >= 4 => format!("Landlock ABI {a}: writes fenced, TCP only to the proxy"),
                 a if a > 0 => format!(
