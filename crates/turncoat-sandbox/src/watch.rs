@@ -414,7 +414,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         blocked,
         timed_out: timed_out.load(Ordering::Relaxed),
         duration: started.elapsed(),
-        tier: tier_label(opts.degraded),
+        tier: tier_label(opts.degraded, view.unread_home.is_some()),
         warnings,
         home: id.home,
         project,
@@ -1313,18 +1313,23 @@ fn record_persistence_changes(before: &crate::persist::Snapshot, mode: Mode, rec
 }
 
 /// The isolation in force, for the report header.
-fn tier_label(degraded: bool) -> String {
+fn tier_label(degraded: bool, home_unread: bool) -> String {
     let abi = crate::fence::kernel_abi();
     if degraded {
         format!(
-            "DEGRADED (no namespaces): seccomp recording; {}; the home's files unreadable; DNS, UDP and \
-             other secret reads are recorded, not enforced; leftover processes killed by the init (subreaper)",
+            "DEGRADED (no namespaces): seccomp recording; {}; {}DNS, UDP and other secret reads are \
+             recorded, not enforced; leftover processes killed by the init (subreaper)",
             match abi {
                 a if a >= 4 => format!("Landlock ABI {a}: writes fenced, TCP only to the proxy"),
                 a if a > 0 => format!(
                     "Landlock ABI {a}: writes fenced, TCP NOT fenced (needs ABI 4, Linux 6.7)"
                 ),
                 _ => "no Landlock: writes and TCP NOT fenced".to_string(),
+            },
+            if home_unread && abi > 0 {
+                "the home's files unreadable; "
+            } else {
+                ""
             }
         )
     } else {
