@@ -634,7 +634,8 @@ fn prepare_view(
         None => Vec::new(),
     };
     let (private_home, unread_home) = if opts.degraded {
-        (None, own)
+        // Without Landlock nothing keeps it unread: the reads are only recorded.
+        (None, own.filter(|_| crate::fence::kernel_abi() > 0))
     } else {
         (own, None)
     };
@@ -1326,7 +1327,7 @@ fn tier_label(degraded: bool, home_unread: bool) -> String {
                 ),
                 _ => "no Landlock: writes and TCP NOT fenced".to_string(),
             },
-            if home_unread && abi > 0 {
+            if home_unread {
                 "the home's files unreadable; "
             } else {
                 ""
