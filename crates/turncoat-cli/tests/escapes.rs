@@ -1216,6 +1216,7 @@ fn lived_in_home(w: &World) {
         (".bash_history", "export TOKEN=SECRET-history"),
         (".cache/turncoat/verdicts.json", "trusted"),
         (".npm/_cacache/index-v5/entry", "cache-entry"),
+        (".cache/node-gyp/20.0.0/include/node/node.h", "headers"),
     ] {
         let p = h.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -1234,6 +1235,8 @@ fn the_command_sees_an_empty_home_and_its_caches_are_private() {
         let script = "cat ~/.vault-token ~/.pgpass ~/.config/git/credentials ~/.bash_history \
                       2>/dev/null; echo; \
                       echo npm-cache=$(cat ~/.npm/_cacache/index-v5/entry 2>/dev/null); \
+                      echo gyp=$(cat ~/.cache/node-gyp/20.0.0/include/node/node.h 2>/dev/null); \
+                      echo poisoned > ~/.cache/node-gyp/20.0.0/include/node/node.h 2>/dev/null; \
                       echo poisoned > ~/.cache/turncoat/verdicts.json 2>/dev/null; \
                       echo poisoned > ~/.npm/_cacache/index-v5/entry 2>/dev/null; \
                       mkdir -p ~/.npm/_npx/evil ~/.config/husky 2>/dev/null; \
@@ -1254,8 +1257,8 @@ fn the_command_sees_an_empty_home_and_its_caches_are_private() {
         );
         // The npm cache is the user's, copy-on-write: readable, never written back.
         assert!(
-            run.stdout.contains("npm-cache=cache-entry"),
-            "{user:?} block={block}: npm's cache is not readable{r}"
+            run.stdout.contains("npm-cache=cache-entry") && run.stdout.contains("gyp=headers"),
+            "{user:?} block={block}: the package managers' caches are not readable{r}"
         );
         let h = w.home();
         let read = |rel: &str| std::fs::read_to_string(h.join(rel)).unwrap_or_default();
@@ -1267,6 +1270,11 @@ fn the_command_sees_an_empty_home_and_its_caches_are_private() {
         assert_eq!(
             read(".npm/_cacache/index-v5/entry"),
             "cache-entry",
+            "{user:?} block={block}{r}"
+        );
+        assert_eq!(
+            read(".cache/node-gyp/20.0.0/include/node/node.h"),
+            "headers",
             "{user:?} block={block}{r}"
         );
         for left in [".npm/_npx/evil", ".config/husky"] {

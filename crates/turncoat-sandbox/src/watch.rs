@@ -241,7 +241,19 @@ const HOME_MASKS: &[&str] = &[
 /// Private tmpfs directories of the full tier, with their size caps.
 const PRIVATE_DIRS: &[(&str, &str)] = &[("/tmp", "1g"), ("/var/tmp", "1g"), ("/dev/shm", "256m")];
 
-/// Size caps of the private home and of the copy-on-write npm cache's private layer.
+/// Package managers' caches under the home shown copy-on-write in an empty home (node-gyp's
+/// headers, yarn, pnpm, bun): what the command reads is the user's, what it writes is dropped.
+const HOME_CACHES: &[&str] = &[
+    ".cache/node-gyp",
+    ".node-gyp",
+    ".cache/yarn",
+    ".yarn/berry/cache",
+    ".local/share/pnpm/store",
+    ".pnpm-store",
+    ".bun/install/cache",
+];
+
+/// Size caps of the private home and of each copy-on-write cache's private layer.
 const HOME_SIZE: &str = "2g";
 const CACHE_SIZE: &str = "4g";
 
@@ -837,14 +849,22 @@ fn writable_places(
         if let Some(h) = &view.private_home {
             view.private_dirs.push((h.clone(), HOME_SIZE.to_string()));
         }
-        view.overlays = view
-            .npm_cache
-            .canonicalize()
-            .ok()
+        // The npm cache, and under an empty home the other package managers' caches: read
+        // from the host, written privately (never poisoned for a later run outside).
+        let mut caches = vec![view.npm_cache.clone()];
+        if let Some(h) = &view.private_home {
+            caches.extend(HOME_CACHES.iter().map(|rel| h.join(rel)));
+        }
+        let mut overlays: Vec<(PathBuf, String)> = caches
+            .iter()
+            .filter_map(|c| c.canonicalize().ok())
             .filter(|c| c.is_dir())
             .map(|c| (c, CACHE_SIZE.to_string()))
-            .into_iter()
             .collect();
+        overlays.sort();
+        // One overlay per tree: a cache inside another is in that one's view already.
+        overlays.dedup_by(|later, earlier| later.0.starts_with(&earlier.0));
+        view.overlays = overlays;
     }
     let allow_write: Vec<PathBuf> = opts
         .allow_write
