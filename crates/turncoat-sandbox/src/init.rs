@@ -54,6 +54,10 @@ pub(crate) struct InitConfig {
     /// command writes kept in a private tmpfs of this size and dropped after the run.
     #[serde(default)]
     pub overlays: Vec<(PathBuf, String)>,
+    /// The degraded tier: what the command may read (Landlock), when the home is to stay
+    /// unread; `None`: everything.
+    #[serde(default)]
+    pub readable: Option<Vec<PathBuf>>,
     /// RLIMIT_NPROC for the command.
     pub process_limit: Option<u64>,
     /// Directories (and files) Landlock lets the command write; everything else is read-only.
@@ -150,9 +154,34 @@ fn stage2(cfg: &InitConfig) -> Result<i32, String> {
         .iter()
         .map(|(dir, size)| (dir, size, open_path(dir)))
         .collect();
-    for (dir, size) in &cfg.private_dirs {
-        private_dir(dir, size, &cfg.keep)?;
+    // Every kept path is opened in the host's view, before any private directory hides it (a
+    // path under the home under /tmp too: bound from there, not from a read-only bind of it).
+    let mut held = Vec::new();
+    for (p, rw) in &cfg.keep {
+        if cfg
+            .private_dirs
+            .iter()
+            .any(|(d, _)| p.starts_with(d) && p != d)
+        {
+            held.push((p.as_path(), *rw, keep_open(p)?));
+        }
     }
+    for (dir, size) in &cfg.private_dirs {
+        // A private directory inside this one (the home under /tmp) keeps its own paths.
+        let nested: Vec<&std::path::Path> = cfg
+            .private_dirs
+            .iter()
+            .map(|(d, _)| d.as_path())
+            .filter(|d| d != dir && d.starts_with(dir))
+            .collect();
+        let mine: Vec<&(&std::path::Path, bool, std::fs::File)> = held
+            .iter()
+            .filter(|(p, _, _)| p.starts_with(dir) && p != dir)
+            .filter(|(p, _, _)| !nested.iter().any(|d| p.starts_with(d) && p != d))
+            .collect();
+        private_dir(dir, size, &mine)?;
+    }
+    drop(held);
     for (dir, size, lower) in lowers {
         if let Err(e) = lower.and_then(|l| copy_on_write(dir, size, &l)) {
             report(
@@ -231,25 +260,28 @@ fn copy_on_write(dir: &std::path::Path, size: &str, lower: &std::fs::File) -> Re
     sys::ns::overlay(lower.as_raw_fd(), &upper, &work, dir).map_err(|e| format!("overlayfs: {e}"))
 }
 
-/// Replace `dir` with a private tmpfs, then bind back the kept paths under it (opened before
-/// the tmpfs hides them; read-only unless writable).
-fn private_dir(dir: &std::path::Path, size: &str, keep: &[(PathBuf, bool)]) -> Result<(), String> {
+fn keep_open(p: &std::path::Path) -> Result<std::fs::File, String> {
     use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+        .open(p)
+        .map_err(|e| format!("opening {} to keep it: {e}", p.display()))
+}
+
+/// Replace `dir` with a private tmpfs, then bind back the kept paths under it (opened before
+/// any tmpfs hid them; read-only unless writable).
+fn private_dir(
+    dir: &std::path::Path,
+    size: &str,
+    held: &[&(&std::path::Path, bool, std::fs::File)],
+) -> Result<(), String> {
     if !dir.is_dir() {
         return Ok(());
     }
-    let mut held = Vec::new();
-    for (p, rw) in keep.iter().filter(|(p, _)| p.starts_with(dir) && p != dir) {
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
-            .open(p)
-            .map_err(|e| format!("opening {} to keep it: {e}", p.display()))?;
-        held.push((p, *rw, f));
-    }
     sys::ns::private_tmpfs(dir, size)
         .map_err(|e| format!("mounting a private tmpfs on {}: {e}", dir.display()))?;
-    for (p, rw, f) in held {
+    for (p, rw, f) in held.iter().copied() {
         let is_dir = f.metadata().map(|m| m.is_dir()).unwrap_or(false);
         let made = if is_dir {
             std::fs::create_dir_all(p)
@@ -418,7 +450,11 @@ fn command(cfg: &InitConfig, program: &CString, argv: &[CString], env: &[CString
     if let Err(e) = sys::no_new_privs() {
         return format!("prctl(NO_NEW_PRIVS): {e}");
     }
-    if let Err(e) = crate::fence::restrict(&cfg.writable, cfg.degraded_tcp_ports.as_deref()) {
+    if let Err(e) = crate::fence::restrict(
+        &cfg.writable,
+        cfg.readable.as_deref(),
+        cfg.degraded_tcp_ports.as_deref(),
+    ) {
         return format!("Landlock: {e}");
     }
     let listener = match sys::seccomp::install() {

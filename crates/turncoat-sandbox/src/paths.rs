@@ -90,6 +90,19 @@ pub const PROJECT_PERSISTENCE: &[(&str, &str)] = &[
     (".envrc", "direnv"),
 ];
 
+/// Which of [`project_persistence_roots`] are directories (the rest are files): the kind of
+/// read-only placeholder `--block` mounts where one does not exist yet.
+pub fn project_persistence_root_is_dir(root: &str) -> bool {
+    PROJECT_PERSISTENCE.iter().any(|(entry, _)| {
+        entry
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.starts_with('/'))
+    }) || matches!(
+        root,
+        ".github" | ".husky" | ".vscode" | ".idea" | ".devcontainer" | ".claude" | ".cursor"
+    )
+}
+
 /// Class of a write to `path` (absolute, links resolved) inside the project's persistence
 /// entries, or onto a directory that holds one (renaming `.git` away and another directory
 /// onto `.git` replaces `.git/hooks` without naming it).
@@ -102,6 +115,24 @@ pub fn project_persistence_class(path: &Path, project: &Path) -> Option<&'static
         .iter()
         .find(|(entry, _)| rel.starts_with(entry) || Path::new(entry).starts_with(rel))
         .map(|(_, class)| *class)
+}
+
+/// The project's persistence entries that are links, or sit below one (`.vscode ->
+/// tools/vscode`), by where they point (links resolved), with their class: writing there by
+/// its own name writes the entry. A target that holds the project or is `/` is left out
+/// (protecting it would freeze the whole run, which a planted link must not be able to do).
+pub fn linked_persistence_entries(project: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut out: Vec<(PathBuf, &'static str)> = PROJECT_PERSISTENCE
+        .iter()
+        .filter_map(|(rel, class)| {
+            let entry = project.join(rel);
+            let target = entry.canonicalize().ok()?;
+            (target != entry && !project.starts_with(&target)).then_some((target, *class))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The top-level names of the project's persistence entries (`.git` for `.git/hooks`), each
@@ -244,6 +275,38 @@ mod tests {
     }
     fn persist(p: &str) -> Option<&'static str> {
         persistence_class(Path::new(p), Path::new(HOME))
+    }
+
+    #[test]
+    fn linked_entries_by_target() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().canonicalize().unwrap();
+        std::fs::create_dir_all(p.join("tools/vscode")).unwrap();
+        std::fs::create_dir_all(p.join(".git")).unwrap();
+        std::os::unix::fs::symlink("tools/vscode", p.join(".vscode")).unwrap();
+        std::os::unix::fs::symlink("..", p.join(".github")).unwrap();
+        std::os::unix::fs::symlink("/", p.join(".husky")).unwrap();
+        assert_eq!(
+            linked_persistence_entries(&p),
+            vec![(p.join("tools/vscode"), "editor-config")],
+            "a link to the project's parent or to / is not an entry to freeze"
+        );
+    }
+
+    #[test]
+    fn persistence_roots_know_their_kind() {
+        for d in [".git", ".github", ".vscode", ".husky"] {
+            assert!(project_persistence_root_is_dir(d), "{d}");
+        }
+        for f in [
+            ".npmrc",
+            ".envrc",
+            ".yarnrc.yml",
+            ".gitlab-ci.yml",
+            ".pnpmfile.cjs",
+        ] {
+            assert!(!project_persistence_root_is_dir(f), "{f}");
+        }
     }
 
     #[test]

@@ -26,7 +26,12 @@ struct Fingerprint {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     project: PathBuf,
+    /// Where entries that are links point ([`paths::linked_persistence_entries`]).
+    linked: Vec<(PathBuf, &'static str)>,
     entries: BTreeMap<PathBuf, Fingerprint>,
+    /// The `scripts` of the project's `package.json` (npm runs them later; the rest of the
+    /// file is the install's to change).
+    scripts: Option<serde_json::Value>,
 }
 
 /// One entry the run created, changed or removed.
@@ -37,14 +42,45 @@ pub struct Change {
     pub what: &'static str,
 }
 
+/// The `scripts` object of a `package.json` (read without following a link; at most 4 MiB).
+/// Missing, unreadable or not JSON: `None`, and a file that becomes readable with scripts is
+/// a change.
+fn package_scripts(path: &Path) -> Option<serde_json::Value> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = Vec::new();
+    f.take(4 << 20).read_to_end(&mut text).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    v.get("scripts").cloned()
+}
+
 impl Snapshot {
     pub fn take(project: &Path) -> Snapshot {
+        let linked = paths::linked_persistence_entries(project);
+        Snapshot::take_with(project, linked)
+    }
+
+    /// With the linked entries' targets given (those the run protects).
+    pub fn take_with(project: &Path, linked: Vec<(PathBuf, &'static str)>) -> Snapshot {
         let mut s = Snapshot {
             project: project.to_path_buf(),
+            linked,
             entries: BTreeMap::new(),
+            scripts: package_scripts(&project.join("package.json")),
         };
         for (rel, _) in paths::PROJECT_PERSISTENCE {
             s.walk(&project.join(rel));
+        }
+        for target in s.linked.clone().iter().map(|(t, _)| t) {
+            s.walk(target);
         }
         s
     }
@@ -88,9 +124,26 @@ impl Snapshot {
 
     /// What differs between `self` (before) and the project now.
     pub fn changes(&self) -> Vec<Change> {
-        let after = Snapshot::take(&self.project);
-        let class = |p: &Path| paths::project_persistence_class(p, &self.project).unwrap_or("-");
+        // The same places as before: a link changed during the run does not move them.
+        let after = Snapshot::take_with(&self.project, self.linked.clone());
+        let class = |p: &Path| {
+            paths::project_persistence_class(p, &self.project)
+                .or_else(|| {
+                    self.linked
+                        .iter()
+                        .find(|(t, _)| p.starts_with(t))
+                        .map(|(_, c)| *c)
+                })
+                .unwrap_or("-")
+        };
         let mut out = Vec::new();
+        if after.scripts != self.scripts {
+            out.push(Change {
+                path: self.project.join("package.json"),
+                class: "package-scripts",
+                what: "scripts changed",
+            });
+        }
         for (p, fp) in &after.entries {
             match self.entries.get(p) {
                 None => out.push(Change {
@@ -157,6 +210,41 @@ mod tests {
                 (".github/workflows/evil.yml".to_string(), "created"),
                 (".npmrc".to_string(), "changed"),
             ]
+        );
+    }
+
+    #[test]
+    fn only_a_change_to_package_scripts_counts() {
+        let d = tempfile::tempdir().unwrap();
+        let pj = d.path().join("package.json");
+        std::fs::write(
+            &pj,
+            r#"{"scripts":{"test":"true"},"dependencies":{"a":"1"}}"#,
+        )
+        .unwrap();
+        let before = Snapshot::take(d.path());
+        std::fs::write(
+            &pj,
+            r#"{"dependencies":{"a":"2"},"scripts":{"test":"true"}}"#,
+        )
+        .unwrap();
+        assert!(
+            before.changes().is_empty(),
+            "dependencies and key order are the install's"
+        );
+        std::fs::write(&pj, r#"{"scripts":{"test":"true","prepare":"sh x"}}"#).unwrap();
+        let got = before.changes();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].class, got[0].what),
+            ("package-scripts", "scripts changed")
+        );
+        std::fs::remove_file(&pj).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", &pj).unwrap();
+        assert_eq!(
+            before.changes().len(),
+            1,
+            "a link is not followed: scripts gone"
         );
     }
 }

@@ -100,10 +100,15 @@ pub(crate) struct Supervisor {
     pub own_dirs: Vec<PathBuf>,
     /// The project directory (its persistence entries: hooks, CI, editor configuration).
     pub project: PathBuf,
+    /// Where the entries that are links point, with their class.
+    pub linked_entries: Vec<(PathBuf, &'static str)>,
     /// The empty private home over the caller's (full tier), and what is shown through it:
     /// nothing else of the real home is there to read, nothing written there stays.
     pub private_home: Option<PathBuf>,
     pub exposed_in_home: Vec<PathBuf>,
+    /// The degraded tier: `private_home` is the real home, its files unreadable (Landlock) and
+    /// writes there refused, not discarded.
+    pub home_unreadable: bool,
     /// Host directories bound read-only into a private directory (a home under /tmp): not
     /// the sandbox's own even though they sit under one.
     pub host_kept: Vec<PathBuf>,
@@ -165,8 +170,10 @@ impl Supervisor {
             writable: Vec::new(),
             own_dirs: Vec::new(),
             project: PathBuf::new(),
+            linked_entries: Vec::new(),
             private_home: None,
             exposed_in_home: Vec::new(),
+            home_unreadable: false,
             host_kept: Vec::new(),
             services: vec![
                 std::net::SocketAddr::from(([127, 0, 0, 1], crate::init::DNS_PORT)),
@@ -724,7 +731,8 @@ impl Supervisor {
         let Some(class) = paths::secret_class(&path, &self.home) else {
             return Decision::allow();
         };
-        let masked = self.masked.iter().any(|m| path.starts_with(m)) || self.in_private_home(&path);
+        let hidden_home = self.in_private_home(&path);
+        let masked = self.masked.iter().any(|m| path.starts_with(m)) || hidden_home;
         let own_config = class == "npm-credentials" && self.info(pid).origin == Origin::Manager;
         if own_config && !masked && !in_sandbox(pid, &path).exists() {
             // npm looking for a user config that is not there: nothing was read.
@@ -737,6 +745,12 @@ impl Supervisor {
                 Verdict::Observe,
                 0,
                 "the package manager's own configuration; shown an empty decoy",
+            )
+        } else if hidden_home {
+            (
+                Verdict::Deny,
+                0,
+                "the real home's files are not readable in the sandbox",
             )
         } else if masked {
             (Verdict::Deny, 0, "masked: the sandbox shows an empty decoy")
@@ -780,6 +794,12 @@ impl Supervisor {
 
     fn persistence(&mut self, _pid: u32, path: PathBuf, op: &str) -> Decision {
         let class = paths::project_persistence_class(&path, &self.project)
+            .or_else(|| {
+                self.linked_entries
+                    .iter()
+                    .find(|(t, _)| path.starts_with(t))
+                    .map(|(_, c)| *c)
+            })
             .or_else(|| paths::persistence_class(&path, &self.home));
         let Some(class) = class else {
             return Decision::allow();
@@ -787,7 +807,7 @@ impl Supervisor {
         let writable = self.writable.iter().any(|w| path.starts_with(w));
         let (verdict, errno, why) = if self.block {
             (Verdict::Deny, libc::EACCES, "refused (--block)")
-        } else if self.in_private_home(&path) {
+        } else if self.in_private_home(&path) && !self.home_unreadable {
             (
                 Verdict::Observe,
                 0,

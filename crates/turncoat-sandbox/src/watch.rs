@@ -241,15 +241,28 @@ const HOME_MASKS: &[&str] = &[
 /// Private tmpfs directories of the full tier, with their size caps.
 const PRIVATE_DIRS: &[(&str, &str)] = &[("/tmp", "1g"), ("/var/tmp", "1g"), ("/dev/shm", "256m")];
 
-/// Size caps of the private home and of the copy-on-write npm cache's private layer.
+/// Package managers' caches under the home shown copy-on-write in an empty home (node-gyp's
+/// headers, yarn, pnpm, bun): what the command reads is the user's, what it writes is dropped.
+const HOME_CACHES: &[&str] = &[
+    ".cache/node-gyp",
+    ".node-gyp",
+    ".cache/yarn",
+    ".yarn/berry/cache",
+    ".local/share/pnpm/store",
+    ".pnpm-store",
+    ".bun/install/cache",
+];
+
+/// Size caps of the private home and of each copy-on-write cache's private layer.
 const HOME_SIZE: &str = "2g";
 const CACHE_SIZE: &str = "4g";
 
-/// The home the command gets an empty private tmpfs over: the full tier's view of the
-/// caller's own home (a home given with [`WatchOptions::home`] is a throwaway already), when
-/// it is a directory that holds neither the project nor a private temp directory.
-fn private_home(opts: &WatchOptions, home: &Path, project: &Path) -> Option<PathBuf> {
-    if opts.degraded || opts.home.is_some() {
+/// The caller's own home, which the command must not see (a home given with
+/// [`WatchOptions::home`] is a throwaway already), when it is a directory that holds neither
+/// the project nor a temp directory: the full tier mounts an empty private tmpfs over it, the
+/// degraded tier keeps its files from being read (Landlock).
+fn own_home(opts: &WatchOptions, home: &Path, project: &Path) -> Option<PathBuf> {
+    if opts.home.is_some() {
         return None;
     }
     let h = home.canonicalize().ok().filter(|h| h.is_dir())?;
@@ -328,29 +341,122 @@ fn kept_paths<'a>(
 const RESOLV_CONF: &str = "# turncoat watch: the sandbox's resolver (every name is logged)\nnameserver 127.0.0.1\noptions edns0\n";
 const NSSWITCH: &str = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n";
 
-/// Run the command in the sandbox.
+/// Run the command in the sandbox, in stages: who it runs as, the view it gets (files, masks,
+/// writable places), its environment, the init spawned with that configuration, the run
+/// served until the init exits, then what the run left behind and the outcome.
 pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let started = Instant::now();
     if opts.command.is_empty() {
         return Err(SandboxError::NoCommand);
     }
     let allow = Arc::new(Allowlist::parse(&opts.allow_hosts)?);
-    let uid = sys::getuid();
-    let euid = sys::geteuid();
     let project = opts
         .cwd
         .canonicalize()
         .map_err(io_err(format!("project directory {}", opts.cwd.display())))?;
     let mut warnings = Vec::new();
-    // Root never runs the command as root when it can help it: the invoking user (sudo), else
-    // the project's owner. A project owned by root leaves uid 0 (without any capability) and
-    // root-only files masked; the summary says so.
-    let sudo_ids = if euid == 0 {
-        sudo_invoker().or_else(|| project_owner(&project))
+    let id = identity(&opts, &project, &mut warnings);
+    let run = RunDir::create(id.run_as)?;
+    let mut view = prepare_view(&opts, &project, &id, &run)?;
+    // Removed on every way out of here, early errors included.
+    let mut placeholders = Placeholders(std::mem::take(&mut view.placeholders));
+
+    // Degraded tier: the proxy listens on a free port of the host's loopback.
+    let host_proxy = if opts.degraded {
+        let l =
+            std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(io_err("binding the proxy"))?;
+        let port = l.local_addr().map_err(io_err("binding the proxy"))?.port();
+        Some((l, port))
     } else {
         None
     };
-    let stays_root = euid == 0 && sudo_ids.is_none();
+    let proxy_port = host_proxy.as_ref().map_or(PROXY_PORT, |(_, p)| *p);
+    let env = command_env(&opts, &id.home, &run.tmp, proxy_port, &view.npm_cache);
+    let cfg = init_config(&opts, &project, &id, &run, view.clone(), env, proxy_port)?;
+
+    let persistence_before =
+        crate::persist::Snapshot::take_with(&project, view.linked_entries.clone());
+    let recorder = match opts.events.take() {
+        Some(sink) => Recorder::with_sink(sink),
+        None => Recorder::new(),
+    };
+    let (mut child, sup_end, init_exe) = spawn_init(&opts, &cfg)?;
+
+    // Kill the whole sandbox on timeout: the init dies, and with it (PDEATHSIG, pid namespace)
+    // everything inside.
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let child_pid = child.id() as i32;
+    // Dropping `done_tx` (when the command has ended) wakes the timer at once.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let timer = opts.timeout.map(|t| {
+        let timed_out = timed_out.clone();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(t) {
+                timed_out.store(true, Ordering::Relaxed);
+                kill_tree(child_pid);
+            }
+        })
+    });
+
+    let supervisor = supervisor_for(&opts, &project, &id, &view, &cfg, &allow, &recorder);
+    let mut served = Served::new(host_proxy.map(|(l, _)| l), &allow, &recorder);
+    served.serve(&sup_end, child_pid, &cfg, &allow, &recorder, supervisor)?;
+    let status = child.wait().map_err(io_err("waiting for the sandbox"))?;
+    drop(done_tx);
+    served.shut_down();
+    if let Some(t) = timer {
+        let _ = t.join();
+    }
+    served.into_result(&status, &init_exe, &mut warnings)?;
+
+    use std::os::unix::process::ExitStatusExt;
+    let exit_code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    if let Some(e) = recorder.sink_error() {
+        warnings.push(format!("writing the events file: {e}"));
+    }
+    record_persistence_changes(&persistence_before, opts.mode, &recorder);
+    warnings.extend(placeholders.remove_all());
+    let events = recorder.events();
+    let blocked = opts.mode == Mode::Block && events.iter().any(|e| e.verdict == Verdict::Deny);
+    Ok(WatchOutcome {
+        exit_code,
+        events,
+        blocked,
+        timed_out: timed_out.load(Ordering::Relaxed),
+        duration: started.elapsed(),
+        tier: tier_label(opts.degraded, view.unread_home.is_some()),
+        warnings,
+        home: id.home,
+        project,
+    })
+}
+
+/// Who runs the command, and the home it is given.
+struct Identity {
+    uid: u32,
+    euid: u32,
+    /// The ids the command drops to (a root supervisor: the sudo invoker or the project's owner).
+    run_as: Option<(u32, u32)>,
+    /// Root with no one to drop to: uid 0 without capabilities, root-only files masked.
+    stays_root: bool,
+    real_home: PathBuf,
+    home: PathBuf,
+}
+
+fn identity(opts: &WatchOptions, project: &Path, warnings: &mut Vec<String>) -> Identity {
+    let uid = sys::getuid();
+    let euid = sys::geteuid();
+    // Root never runs the command as root when it can help it: the invoking user (sudo), else
+    // the project's owner. A project owned by root leaves uid 0 (without any capability) and
+    // root-only files masked; the summary says so.
+    let run_as = if euid == 0 {
+        sudo_invoker().or_else(|| project_owner(project))
+    } else {
+        None
+    };
+    let stays_root = euid == 0 && run_as.is_none();
     if stays_root {
         warnings.push(
             "the command runs as uid 0 (no capabilities) because turncoat runs as root and the project \
@@ -359,7 +465,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 .to_string(),
         );
     }
-    let real_home = match sudo_ids {
+    let real_home = match run_as {
         Some((u, _)) => sys::home_of(u),
         None => std::env::var_os("HOME")
             .map(PathBuf::from)
@@ -367,119 +473,327 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     }
     .unwrap_or_else(|| PathBuf::from("/"));
     let home = opts.home.clone().unwrap_or_else(|| real_home.clone());
+    Identity {
+        uid,
+        euid,
+        run_as,
+        stays_root,
+        real_home,
+        home,
+    }
+}
+
+/// The run directory: the files bound into the sandbox and its private TMPDIR. Removed when
+/// dropped (after the run).
+struct RunDir {
+    dir: tempfile::TempDir,
+    resolv: PathBuf,
+    nsswitch: PathBuf,
+    socket_mask: PathBuf,
+    decoy: PathBuf,
+    tmp: PathBuf,
+}
+
+impl RunDir {
+    fn create(run_as: Option<(u32, u32)>) -> Result<RunDir, SandboxError> {
+        let dir = tempfile::Builder::new()
+            .prefix("turncoat-watch-")
+            .tempdir()
+            .map_err(io_err("creating the sandbox run directory"))?;
+        let write = |name: &str, text: &str, mode: u32| -> Result<PathBuf, SandboxError> {
+            use std::os::unix::fs::PermissionsExt;
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).map_err(io_err(format!("writing {}", p.display())))?;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+                .map_err(io_err(format!("chmod {}", p.display())))?;
+            Ok(p)
+        };
+        let resolv = write("resolv.conf", RESOLV_CONF, 0o444)?;
+        let nsswitch = write("nsswitch.conf", NSSWITCH, 0o444)?;
+        let socket_mask = write("masked-socket", "", 0o000)?;
+        let decoy = write("decoy", "", 0o444)?;
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).map_err(io_err("creating the sandbox TMPDIR"))?;
+        if let Some((u, g)) = run_as {
+            // The command runs as the invoking user: it must own its TMPDIR.
+            let _ = std::os::unix::fs::chown(&tmp, Some(u), Some(g));
+        }
+        Ok(RunDir {
+            dir,
+            resolv,
+            nsswitch,
+            socket_mask,
+            decoy,
+            tmp,
+        })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The filesystem the command sees: what is bound, masked, private, copy-on-write, writable.
+#[derive(Clone)]
+struct View {
+    binds: Vec<(PathBuf, PathBuf, bool)>,
+    mask_dirs: Vec<PathBuf>,
+    /// Paths the command cannot read or reach (for the supervisor's verdicts).
+    masked: Vec<PathBuf>,
+    private_dirs: Vec<(PathBuf, String)>,
+    overlays: Vec<(PathBuf, String)>,
+    writable: Vec<PathBuf>,
+    /// Where the sandbox's own unix sockets may live: not the host's /tmp (ssh-agent, X11).
+    own_dirs: Vec<PathBuf>,
+    npm_cache: PathBuf,
+    private_home: Option<PathBuf>,
+    /// Degraded tier: the home whose files the command may not read (Landlock).
+    unread_home: Option<PathBuf>,
+    exposed_in_home: Vec<PathBuf>,
+    /// Empty entries made in the project for the run (see [`host_masks`]).
+    placeholders: Vec<Placeholder>,
+    /// Where the project's persistence entries that are links point.
+    linked_entries: Vec<(PathBuf, &'static str)>,
+}
+
+/// An empty file or directory turncoat made in the project to mount read-only over, and
+/// removes after the run if it is still that same empty entry.
+#[derive(Clone)]
+struct Placeholder {
+    path: PathBuf,
+    ino: u64,
+    dir: bool,
+}
+
+impl Placeholder {
+    fn create(path: &Path, dir: bool) -> Option<Placeholder> {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+        let made = if dir {
+            std::fs::DirBuilder::new().mode(0o555).create(path)
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o444)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
+                .map(drop)
+        };
+        made.ok()?;
+        let ino = path.symlink_metadata().ok()?.ino();
+        Some(Placeholder {
+            path: path.to_path_buf(),
+            ino,
+            dir,
+        })
+    }
+
+    /// After the run (every sandboxed process gone): remove it unless something replaced or
+    /// filled it, which is then said.
+    fn remove(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let same = self.path.symlink_metadata().is_ok_and(|m| {
+            m.ino() == self.ino
+                && if self.dir {
+                    m.is_dir()
+                        && std::fs::read_dir(&self.path).is_ok_and(|mut d| d.next().is_none())
+                } else {
+                    m.is_file() && m.len() == 0
+                }
+        });
+        let removed = same
+            && if self.dir {
+                std::fs::remove_dir(&self.path).is_ok()
+            } else {
+                std::fs::remove_file(&self.path).is_ok()
+            };
+        (!removed).then(|| {
+            format!(
+                "{} was an empty read-only placeholder during the run and is no longer (left in place)",
+                self.path.display()
+            )
+        })
+    }
+}
+
+/// The run's placeholders, removed when dropped if not before.
+struct Placeholders(Vec<Placeholder>);
+
+impl Placeholders {
+    fn remove_all(&mut self) -> Vec<String> {
+        self.0.drain(..).filter_map(|p| p.remove()).collect()
+    }
+}
+
+impl Drop for Placeholders {
+    fn drop(&mut self) {
+        self.remove_all();
+    }
+}
+
+fn prepare_view(
+    opts: &WatchOptions,
+    project: &Path,
+    id: &Identity,
+    run: &RunDir,
+) -> Result<View, SandboxError> {
     // Full tier, the caller's own home: the command sees an empty private home (a tmpfs)
     // instead of the real one minus a list, with only the project, the tools on PATH under
     // it, what --allow-write/--allow-read name and a copy-on-write npm cache shown through.
-    let private_home = private_home(&opts, &home, &project);
-    let exposed_in_home: Vec<PathBuf> = match &private_home {
-        Some(h) => {
-            let caller_path = std::env::var("PATH").unwrap_or_default();
-            let mut v = home_tools(h, &caller_path);
-            v.push(project.clone());
-            v.extend(
-                opts.allow_write
-                    .iter()
-                    .chain(&opts.unmask)
-                    .map(|p| paths::normalise(&project.join(p))),
-            );
-            v.retain(|p| p.starts_with(h));
-            v
-        }
+    let own = own_home(opts, &id.home, project);
+    let exposed_in_home = match &own {
+        Some(h) => exposed_in_home(opts, project, h),
         None => Vec::new(),
     };
-
-    // The run directory holds the files we bind into the sandbox and its private TMPDIR.
-    let rundir = tempfile::Builder::new()
-        .prefix("turncoat-watch-")
-        .tempdir()
-        .map_err(io_err("creating the sandbox run directory"))?;
-    let rd = rundir.path().to_path_buf();
-    let write = |name: &str, text: &str, mode: u32| -> Result<PathBuf, SandboxError> {
-        use std::os::unix::fs::PermissionsExt;
-        let p = rd.join(name);
-        std::fs::write(&p, text).map_err(io_err(format!("writing {}", p.display())))?;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
-            .map_err(io_err(format!("chmod {}", p.display())))?;
-        Ok(p)
-    };
-    let resolv = write("resolv.conf", RESOLV_CONF, 0o444)?;
-    let nsswitch = write("nsswitch.conf", NSSWITCH, 0o444)?;
-    let socket_mask = write("masked-socket", "", 0o000)?;
-    let decoy = write("decoy", "", 0o444)?;
-    let tmp = rd.join("tmp");
-    std::fs::create_dir(&tmp).map_err(io_err("creating the sandbox TMPDIR"))?;
-    if let Some((u, g)) = sudo_ids {
-        // The command runs as the invoking user: it must own its TMPDIR.
-        let _ = std::os::unix::fs::chown(&tmp, Some(u), Some(g));
-    }
-
-    let mut binds: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
-    let mut mask_dirs = Vec::new();
-    let mut masked = Vec::new();
-    // The degraded tier has no mount namespace: nothing can be masked, only recorded.
-    let mask_home: Vec<&PathBuf> = if opts.degraded {
-        Vec::new()
+    let (private_home, unread_home) = if opts.degraded {
+        // Without Landlock nothing keeps it unread: the reads are only recorded.
+        (None, own.filter(|_| crate::fence::kernel_abi() > 0))
     } else {
-        vec![&real_home, &home]
+        (own, None)
     };
+    let mut view = View {
+        binds: Vec::new(),
+        mask_dirs: Vec::new(),
+        masked: Vec::new(),
+        private_dirs: Vec::new(),
+        overlays: Vec::new(),
+        writable: Vec::new(),
+        own_dirs: Vec::new(),
+        npm_cache: PathBuf::new(),
+        private_home,
+        unread_home,
+        exposed_in_home,
+        placeholders: Vec::new(),
+        linked_entries: linked_entries(project, &id.home, run.path()),
+    };
+    host_masks(&mut view, opts, project, id, run);
+    if !opts.degraded {
+        // The degraded tier has no mount namespace: nothing can be masked, only recorded.
+        home_masks(&mut view, opts, project, id, run);
+    }
+    writable_places(&mut view, opts, project, id, run)?;
+    Ok(view)
+}
+
+/// [`paths::linked_persistence_entries`], less a target that holds a place the command must
+/// write (the home, a temp directory, the run directory): a link planted in an earlier run
+/// must not freeze those under `--block`.
+fn linked_entries(project: &Path, home: &Path, rundir: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut must_write: Vec<PathBuf> = PRIVATE_DIRS.iter().map(|(d, _)| PathBuf::from(d)).collect();
+    must_write.extend([home.to_path_buf(), rundir.to_path_buf()]);
+    let must_write: Vec<PathBuf> = must_write
+        .iter()
+        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+        .collect();
+    paths::linked_persistence_entries(project)
+        .into_iter()
+        .filter(|(t, _)| !must_write.iter().any(|w| w.starts_with(t)))
+        .collect()
+}
+
+fn exposed_in_home(opts: &WatchOptions, project: &Path, home: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> =
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect();
+    // A command named by its path (`~/.nvm/versions/node/v22/bin/npm`) is a tool too.
+    if let Some(cmd) = opts.command.first().filter(|c| c.contains('/'))
+        && let Some(dir) = project.join(cmd).parent()
+    {
+        dirs.push(dir.to_path_buf());
+    }
+    let path_var = std::env::join_paths(dirs).unwrap_or_default();
+    let mut v = home_tools(home, &path_var.to_string_lossy());
+    v.push(project.to_path_buf());
+    v.extend(
+        opts.allow_write
+            .iter()
+            .chain(&opts.unmask)
+            .map(|p| paths::normalise(&project.join(p))),
+    );
+    v.retain(|p| p.starts_with(home));
+    v
+}
+
+/// The resolver configuration, host daemon sockets, root-only files, the project's
+/// persistence entries under --block, host resolver directories.
+fn host_masks(view: &mut View, opts: &WatchOptions, project: &Path, id: &Identity, run: &RunDir) {
     for (src, target) in [
-        (&resolv, "/etc/resolv.conf"),
-        (&nsswitch, "/etc/nsswitch.conf"),
+        (&run.resolv, "/etc/resolv.conf"),
+        (&run.nsswitch, "/etc/nsswitch.conf"),
     ] {
         if Path::new(target).exists() {
-            binds.push((src.clone(), PathBuf::from(target), true));
+            view.binds.push((src.clone(), PathBuf::from(target), true));
         }
     }
     let mut seen = std::collections::HashSet::new();
-    for sock in host_sockets(sudo_ids.map_or(uid, |(u, _)| u)) {
+    for sock in host_sockets(id.run_as.map_or(id.uid, |(u, _)| u)) {
         // Absent or masked, a connect to these must never reach the host: always a denial.
-        masked.push(sock.clone());
+        view.masked.push(sock.clone());
         if sock.symlink_metadata().is_err() {
             continue;
         }
         let real = sock.canonicalize().unwrap_or_else(|_| sock.clone());
-        masked.push(real.clone());
+        view.masked.push(real.clone());
         if seen.insert(real.clone()) {
-            binds.push((socket_mask.clone(), real, true));
+            view.binds.push((run.socket_mask.clone(), real, true));
         }
     }
-    if stays_root {
+    if id.stays_root {
         for f in root_only_files() {
-            binds.push((decoy.clone(), f.clone(), true));
-            masked.push(f);
+            view.binds.push((run.decoy.clone(), f.clone(), true));
+            view.masked.push(f);
         }
     }
-    // Under --block the project's persistence entries that exist are read-only mounts: the
-    // kernel refuses every write, whatever path, link, fd or race leads there. The top-level
-    // directory is mounted (`.git`, not `.git/hooks`): a mount point cannot be renamed away.
+    // Under --block the project's persistence entries are read-only mounts: the kernel refuses
+    // every write, whatever path, link, fd or race leads there. The top-level directory is
+    // mounted (`.git`, not `.git/hooks`): a mount point cannot be renamed away. An entry that
+    // does not exist gets an empty placeholder for the run (removed after it), mounted the
+    // same way, so that it cannot be created either.
     if opts.mode == Mode::Block && !opts.degraded {
         for root in paths::project_persistence_roots() {
             let p = project.join(root);
-            if p.symlink_metadata()
-                .is_ok_and(|m| !m.file_type().is_symlink())
-            {
-                binds.push((p.clone(), p, true));
+            let exists = match p.symlink_metadata() {
+                Ok(m) => !m.file_type().is_symlink(),
+                Err(_) => {
+                    match Placeholder::create(&p, paths::project_persistence_root_is_dir(root)) {
+                        Some(ph) => {
+                            view.placeholders.push(ph);
+                            true
+                        }
+                        None => false,
+                    }
+                }
+            };
+            if exists {
+                view.binds.push((p.clone(), p, true));
             }
+        }
+        for (target, _) in view.linked_entries.clone() {
+            view.binds.push((target.clone(), target, true));
         }
     }
     for dir in ["/run/nscd", "/run/systemd/resolve"] {
         let d = Path::new(dir);
         if d.is_dir() {
-            mask_dirs.push(d.to_path_buf());
-            masked.push(d.to_path_buf());
-            masked.push(PathBuf::from(format!("/var{dir}")));
+            view.mask_dirs.push(d.to_path_buf());
+            view.masked.push(d.to_path_buf());
+            view.masked.push(PathBuf::from(format!("/var{dir}")));
         }
     }
+}
+
+/// Secrets in the home that the command can still see: all of them for a home given with
+/// [`WatchOptions::home`], those under what is shown through a private home otherwise.
+fn home_masks(view: &mut View, opts: &WatchOptions, project: &Path, id: &Identity, run: &RunDir) {
     let unmask: Vec<PathBuf> = opts
         .unmask
         .iter()
         .map(|p| paths::normalise(&project.join(p)))
         .collect();
-    for homes in mask_home {
+    for homes in [&id.real_home, &id.home] {
         for rel in HOME_MASKS {
             let p = homes.join(rel);
-            let hidden = private_home.as_ref().is_some_and(|h| p.starts_with(h))
-                && !exposed_in_home.iter().any(|e| p.starts_with(e));
+            let hidden = view.private_home.as_ref().is_some_and(|h| p.starts_with(h))
+                && !view.exposed_in_home.iter().any(|e| p.starts_with(e));
             if hidden {
                 // Not in the empty home at all: nothing to mask.
                 continue;
@@ -493,84 +807,95 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 continue;
             }
             match p.symlink_metadata() {
-                Ok(m) if m.is_dir() => mask_dirs.push(p.clone()),
-                Ok(_) => binds.push((decoy.clone(), p.clone(), true)),
+                Ok(m) if m.is_dir() => view.mask_dirs.push(p.clone()),
+                Ok(_) => view.binds.push((run.decoy.clone(), p.clone(), true)),
                 Err(_) => continue,
             }
-            masked.push(p);
+            view.masked.push(p);
         }
     }
+}
 
-    // Writable: the project, temp, the npm cache (copy-on-write in the full tier, a private
-    // directory in the degraded one), the private or throwaway home, what the caller adds.
-    let npm_cache = if opts.degraded {
-        let c = rd.join("npm-cache");
+/// Writable: the project, temp, the npm cache (copy-on-write in the full tier, a private
+/// directory in the degraded one), the private or throwaway home, what the caller adds.
+fn writable_places(
+    view: &mut View,
+    opts: &WatchOptions,
+    project: &Path,
+    id: &Identity,
+    run: &RunDir,
+) -> Result<(), SandboxError> {
+    view.npm_cache = if opts.degraded {
+        let c = run.path().join("npm-cache");
         std::fs::create_dir(&c).map_err(io_err("creating the sandbox's npm cache"))?;
-        if let Some((u, g)) = sudo_ids {
+        if let Some((u, g)) = id.run_as {
             let _ = std::os::unix::fs::chown(&c, Some(u), Some(g));
         }
         c
     } else {
         std::env::var_os("npm_config_cache")
             .map(PathBuf::from)
-            .unwrap_or_else(|| home.join(".npm"))
+            .unwrap_or_else(|| id.home.join(".npm"))
     };
     // Full tier: /tmp, /var/tmp and /dev/shm are private, size-capped tmpfs (host sockets and
     // files there are invisible, nothing written stays), and so is the home. Degraded tier:
     // they are the host's, so not writable at all; the private TMPDIR is.
-    let mut private_dirs: Vec<(PathBuf, String)> = if opts.degraded {
-        Vec::new()
-    } else {
-        PRIVATE_DIRS
+    if !opts.degraded {
+        view.private_dirs = PRIVATE_DIRS
             .iter()
             .map(|(d, size)| (PathBuf::from(d), size.to_string()))
             .filter(|(d, _)| d.is_dir())
-            .collect()
-    };
-    if let Some(h) = &private_home {
-        private_dirs.push((h.clone(), HOME_SIZE.to_string()));
-    }
-    let overlays: Vec<(PathBuf, String)> = if opts.degraded {
-        Vec::new()
-    } else {
-        npm_cache
-            .canonicalize()
-            .ok()
+            .collect();
+        if let Some(h) = &view.private_home {
+            view.private_dirs.push((h.clone(), HOME_SIZE.to_string()));
+        }
+        // The npm cache, and under an empty home the other package managers' caches: read
+        // from the host, written privately (never poisoned for a later run outside).
+        let mut caches = vec![view.npm_cache.clone()];
+        if let Some(h) = &view.private_home {
+            caches.extend(HOME_CACHES.iter().map(|rel| h.join(rel)));
+        }
+        let mut overlays: Vec<(PathBuf, String)> = caches
+            .iter()
+            .filter_map(|c| c.canonicalize().ok())
             .filter(|c| c.is_dir())
             .map(|c| (c, CACHE_SIZE.to_string()))
-            .into_iter()
-            .collect()
-    };
-    let mut writable = vec![project.clone(), tmp.clone(), npm_cache.clone()];
-    writable.extend(private_dirs.iter().map(|(d, _)| d.clone()));
-    if opts.home.is_some() {
-        writable.push(home.clone());
+            .collect();
+        overlays.sort();
+        // One overlay per tree: a cache inside another is in that one's view already.
+        overlays.dedup_by(|later, earlier| later.0.starts_with(&earlier.0));
+        view.overlays = overlays;
     }
-    // Where the sandbox's own unix sockets may live: not the host's /tmp (ssh-agent, tmux, X11).
-    let mut own_dirs = vec![project.clone(), tmp.clone()];
-    own_dirs.extend(private_dirs.iter().map(|(d, _)| d.clone()));
-    own_dirs.extend(
-        opts.allow_write
-            .iter()
-            .map(|p| paths::normalise(&project.join(p))),
-    );
-    writable.extend(
-        opts.allow_write
-            .iter()
-            .map(|p| paths::normalise(&project.join(p))),
-    );
+    let allow_write: Vec<PathBuf> = opts
+        .allow_write
+        .iter()
+        .map(|p| paths::normalise(&project.join(p)))
+        .collect();
+    let private: Vec<PathBuf> = view.private_dirs.iter().map(|(d, _)| d.clone()).collect();
+    view.writable = vec![
+        project.to_path_buf(),
+        run.tmp.clone(),
+        view.npm_cache.clone(),
+    ];
+    view.writable.extend(private.iter().cloned());
+    if opts.home.is_some() {
+        view.writable.push(id.home.clone());
+    }
+    view.writable.extend(allow_write.iter().cloned());
+    view.own_dirs = vec![project.to_path_buf(), run.tmp.clone()];
+    view.own_dirs.extend(private);
+    view.own_dirs.extend(allow_write);
+    Ok(())
+}
 
-    // The command's environment: an allowlist, then our proxy and temp settings.
-    // Degraded tier: the proxy listens on a free port of the host's loopback.
-    let host_proxy = if opts.degraded {
-        let l =
-            std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(io_err("binding the proxy"))?;
-        let port = l.local_addr().map_err(io_err("binding the proxy"))?.port();
-        Some((l, port))
-    } else {
-        None
-    };
-    let proxy_port = host_proxy.as_ref().map_or(PROXY_PORT, |(_, p)| *p);
+/// The command's environment: an allowlist of the caller's, then our proxy and temp settings.
+fn command_env(
+    opts: &WatchOptions,
+    home: &Path,
+    tmp: &Path,
+    proxy_port: u16,
+    npm_cache: &Path,
+) -> Vec<(String, String)> {
     let proxy_url = format!("http://127.0.0.1:{proxy_port}");
     let mut env: Vec<(String, String)> = std::env::vars()
         .filter(|(k, v)| {
@@ -580,7 +905,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     env.retain(|(k, _)| k != "HOME" && k != "TMPDIR");
     env.push(("HOME".into(), home.display().to_string()));
     let tmpdir = if opts.degraded {
-        tmp.clone()
+        tmp.to_path_buf()
     } else {
         PathBuf::from("/tmp")
     };
@@ -618,23 +943,43 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     if !env.iter().any(|(k, _)| k == "PATH") {
         env.push(("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()));
     }
+    env
+}
+
+/// Everything the init needs: the program found on the sandbox's PATH, the id maps, the view.
+fn init_config(
+    opts: &WatchOptions,
+    project: &Path,
+    id: &Identity,
+    run: &RunDir,
+    view: View,
+    env: Vec<(String, String)>,
+    proxy_port: u16,
+) -> Result<InitConfig, SandboxError> {
     let path_var = env
         .iter()
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let program = find_program(&opts.command[0], &path_var, &project)
+    let program = find_program(&opts.command[0], &path_var, project)
         .ok_or_else(|| SandboxError::NotFound(opts.command[0].clone()))?;
-    let private: Vec<PathBuf> = private_dirs
+    let private: Vec<PathBuf> = view
+        .private_dirs
         .iter()
-        .chain(&overlays)
+        .chain(&view.overlays)
         .map(|(d, _)| d.clone())
         .collect();
-    let mut candidates = vec![&project, &home, &real_home, &rd, &program];
-    candidates.extend(&exposed_in_home);
-    let keep = kept_paths(&private, &writable, candidates);
-
-    let (uid_map, gid_map, deny_setgroups) = if euid == 0 {
+    let project_buf = project.to_path_buf();
+    let rd = run.path().to_path_buf();
+    let mut candidates = vec![&project_buf, &id.home, &id.real_home, &rd, &program];
+    candidates.extend(&view.exposed_in_home);
+    let keep = kept_paths(&private, &view.writable, candidates);
+    let readable = view.unread_home.as_ref().map(|h| {
+        let mut shown = view.exposed_in_home.clone();
+        shown.extend([program.clone(), rd.clone()]);
+        crate::fence::readable_around(std::slice::from_ref(h), &shown)
+    });
+    let (uid_map, gid_map, deny_setgroups) = if id.euid == 0 {
         (
             "0 0 4294967295".to_string(),
             "0 0 4294967295".to_string(),
@@ -642,41 +987,38 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         )
     } else {
         (
-            format!("{uid} {uid} 1"),
+            format!("{u} {u} 1", u = id.uid),
             format!("{g} {g} 1", g = sys::getgid()),
             true,
         )
     };
-    let host_kept: Vec<PathBuf> = keep
-        .iter()
-        .filter(|(_, rw)| !rw)
-        .map(|(p, _)| p.clone())
-        .collect();
-    let cfg = InitConfig {
+    Ok(InitConfig {
         uid_map,
         gid_map,
         deny_setgroups,
-        run_as: sudo_ids,
-        cwd: project.clone(),
+        run_as: id.run_as,
+        cwd: project_buf,
         program,
         argv: opts.command.clone(),
         env,
-        binds,
-        mask_dirs,
-        private_dirs,
+        binds: view.binds,
+        mask_dirs: view.mask_dirs,
+        private_dirs: view.private_dirs,
         keep,
-        overlays,
+        overlays: view.overlays,
+        readable,
         process_limit: Some(PROCESS_LIMIT),
-        writable: writable.clone(),
+        writable: view.writable,
         memory_limit: opts.memory_limit,
         degraded_tcp_ports: opts.degraded.then(|| vec![proxy_port]),
-    };
+    })
+}
 
-    let persistence_before = crate::persist::Snapshot::take(&project);
-    let recorder = match opts.events.take() {
-        Some(sink) => Recorder::with_sink(sink),
-        None => Recorder::new(),
-    };
+/// Start the sandbox init and hand it its configuration over the control socket.
+fn spawn_init(
+    opts: &WatchOptions,
+    cfg: &InitConfig,
+) -> Result<(std::process::Child, std::os::fd::OwnedFd, PathBuf), SandboxError> {
     let (sup_end, child_end) =
         sys::seqpacket_pair().map_err(io_err("creating the control socket"))?;
     sys::set_passcred(&sup_end).map_err(io_err("SO_PASSCRED"))?;
@@ -703,7 +1045,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     )))?;
     drop(child_end);
 
-    let cfg_json = serde_json::to_vec(&cfg).map_err(|e| SandboxError::Setup(e.to_string()))?;
+    let cfg_json = serde_json::to_vec(cfg).map_err(|e| SandboxError::Setup(e.to_string()))?;
     if let Err(e) = sys::send_msg(sup_end.as_raw_fd(), &cfg_json, &[]) {
         let status = child
             .wait()
@@ -714,167 +1056,236 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
             init_exe.display()
         )));
     }
+    Ok((child, sup_end, init_exe))
+}
 
-    // Kill the whole sandbox on timeout: the init dies, and with it (PDEATHSIG, pid namespace)
-    // everything inside.
-    let timed_out = Arc::new(AtomicBool::new(false));
-    let child_pid = child.id() as i32;
-    // Dropping `done_tx` (when the command has ended) wakes the timer at once.
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    let timer = opts.timeout.map(|t| {
-        let timed_out = timed_out.clone();
-        std::thread::spawn(move || {
-            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(t) {
-                timed_out.store(true, Ordering::Relaxed);
-                kill_tree(child_pid);
-            }
-        })
-    });
-
-    let upstream = dns::host_upstream();
-    let mut resolver: Option<Arc<dns::Resolver>> = None;
-    let mut proxy: Option<Arc<proxy::Proxy>> = None;
-    let mut threads = Vec::new();
-    if let Some((listener, _)) = host_proxy {
-        let p = Arc::new(proxy::Proxy::new((*allow).clone(), recorder.clone()));
-        threads.push(p.clone().serve(listener));
-        proxy = Some(p);
+/// The seccomp supervisor, configured for this run; it starts when the init hands over the
+/// listener.
+fn supervisor_for(
+    opts: &WatchOptions,
+    project: &Path,
+    id: &Identity,
+    view: &View,
+    cfg: &InitConfig,
+    allow: &Arc<Allowlist>,
+    recorder: &Recorder,
+) -> Supervisor {
+    let mut sup = Supervisor::new(
+        recorder.clone(),
+        opts.mode == Mode::Block,
+        id.home.clone(),
+        allow.clone(),
+    );
+    sup.masked = view.masked.clone();
+    sup.canaries = opts.canaries.clone();
+    sup.writable = view.writable.clone();
+    sup.own_dirs = view.own_dirs.clone();
+    sup.project = project.to_path_buf();
+    sup.linked_entries = view.linked_entries.clone();
+    sup.private_home = view
+        .private_home
+        .clone()
+        .or_else(|| view.unread_home.clone());
+    sup.home_unreadable = view.unread_home.is_some();
+    sup.exposed_in_home = view.exposed_in_home.clone();
+    sup.host_kept = cfg
+        .keep
+        .iter()
+        .filter(|(_, rw)| !rw)
+        .map(|(p, _)| p.clone())
+        .collect();
+    if let Some(ports) = &cfg.degraded_tcp_ports {
+        sup.services = ports
+            .iter()
+            .map(|p| std::net::SocketAddr::from(([127, 0, 0, 1], *p)))
+            .collect();
+        sup.private_loopback = false;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut setup_error: Option<String> = None;
-    let mut started_command = false;
-    loop {
-        let msg = match sys::recv_msg(sup_end.as_raw_fd(), 1 << 20) {
-            Ok(Some(m)) => m,
-            Ok(None) => break,
-            // The init exited with our configuration unread: like end of stream.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Err(e) => {
-                setup_error.get_or_insert(format!("control socket: {e}"));
-                break;
-            }
+    sup
+}
+
+/// The services a run needs while the init runs: resolver, proxy, supervisor threads, and
+/// what the init reported.
+struct Served {
+    threads: Vec<std::thread::JoinHandle<()>>,
+    resolver: Option<Arc<dns::Resolver>>,
+    proxy: Option<Arc<proxy::Proxy>>,
+    stop: Arc<AtomicBool>,
+    setup_error: Option<String>,
+    started_command: bool,
+    warnings: Vec<String>,
+}
+
+impl Served {
+    /// The degraded tier's proxy listens on the host from the start.
+    fn new(
+        host_proxy: Option<std::net::TcpListener>,
+        allow: &Allowlist,
+        recorder: &Recorder,
+    ) -> Served {
+        let mut s = Served {
+            threads: Vec::new(),
+            resolver: None,
+            proxy: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            setup_error: None,
+            started_command: false,
+            warnings: Vec::new(),
         };
-        let Some((&kind, body)) = msg.data.split_first() else {
-            continue;
-        };
-        match kind {
-            init::MSG_SOCKETS if msg.fds.len() == 3 => {
-                let mut fds = msg.fds.into_iter();
-                let (udp, tcp, px) = (fds.next(), fds.next(), fds.next());
-                let (Some(udp), Some(tcp), Some(px)) = (udp, tcp, px) else {
-                    continue;
-                };
-                let r = Arc::new(dns::Resolver::new(
-                    (*allow).clone(),
-                    upstream,
-                    recorder.clone(),
-                ));
-                threads.push(r.clone().serve_udp(std::net::UdpSocket::from(udp)));
-                threads.push(r.clone().serve_tcp(std::net::TcpListener::from(tcp)));
-                resolver = Some(r);
-                let p = Arc::new(proxy::Proxy::new((*allow).clone(), recorder.clone()));
-                threads.push(p.clone().serve(std::net::TcpListener::from(px)));
-                proxy = Some(p);
-            }
-            init::MSG_LISTENER if body.len() == 4 => {
-                let fd_num = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as i32;
-                let Some(pid) = msg.pid else {
-                    setup_error.get_or_insert("no sender credentials on the control socket".into());
+        if let Some(listener) = host_proxy {
+            let p = Arc::new(proxy::Proxy::new(allow.clone(), recorder.clone()));
+            s.threads.push(p.clone().serve(listener));
+            s.proxy = Some(p);
+        }
+        s
+    }
+
+    /// Answer the init's messages until it exits.
+    fn serve(
+        &mut self,
+        sup_end: &std::os::fd::OwnedFd,
+        child_pid: i32,
+        cfg: &InitConfig,
+        allow: &Arc<Allowlist>,
+        recorder: &Recorder,
+        supervisor: Supervisor,
+    ) -> Result<(), SandboxError> {
+        let upstream = dns::host_upstream();
+        let mut supervisor = Some(supervisor);
+        loop {
+            let msg = match sys::recv_msg(sup_end.as_raw_fd(), 1 << 20) {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                // The init exited with our configuration unread: like end of stream.
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => {
+                    self.setup_error
+                        .get_or_insert(format!("control socket: {e}"));
                     break;
-                };
-                let listener = sys::steal_fd(pid, fd_num)
-                    .map_err(io_err("taking the seccomp listener (pidfd_getfd)"))?;
-                let mut sup = Supervisor::new(
-                    recorder.clone(),
-                    opts.mode == Mode::Block,
-                    home.clone(),
-                    allow.clone(),
-                );
-                sup.masked = masked.clone();
-                sup.canaries = opts.canaries.clone();
-                sup.writable = writable.clone();
-                sup.own_dirs = own_dirs.clone();
-                sup.project = project.clone();
-                sup.private_home = private_home.clone();
-                sup.exposed_in_home = exposed_in_home.clone();
-                sup.host_kept = host_kept.clone();
-                if opts.degraded {
-                    sup.services = vec![std::net::SocketAddr::from(([127, 0, 0, 1], proxy_port))];
-                    sup.private_loopback = false;
                 }
-                let stop = stop.clone();
-                threads.push(std::thread::spawn(move || sup.run(listener, stop)));
-                sys::send_msg(sup_end.as_raw_fd(), b"k", &[])
-                    .map_err(io_err("acknowledging the listener"))?;
-                started_command = true;
-            }
-            init::MSG_MAPS => {
-                let res = sys::ns::write_id_maps(
-                    child_pid as u32,
-                    &cfg.uid_map,
-                    &cfg.gid_map,
-                    cfg.deny_setgroups,
-                );
-                let ack: &[u8] = if res.is_ok() { b"m" } else { b"x" };
-                if let Err(e) = res {
-                    setup_error.get_or_insert(format!("writing uid/gid maps: {e}"));
+            };
+            let Some((&kind, body)) = msg.data.split_first() else {
+                continue;
+            };
+            match kind {
+                init::MSG_SOCKETS if msg.fds.len() == 3 => {
+                    self.start_services(msg.fds, upstream, allow, recorder);
                 }
-                sys::send_msg(sup_end.as_raw_fd(), ack, &[])
-                    .map_err(io_err("acknowledging the id maps"))?;
-            }
-            init::MSG_KILLED => {
-                let list: Vec<(i32, String)> = serde_json::from_slice(body).unwrap_or_default();
-                for (pid, exe) in list {
-                    recorder.record(
-                        Event::new(
-                            EventKind::Killed,
-                            format!("pid {pid} {exe}"),
-                            Verdict::Deny,
-                            Source::Supervisor,
-                        )
-                        .detail("still running when the command ended; killed with the sandbox"),
+                init::MSG_LISTENER if body.len() == 4 => {
+                    let fd_num = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as i32;
+                    let Some(pid) = msg.pid else {
+                        self.setup_error
+                            .get_or_insert("no sender credentials on the control socket".into());
+                        break;
+                    };
+                    let listener = sys::steal_fd(pid, fd_num)
+                        .map_err(io_err("taking the seccomp listener (pidfd_getfd)"))?;
+                    if let Some(sup) = supervisor.take() {
+                        let stop = self.stop.clone();
+                        self.threads
+                            .push(std::thread::spawn(move || sup.run(listener, stop)));
+                    }
+                    sys::send_msg(sup_end.as_raw_fd(), b"k", &[])
+                        .map_err(io_err("acknowledging the listener"))?;
+                    self.started_command = true;
+                }
+                init::MSG_MAPS => {
+                    let res = sys::ns::write_id_maps(
+                        child_pid as u32,
+                        &cfg.uid_map,
+                        &cfg.gid_map,
+                        cfg.deny_setgroups,
                     );
+                    let ack: &[u8] = if res.is_ok() { b"m" } else { b"x" };
+                    if let Err(e) = res {
+                        self.setup_error
+                            .get_or_insert(format!("writing uid/gid maps: {e}"));
+                    }
+                    sys::send_msg(sup_end.as_raw_fd(), ack, &[])
+                        .map_err(io_err("acknowledging the id maps"))?;
                 }
-            }
-            init::MSG_ERROR => {
-                let text = String::from_utf8_lossy(body).into_owned();
-                if started_command {
-                    warnings.push(text);
-                } else {
-                    setup_error.get_or_insert(text);
+                init::MSG_KILLED => record_killed(body, recorder),
+                init::MSG_ERROR => {
+                    let text = String::from_utf8_lossy(body).into_owned();
+                    if self.started_command {
+                        self.warnings.push(text);
+                    } else {
+                        self.setup_error.get_or_insert(text);
+                    }
                 }
+                init::MSG_WARN => self
+                    .warnings
+                    .push(String::from_utf8_lossy(body).into_owned()),
+                _ => {}
             }
-            init::MSG_WARN => warnings.push(String::from_utf8_lossy(body).into_owned()),
-            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The resolver (UDP and TCP) and the proxy, on the sockets the init bound inside the
+    /// sandbox's network namespace.
+    fn start_services(
+        &mut self,
+        fds: Vec<std::os::fd::OwnedFd>,
+        upstream: Option<std::net::SocketAddr>,
+        allow: &Allowlist,
+        recorder: &Recorder,
+    ) {
+        let mut fds = fds.into_iter();
+        let (Some(udp), Some(tcp), Some(px)) = (fds.next(), fds.next(), fds.next()) else {
+            return;
+        };
+        let r = Arc::new(dns::Resolver::new(
+            allow.clone(),
+            upstream,
+            recorder.clone(),
+        ));
+        self.threads
+            .push(r.clone().serve_udp(std::net::UdpSocket::from(udp)));
+        self.threads
+            .push(r.clone().serve_tcp(std::net::TcpListener::from(tcp)));
+        self.resolver = Some(r);
+        let p = Arc::new(proxy::Proxy::new(allow.clone(), recorder.clone()));
+        self.threads
+            .push(p.clone().serve(std::net::TcpListener::from(px)));
+        self.proxy = Some(p);
+    }
+
+    /// Stop every service and wait for its thread.
+    fn shut_down(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(r) = &self.resolver {
+            r.shutdown();
+        }
+        if let Some(p) = &self.proxy {
+            p.shutdown();
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
         }
     }
-    let status = child.wait().map_err(io_err("waiting for the sandbox"))?;
-    drop(done_tx);
-    stop.store(true, Ordering::Relaxed);
-    if let Some(r) = &resolver {
-        r.shutdown();
-    }
-    if let Some(p) = &proxy {
-        p.shutdown();
-    }
-    for t in threads {
-        let _ = t.join();
-    }
-    if let Some(t) = timer {
-        let _ = t.join();
-    }
-    if let Some(e) = setup_error
-        && !started_command
-    {
-        return Err(if e.starts_with("unshare") {
-            SandboxError::Unavailable(explain_userns(&e))
-        } else {
-            SandboxError::Setup(e)
-        });
-    }
-    if !started_command {
+
+    /// A sandbox that never ran the command is an error (the reason, or how the init ended);
+    /// otherwise the init's warnings join the run's.
+    fn into_result(
+        self,
+        status: &std::process::ExitStatus,
+        init_exe: &Path,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), SandboxError> {
         use std::os::unix::process::ExitStatusExt;
-        return Err(SandboxError::Setup(format!(
+        warnings.extend(self.warnings);
+        if self.started_command {
+            return Ok(());
+        }
+        if let Some(e) = self.setup_error {
+            return Err(if e.starts_with("unshare") {
+                SandboxError::Unavailable(explain_userns(&e))
+            } else {
+                SandboxError::Setup(e)
+            });
+        }
+        Err(SandboxError::Setup(format!(
             "the sandbox init ({}) exited ({}) before running the command; the binary must call \
              turncoat_sandbox::init_main_if_requested() first thing in main",
             init_exe.display(),
@@ -882,19 +1293,30 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 || format!("signal {}", status.signal().unwrap_or(0)),
                 |c| format!("status {c}")
             )
-        )));
+        )))
     }
-    use std::os::unix::process::ExitStatusExt;
-    let exit_code = status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-    if let Some(e) = recorder.sink_error() {
-        warnings.push(format!("writing the events file: {e}"));
+}
+
+fn record_killed(body: &[u8], recorder: &Recorder) {
+    let list: Vec<(i32, String)> = serde_json::from_slice(body).unwrap_or_default();
+    for (pid, exe) in list {
+        recorder.record(
+            Event::new(
+                EventKind::Killed,
+                format!("pid {pid} {exe}"),
+                Verdict::Deny,
+                Source::Supervisor,
+            )
+            .detail("still running when the command ended; killed with the sandbox"),
+        );
     }
-    // Every sandboxed process is gone: what changed in the project's persistence entries is
-    // what the command did to them, however it got there.
-    for c in persistence_before.changes() {
-        let (verdict, why) = if opts.mode == Mode::Block {
+}
+
+/// Every sandboxed process is gone: what changed in the project's persistence entries is
+/// what the command did to them, however it got there.
+fn record_persistence_changes(before: &crate::persist::Snapshot, mode: Mode, recorder: &Recorder) {
+    for c in before.changes() {
+        let (verdict, why) = if mode == Mode::Block {
             (Verdict::Deny, "--block: the run fails")
         } else {
             (Verdict::Observe, "recorded (audit)")
@@ -909,19 +1331,26 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
             .detail(format!("{}; {} during the run; {why}", c.class, c.what)),
         );
     }
-    let events = recorder.events();
-    let blocked = opts.mode == Mode::Block && events.iter().any(|e| e.verdict == Verdict::Deny);
+}
+
+/// The isolation in force, for the report header.
+fn tier_label(degraded: bool, home_unread: bool) -> String {
     let abi = crate::fence::kernel_abi();
-    let tier = if opts.degraded {
+    if degraded {
         format!(
-            "DEGRADED (no namespaces): seccomp recording; {}; DNS, UDP and secret reads are recorded, not enforced; \
-             leftover processes killed by the init (subreaper)",
+            "DEGRADED (no namespaces): seccomp recording; {}; {}DNS, UDP and other secret reads are \
+             recorded, not enforced; leftover processes killed by the init (subreaper)",
             match abi {
                 a if a >= 4 => format!("Landlock ABI {a}: writes fenced, TCP only to the proxy"),
                 a if a > 0 => format!(
                     "Landlock ABI {a}: writes fenced, TCP NOT fenced (needs ABI 4, Linux 6.7)"
                 ),
                 _ => "no Landlock: writes and TCP NOT fenced".to_string(),
+            },
+            if home_unread {
+                "the home's files unreadable; "
+            } else {
+                ""
             }
         )
     } else {
@@ -933,18 +1362,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
                 "no Landlock (kernel too old: writes not fenced)".into()
             }
         )
-    };
-    Ok(WatchOutcome {
-        exit_code,
-        events,
-        blocked,
-        timed_out: timed_out.load(Ordering::Relaxed),
-        duration: started.elapsed(),
-        tier,
-        warnings,
-        home,
-        project,
-    })
+    }
 }
 
 /// SIGKILL `root` and every descendant (found through /proc parent links). With namespaces
@@ -1184,6 +1602,36 @@ mod tests {
                 .into_iter()
                 .collect::<Vec<_>>(),
         );
+    }
+
+    #[test]
+    fn the_commands_environment_points_at_the_sandbox() {
+        let mut opts = WatchOptions::new(vec!["true".into()], PathBuf::from("/p"));
+        opts.degraded = true;
+        opts.set_env = vec![("HTTPS_PROXY".into(), "http://override/".into())];
+        let env = command_env(
+            &opts,
+            Path::new("/h"),
+            Path::new("/run/tmp"),
+            4444,
+            Path::new("/run/npm-cache"),
+        );
+        let get = |k: &str| {
+            let v: Vec<&str> = env
+                .iter()
+                .filter(|(ek, _)| ek == k)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            assert!(v.len() <= 1, "{k} set twice: {v:?}");
+            v.first().map(|s| s.to_string())
+        };
+        assert_eq!(get("HOME").as_deref(), Some("/h"));
+        assert_eq!(get("TMPDIR").as_deref(), Some("/run/tmp"));
+        assert_eq!(get("http_proxy").as_deref(), Some("http://127.0.0.1:4444"));
+        assert_eq!(get("HTTPS_PROXY").as_deref(), Some("http://override/"));
+        assert_eq!(get("NO_PROXY").as_deref(), Some(""));
+        assert_eq!(get("npm_config_cache").as_deref(), Some("/run/npm-cache"));
+        assert!(get("PATH").is_some());
     }
 
     #[test]
