@@ -49,8 +49,9 @@ cat >package.json <<'EOF'
   }
 }
 EOF
+# The cache stays where npm keeps it by default ($HOME/.npm): `turncoat watch` shows that one
+# to the command copy-on-write; a cache elsewhere under /tmp is hidden by its private /tmp.
 cat >.npmrc <<EOF
-cache=$WORK/npm-cache
 audit=false
 fund=false
 update-notifier=false
