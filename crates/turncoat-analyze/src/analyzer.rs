@@ -152,12 +152,7 @@ fn compute(
         } else if let Some(dialect) = js::dialect(path) {
             ff.kind = FileKind::Script;
             let key = (*hash.as_bytes(), dialect);
-            if ff.size > opts.max_file_size {
-                ff.skipped = Some(format!("too large: {} bytes", ff.size));
-            } else if let Some(js) = previous.get(&key) {
-                ff.js = Some(js.clone());
-                memo.insert(key, js.clone());
-            } else {
+            if let Some(data) = reuse_or_queue(&mut ff, key, data, opts, previous, &mut memo) {
                 to_parse.push((path.as_str(), dialect, data));
             }
         }
@@ -220,6 +215,27 @@ fn compute(
     out.install_time_files = closure(&out, hooks);
     out.prepare_files = closure(&out, prepare);
     (out, memo)
+}
+
+/// A script's facts from the last version when its content is the same (kept in `memo` for
+/// the next), nothing when it is too large (`skipped`); otherwise its data, to be parsed.
+fn reuse_or_queue<'d>(
+    ff: &mut FileFacts,
+    key: MemoKey,
+    data: &'d [u8],
+    opts: &Options,
+    previous: &HashMap<MemoKey, JsFacts>,
+    memo: &mut HashMap<MemoKey, JsFacts>,
+) -> Option<&'d [u8]> {
+    if ff.size > opts.max_file_size {
+        ff.skipped = Some(format!("too large: {} bytes", ff.size));
+    } else if let Some(js) = previous.get(&key) {
+        ff.js = Some(js.clone());
+        memo.insert(key, js.clone());
+    } else {
+        return Some(data);
+    }
+    None
 }
 
 fn store_script(
@@ -290,12 +306,7 @@ fn load_what_node_loads(
             ff.kind = FileKind::Script;
             ff.loaded_as_script = true;
             let key = (*blake3::hash(data).as_bytes(), dialect);
-            if ff.size > opts.max_file_size {
-                ff.skipped = Some(format!("too large: {} bytes", ff.size));
-            } else if let Some(js) = previous.get(&key) {
-                ff.js = Some(js.clone());
-                memo.insert(key, js.clone());
-            } else {
+            if let Some(data) = reuse_or_queue(ff, key, data, opts, previous, memo) {
                 to_parse.push((path.as_str(), dialect, data));
             }
         }
