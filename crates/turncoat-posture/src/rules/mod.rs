@@ -1,0 +1,225 @@
+//! The rules: one per file, each with its [`RuleDoc`] and its true and false cases.
+//!
+//! Shared here: which jobs publish, which credentials reach a step, where in a `run:` block an
+//! expression sits.
+
+pub mod broad_token_permissions;
+pub mod cache_shared_with_release;
+pub mod no_release_environment;
+pub mod publish_from_untrusted_trigger;
+pub mod publish_long_lived_token;
+pub mod publish_without_provenance;
+pub mod script_injection;
+pub mod unpinned_action;
+pub mod untrusted_checkout;
+
+use turncoat_finding::RuleDoc;
+
+use crate::model::{Job, Pair, Step, Workflow};
+use crate::publish::{self, Publish};
+use crate::{PostureFinding, Repo, expr};
+
+/// The group every posture rule belongs to.
+pub const GROUP: &str = "posture";
+
+pub const ALL: &[&RuleDoc] = &[
+    &broad_token_permissions::RULE,
+    &cache_shared_with_release::RULE,
+    &no_release_environment::RULE,
+    &publish_from_untrusted_trigger::RULE,
+    &publish_long_lived_token::RULE,
+    &publish_without_provenance::RULE,
+    &script_injection::RULE,
+    &unpinned_action::RULE,
+    &untrusted_checkout::RULE,
+];
+
+pub fn check_all(repo: &Repo) -> Vec<PostureFinding> {
+    let mut out = Vec::new();
+    out.extend(broad_token_permissions::check(repo));
+    out.extend(cache_shared_with_release::check(repo));
+    out.extend(no_release_environment::check(repo));
+    out.extend(publish_from_untrusted_trigger::check(repo));
+    out.extend(publish_long_lived_token::check(repo));
+    out.extend(publish_without_provenance::check(repo));
+    out.extend(script_injection::check(repo));
+    out.extend(unpinned_action::check(repo));
+    out.extend(untrusted_checkout::check(repo));
+    out
+}
+
+/// A publish step with its workflow and job.
+pub struct PublishSite<'a> {
+    pub wf: &'a Workflow,
+    pub job: &'a Job,
+    pub step: &'a Step,
+    pub publishes: Vec<Publish>,
+}
+
+/// Every step that publishes, in file order.
+pub fn publish_sites(repo: &Repo) -> Vec<PublishSite<'_>> {
+    let mut out = Vec::new();
+    for wf in &repo.workflows {
+        for job in &wf.jobs {
+            for step in &job.steps {
+                let publishes = publish::in_step(step);
+                if !publishes.is_empty() {
+                    out.push(PublishSite {
+                        wf,
+                        job,
+                        step,
+                        publishes,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Does this job publish?
+pub fn is_publish_job(job: &Job) -> bool {
+    job.steps.iter().any(|s| !publish::in_step(s).is_empty())
+}
+
+/// Env and `with:` keys that carry a registry credential whatever the secret is called.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "NODE_AUTH_TOKEN",
+    "NPM_TOKEN",
+    "NPM_AUTH_TOKEN",
+    "NPM_CONFIG__AUTH",
+    "NPM_CONFIG_TOKEN",
+    "YARN_NPM_AUTH_TOKEN",
+    "TWINE_PASSWORD",
+    "TWINE_API_KEY",
+    "UV_PUBLISH_TOKEN",
+    "UV_PUBLISH_PASSWORD",
+    "POETRY_PYPI_TOKEN_PYPI",
+    "HATCH_INDEX_AUTH",
+    "FLIT_PASSWORD",
+    "PDM_PUBLISH_PASSWORD",
+    "CARGO_REGISTRY_TOKEN",
+    "PASSWORD",
+    "TOKEN",
+];
+
+/// A registry credential that reaches a step: the secret and where it is handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub secret: String,
+    pub line: u32,
+    /// `env NODE_AUTH_TOKEN`, `with password`, `run`.
+    pub via: String,
+}
+
+fn credentials_in_pairs(
+    pairs: &[Pair],
+    via: &str,
+    action: Option<&str>,
+    out: &mut Vec<Credential>,
+) {
+    for p in pairs {
+        let key = p.key.to_ascii_uppercase();
+        let keyed = CREDENTIAL_KEYS.contains(&key.as_str())
+            // `token:` of a generic action (a checkout) is not a registry credential.
+            && !(matches!(key.as_str(), "TOKEN" | "PASSWORD") && via == "with" && !publishing_action(action));
+        for s in expr::secrets(&p.value) {
+            if expr::is_registry_secret(&s) || (keyed && s != "GITHUB_TOKEN") {
+                out.push(Credential {
+                    secret: s,
+                    line: p.line,
+                    via: format!("{via} {}", p.key),
+                });
+            }
+        }
+    }
+}
+
+fn publishing_action(action: Option<&str>) -> bool {
+    matches!(
+        action,
+        Some(
+            "pypa/gh-action-pypi-publish"
+                | "js-devtools/npm-publish"
+                | "changesets/action"
+                | "cycjimmy/semantic-release-action"
+                | "actions/setup-node"
+        )
+    )
+}
+
+/// Registry credentials that reach `step`: the workflow's and job's env, and the env, inputs
+/// and scripts of this step and the steps before it in the job (an earlier step may write
+/// `.npmrc` or `~/.pypirc` with the token).
+pub fn credentials(wf: &Workflow, job: &Job, step: &Step) -> Vec<Credential> {
+    let mut out = Vec::new();
+    credentials_in_pairs(&wf.env, "env", None, &mut out);
+    credentials_in_pairs(&job.env, "env", None, &mut out);
+    for s in job.steps.iter().take(step.index + 1) {
+        let action = s.action();
+        credentials_in_pairs(&s.env, "env", action.as_deref(), &mut out);
+        credentials_in_pairs(&s.with, "with", action.as_deref(), &mut out);
+        if let Some(run) = &s.run {
+            for (off, e) in expr::expressions(run) {
+                for p in expr::paths(e) {
+                    if let Some(name) = p.strip_prefix("secrets.")
+                        && expr::is_registry_secret(name)
+                    {
+                        out.push(Credential {
+                            secret: name.to_ascii_uppercase(),
+                            line: line_in(run, s.run_line, off),
+                            via: "run".into(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// Is OIDC trusted publishing available to the job (`id-token: write`)?
+pub fn has_id_token(wf: &Workflow, job: &Job) -> bool {
+    wf.job_permissions(job)
+        .is_some_and(|p| p.writes("id-token"))
+}
+
+/// The line of byte `offset` inside a scalar that starts at `start_line`. Block scalars
+/// (`run: |`) start on the indicator's line, their text on the next.
+pub fn line_in(text: &str, start_line: u32, offset: usize) -> u32 {
+    let before = text.get(..offset).unwrap_or(text);
+    start_line + u32::try_from(before.matches('\n').count()).unwrap_or(u32::MAX - start_line)
+}
+
+/// The line of `text` that holds byte `offset`.
+pub fn line_text(text: &str, offset: usize) -> &str {
+    let start = text
+        .get(..offset)
+        .and_then(|b| b.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let end = text
+        .get(offset..)
+        .and_then(|a| a.find('\n'))
+        .map_or(text.len(), |i| offset + i);
+    text.get(start..end).unwrap_or("")
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use crate::Repo;
+    use crate::yaml::Limits;
+
+    /// A repository of `(file name, YAML)` workflows.
+    pub fn repo(files: &[(&str, &str)]) -> Repo {
+        let mut r = Repo::default();
+        for (name, src) in files {
+            let path = format!(".github/workflows/{name}");
+            let wf = crate::parse_workflow(&path, src.as_bytes(), &Limits::default())
+                .unwrap()
+                .unwrap();
+            r.workflows.push(wf);
+        }
+        r
+    }
+}
