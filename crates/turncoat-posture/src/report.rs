@@ -142,7 +142,9 @@ pub fn json(report: &Report) -> String {
 }
 
 fn chain_text(f: &PostureFinding) -> String {
-    let mut prev_file = f.chain.first().map(|l| l.file.as_str()).unwrap_or("");
+    // A link's file is shown when it is not the file of the link before (the first link is
+    // compared with the finding's own file).
+    let mut prev_file = f.file.as_str();
     f.chain
         .iter()
         .map(|l| {
