@@ -92,6 +92,8 @@ pub struct Job {
     pub id: String,
     pub line: u32,
     pub name: Option<String>,
+    /// The job's `if:` condition, as written.
+    pub if_cond: Option<String>,
     pub permissions: Option<(Permissions, u32)>,
     /// `environment:` name (or its expression), when set.
     pub environment: Option<String>,
@@ -243,6 +245,7 @@ fn job(id: &str, line: u32, node: &Node) -> Result<Job, ShapeError> {
         id: id.to_string(),
         line,
         name: text(node.get("name")),
+        if_cond: text(node.get("if")),
         permissions: permissions(node.get("permissions")),
         environment,
         env: pairs(node.get("env"), "env")?,
@@ -254,6 +257,46 @@ fn job(id: &str, line: u32, node: &Node) -> Result<Job, ShapeError> {
         },
         steps,
     })
+}
+
+impl Job {
+    /// Can this job run for `event`? `false` only when its `if:` is a plain conjunction (no
+    /// `||`, no `!` before a parenthesis) that pins `github.event_name` to another event or
+    /// excludes this one. `github.event_name` is set by GitHub, not by the event's author, so
+    /// this guard cannot be talked around; every other condition is not evaluated.
+    pub fn may_run_on(&self, event: &str) -> bool {
+        let Some(cond) = &self.if_cond else {
+            return true;
+        };
+        let c: String = cond
+            .replace("${{", "")
+            .replace("}}", "")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .replace('"', "'");
+        if c.contains("||") || c.contains("!(") {
+            return true;
+        }
+        let mut rest = c.as_str();
+        while let Some(i) = rest.find("github.event_name") {
+            rest = &rest[i + "github.event_name".len()..];
+            let (neg, after) = if let Some(a) = rest.strip_prefix("==") {
+                (false, a)
+            } else if let Some(a) = rest.strip_prefix("!=") {
+                (true, a)
+            } else {
+                continue;
+            };
+            let Some(value) = after.strip_prefix('\'').and_then(|a| a.split('\'').next()) else {
+                continue;
+            };
+            if (!neg && value != event) || (neg && value == event) {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 impl Workflow {
@@ -291,6 +334,15 @@ impl Workflow {
         UNTRUSTED_TRIGGERS
             .iter()
             .find_map(|u| self.triggers.iter().find(|t| t.event == *u))
+    }
+
+    /// An untrusted trigger that can start `job` (its `if:` may rule some events out).
+    pub fn untrusted_trigger_of(&self, job: &Job) -> Option<&Trigger> {
+        UNTRUSTED_TRIGGERS.iter().find_map(|u| {
+            self.triggers
+                .iter()
+                .find(|t| t.event == *u && job.may_run_on(u))
+        })
     }
 
     /// The permissions a job runs with: its own, else the workflow's.

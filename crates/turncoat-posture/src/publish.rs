@@ -7,8 +7,9 @@
 //! `changesets/action` with a `publish:` command, `cycjimmy/semantic-release-action`).
 //! Shell is read as words per simple command (split at newlines, `;`, `&&`, `||`, `|`), after
 //! dropping leading `VAR=value` assignments and runners (`npx`, `pnpm exec`, `yarn dlx`,
-//! `bunx`, `python -m`). A command hidden behind a package script (`npm run release`) is not
-//! seen; see docs/fortify.md.
+//! `bunx`, `python -m`). A package script (`pnpm run ci-publish`, `yarn release`) or a
+//! repository script (`scripts/publish`) counts when its *name* says publish or release: what
+//! it runs (package.json, the script file) is not read; see docs/fortify.md.
 
 use serde::Serialize;
 
@@ -134,6 +135,15 @@ pub fn in_script(script: &str) -> Vec<Publish> {
                 Some((Ecosystem::Pypi, format!("{first} publish")))
             }
             "cargo" if has("publish") => Some((Ecosystem::Crates, "cargo publish".to_string())),
+            "npm" | "pnpm" | "yarn" | "bun" => package_script(&words).map(|name| {
+                (
+                    Ecosystem::Npm,
+                    format!("{first} run {name} (package script)"),
+                )
+            }),
+            _ if words[0].contains('/') && is_release_name(first) => {
+                Some((Ecosystem::Npm, format!("{} (release script)", words[0])))
+            }
             _ => None,
         };
         if let Some((ecosystem, tool)) = found {
@@ -147,9 +157,59 @@ pub fn in_script(script: &str) -> Vec<Publish> {
     out
 }
 
+/// A package script whose name says it publishes: `pnpm run ci-publish`, `yarn release`.
+/// What the script runs is in package.json, which is not read; the name is the evidence.
+fn package_script<'a>(words: &[&'a str]) -> Option<&'a str> {
+    let mut rest = words.get(1..)?.iter().skip_while(|w| w.starts_with('-'));
+    let mut name = *rest.next()?;
+    if name == "run" || name == "run-script" {
+        name = *rest.find(|w| !w.starts_with('-'))?;
+    }
+    is_release_name(name).then_some(name)
+}
+
+/// `publish`, `release`, `ci-publish`, `release.sh` — not `prerelease-check` or `release-notes`.
+fn is_release_name(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or(name).to_ascii_lowercase();
+    stem.split([':', '-', '_'])
+        .any(|part| part == "publish" || part == "release")
+        && ![
+            "notes",
+            "check",
+            "pr",
+            "please",
+            "changelog",
+            "draft",
+            "tag",
+            "drafter",
+            "docs",
+        ]
+        .iter()
+        .any(|w| stem.split([':', '-', '_']).any(|p| p == *w))
+}
+
+/// The ecosystem a release script publishes to, from the credentials it is handed.
+fn ecosystem_from_env(step: &Step) -> Ecosystem {
+    let keys = step.env.iter().map(|p| p.key.to_ascii_uppercase());
+    for k in keys {
+        if k.starts_with("TWINE") || k.contains("PYPI") || k.starts_with("UV_PUBLISH") {
+            return Ecosystem::Pypi;
+        }
+        if k.starts_with("CARGO") {
+            return Ecosystem::Crates;
+        }
+    }
+    Ecosystem::Npm
+}
+
 /// The publishing commands or actions of a step.
 pub fn in_step(step: &Step) -> Vec<Publish> {
     let mut out = step.run.as_deref().map(in_script).unwrap_or_default();
+    for p in &mut out {
+        if p.tool.ends_with("(release script)") {
+            p.ecosystem = ecosystem_from_env(step);
+        }
+    }
     let Some(action) = step.action() else {
         return out;
     };
@@ -221,7 +281,9 @@ mod tests {
 
     #[test]
     fn lookalikes_are_not_publishing() {
-        assert!(tools("npm run publish-docs").is_empty());
+        assert!(tools("npm run release-notes").is_empty());
+        assert!(tools("pnpm run build").is_empty());
+        assert!(tools("./scripts/build.sh").is_empty());
         assert!(tools("npm publish --dry-run").is_empty());
         assert!(tools("echo npm publish is next").is_empty());
         assert!(tools("cargo build --release").is_empty());

@@ -148,35 +148,40 @@ fn publishing_action(action: Option<&str>) -> bool {
     )
 }
 
-/// Registry credentials that reach `step`: the workflow's and job's env, and the env, inputs
-/// and scripts of this step and the steps before it in the job (an earlier step may write
-/// `.npmrc` or `~/.pypirc` with the token).
+/// Registry credentials that reach `step`, its own first: the step's env, inputs and script,
+/// the job's and workflow's env, and the scripts of the steps before it in the job (an earlier
+/// step may write `.npmrc` or `~/.pypirc` with the token; an earlier step's `with:` inputs go to
+/// that action only and are not counted).
 pub fn credentials(wf: &Workflow, job: &Job, step: &Step) -> Vec<Credential> {
     let mut out = Vec::new();
-    credentials_in_pairs(&wf.env, "env", None, &mut out);
+    let action = step.action();
+    credentials_in_pairs(&step.env, "env", action.as_deref(), &mut out);
+    credentials_in_pairs(&step.with, "with", action.as_deref(), &mut out);
+    credentials_in_run(step, &mut out);
     credentials_in_pairs(&job.env, "env", None, &mut out);
-    for s in job.steps.iter().take(step.index + 1) {
-        let action = s.action();
-        credentials_in_pairs(&s.env, "env", action.as_deref(), &mut out);
-        credentials_in_pairs(&s.with, "with", action.as_deref(), &mut out);
-        if let Some(run) = &s.run {
-            for (off, e) in expr::expressions(run) {
-                for p in expr::paths(e) {
-                    if let Some(name) = p.strip_prefix("secrets.")
-                        && expr::is_registry_secret(name)
-                    {
-                        out.push(Credential {
-                            secret: name.to_ascii_uppercase(),
-                            line: line_in(run, s.run_line, off),
-                            via: "run".into(),
-                        });
-                    }
-                }
-            }
-        }
+    credentials_in_pairs(&wf.env, "env", None, &mut out);
+    for s in job.steps.iter().take(step.index) {
+        credentials_in_run(s, &mut out);
     }
     out.dedup();
     out
+}
+
+fn credentials_in_run(s: &Step, out: &mut Vec<Credential>) {
+    let Some(run) = &s.run else { return };
+    for (off, e) in expr::expressions(run) {
+        for p in expr::paths(e) {
+            if let Some(name) = p.strip_prefix("secrets.")
+                && expr::is_registry_secret(name)
+            {
+                out.push(Credential {
+                    secret: name.to_ascii_uppercase(),
+                    line: line_in(run, s.run_line, off),
+                    via: "run".into(),
+                });
+            }
+        }
+    }
 }
 
 /// Is OIDC trusted publishing available to the job (`id-token: write`)?

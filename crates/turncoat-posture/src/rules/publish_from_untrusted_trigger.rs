@@ -29,7 +29,7 @@ workflow; keep untrusted-trigger workflows free of registry secrets.",
 pub fn check(repo: &Repo) -> Vec<PostureFinding> {
     let mut out = Vec::new();
     for site in publish_sites(repo) {
-        let Some(t) = site.wf.untrusted_trigger() else {
+        let Some(t) = site.wf.untrusted_trigger_of(site.job) else {
             continue;
         };
         out.push(PostureFinding::new(
@@ -45,10 +45,10 @@ pub fn check(repo: &Repo) -> Vec<PostureFinding> {
         ));
     }
     for wf in &repo.workflows {
-        let Some(t) = wf.untrusted_trigger() else {
-            continue;
-        };
         for job in &wf.jobs {
+            let Some(t) = wf.untrusted_trigger_of(job) else {
+                continue;
+            };
             if super::is_publish_job(job) {
                 continue;
             }
@@ -108,7 +108,7 @@ mod tests {
     fn pull_request_target_reaching_publish_fires() {
         let r = repo(&[(
             "p.yml",
-            "on:\n  pull_request_target:\n  push:\njobs:\n  pub:\n    if: github.event_name == 'push'\n    steps:\n      - run: pnpm publish\n",
+            "on:\n  pull_request_target:\n  push:\njobs:\n  pub:\n    if: github.event.pull_request.merged\n    steps:\n      - run: pnpm publish\n",
         )]);
         let f = check(&r);
         assert_eq!(f.len(), 1);
@@ -124,6 +124,33 @@ mod tests {
         )]);
         let f = check(&r);
         assert_eq!(f.len(), 2, "{f:?}");
+    }
+
+    #[test]
+    fn an_event_name_guard_counts_only_when_it_cannot_be_talked_around() {
+        let wf = |cond: &str| {
+            format!(
+                "on: [push, issue_comment]\njobs:\n  pub:\n    if: |-\n      {cond}\n    steps:\n      - run: npm publish\n"
+            )
+        };
+        for guarded in [
+            "github.event_name == 'push'",
+            "${{ github.repository == 'a/b' && github.event_name == \"push\" }}",
+            "github.event_name != 'issue_comment'",
+        ] {
+            assert!(
+                check(&repo(&[("p.yml", &wf(guarded))])).is_empty(),
+                "{guarded}"
+            );
+        }
+        for open in [
+            "github.event_name == 'push' || contains(github.event.comment.body, '/publish')",
+            "!(github.event_name != 'push')",
+            "github.event_name == 'issue_comment'",
+            "github.actor == 'maintainer'",
+        ] {
+            assert_eq!(check(&repo(&[("p.yml", &wf(open))])).len(), 1, "{open}");
+        }
     }
 
     #[test]

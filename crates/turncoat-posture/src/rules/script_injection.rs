@@ -61,8 +61,8 @@ fn injections(script: &str, tainted: &[String]) -> Vec<(usize, String)> {
 pub fn check(repo: &Repo) -> Vec<PostureFinding> {
     let mut out = Vec::new();
     for wf in &repo.workflows {
-        let untrusted = wf.untrusted_trigger();
         for job in &wf.jobs {
+            let untrusted = wf.untrusted_trigger_of(job);
             for step in &job.steps {
                 let tainted = tainted_env(wf, job, step);
                 let mut scripts: Vec<(&str, u32, &str)> = Vec::new();

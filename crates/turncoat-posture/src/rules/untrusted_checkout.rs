@@ -64,10 +64,10 @@ fn script_checks_out_pr(run: &str) -> Option<usize> {
 pub fn check(repo: &Repo) -> Vec<PostureFinding> {
     let mut out = Vec::new();
     for wf in &repo.workflows {
-        let Some(t) = wf.untrusted_trigger() else {
-            continue;
-        };
         for job in &wf.jobs {
+            let Some(t) = wf.untrusted_trigger_of(job) else {
+                continue;
+            };
             for step in &job.steps {
                 let (line, snippet) = if step.action().as_deref() == Some("actions/checkout") {
                     let Some(p) = step.with.iter().find(|p| {
