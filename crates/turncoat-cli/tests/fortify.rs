@@ -174,6 +174,7 @@ fn every_posture_code_is_explained() {
         "unpinned-action",
         "broad-token-permissions",
         "cache-shared-with-release",
+        "release-cache",
         "no-release-environment",
     ] {
         let o = run(dir.path(), &["explain", code]);

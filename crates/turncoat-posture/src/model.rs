@@ -94,6 +94,8 @@ pub struct Job {
     pub name: Option<String>,
     /// The job's `if:` condition, as written.
     pub if_cond: Option<String>,
+    /// Jobs this one waits for (`needs:`); their outputs and artifacts feed it.
+    pub needs: Vec<String>,
     pub permissions: Option<(Permissions, u32)>,
     /// `environment:` name (or its expression), when set.
     pub environment: Option<String>,
@@ -246,6 +248,13 @@ fn job(id: &str, line: u32, node: &Node) -> Result<Job, ShapeError> {
         line,
         name: text(node.get("name")),
         if_cond: text(node.get("if")),
+        needs: match node.get("needs") {
+            Some(n) if matches!(n.value, Value::Seq(_)) => {
+                n.items().iter().filter_map(Node::scalar).collect()
+            }
+            Some(n) => n.scalar().into_iter().collect(),
+            None => Vec::new(),
+        },
         permissions: permissions(node.get("permissions")),
         environment,
         env: pairs(node.get("env"), "env")?,

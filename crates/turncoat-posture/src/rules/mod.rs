@@ -9,6 +9,7 @@ pub mod no_release_environment;
 pub mod publish_from_untrusted_trigger;
 pub mod publish_long_lived_token;
 pub mod publish_without_provenance;
+pub mod release_cache;
 pub mod script_injection;
 pub mod unpinned_action;
 pub mod untrusted_checkout;
@@ -29,6 +30,7 @@ pub const ALL: &[&RuleDoc] = &[
     &publish_from_untrusted_trigger::RULE,
     &publish_long_lived_token::RULE,
     &publish_without_provenance::RULE,
+    &release_cache::RULE,
     &script_injection::RULE,
     &unpinned_action::RULE,
     &untrusted_checkout::RULE,
@@ -42,6 +44,7 @@ pub fn check_all(repo: &Repo) -> Vec<PostureFinding> {
     out.extend(publish_from_untrusted_trigger::check(repo));
     out.extend(publish_long_lived_token::check(repo));
     out.extend(publish_without_provenance::check(repo));
+    out.extend(release_cache::check(repo));
     out.extend(script_injection::check(repo));
     out.extend(unpinned_action::check(repo));
     out.extend(untrusted_checkout::check(repo));
@@ -72,6 +75,28 @@ pub fn publish_sites(repo: &Repo) -> Vec<PublishSite<'_>> {
                     });
                 }
             }
+        }
+    }
+    out
+}
+
+/// The jobs of `wf` on the way to a release: every publish job and, transitively, the jobs it
+/// `needs:` (their artifacts and outputs become the release). Maps each to the publish job it
+/// feeds.
+pub fn release_path(wf: &Workflow) -> Vec<(&Job, &Job)> {
+    let mut out: Vec<(&Job, &Job)> = Vec::new();
+    for publish in wf.jobs.iter().filter(|j| is_publish_job(j)) {
+        let mut todo = vec![publish];
+        while let Some(job) = todo.pop() {
+            if out.iter().any(|(j, _)| j.id == job.id) {
+                continue;
+            }
+            out.push((job, publish));
+            todo.extend(
+                job.needs
+                    .iter()
+                    .filter_map(|n| wf.jobs.iter().find(|j| &j.id == n)),
+            );
         }
     }
     out
