@@ -55,6 +55,7 @@ jobs:
       - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020
         with:
           registry-url: https://registry.npmjs.org
+          package-manager-cache: false
       - run: npm ci && npm publish --provenance
 ";
 
@@ -71,7 +72,7 @@ fn a_hardened_repository_passes() {
     let repo = repo_with(&[("release.yml", HARDENED)]);
     let o = run(repo.path(), &["fortify"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
-    assert!(out(&o).contains("publishes: npm publish (job publish, line 18)"));
+    assert!(out(&o).contains("publishes: npm publish (job publish, line 19)"));
     assert!(out(&o).contains("0 deny, 0 warn"));
 }
 
