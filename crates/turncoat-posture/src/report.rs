@@ -15,12 +15,13 @@ use crate::{LinkKind, PostureFinding, Repo, Skipped};
 /// Version of the JSON report; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// One publish step; a step may run several publishing commands (`pnpm release && npm publish`).
 #[derive(Debug, Clone, Serialize)]
 pub struct PublishStepSummary {
     pub job: String,
     pub line: u32,
-    pub tool: String,
-    pub ecosystem: Ecosystem,
+    pub tools: Vec<String>,
+    pub ecosystems: Vec<Ecosystem>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,15 +83,20 @@ impl Report {
                     .jobs
                     .iter()
                     .flat_map(|j| {
-                        j.steps.iter().flat_map(move |s| {
-                            publish::in_step(s)
-                                .into_iter()
-                                .map(move |p| PublishStepSummary {
-                                    job: j.id.clone(),
-                                    line: s.line,
-                                    tool: p.tool,
-                                    ecosystem: p.ecosystem,
-                                })
+                        j.steps.iter().filter_map(move |s| {
+                            let found = publish::in_step(s);
+                            if found.is_empty() {
+                                return None;
+                            }
+                            let mut ecosystems: Vec<Ecosystem> =
+                                found.iter().map(|p| p.ecosystem).collect();
+                            ecosystems.dedup();
+                            Some(PublishStepSummary {
+                                job: j.id.clone(),
+                                line: s.line,
+                                tools: found.into_iter().map(|p| p.tool).collect(),
+                                ecosystems,
+                            })
                         })
                     })
                     .collect(),
@@ -183,7 +189,7 @@ pub fn human(report: &Report, verbose: bool) -> String {
         let publishes: Vec<String> = wf
             .publish_steps
             .iter()
-            .map(|p| format!("{} (job {}, line {})", p.tool, p.job, p.line))
+            .map(|p| format!("{} (job {}, line {})", p.tools.join(" + "), p.job, p.line))
             .collect();
         let _ = writeln!(out, "\n{}  [on: {}]", wf.file, wf.triggers.join(", "));
         if !publishes.is_empty() {
