@@ -7,7 +7,7 @@
 //! `changesets/action` with a `publish:` command, `cycjimmy/semantic-release-action`).
 //! Shell is read as words per simple command (split at newlines, `;`, `&&`, `||`, `|`), after
 //! dropping leading `VAR=value` assignments and runners (`npx`, `pnpm exec`, `yarn dlx`,
-//! `bunx`, `python -m`). A package script (`pnpm run ci-publish`, `yarn release`) or a
+//! `bunx`, `python -m`, `pipx run`). A package script (`pnpm run ci-publish`, `yarn release`) or a
 //! repository script (`scripts/publish`) counts when its *name* says publish or release: what
 //! it runs (package.json, the script file) is not read; see docs/fortify.md.
 
@@ -46,6 +46,7 @@ const RUNNERS: &[&[&str]] = &[
     &["python", "-m"],
     &["python3", "-m"],
     &["uvx"],
+    &["pipx", "run"],
     &["sudo"],
     &["exec"],
 ];
@@ -271,6 +272,10 @@ mod tests {
         );
         assert_eq!(tools("pnpm changeset publish"), ["changeset publish"]);
         assert_eq!(tools("python -m twine upload dist/*"), ["twine upload"]);
+        assert_eq!(
+            tools("pipx run twine upload -u __token__ w/*.whl"),
+            ["twine upload"]
+        );
         assert_eq!(tools("uv publish"), ["uv publish"]);
         assert_eq!(tools("cargo publish -p foo"), ["cargo publish"]);
         assert_eq!(

@@ -35,7 +35,7 @@ fn real_workflows_snapshot() {
         assert!(!repo.workflows.is_empty(), "{name}");
         // Every fixture is listed with its source.
         assert!(
-            readme.contains(&name.replace("__", "/")),
+            readme.contains(&format!("| `{name}` |")),
             "{name} not in README.md"
         );
         let findings = turncoat_posture::audit(&repo);
