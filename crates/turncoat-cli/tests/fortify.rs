@@ -154,6 +154,41 @@ fn hostile_workflows_are_errors_not_verdicts() {
 }
 
 #[test]
+fn local_composite_actions_are_read_and_symlinks_skipped() {
+    let repo = repo_with(&[(
+        "release.yml",
+        b"on: push\npermissions: {}\njobs:\n  pub:\n    environment: npm\n    permissions:\n      id-token: write\n    steps:\n      - uses: ./.github/actions/setup\n      - run: npm publish --provenance\n",
+    )]);
+    let action = repo.path().join(".github/actions/setup");
+    std::fs::create_dir_all(&action).unwrap();
+    std::fs::write(
+        action.join("action.yml"),
+        "runs:\n  using: composite\n  steps:\n    - uses: actions/setup-node@v4\n      with:\n        cache: npm\n",
+    )
+    .unwrap();
+    let linked = repo.path().join(".github/actions/linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", linked.join("action.yml")).unwrap();
+    let o = run(repo.path(), &["fortify", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    let cache: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "release-cache")
+        .collect();
+    assert_eq!(cache.len(), 1, "{v:#}");
+    assert!(
+        cache[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("inside ./.github/actions/setup")
+    );
+    assert_eq!(v["skipped"][0]["file"], ".github/actions/linked/action.yml");
+}
+
+#[test]
 fn a_repository_without_workflows_passes_and_a_missing_one_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(dir.path(), &["fortify"]);

@@ -23,12 +23,35 @@ use serde::Serialize;
 use turncoat_finding::{Evidence, Finding, RuleDoc};
 
 pub use load::{LoadError, Skipped, load_repo, parse_workflow};
-pub use model::{Job, Step, Workflow};
+pub use model::{Job, LocalAction, Step, Workflow};
 
-/// The facts the rules judge: every workflow of one repository.
+/// The facts the rules judge: every workflow of one repository and its composite actions.
 #[derive(Debug, Clone, Default)]
 pub struct Repo {
     pub workflows: Vec<Workflow>,
+    pub actions: Vec<LocalAction>,
+}
+
+impl Repo {
+    /// The composite action a step calls (`uses: ./.github/actions/NAME`), if it is in the
+    /// repository. One level: steps of a composite action that call another local action are
+    /// not followed further.
+    pub fn local_action(&self, step: &Step) -> Option<&LocalAction> {
+        let uses = step.uses.as_deref()?.trim().trim_end_matches('/');
+        let uses = uses.strip_prefix("./").unwrap_or(uses);
+        self.actions
+            .iter()
+            .find(|a| a.uses.trim_start_matches("./").trim_end_matches('/') == uses)
+    }
+
+    /// The step and, when it calls a local composite action, that action's steps.
+    pub fn expand<'a>(&'a self, step: &'a Step) -> Vec<(&'a Step, Option<&'a LocalAction>)> {
+        let mut out = vec![(step, None)];
+        if let Some(a) = self.local_action(step) {
+            out.extend(a.steps.iter().map(|s| (s, Some(a))));
+        }
+        out
+    }
 }
 
 /// What a link of a chain is.

@@ -83,7 +83,107 @@ pub fn parse_workflow(
         })
 }
 
-/// Every workflow of the repository at `root`, sorted by path, and the files skipped.
+/// Parse a composite action file (`.github/actions/NAME/action.yml`).
+pub fn parse_action(
+    path: &str,
+    uses: &str,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Option<crate::LocalAction>, LoadError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+        path: path.into(),
+        offset: e.valid_up_to(),
+    })?;
+    let Some(root) = yaml::parse(text, limits).map_err(|source| LoadError::Yaml {
+        path: path.into(),
+        source,
+    })?
+    else {
+        return Ok(None);
+    };
+    crate::LocalAction::from_tree(path, uses, &root)
+        .map(Some)
+        .map_err(|source| LoadError::Shape {
+            path: path.into(),
+            source,
+        })
+}
+
+/// `.github/actions/NAME/action.yml|yaml` of the repository (one level), bounded like
+/// workflows; symlinks are skipped.
+fn load_actions(
+    root: &Path,
+    limits: &Limits,
+    repo: &mut crate::Repo,
+    skipped: &mut Vec<Skipped>,
+) -> Result<(), LoadError> {
+    let dir = root.join(".github").join("actions");
+    let io = |path: &Path, source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::symlink_metadata(&dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            skipped.push(Skipped {
+                file: ".github/actions".into(),
+                reason: "not a directory (a symlink is not followed)".into(),
+            });
+            return Ok(());
+        }
+        Err(_) => return Ok(()),
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .map_err(|e| io(&dir, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| io(&dir, e))?;
+    names.sort_by_key(|e| e.file_name());
+    if names.len() > MAX_WORKFLOWS {
+        return Err(LoadError::TooMany {
+            path: ".github/actions".into(),
+        });
+    }
+    for entry in names {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let sub = entry.path();
+        let meta = std::fs::symlink_metadata(&sub).map_err(|e| io(&sub, e))?;
+        if !meta.is_dir() {
+            continue;
+        }
+        for file in ["action.yml", "action.yaml"] {
+            let path = sub.join(file);
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let rel = format!(".github/actions/{name}/{file}");
+            if !meta.is_file() {
+                skipped.push(Skipped {
+                    file: rel,
+                    reason: "not a regular file (symlinks are not followed)".into(),
+                });
+                continue;
+            }
+            let bytes = read_bounded(&path, limits.max_bytes).map_err(|e| io(&path, e))?;
+            if bytes.len() > limits.max_bytes {
+                return Err(LoadError::Yaml {
+                    path: rel,
+                    source: yaml::YamlError {
+                        line: 0,
+                        message: format!("larger than the limit of {} bytes", limits.max_bytes),
+                    },
+                });
+            }
+            let uses = format!("./.github/actions/{name}");
+            if let Some(a) = parse_action(&rel, &uses, &bytes, limits)? {
+                repo.actions.push(a);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every workflow of the repository at `root`, sorted by path, its composite actions, and the
+/// files skipped.
 pub fn load_repo(root: &Path, limits: &Limits) -> Result<(crate::Repo, Vec<Skipped>), LoadError> {
     let dir = root.join(".github").join("workflows");
     let mut repo = crate::Repo::default();
@@ -149,6 +249,7 @@ pub fn load_repo(root: &Path, limits: &Limits) -> Result<(crate::Repo, Vec<Skipp
             repo.workflows.push(wf);
         }
     }
+    load_actions(root, limits, &mut repo, &mut skipped)?;
     Ok((repo, skipped))
 }
 

@@ -383,3 +383,35 @@ pub const UNTRUSTED_TRIGGERS: &[&str] = &[
     "discussion",
     "discussion_comment",
 ];
+
+/// A composite action kept in the repository (`.github/actions/NAME/action.yml`), used as
+/// `uses: ./.github/actions/NAME`: its steps run inside the calling job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalAction {
+    /// File path relative to the repository root.
+    pub path: String,
+    /// How a workflow refers to it: `./.github/actions/NAME`.
+    pub uses: String,
+    pub steps: Vec<Step>,
+}
+
+impl LocalAction {
+    /// Read a composite action; other kinds (JavaScript, Docker) have no steps to judge.
+    pub fn from_tree(path: &str, uses: &str, root: &Node) -> Result<LocalAction, ShapeError> {
+        let steps = match root.get("runs").and_then(|r| r.get("steps")) {
+            Some(s) if matches!(s.value, Value::Seq(_)) => s
+                .items()
+                .iter()
+                .enumerate()
+                .map(|(i, n)| step(i, n))
+                .collect::<Result<_, _>>()?,
+            Some(s) => return Err(shape(s.line, "`runs.steps` is not a list")),
+            None => Vec::new(),
+        };
+        Ok(LocalAction {
+            path: path.to_string(),
+            uses: uses.to_string(),
+            steps,
+        })
+    }
+}

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use turncoat_finding::{Evidence, Level, RuleDoc};
 
-use crate::publish::{self, Ecosystem};
+use crate::publish::Ecosystem;
 use crate::{LinkKind, PostureFinding, Repo, Skipped};
 
 /// Version of the JSON report; bumped on any incompatible change.
@@ -84,7 +84,7 @@ impl Report {
                     .iter()
                     .flat_map(|j| {
                         j.steps.iter().filter_map(move |s| {
-                            let found = publish::in_step(s);
+                            let found = crate::rules::publishes_of(repo, s);
                             if found.is_empty() {
                                 return None;
                             }

@@ -60,6 +60,17 @@ pub fn restores_cache(step: &Step) -> Option<String> {
     found.then_some(action)
 }
 
+/// The cache a step restores, itself or inside the local composite action it calls.
+pub fn caches_of(repo: &Repo, step: &Step) -> Option<String> {
+    repo.expand(step).into_iter().find_map(|(s, a)| {
+        let what = restores_cache(s)?;
+        Some(match a {
+            Some(a) => format!("{what} inside {}", a.uses),
+            None => what,
+        })
+    })
+}
+
 /// `actions/setup-node` v5 and later restore the package manager's cache by themselves when
 /// package.json names a `packageManager` (not read here), unless `package-manager-cache: false`.
 /// Only a ref that names v1–v4 is known not to; a commit SHA or a branch may be any version.
@@ -93,9 +104,9 @@ pub fn check(repo: &Repo) -> Vec<PostureFinding> {
     };
     let mut out = Vec::new();
     for wf in &repo.workflows {
-        for (job, publish) in release_path(wf) {
+        for (job, publish) in release_path(repo, wf) {
             for step in &job.steps {
-                let Some(what) = restores_cache(step) else {
+                let Some(what) = caches_of(repo, step) else {
                     continue;
                 };
                 let mut links = writer_links.clone();

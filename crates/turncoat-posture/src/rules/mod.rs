@@ -59,13 +59,21 @@ pub struct PublishSite<'a> {
     pub publishes: Vec<Publish>,
 }
 
+/// The publishing commands of a step, including those in the local composite action it calls.
+pub fn publishes_of(repo: &Repo, step: &Step) -> Vec<Publish> {
+    repo.expand(step)
+        .into_iter()
+        .flat_map(|(s, _)| publish::in_step(s))
+        .collect()
+}
+
 /// Every step that publishes, in file order.
 pub fn publish_sites(repo: &Repo) -> Vec<PublishSite<'_>> {
     let mut out = Vec::new();
     for wf in &repo.workflows {
         for job in &wf.jobs {
             for step in &job.steps {
-                let publishes = publish::in_step(step);
+                let publishes = publishes_of(repo, step);
                 if !publishes.is_empty() {
                     out.push(PublishSite {
                         wf,
@@ -83,9 +91,9 @@ pub fn publish_sites(repo: &Repo) -> Vec<PublishSite<'_>> {
 /// The jobs of `wf` on the way to a release: every publish job and, transitively, the jobs it
 /// `needs:` (their artifacts and outputs become the release). Maps each to the publish job it
 /// feeds.
-pub fn release_path(wf: &Workflow) -> Vec<(&Job, &Job)> {
+pub fn release_path<'a>(repo: &Repo, wf: &'a Workflow) -> Vec<(&'a Job, &'a Job)> {
     let mut out: Vec<(&Job, &Job)> = Vec::new();
-    for publish in wf.jobs.iter().filter(|j| is_publish_job(j)) {
+    for publish in wf.jobs.iter().filter(|j| is_publish_job(repo, j)) {
         let mut todo = vec![publish];
         while let Some(job) = todo.pop() {
             if out.iter().any(|(j, _)| j.id == job.id) {
@@ -102,9 +110,9 @@ pub fn release_path(wf: &Workflow) -> Vec<(&Job, &Job)> {
     out
 }
 
-/// Does this job publish?
-pub fn is_publish_job(job: &Job) -> bool {
-    job.steps.iter().any(|s| !publish::in_step(s).is_empty())
+/// Does this job publish (directly or through a local composite action)?
+pub fn is_publish_job(repo: &Repo, job: &Job) -> bool {
+    job.steps.iter().any(|s| !publishes_of(repo, s).is_empty())
 }
 
 /// Env and `with:` keys that carry a registry credential whatever the secret is called.

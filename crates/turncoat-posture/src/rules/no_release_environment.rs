@@ -29,7 +29,7 @@ pub fn check(repo: &Repo) -> Vec<PostureFinding> {
     let mut out = Vec::new();
     for wf in &repo.workflows {
         for job in &wf.jobs {
-            if job.environment.is_some() || !is_publish_job(job) {
+            if job.environment.is_some() || !is_publish_job(repo, job) {
                 continue;
             }
             out.push(PostureFinding::new(

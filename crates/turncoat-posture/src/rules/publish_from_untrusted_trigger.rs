@@ -49,7 +49,7 @@ pub fn check(repo: &Repo) -> Vec<PostureFinding> {
             let Some(t) = wf.untrusted_trigger_of(job) else {
                 continue;
             };
-            if super::is_publish_job(job) {
+            if super::is_publish_job(repo, job) {
                 continue;
             }
             // Registry secrets in a job that does not publish (yet) still reach the attacker.

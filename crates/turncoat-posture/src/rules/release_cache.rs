@@ -2,7 +2,7 @@
 
 use turncoat_finding::{Level, RuleDoc, Severity};
 
-use super::cache_shared_with_release::{restores_cache, writer};
+use super::cache_shared_with_release::{caches_of, writer};
 use super::{GROUP, release_path};
 use crate::{PostureFinding, Repo, chain};
 
@@ -31,9 +31,9 @@ pub fn check(repo: &Repo) -> Vec<PostureFinding> {
     }
     let mut out = Vec::new();
     for wf in &repo.workflows {
-        for (job, publish) in release_path(wf) {
+        for (job, publish) in release_path(repo, wf) {
             for step in &job.steps {
-                let Some(what) = restores_cache(step) else {
+                let Some(what) = caches_of(repo, step) else {
                     continue;
                 };
                 let role = if job.id == publish.id {
@@ -70,6 +70,38 @@ mod tests {
         )]);
         let f = check(&r);
         assert_eq!(f.len(), 2, "{f:?}");
+    }
+
+    #[test]
+    fn a_cache_or_a_publish_inside_a_local_composite_action_counts() {
+        let mut r = repo(&[(
+            "r.yml",
+            "on: push\njobs:\n  pub:\n    steps:\n      - uses: ./.github/actions/setup\n      - uses: ./.github/actions/release/\n",
+        )]);
+        let action = |path: &str, uses: &str, src: &str| {
+            crate::load::parse_action(path, uses, src.as_bytes(), &crate::yaml::Limits::default())
+                .unwrap()
+                .unwrap()
+        };
+        r.actions.push(action(
+            ".github/actions/setup/action.yml",
+            "./.github/actions/setup",
+            "runs:\n  using: composite\n  steps:\n    - uses: actions/setup-node@v4\n      with:\n        cache: pnpm\n",
+        ));
+        // Without the publishing action the job does not publish: nothing to judge.
+        assert!(check(&r).is_empty());
+        r.actions.push(action(
+            ".github/actions/release/action.yml",
+            "./.github/actions/release",
+            "runs:\n  using: composite\n  steps:\n    - run: pnpm publish -r\n      shell: bash\n",
+        ));
+        let f = check(&r);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].finding
+                .message
+                .contains("inside ./.github/actions/setup")
+        );
     }
 
     #[test]

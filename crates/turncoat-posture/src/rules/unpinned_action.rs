@@ -41,7 +41,7 @@ pub fn check(repo: &Repo) -> Vec<PostureFinding> {
     let mut out = Vec::new();
     for wf in &repo.workflows {
         for job in &wf.jobs {
-            let publish = if is_publish_job(job) {
+            let publish = if is_publish_job(repo, job) {
                 " in a publish job"
             } else {
                 ""
