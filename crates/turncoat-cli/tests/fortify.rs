@@ -186,6 +186,23 @@ fn local_composite_actions_are_read_and_symlinks_skipped() {
             .contains("inside ./.github/actions/setup")
     );
     assert_eq!(v["skipped"][0]["file"], ".github/actions/linked/action.yml");
+    // An injection inside the composite action is reported in the action's file, and the
+    // human and SARIF reports show that file too.
+    std::fs::write(
+        action.join("action.yml"),
+        "runs:\n  using: composite\n  steps:\n    - run: echo \"${{ github.event.head_commit.message }}\"\n      shell: bash\n",
+    )
+    .unwrap();
+    let o = run(repo.path(), &["fortify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let text = out(&o);
+    assert!(
+        text.contains(".github/actions/setup/action.yml  [composite action]"),
+        "{text}"
+    );
+    assert!(text.contains("script-injection"), "{text}");
+    let o = run(repo.path(), &["fortify", "--format", "sarif"]);
+    assert!(out(&o).contains(".github/actions/setup/action.yml"));
 }
 
 #[test]

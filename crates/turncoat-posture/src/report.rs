@@ -131,6 +131,19 @@ impl Report {
         }
     }
 
+    /// Files with findings that are not workflows (local composite actions), sorted.
+    pub fn other_files(&self) -> Vec<&str> {
+        let mut files: Vec<&str> = self
+            .findings
+            .iter()
+            .map(|f| f.finding.file.as_str())
+            .filter(|f| !self.workflows.iter().any(|w| w.file == *f))
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        files
+    }
+
     /// At least one finding at `deny` (exit code 1).
     pub fn blocked(&self) -> bool {
         self.summary.deny > 0
@@ -171,6 +184,30 @@ fn chain_text(f: &PostureFinding) -> String {
         .join(" → ")
 }
 
+fn write_finding(out: &mut String, f: &ReportedFinding) {
+    let pf = &f.finding;
+    let _ = writeln!(
+        out,
+        "  {:>4}  {:4}  {:8}  {}  {}",
+        pf.line,
+        f.level.as_str(),
+        pf.finding.severity.as_str(),
+        pf.finding.code,
+        pf.finding.message
+    );
+    if let Some(s) = pf
+        .finding
+        .evidence
+        .first()
+        .and_then(|e| e.snippet.as_deref())
+    {
+        let _ = writeln!(out, "        | {s}");
+    }
+    if !pf.chain.is_empty() {
+        let _ = writeln!(out, "        chain: {}", chain_text(pf));
+    }
+}
+
 /// Human report: findings grouped by workflow file, with line numbers and the chain.
 /// `verbose` also shows findings the policy allows.
 pub fn human(report: &Report, verbose: bool) -> String {
@@ -199,27 +236,18 @@ pub fn human(report: &Report, verbose: bool) -> String {
             let _ = writeln!(out, "  no findings");
         }
         for f in shown {
-            let pf = &f.finding;
-            let _ = writeln!(
-                out,
-                "  {:>4}  {:4}  {:8}  {}  {}",
-                pf.line,
-                f.level.as_str(),
-                pf.finding.severity.as_str(),
-                pf.finding.code,
-                pf.finding.message
-            );
-            if let Some(s) = pf
-                .finding
-                .evidence
-                .first()
-                .and_then(|e| e.snippet.as_deref())
-            {
-                let _ = writeln!(out, "        | {s}");
-            }
-            if !pf.chain.is_empty() {
-                let _ = writeln!(out, "        chain: {}", chain_text(pf));
-            }
+            write_finding(&mut out, f);
+        }
+    }
+    // Findings in files that are not workflows (local composite actions).
+    for file in report.other_files() {
+        let _ = writeln!(out, "\n{file}  [composite action]");
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| f.finding.file == file && (verbose || f.level != Level::Allow))
+        {
+            write_finding(&mut out, f);
         }
     }
     for s in &report.skipped {
@@ -238,14 +266,19 @@ pub fn human(report: &Report, verbose: bool) -> String {
 /// (SARIF related locations).
 pub fn as_gate_report(report: &Report) -> turncoat_report::Report {
     use turncoat_report::{Change, PackageReport, ReportFinding, Verdict};
-    let packages = report
+    let files: Vec<&str> = report
         .workflows
         .iter()
-        .map(|wf| {
+        .map(|w| w.file.as_str())
+        .chain(report.other_files())
+        .collect();
+    let packages = files
+        .into_iter()
+        .map(|file| {
             let findings: Vec<ReportFinding> = report
                 .findings
                 .iter()
-                .filter(|f| f.finding.file == wf.file)
+                .filter(|f| f.finding.file == file)
                 .map(|f| {
                     let pf = &f.finding;
                     let mut evidence = pf.finding.evidence.clone();
@@ -270,7 +303,7 @@ pub fn as_gate_report(report: &Report) -> turncoat_report::Report {
                 .max()
                 .unwrap_or(Verdict::Pass);
             PackageReport {
-                name: wf.file.clone(),
+                name: file.to_string(),
                 from: None,
                 to: None,
                 change: Change::Scanned,

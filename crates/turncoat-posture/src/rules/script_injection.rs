@@ -4,7 +4,7 @@ use turncoat_finding::{Level, RuleDoc, Severity};
 
 use super::{GROUP, line_in, line_text};
 use crate::model::{Job, Step, Workflow};
-use crate::{PostureFinding, Repo, chain, expr};
+use crate::{Link, LinkKind, PostureFinding, Repo, chain, expr};
 
 pub const RULE: RuleDoc = RuleDoc {
     code: "script-injection",
@@ -58,6 +58,20 @@ fn injections(script: &str, tainted: &[String]) -> Vec<(usize, String)> {
     out
 }
 
+/// The scripts of a step: its `run:` and an `actions/github-script` `script:` input.
+fn scripts_of(step: &Step) -> Vec<(&str, u32, &'static str)> {
+    let mut scripts: Vec<(&str, u32, &'static str)> = Vec::new();
+    if let Some(run) = &step.run {
+        scripts.push((run, step.run_line, "run"));
+    }
+    if step.action().as_deref() == Some("actions/github-script")
+        && let Some(p) = step.with.iter().find(|p| p.key == "script")
+    {
+        scripts.push((&p.value, p.line, "github-script"));
+    }
+    scripts
+}
+
 pub fn check(repo: &Repo) -> Vec<PostureFinding> {
     let mut out = Vec::new();
     for wf in &repo.workflows {
@@ -65,38 +79,46 @@ pub fn check(repo: &Repo) -> Vec<PostureFinding> {
             let untrusted = wf.untrusted_trigger_of(job);
             for step in &job.steps {
                 let tainted = tainted_env(wf, job, step);
-                let mut scripts: Vec<(&str, u32, &str)> = Vec::new();
-                if let Some(run) = &step.run {
-                    scripts.push((run, step.run_line, "run"));
-                }
-                if step.action().as_deref() == Some("actions/github-script")
-                    && let Some(p) = step.with.iter().find(|p| p.key == "script")
-                {
-                    scripts.push((&p.value, p.line, "github-script"));
-                }
-                for (script, start, kind) in scripts {
-                    for (off, field) in injections(script, &tainted) {
-                        let mut f = PostureFinding::new(
-                            &RULE,
-                            format!(
-                                "`{field}` is pasted into the {kind} script of job `{}`{}: whoever writes it runs code with the job's token and secrets",
-                                job.id,
-                                untrusted
-                                    .map(|t| format!(
-                                        ", started by `{}` (anyone can cause it)",
-                                        t.event
-                                    ))
-                                    .unwrap_or_default()
-                            ),
-                            &wf.path,
-                            line_in(script, start, off),
-                            line_text(script, off),
-                            chain(wf, untrusted, job, Some(step)),
-                        );
-                        if untrusted.is_some() {
-                            f.finding = f.finding.with_severity(Severity::Critical);
+                // The step itself, then the steps of the local composite action it calls: they
+                // see the same `github` context.
+                for (inner, action) in repo.expand(step) {
+                    let file = action.map_or(wf.path.as_str(), |a| a.path.as_str());
+                    for (script, start, kind) in scripts_of(inner) {
+                        for (off, field) in injections(script, &tainted) {
+                            let mut links = chain(wf, untrusted, job, Some(step));
+                            if let Some(a) = action {
+                                links.push(Link {
+                                    kind: LinkKind::Step,
+                                    label: inner.label(),
+                                    file: a.path.clone(),
+                                    line: inner.line,
+                                });
+                            }
+                            let mut f = PostureFinding::new(
+                                &RULE,
+                                format!(
+                                    "`{field}` is pasted into the {kind} script of job `{}`{}{}: whoever writes it runs code with the job's token and secrets",
+                                    job.id,
+                                    action
+                                        .map(|a| format!(" (inside {})", a.uses))
+                                        .unwrap_or_default(),
+                                    untrusted
+                                        .map(|t| format!(
+                                            ", started by `{}` (anyone can cause it)",
+                                            t.event
+                                        ))
+                                        .unwrap_or_default()
+                                ),
+                                file,
+                                line_in(script, start, off),
+                                line_text(script, off),
+                                links,
+                            );
+                            if untrusted.is_some() {
+                                f.finding = f.finding.with_severity(Severity::Critical);
+                            }
+                            out.push(f);
                         }
-                        out.push(f);
                     }
                 }
             }
@@ -130,6 +152,30 @@ mod tests {
         )]);
         let f = check(&r);
         assert_eq!(f.len(), 2, "{f:?}");
+    }
+
+    #[test]
+    fn injection_inside_a_local_composite_action_fires_in_its_file() {
+        let mut r = repo(&[(
+            "t.yml",
+            "on: pull_request_target\njobs:\n  t:\n    steps:\n      - uses: ./.github/actions/greet\n",
+        )]);
+        r.actions.push(
+            crate::load::parse_action(
+                ".github/actions/greet/action.yml",
+                "./.github/actions/greet",
+                b"runs:\n  using: composite\n  steps:\n    - run: echo \"${{ github.head_ref }}\"\n      shell: bash\n",
+                &crate::yaml::Limits::default(),
+            )
+            .unwrap()
+            .unwrap(),
+        );
+        let f = check(&r);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].file, ".github/actions/greet/action.yml");
+        assert_eq!(f[0].line, 4);
+        assert_eq!(f[0].chain.len(), 4);
+        assert_eq!(f[0].finding.severity, Severity::Critical);
     }
 
     #[test]
