@@ -28,6 +28,7 @@ pub fn all_rules() -> Vec<&'static RuleDoc> {
     all.extend(turncoat_attest::rules());
     all.extend(crate::rules::rules());
     all.extend(crate::detonation::rules());
+    all.extend(turncoat_posture::rules());
     all.sort_by_key(|r| r.code);
     all
 }

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod demo;
 pub mod diff;
 pub mod explain;
+pub mod fortify;
 pub mod lockfile;
 pub mod scan;
 pub mod verify;
