@@ -1,12 +1,22 @@
-//! The sandbox's DNS resolver: hand-written wire parsing of queries, the few responses we
-//! synthesize, name heuristics, and the UDP/TCP servers the supervisor runs on the sockets the
-//! sandbox init bound to its loopback 127.0.0.1:53.
+//! The sandbox's DNS resolver: parsing of queries and the few responses we synthesize (with
+//! `hickory-proto`), name heuristics, and the UDP/TCP servers the supervisor runs on the sockets
+//! the sandbox init bound to its loopback 127.0.0.1:53.
 //!
 //! Every question is recorded as an [`EventKind::Dns`] event. Names the [`Allowlist`] allows are
 //! forwarded to the host's upstream resolver; everything else gets NXDOMAIN, whatever the type
 //! (TXT/NULL/ANY tunnels included). Forwarded queries are rebuilt from the parsed header and
-//! question section only (plus a clean OPT record when the client used EDNS), so client-subnet
-//! options or data hidden in other sections never leave the host.
+//! questions only (plus a clean OPT record when the client used EDNS): names are re-encoded from
+//! what we decoded and checked, so the upstream reads the same names (a compression pointer into
+//! the client's header cannot mean something else under our header), and client-subnet options
+//! or data hidden in other sections never leave the host.
+//!
+//! What is still ours, and why: the limits in front of the decoder (message size, question
+//! count: hickory decodes whatever counts the header claims), reading only the header, the
+//! questions and a lone OPT record's fixed fields (a full `Message` decode would reject a query
+//! over an option we drop anyway, and parse sections we ignore), the lowercase `\DDD`-escaped
+//! name text the allowlist and the events use, the name heuristics, and the servers (hickory's
+//! servers are async; the supervisor is threads). Upstream answers are relayed as bytes after a
+//! header check, never re-encoded.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -14,6 +24,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+
+use hickory_proto::op::{self, Header, Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, DecodeError};
 
 use crate::allow::Allowlist;
 use crate::event::{Event, EventKind, Recorder, Source, Verdict};
@@ -25,17 +39,9 @@ pub const HEADER_LEN: usize = 12;
 pub const MAX_QUERY_LEN: usize = 4096;
 /// Most questions accepted in one query (real stubs send exactly one).
 pub const MAX_QUESTIONS: u16 = 4;
-/// Wire length limit of a name (RFC 1035 2.3.4), terminating zero included.
-const MAX_NAME_WIRE: usize = 255;
-/// Compression pointers followed within one name; pointers must also go strictly backwards.
-const MAX_POINTER_JUMPS: usize = 16;
 
-const FLAG_QR: u16 = 0x8000;
-const FLAG_TC: u16 = 0x0200;
 const FLAG_RD: u16 = 0x0100;
-const FLAG_RA: u16 = 0x0080;
 const FLAG_CD: u16 = 0x0010;
-const TYPE_OPT: u16 = 41;
 /// UDP payload size we advertise upstream at most (the DNS flag day 2020 value).
 const EDNS_MAX_UDP: u16 = 1232;
 
@@ -58,10 +64,25 @@ pub enum DnsError {
     LabelType,
     #[error("name longer than 255 bytes")]
     NameTooLong,
-    #[error("compression pointer that does not point strictly backwards into the questions")]
+    /// Pointers must go strictly backwards and may not land inside the name that uses them,
+    /// so a pointer loop is this error, not a hang.
+    #[error("compression pointer that does not point strictly backwards")]
     BadPointer,
-    #[error("more than {MAX_POINTER_JUMPS} compression pointers in one name")]
-    PointerChain,
+    #[error("malformed question: {0}")]
+    Malformed(String),
+}
+
+impl DnsError {
+    fn decode(e: DecodeError) -> Self {
+        match e {
+            DecodeError::InsufficientBytes => DnsError::Truncated,
+            DecodeError::UnrecognizedLabelCode(_) => DnsError::LabelType,
+            DecodeError::DomainNameTooLong(_) => DnsError::NameTooLong,
+            DecodeError::PointerNotPriorToLabel { .. }
+            | DecodeError::LabelOverlapsWithOther { .. } => DnsError::BadPointer,
+            other => DnsError::Malformed(other.to_string()),
+        }
+    }
 }
 
 /// DNS response codes we send.
@@ -78,6 +99,12 @@ pub enum Rcode {
     NotImp = 4,
     /// Refused by policy, for callers that want the refusal explicit.
     Refused = 5,
+}
+
+impl From<Rcode> for ResponseCode {
+    fn from(r: Rcode) -> Self {
+        ResponseCode::from_low(r as u8)
+    }
 }
 
 /// One question: the name as lowercase presentation text (no trailing dot, `.` for the root,
@@ -106,13 +133,9 @@ pub struct Query {
     pub flags: u16,
     pub questions: Vec<Question>,
     pub edns: Option<Edns>,
-    /// The question section exactly as received. Copied verbatim into responses (keeping the
-    /// client's 0x20 case) at the same offset, so backward pointers inside it stay valid.
-    question_wire: Vec<u8>,
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+    /// The questions as decoded (original case kept, for 0x20), re-encoded into responses and
+    /// upstream messages.
+    wire: Vec<op::Query>,
 }
 
 /// Parses a query message. Everything after the question section is ignored except a lone
@@ -124,110 +147,69 @@ pub fn parse_query(msg: &[u8]) -> Result<Query, DnsError> {
     if msg.len() > MAX_QUERY_LEN {
         return Err(DnsError::TooLong(msg.len()));
     }
-    let word = |at| be16(msg, at).unwrap_or(0);
-    let (id, flags) = (word(0), word(2));
-    if flags & FLAG_QR != 0 {
+    let mut dec = BinDecoder::new(msg);
+    let Header { metadata, counts } = Header::read(&mut dec).map_err(DnsError::decode)?;
+    if metadata.message_type != MessageType::Query {
         return Err(DnsError::NotAQuery);
     }
-    let opcode = ((flags >> 11) & 0xf) as u8;
-    if opcode != 0 {
-        return Err(DnsError::Opcode(opcode));
+    if metadata.op_code != OpCode::Query {
+        return Err(DnsError::Opcode(metadata.op_code.into()));
     }
-    let (qdcount, ancount, nscount, arcount) = (word(4), word(6), word(8), word(10));
-    if qdcount == 0 || qdcount > MAX_QUESTIONS {
-        return Err(DnsError::QuestionCount(qdcount));
+    if counts.queries == 0 || counts.queries > MAX_QUESTIONS {
+        return Err(DnsError::QuestionCount(counts.queries));
     }
-    let mut pos = HEADER_LEN;
-    let mut questions = Vec::with_capacity(qdcount as usize);
-    for _ in 0..qdcount {
-        let (name, next) = read_name(msg, pos)?;
-        let qtype = be16(msg, next).ok_or(DnsError::Truncated)?;
-        let qclass = be16(msg, next + 2).ok_or(DnsError::Truncated)?;
+    let mut questions = Vec::with_capacity(counts.queries as usize);
+    let mut wire = Vec::with_capacity(counts.queries as usize);
+    for _ in 0..counts.queries {
+        let q = op::Query::read(&mut dec).map_err(DnsError::decode)?;
         questions.push(Question {
-            name,
-            qtype,
-            qclass,
+            name: presentation(q.name()),
+            qtype: q.query_type().into(),
+            qclass: q.query_class().into(),
         });
-        pos = next + 4;
+        wire.push(q);
     }
-    let edns = if ancount == 0 && nscount == 0 && arcount == 1 {
-        parse_opt(&msg[pos..])
-    } else {
-        None
-    };
+    let lone_opt = counts.answers == 0 && counts.authorities == 0 && counts.additionals == 1;
+    let edns = if lone_opt { read_opt(&mut dec) } else { None };
     Ok(Query {
-        id,
-        flags,
+        id: metadata.id,
+        flags: u16::from_be_bytes([msg[2], msg[3]]),
         questions,
         edns,
-        question_wire: msg[HEADER_LEN..pos].to_vec(),
+        wire,
     })
 }
 
-/// An OPT pseudo-record: root owner, type 41, class = UDP size, TTL = ext-rcode/version/flags.
-fn parse_opt(rr: &[u8]) -> Option<Edns> {
-    if *rr.first()? != 0 || be16(rr, 1)? != TYPE_OPT {
+/// An OPT pseudo-record's fixed fields: root owner, type 41, class = UDP size, TTL =
+/// ext-rcode/version/flags, and options that fit in the message (not parsed: we drop them).
+fn read_opt(dec: &mut BinDecoder<'_>) -> Option<Edns> {
+    let owner = Name::read(dec).ok()?;
+    if !owner.is_root() || RecordType::read(dec).ok()? != RecordType::OPT {
         return None;
     }
-    let udp_size = be16(rr, 3)?;
-    let flags = be16(rr, 7)?;
-    let rdlen = be16(rr, 9)? as usize;
-    (rr.len() >= 11 + rdlen).then_some(Edns {
+    let udp_size = dec.read_u16().ok()?.unverified(/* any size; clamped when used */);
+    let ttl = dec.read_u32().ok()?.unverified(/* only the DO bit is used */);
+    let rdlen = dec.read_u16().ok()?.unverified(/* checked by read_slice */);
+    dec.read_slice(usize::from(rdlen)).ok()?;
+    Some(Edns {
         udp_size,
-        dnssec_ok: flags & 0x8000 != 0,
+        dnssec_ok: ttl & 0x8000 != 0,
     })
 }
 
-/// Reads the name starting at `start`; returns its text and the offset just past it in the
-/// uncompressed stream.
-fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), DnsError> {
+/// The lowercase, escaped text of a decoded name.
+fn presentation(name: &Name) -> String {
     let mut text = String::new();
-    let mut pos = start;
-    let mut end = None;
-    let mut wire_len = 0usize;
-    let mut jumps = 0usize;
-    // Each pointer must target an offset below this, which strictly decreases: no loops.
-    let mut limit = start;
-    loop {
-        let len = *msg.get(pos).ok_or(DnsError::Truncated)? as usize;
-        match len & 0xC0 {
-            0x00 if len == 0 => {
-                end.get_or_insert(pos + 1);
-                break;
-            }
-            0x00 => {
-                let label = msg.get(pos + 1..pos + 1 + len).ok_or(DnsError::Truncated)?;
-                wire_len += 1 + len;
-                if wire_len + 1 > MAX_NAME_WIRE {
-                    return Err(DnsError::NameTooLong);
-                }
-                if !text.is_empty() {
-                    text.push('.');
-                }
-                push_label(&mut text, label);
-                pos += 1 + len;
-            }
-            0xC0 => {
-                let low = *msg.get(pos + 1).ok_or(DnsError::Truncated)? as usize;
-                let target = ((len & 0x3F) << 8) | low;
-                end.get_or_insert(pos + 2);
-                jumps += 1;
-                if jumps > MAX_POINTER_JUMPS {
-                    return Err(DnsError::PointerChain);
-                }
-                if target < HEADER_LEN || target >= limit {
-                    return Err(DnsError::BadPointer);
-                }
-                limit = target;
-                pos = target;
-            }
-            _ => return Err(DnsError::LabelType),
+    for label in name.iter() {
+        if !text.is_empty() {
+            text.push('.');
         }
+        push_label(&mut text, label);
     }
     if text.is_empty() {
         text.push('.');
     }
-    Ok((text, end.unwrap_or(pos + 1)))
+    text
 }
 
 fn push_label(text: &mut String, label: &[u8]) {
@@ -241,48 +223,53 @@ fn push_label(text: &mut String, label: &[u8]) {
     }
 }
 
+/// Encodes a message we built. Cannot fail for names that were decoded within the limits;
+/// should it, the answer is the bare header (counts zero), and never a panic.
+fn encode(mut msg: Message) -> Vec<u8> {
+    if let Ok(bytes) = msg.to_vec() {
+        return bytes;
+    }
+    msg.queries.clear();
+    msg.edns = None;
+    msg.to_vec().unwrap_or_default()
+}
+
 impl Query {
     /// The 4-bit opcode (always 0 for parsed queries).
     pub fn opcode(&self) -> u8 {
         ((self.flags >> 11) & 0xf) as u8
     }
 
+    /// A message with our `id` and type, the client's RD and CD bits, and its questions.
+    fn message(&self, id: u16, message_type: MessageType) -> Message {
+        let mut m = Message::new(id, message_type, OpCode::Query);
+        m.metadata.recursion_desired = self.flags & FLAG_RD != 0;
+        m.metadata.checking_disabled = self.flags & FLAG_CD != 0;
+        m.queries = self.wire.clone();
+        m
+    }
+
     /// A header-plus-questions response with `rcode` (no records): id and question copied,
     /// QR and RA set, RD echoed.
     pub fn response(&self, rcode: Rcode) -> Vec<u8> {
-        let flags = FLAG_QR | (self.flags & (0x7800 | FLAG_RD | FLAG_CD)) | FLAG_RA | rcode as u16;
-        let mut out = header(self.id, flags, self.questions.len() as u16, 0);
-        out.extend_from_slice(&self.question_wire);
-        out
+        let mut m = self.message(self.id, MessageType::Response);
+        m.metadata.recursion_available = true;
+        m.metadata.response_code = rcode.into();
+        encode(m)
     }
 
     /// The message sent upstream for this query: new `id`, RD/CD from the client, the
-    /// questions verbatim, and an OPT record without options only when the client sent one.
+    /// questions as decoded, and an OPT record without options only when the client sent one.
     pub fn upstream_message(&self, id: u16) -> Vec<u8> {
-        let flags = self.flags & (FLAG_RD | FLAG_CD);
-        let ar = u16::from(self.edns.is_some());
-        let mut out = header(id, flags, self.questions.len() as u16, ar);
-        out.extend_from_slice(&self.question_wire);
+        let mut m = self.message(id, MessageType::Query);
         if let Some(e) = self.edns {
-            let size = e.udp_size.clamp(512, EDNS_MAX_UDP);
-            let ttl_flags: u16 = if e.dnssec_ok { 0x8000 } else { 0 };
-            out.push(0);
-            out.extend_from_slice(&TYPE_OPT.to_be_bytes());
-            out.extend_from_slice(&size.to_be_bytes());
-            out.extend_from_slice(&[0, 0]); // extended rcode, version
-            out.extend_from_slice(&ttl_flags.to_be_bytes());
-            out.extend_from_slice(&[0, 0]); // no options
+            let mut opt = op::Edns::new();
+            opt.set_max_payload(e.udp_size.clamp(512, EDNS_MAX_UDP))
+                .set_dnssec_ok(e.dnssec_ok);
+            m.set_edns(opt);
         }
-        out
+        encode(m)
     }
-}
-
-fn header(id: u16, flags: u16, qd: u16, ar: u16) -> Vec<u8> {
-    let mut out = Vec::with_capacity(512);
-    for w in [id, flags, qd, 0, 0, ar] {
-        out.extend_from_slice(&w.to_be_bytes());
-    }
-    out
 }
 
 /// NXDOMAIN for `q`.
@@ -300,16 +287,23 @@ pub fn servfail(q: &Query) -> Vec<u8> {
     q.response(Rcode::ServFail)
 }
 
+/// The header of a message, if it has one.
+fn read_header(msg: &[u8]) -> Option<Header> {
+    Header::read(&mut BinDecoder::new(msg)).ok()
+}
+
 /// A header-only error response to a message we could not parse (FORMERR, NOTIMP): `None`
 /// when there is no query header to answer (too short, or already a response).
 pub fn header_only_response(msg: &[u8], rcode: Rcode) -> Option<Vec<u8>> {
-    let id = be16(msg, 0)?;
-    let flags = be16(msg, 2)?;
-    if msg.len() < HEADER_LEN || flags & FLAG_QR != 0 {
+    let h = read_header(msg)?;
+    if h.metadata.message_type != MessageType::Query {
         return None;
     }
-    let flags = FLAG_QR | (flags & (0x7800 | FLAG_RD)) | FLAG_RA | rcode as u16;
-    Some(header(id, flags, 0, 0))
+    let mut m = Message::response(h.metadata.id, h.metadata.op_code);
+    m.metadata.recursion_desired = h.metadata.recursion_desired;
+    m.metadata.recursion_available = true;
+    m.metadata.response_code = rcode.into();
+    Some(encode(m))
 }
 
 /// Heuristic flags for a queried name (lowercase text as in [`Question::name`]):
@@ -753,12 +747,13 @@ fn read_full(
 }
 
 fn is_truncated(msg: &[u8]) -> bool {
-    be16(msg, 2).is_some_and(|f| f & FLAG_TC != 0)
+    read_header(msg).is_some_and(|h| h.metadata.truncation)
 }
 
 /// Whether `ans` answers our upstream query `id`.
 fn is_answer_to(ans: &[u8], id: u16) -> bool {
-    ans.len() >= HEADER_LEN && be16(ans, 0) == Some(id) && ans[2] & 0x80 != 0
+    read_header(ans)
+        .is_some_and(|h| h.metadata.id == id && h.metadata.message_type == MessageType::Response)
 }
 
 fn udp_exchange(
@@ -829,6 +824,22 @@ fn random_id() -> u16 {
 mod tests {
     use super::*;
 
+    const FLAG_QR: u16 = 0x8000;
+    const FLAG_RA: u16 = 0x0080;
+
+    fn be16(b: &[u8], at: usize) -> Option<u16> {
+        Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+    }
+
+    /// A bare header, written by hand so the tests do not check hickory against itself.
+    fn header(id: u16, flags: u16, qd: u16, ar: u16) -> Vec<u8> {
+        let mut out = Vec::new();
+        for w in [id, flags, qd, 0, 0, ar] {
+            out.extend_from_slice(&w.to_be_bytes());
+        }
+        out
+    }
+
     /// A query with the given questions (names as dotted text, no compression).
     fn query(id: u16, names: &[(&str, u16)]) -> Vec<u8> {
         let mut m = header(id, FLAG_RD, names.len() as u16, 0);
@@ -885,10 +896,6 @@ mod tests {
         let mut m = header(1, 0, 1, 0);
         m.extend_from_slice(&[0xC0, 16, 0, 1, 0, 1, 0]);
         assert_eq!(parse_query(&m), Err(DnsError::BadPointer));
-        // Pointer into the header.
-        let mut m = header(1, 0, 1, 0);
-        m.extend_from_slice(&[0xC0, 2, 0, 1, 0, 1]);
-        assert_eq!(parse_query(&m), Err(DnsError::BadPointer));
         // 64-byte label: length byte 0x40 is a reserved label type.
         let mut m = header(1, 0, 1, 0);
         m.push(64);
@@ -908,6 +915,52 @@ mod tests {
         let m = query(1, &[("example.com", 1)]);
         assert_eq!(parse_query(&m[..15]), Err(DnsError::Truncated));
         assert_eq!(parse_query(&m[..m.len() - 1]), Err(DnsError::Truncated));
+    }
+
+    #[test]
+    fn pointer_loops_are_errors_not_hangs() {
+        // "a" then a pointer back to its own start: a.a.a.a... if followed.
+        let mut m = header(1, 0, 1, 0);
+        m.extend_from_slice(&[1, b'a', 0xC0, 12, 0, 1, 0, 1]);
+        assert_eq!(parse_query(&m), Err(DnsError::BadPointer));
+        // Two questions whose names point at each other (the first one forwards).
+        let mut m = header(1, 0, 2, 0);
+        m.extend_from_slice(&[0xC0, 18, 0, 1, 0, 1, 0xC0, 12, 0, 1, 0, 1]);
+        assert_eq!(parse_query(&m), Err(DnsError::BadPointer));
+        // Second name jumps back into the first, whose tail jumps into the second again.
+        let mut m = header(1, 0, 2, 0);
+        m.extend_from_slice(&[1, b'x', 0xC0, 20, 0, 1, 0, 1, 1, b'y', 0xC0, 13, 0, 1, 0, 1]);
+        assert!(parse_query(&m).is_err());
+        // A chain of 30 backward pointers hidden in the first name's label bytes: each jump
+        // lands strictly lower, so the walk is bounded by the message, and it ends at the root.
+        let mut m = header(1, 0, 2, 0);
+        m.push(62);
+        m.push(0); // offset 13: the chain's end, a root name
+        m.push(0);
+        for at in (15..75u16).step_by(2) {
+            m.extend_from_slice(&(0xC000 | (at - 2)).to_be_bytes());
+        }
+        m.extend_from_slice(&[0, 0, 1, 0, 1]);
+        m.extend_from_slice(&[0xC0, 73, 0, 1, 0, 1]);
+        let q = parse_query(&m).unwrap();
+        assert_eq!(q.questions[1].name, ".");
+        // Jumping back to the start of the name the chain sits in overlaps it: refused.
+        m[13..15].copy_from_slice(&[0xC0, 12]);
+        assert_eq!(parse_query(&m), Err(DnsError::BadPointer));
+    }
+
+    #[test]
+    fn pointer_into_the_header_goes_upstream_spelled_out() {
+        // The name at offset 12 points at offset 0: the id 0x0161 reads as label "a", then the
+        // flags' zero byte ends the name. Copied verbatim under our upstream id, the pointer
+        // would read our id instead: the upstream must get the name we checked.
+        let mut m = header(0x0161, 0, 1, 0);
+        m.extend_from_slice(&[0xC0, 0, 0, 1, 0, 1]);
+        let q = parse_query(&m).unwrap();
+        assert_eq!(q.questions[0].name, "a");
+        let up = q.upstream_message(0x4242);
+        assert_eq!(&up[HEADER_LEN..], &[1, b'a', 0, 0, 1, 0, 1]);
+        assert_eq!(parse_query(&up).unwrap().questions, q.questions);
     }
 
     #[test]

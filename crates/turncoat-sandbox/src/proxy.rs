@@ -14,7 +14,14 @@
 //! loopback, link-local (cloud metadata), CGNAT, unspecified, multicast or reserved range is
 //! refused (the DNS-rebinding guard) unless the allowlist names that IP literally, which is how
 //! a test registry on 127.0.0.1 is reached. Anything else (origin-form requests, `https://`
-//! absolute-form, garbage, a head over 64 KiB) gets 400.
+//! absolute-form, garbage, a head over 64 KiB or with more than 100 headers, and request
+//! smuggling shapes: duplicate `Host` or `Content-Length`, `Content-Length` with
+//! `Transfer-Encoding`, folded header lines, bare LF or CR) gets 400.
+//!
+//! The request line and headers are parsed by `httparse`. Still ours: finding the end of the
+//! head (CRLF CRLF only, within [`MAX_HEAD`]), the strictness httparse leaves to its caller
+//! (bare LF line ends, duplicate framing headers), the two proxy target forms and the
+//! authority (httparse does not parse URIs), and the origin-form rewrite.
 //!
 //! Events ([`EventKind::Proxy`], target `host:port`): a refusal is recorded when it happens
 //! (verdict Deny, detail says why). An allowed request is recorded once, when its connection
@@ -38,6 +45,8 @@ use crate::event::{Event, EventKind, Recorder, Source, Verdict};
 
 /// Largest request head (request line and headers) accepted.
 pub const MAX_HEAD: usize = 64 * 1024;
+/// Most request headers accepted (npm sends about a dozen).
+pub const MAX_HEADERS: usize = 100;
 /// Connections served at once; more are answered 503 and closed.
 pub const MAX_CONNECTIONS: usize = 256;
 
@@ -150,10 +159,7 @@ impl Proxy {
             Ok(None) => return,
             Err(reason) => return self.bad_request(&client, reason),
         };
-        let req = match std::str::from_utf8(&head)
-            .map_err(|_| "request head is not UTF-8")
-            .and_then(parse_request)
-        {
+        let req = match parse_request(&head) {
             Ok(r) => r,
             Err(reason) => return self.bad_request(&client, reason),
         };
@@ -443,47 +449,46 @@ struct Request {
     headers: Vec<(String, String)>,
 }
 
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-fn parse_request(head: &str) -> Result<Request, &'static str> {
-    let head = head
-        .strip_suffix("\r\n\r\n")
-        .ok_or("request head not terminated")?;
-    if head.contains(['\0']) {
+/// The request line and headers, parsed by `httparse` (tokens, version, header syntax, the
+/// header count), then held to what a proxy must not be lenient about: line endings, framing
+/// headers that two parsers could read differently, and our own target forms.
+fn parse_request(head: &[u8]) -> Result<Request, &'static str> {
+    std::str::from_utf8(head).map_err(|_| "request head is not UTF-8")?;
+    if head.contains(&0) {
         return Err("NUL byte in request head");
     }
-    let mut lines = head.split("\r\n");
-    let line = lines.next().unwrap_or("");
-    let parts: Vec<&str> = line.split(' ').collect();
-    let [method, target, version] = parts[..] else {
+    // httparse accepts a bare LF as a line end; the destination might not.
+    let bare = |i: usize, &b: &u8| {
+        (b == b'\n' && (i == 0 || head[i - 1] != b'\r'))
+            || (b == b'\r' && head.get(i + 1) != Some(&b'\n'))
+    };
+    if head.iter().enumerate().any(|(i, b)| bare(i, b)) {
+        return Err("bare CR or LF in request head");
+    }
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut slots);
+    match parsed.parse(head) {
+        Ok(httparse::Status::Complete(n)) if n == head.len() => {}
+        Ok(_) => return Err("request head not terminated"),
+        Err(e) => return Err(httparse_reason(e)),
+    }
+    let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version)
+    else {
         return Err("malformed request line");
     };
     // Bounded: the method ends up in the event detail.
-    if method.is_empty() || method.len() > 32 || !method.bytes().all(is_tchar) {
+    if method.len() > 32 {
         return Err("malformed method");
     }
-    if version != "HTTP/1.1" && version != "HTTP/1.0" {
-        return Err("unsupported HTTP version");
-    }
-    let mut headers = Vec::new();
-    for line in lines {
-        if line.starts_with([' ', '\t']) {
-            return Err("folded header line");
-        }
-        if line.contains(['\r', '\n']) {
-            return Err("bare CR or LF in header");
-        }
-        let (name, value) = line.split_once(':').ok_or("header line without ':'")?;
-        if name.is_empty() || !name.bytes().all(is_tchar) {
-            return Err("malformed header name");
-        }
+    let mut headers = Vec::with_capacity(parsed.headers.len());
+    for h in parsed.headers.iter() {
+        let value = std::str::from_utf8(h.value).map_err(|_| "request head is not UTF-8")?;
         headers.push((
-            name.to_string(),
+            h.name.to_string(),
             value.trim_matches([' ', '\t']).to_string(),
         ));
     }
+    check_framing(&headers)?;
     let (authority_text, path, default_port) = if method == "CONNECT" {
         (target, None, None)
     } else if let Some(rest) = strip_prefix_ci(target, "http://") {
@@ -507,9 +512,50 @@ fn parse_request(head: &str) -> Result<Request, &'static str> {
         host,
         port,
         path,
-        version: version.to_string(),
+        version: format!("HTTP/1.{minor}"),
         headers,
     })
+}
+
+fn httparse_reason(e: httparse::Error) -> &'static str {
+    match e {
+        httparse::Error::Token => "malformed request line",
+        httparse::Error::Version => "unsupported HTTP version",
+        httparse::Error::HeaderName => "malformed header name (or a folded header line)",
+        httparse::Error::HeaderValue => "malformed header value",
+        httparse::Error::NewLine => "bare CR or LF in request head",
+        httparse::Error::TooManyHeaders => "more than 100 request headers",
+        httparse::Error::Status => "malformed request",
+    }
+}
+
+/// Refuses heads whose message framing or host two HTTP parsers could disagree on (request
+/// smuggling shapes): more than one `Host` or `Content-Length`, a non-numeric length, or a
+/// `Content-Length` together with `Transfer-Encoding`.
+fn check_framing(headers: &[(String, String)]) -> Result<(), &'static str> {
+    let count = |name: &str| {
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .count()
+    };
+    if count("host") > 1 {
+        return Err("duplicate Host header");
+    }
+    if count("content-length") > 1 {
+        return Err("duplicate Content-Length header");
+    }
+    if count("content-length") == 1 && count("transfer-encoding") > 0 {
+        return Err("both Content-Length and Transfer-Encoding");
+    }
+    let bad_length = headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("content-length")
+            && (v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if bad_length {
+        return Err("malformed Content-Length");
+    }
+    Ok(())
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -726,7 +772,7 @@ mod tests {
     }
 
     fn parse(head: &str) -> Result<Request, &'static str> {
-        parse_request(head)
+        parse_request(head.as_bytes())
     }
 
     #[test]
@@ -781,6 +827,91 @@ mod tests {
         ] {
             assert!(parse(head).is_err(), "{head:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn refuses_request_smuggling_shapes() {
+        let url = "http://example.com/";
+        for (head, why) in [
+            (
+                format!("GET {url} HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+                "duplicate Host",
+            ),
+            (
+                "CONNECT example.com:443 HTTP/1.1\r\nhost: a\r\nHOST: a\r\n\r\n".into(),
+                "duplicate Host",
+            ),
+            (
+                format!("GET {url} HTTP/1.1\r\nX: a\r\n b\r\n\r\n"),
+                "folded",
+            ),
+            (
+                format!("GET {url} HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n"),
+                "folded",
+            ),
+            (
+                format!("GET {url} HTTP/1.1\nHost: a\r\n\r\n"),
+                "bare CR or LF",
+            ),
+            (
+                format!("POST {url} HTTP/1.1\r\nA: b\nContent-Length: 5\r\n\r\n"),
+                "bare CR or LF",
+            ),
+            (
+                format!("GET {url} HTTP/1.1\r\nA: b\rC: d\r\n\r\n"),
+                "bare CR",
+            ),
+            (
+                format!("POST {url} HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"),
+                "duplicate Content-Length",
+            ),
+            (
+                format!(
+                    "POST {url} HTTP/1.1\r\nContent-Length: 5\r\n\
+                     Transfer-Encoding: chunked\r\n\r\n"
+                ),
+                "both Content-Length and Transfer-Encoding",
+            ),
+            (
+                format!("POST {url} HTTP/1.1\r\nContent-Length: +5\r\n\r\n"),
+                "malformed Content-Length",
+            ),
+            (
+                format!("POST {url} HTTP/1.1\r\nContent-Length : 5\r\n\r\n"),
+                "header name",
+            ),
+        ] {
+            let err = parse(&head).unwrap_err();
+            assert!(err.contains(why), "{head:?}: {err}");
+        }
+        let headers = |n: usize| format!("GET {url} HTTP/1.1\r\n{}\r\n", "X-A: b\r\n".repeat(n));
+        assert!(parse(&headers(MAX_HEADERS)).is_ok());
+        assert_eq!(
+            parse(&headers(MAX_HEADERS + 1)).unwrap_err(),
+            "more than 100 request headers"
+        );
+    }
+
+    #[test]
+    fn a_head_over_the_limit_is_refused_before_its_end() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(POLL)).unwrap();
+        // Many small headers, never terminated: the limit, not the terminator, ends the read.
+        let line = format!("X-Pad: {}\r\n", "p".repeat(1000));
+        let mut head = b"GET http://example.com/ HTTP/1.1\r\n".to_vec();
+        while head.len() <= MAX_HEAD + 1024 {
+            head.extend_from_slice(line.as_bytes());
+        }
+        let writer = thread::spawn(move || {
+            let _ = c.write_all(&head);
+            c
+        });
+        let stop = AtomicBool::new(false);
+        assert_eq!(read_head(&s, &stop), Err("request head over 64 KiB"));
+        drop(s);
+        let _ = writer.join();
     }
 
     #[test]

@@ -780,6 +780,38 @@ fn malformed_requests_get_400() {
 }
 
 #[test]
+fn smuggling_shapes_get_400_and_never_reach_the_destination() {
+    let (dest, port) = untouched_listener();
+    let srv = start_proxy(allow(&[&format!("127.0.0.1:{port}")]));
+    let url = format!("http://127.0.0.1:{port}/");
+    let many = "X: y\r\n".repeat(101);
+    let big = format!("X-Pad: {}\r\n", "p".repeat(1000)).repeat(70);
+    let reqs = [
+        format!("POST {url} HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"),
+        format!("POST {url} HTTP/1.1\r\nX: a\r\n folded\r\n\r\n"),
+        format!("POST {url} HTTP/1.1\nContent-Length: 0\r\n\r\n"),
+        format!("POST {url} HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        format!("GET {url} HTTP/1.1\r\n{many}\r\n"),
+        format!("GET {url} HTTP/1.1\r\n{big}\r\n"),
+    ];
+    for req in &reqs {
+        let resp = through(srv.addr, req.as_bytes());
+        assert!(
+            resp.starts_with("HTTP/1.1 400 Bad Request"),
+            "{req:?} -> {resp}"
+        );
+    }
+    assert_never_accepted(&dest);
+    let evs = srv.stop().events();
+    assert_eq!(evs.len(), reqs.len(), "{evs:#?}");
+    assert!(
+        evs.iter()
+            .all(|e| e.target == "(malformed)" && e.verdict == Verdict::Deny)
+    );
+}
+
+#[test]
 fn shutdown_ends_open_tunnels_and_records_them() {
     // An upstream that accepts and then stays silent.
     let silent = TcpListener::bind(LOCAL).unwrap();

@@ -2,6 +2,12 @@
 //! (namespaces, mounts, capabilities, seccomp user notification, fd passing, reading a
 //! traced process's memory). Every function here is small, checks its return value and turns
 //! failures into `io::Error`; policy lives in the safe modules above.
+//!
+//! Calls `rustix` wraps safely (mounts, unshare, ids, prctl settings, capability sets,
+//! pidfds, setsid) go through it; what is left raw is what it does not cover or covers only
+//! as `unsafe` too: fork/execve/waitpid, `SCM_RIGHTS`/`SCM_CREDENTIALS` messages, seccomp
+//! user notification, close_range, getpwuid_r, rlimits, Landlock's ABI probe, the loopback
+//! ioctl and the bounding-set drop by number.
 
 pub mod mem;
 pub mod ns;
@@ -25,10 +31,6 @@ pub(crate) fn cvt_long(ret: libc::c_long) -> io::Result<libc::c_long> {
     } else {
         Ok(ret)
     }
-}
-
-pub(crate) fn cstring(s: &str) -> io::Result<CString> {
-    CString::new(s).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in string"))
 }
 
 /// A connected `SOCK_SEQPACKET` pair (both ends close-on-exec): message boundaries are kept,
@@ -217,15 +219,15 @@ pub fn read_byte_raw(fd: RawFd) -> io::Result<Option<u8>> {
 /// before Linux 6.9, so the call goes to the thread's process (file descriptors are shared by
 /// all its threads).
 pub fn steal_fd(pid: i32, fd: RawFd) -> io::Result<OwnedFd> {
+    use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags};
     let pid = thread_group(pid).unwrap_or(pid);
-    // SAFETY: plain syscalls with integer arguments.
-    let pidfd = cvt_long(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
-    // SAFETY: pidfd_open returned a new fd we now own.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
-    // SAFETY: integer arguments only.
-    let got = cvt_long(unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) })?;
-    // SAFETY: pidfd_getfd returned a new fd (close-on-exec) we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(got as RawFd) })
+    let pid = Pid::from_raw(pid).ok_or(io::ErrorKind::InvalidInput)?;
+    let pidfd = rustix::process::pidfd_open(pid, PidfdFlags::empty())?;
+    Ok(rustix::process::pidfd_getfd(
+        &pidfd,
+        fd,
+        PidfdGetfdFlags::empty(),
+    )?)
 }
 
 /// The thread-group (process) id of thread `tid`, from `/proc/<tid>/status`.
@@ -268,8 +270,7 @@ pub fn peer_inet(fd: &OwnedFd) -> Option<std::net::SocketAddr> {
 
 /// `prctl(PR_SET_PDEATHSIG, SIGKILL)`: die with the parent.
 pub fn die_with_parent() -> io::Result<()> {
-    // SAFETY: prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) })?;
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
     Ok(())
 }
 
@@ -280,14 +281,18 @@ pub fn set_not_dumpable() -> io::Result<()> {
 }
 
 pub fn set_dumpable(on: bool) -> io::Result<()> {
-    // SAFETY: prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, libc::c_ulong::from(on), 0, 0, 0) })?;
+    use rustix::process::DumpableBehavior;
+    let how = if on {
+        DumpableBehavior::Dumpable
+    } else {
+        DumpableBehavior::NotDumpable
+    };
+    rustix::process::set_dumpable_behavior(how)?;
     Ok(())
 }
 
 pub fn no_new_privs() -> io::Result<()> {
-    // SAFETY: prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })?;
+    rustix::thread::set_no_new_privs(true)?;
     Ok(())
 }
 
@@ -351,8 +356,7 @@ pub fn execve(path: &CString, argv: &[CString], env: &[CString]) -> io::Error {
 
 /// `setsid()`: a new session with no controlling terminal (TIOCSTI on it is impossible).
 pub fn setsid() -> io::Result<()> {
-    // SAFETY: no arguments.
-    cvt(unsafe { libc::setsid() })?;
+    rustix::process::setsid()?;
     Ok(())
 }
 
@@ -372,18 +376,15 @@ pub fn close(fd: RawFd) {
 }
 
 pub fn getuid() -> u32 {
-    // SAFETY: no arguments, cannot fail.
-    unsafe { libc::getuid() }
+    rustix::process::getuid().as_raw()
 }
 
 pub fn getgid() -> u32 {
-    // SAFETY: no arguments, cannot fail.
-    unsafe { libc::getgid() }
+    rustix::process::getgid().as_raw()
 }
 
 pub fn geteuid() -> u32 {
-    // SAFETY: no arguments, cannot fail.
-    unsafe { libc::geteuid() }
+    rustix::process::geteuid().as_raw()
 }
 
 /// Home directory of `uid` from the passwd database.

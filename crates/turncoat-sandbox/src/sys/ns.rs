@@ -1,15 +1,29 @@
 //! Namespaces, id maps, mounts, the loopback interface and capabilities: the steps the sandbox
 //! init takes (single-threaded, before exec) to build the sandbox.
+//!
+//! Mounts, unshare, ids, secure bits and the capability sets go through `rustix`; still raw
+//! libc: the loopback ioctl (rustix has no `SIOCSIFFLAGS`) and dropping the bounding set by
+//! number (rustix names only the capabilities it knows, and the kernel may know more).
 
 use std::io;
 use std::path::Path;
 
-use super::{cstring, cvt};
+use rustix::mount::{MountFlags, MountPropagationFlags};
+use rustix::thread::{CapabilitiesSecureBits, CapabilitySet, CapabilitySets, UnshareFlags};
+
+use super::cvt;
 
 /// unshare(2) with the given CLONE_NEW* flags.
 pub fn unshare(flags: libc::c_int) -> io::Result<()> {
-    // SAFETY: integer argument.
-    cvt(unsafe { libc::unshare(flags) })?;
+    let flags = UnshareFlags::from_bits_retain(flags as u32);
+    if flags.contains(UnshareFlags::FILES) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "unshare: CLONE_FILES is not used by the sandbox",
+        ));
+    }
+    // SAFETY: without CLONE_FILES (refused above) no thread can lose the fds it shares.
+    unsafe { rustix::thread::unshare_unsafe(flags) }?;
     Ok(())
 }
 
@@ -29,76 +43,59 @@ pub fn write_id_maps(
     Ok(())
 }
 
-fn mount_raw(
-    src: Option<&str>,
+/// A new filesystem of type `fstype` (named `src`) on `target`, with `data` options.
+fn mount_fs(
+    src: &str,
     target: &Path,
-    fstype: Option<&str>,
-    flags: libc::c_ulong,
+    fstype: &str,
+    flags: MountFlags,
     data: Option<&str>,
 ) -> io::Result<()> {
-    let src = src.map(cstring).transpose()?;
-    let target = cstring(&target.to_string_lossy())?;
-    let fstype = fstype.map(cstring).transpose()?;
-    let data = data.map(cstring).transpose()?;
-    // SAFETY: all pointers are NUL-terminated strings alive for the call, or null.
-    cvt(unsafe {
-        libc::mount(
-            src.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
-            target.as_ptr(),
-            fstype.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
-            flags,
-            data.as_ref()
-                .map_or(std::ptr::null(), |s| s.as_ptr().cast()),
-        )
-    })?;
+    let data = data
+        .map(|d| std::ffi::CString::new(d).map_err(|_| io::ErrorKind::InvalidInput))
+        .transpose()?;
+    rustix::mount::mount(src, target, fstype, flags, data.as_deref())?;
     Ok(())
 }
 
 /// Stop mount events propagating back to the host: `mount --make-rprivate /`.
 pub fn make_rprivate() -> io::Result<()> {
-    mount_raw(
-        None,
-        Path::new("/"),
-        None,
-        libc::MS_REC | libc::MS_PRIVATE,
-        None,
-    )
+    rustix::mount::mount_change(
+        "/",
+        MountPropagationFlags::REC | MountPropagationFlags::PRIVATE,
+    )?;
+    Ok(())
 }
 
 /// A fresh procfs for the new pid namespace (only sandbox processes visible).
 pub fn mount_proc() -> io::Result<()> {
-    mount_raw(
-        Some("proc"),
+    mount_fs(
+        "proc",
         Path::new("/proc"),
-        Some("proc"),
-        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        "proc",
+        MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
         None,
     )
 }
 
-/// Bind `src` over `target` (read-only when asked).
+/// Bind `src` over `target` (read-only when asked). Paths are passed as bytes, so a
+/// non-UTF-8 name binds what it names.
 pub fn bind(src: &Path, target: &Path, read_only: bool) -> io::Result<()> {
-    let s = src.to_string_lossy().into_owned();
-    mount_raw(Some(&s), target, None, libc::MS_BIND, None)?;
+    rustix::mount::mount_bind(src, target)?;
     if read_only {
-        mount_raw(
-            None,
-            target,
-            None,
-            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
-            None,
-        )?;
+        let flags = MountFlags::BIND | MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV;
+        rustix::mount::mount_remount(target, flags, "")?;
     }
     Ok(())
 }
 
 /// A private, size-capped tmpfs over `target` (sticky, world-writable like /tmp).
 pub fn private_tmpfs(target: &Path, size: &str) -> io::Result<()> {
-    mount_raw(
-        Some("tmpfs"),
+    mount_fs(
+        "tmpfs",
         target,
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NODEV,
+        "tmpfs",
+        MountFlags::NOSUID | MountFlags::NODEV,
         Some(&format!("size={size},mode=1777")),
     )
 }
@@ -122,22 +119,22 @@ pub fn overlay(lower_fd: i32, upper: &Path, work: &Path, target: &Path) -> io::R
         opt(upper)?,
         opt(work)?
     );
-    mount_raw(
-        Some("overlay"),
+    mount_fs(
+        "overlay",
         target,
-        Some("overlay"),
-        libc::MS_NOSUID | libc::MS_NODEV,
+        "overlay",
+        MountFlags::NOSUID | MountFlags::NODEV,
         Some(&data),
     )
 }
 
 /// An empty read-only tmpfs over a directory.
 pub fn mask_dir(target: &Path) -> io::Result<()> {
-    mount_raw(
-        Some("tmpfs"),
+    mount_fs(
+        "tmpfs",
         target,
-        Some("tmpfs"),
-        libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        "tmpfs",
+        MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
         Some("size=4k,mode=0755"),
     )
 }
@@ -175,14 +172,15 @@ pub fn loopback_up() -> io::Result<()> {
     res
 }
 
-/// Switch to `uid`/`gid` (root sandbox init dropping to the invoking user under sudo).
+/// Switch to `uid`/`gid` (root sandbox init dropping to the invoking user under sudo). These
+/// are the raw per-thread syscalls (libc's wrappers signal every thread): the init is
+/// single-threaded and execs right after, so the whole process changes.
 pub fn set_ids(uid: u32, gid: u32) -> io::Result<()> {
-    // SAFETY: integer arguments; empty supplementary group list.
-    unsafe {
-        cvt(libc::setgroups(0, std::ptr::null()))?;
-        cvt(libc::setresgid(gid, gid, gid))?;
-        cvt(libc::setresuid(uid, uid, uid))?;
-    }
+    use rustix::process::{Gid, Uid};
+    let (uid, gid) = (Uid::from_raw(uid), Gid::from_raw(gid));
+    rustix::thread::set_thread_groups(&[])?;
+    rustix::thread::set_thread_res_gid(gid, gid, gid)?;
+    rustix::thread::set_thread_res_uid(uid, uid, uid)?;
     Ok(())
 }
 
@@ -201,14 +199,12 @@ pub fn lock_capabilities() -> io::Result<()> {
             libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
         }
     }
-    let bits = libc::SECBIT_NOROOT
-        | libc::SECBIT_NOROOT_LOCKED
-        | libc::SECBIT_NO_SETUID_FIXUP
-        | libc::SECBIT_NO_SETUID_FIXUP_LOCKED
-        | libc::SECBIT_KEEP_CAPS_LOCKED;
-    // SAFETY: prctl with integer arguments.
-    let r = cvt(unsafe { libc::prctl(libc::PR_SET_SECUREBITS, bits, 0, 0, 0) });
-    match r {
+    let bits = CapabilitiesSecureBits::NO_ROOT
+        | CapabilitiesSecureBits::NO_ROOT_LOCKED
+        | CapabilitiesSecureBits::NO_SETUID_FIXUP
+        | CapabilitiesSecureBits::NO_SETUID_FIXUP_LOCKED
+        | CapabilitiesSecureBits::KEEP_CAPS_LOCKED;
+    match rustix::thread::set_capabilities_secure_bits(bits).map_err(io::Error::from) {
         Ok(_) => Ok(()),
         // An ordinary user without a user namespace (the degraded tier) holds no capability
         // to lock, and no_new_privs keeps exec from granting any.
@@ -219,39 +215,16 @@ pub fn lock_capabilities() -> io::Result<()> {
 
 /// Second half: clear the effective, permitted, inheritable and ambient sets.
 pub fn clear_capabilities() -> io::Result<()> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: libc::c_int,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    let mut hdr = Header {
-        version: 0x2008_0522,
-        pid: 0,
-    };
-    let data = [Data {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    }; 2];
-    // SAFETY: capset with a v3 header and two data words, as the ABI requires.
-    cvt(unsafe { libc::syscall(libc::SYS_capset, &mut hdr, data.as_ptr()) as libc::c_int })?;
-    // Ambient capabilities would survive exec; clear them too.
-    // SAFETY: prctl with integer arguments.
-    unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL,
-            0,
-            0,
-            0,
-        );
-    }
+    rustix::thread::set_capabilities(
+        None,
+        CapabilitySets {
+            effective: CapabilitySet::empty(),
+            permitted: CapabilitySet::empty(),
+            inheritable: CapabilitySet::empty(),
+        },
+    )?;
+    // Ambient capabilities would survive exec; clear them too (EINVAL before Linux 4.3,
+    // which has none).
+    let _ = rustix::thread::clear_ambient_capability_set();
     Ok(())
 }
