@@ -183,6 +183,31 @@ pub fn checksum_ok(token: &[u8], prefix_len: usize) -> bool {
     base62_crc32(random) == sum
 }
 
+/// An `npm_` token: a valid checksum (GitHub's scheme, which npm adopted in 2021), or, since
+/// that scheme is documented but was not confirmed on a real npm token here, 36 characters
+/// that look generated (upper, lower and digits, ≥ 4 bits per character). Missing a live
+/// publish token costs more than one look-alike; `npm_` + a word never passes.
+pub fn npm_token_ok(token: &[u8]) -> bool {
+    if checksum_ok(token, 4) {
+        return true;
+    }
+    let body = &token[4.min(token.len())..];
+    body.iter().any(u8::is_ascii_uppercase)
+        && body.iter().any(u8::is_ascii_lowercase)
+        && body.iter().any(u8::is_ascii_digit)
+        && entropy(body) >= 4.0
+}
+
+/// Not a placeholder (`xxxx…`, `****`, one repeated character) and at least `bits` of
+/// entropy per character.
+fn random_enough(v: &[u8], bits: f64) -> bool {
+    let placeholder = [&b"xxxx"[..], b"XXXX", b"****", b"0000", b"<", b"${"];
+    !placeholder
+        .iter()
+        .any(|p| memchr::memmem::find(v, p).is_some())
+        && entropy(v) >= bits
+}
+
 /// Shannon entropy in bits per byte.
 pub fn entropy(s: &[u8]) -> f64 {
     if s.is_empty() {
@@ -225,7 +250,9 @@ static NPMRC_BARE: LazyLock<Regex> =
 static PYPI: LazyLock<Regex> =
     LazyLock::new(|| re(r"pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{50,1000}"));
 static GITHUB: LazyLock<Regex> = LazyLock::new(|| re(r"gh[pousr]_[A-Za-z0-9]{36}"));
-static GITHUB_FINE: LazyLock<Regex> = LazyLock::new(|| re(r"github_pat_[A-Za-z0-9_]{82}"));
+/// `github_pat_` + 22 + `_` + 59 (82 after the prefix, gitleaks `github_pat_\w{82}`).
+static GITHUB_FINE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}"));
 static GITLAB: LazyLock<Regex> = LazyLock::new(|| {
     re(r"gl(?:pat|dt|rt|cbt|ptt|ft|soat)-[0-9A-Za-z_\-]{20,300}(?:\.[0-9a-z]{9})?")
 });
@@ -238,9 +265,12 @@ static AWS_SECRET: LazyLock<Regex> = LazyLock::new(|| {
 });
 static PRIVATE_KEY: LazyLock<Regex> =
     LazyLock::new(|| re(r"-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----"));
+/// A credential-named key, a separator, and a value: quoted (any non-space characters), or
+/// unquoted (`.env`, shell, YAML: base64/hex/url-safe characters only, up to the end of the
+/// line or a separator, so that `token = getToken(x)` and `key: this.cfg.k1` are not values).
 static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)[A-Za-z0-9_.\-]{0,40}(?:passw(?:or)?d|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|private[_\-]?key|credentials?)[A-Za-z0-9_.\-]{0,40}["']?[ \t]{0,5}(?:=|:|:=|=>)[ \t]{0,5}["']([^"'\s]{12,200})["']"#,
+        r#"(?im)[A-Za-z0-9_.\-]{0,40}(?:passw(?:or)?d|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|private[_\-]?key|credentials?)[A-Za-z0-9_.\-]{0,40}["']?[ \t]{0,5}(?:=|:|:=|=>)[ \t]{0,5}(?:["']([^"'\s]{12,200})["']|([A-Za-z0-9+/=_\-]{16,200})[ \t]*(?:[;,#]|\r?$))"#,
     )
 });
 
@@ -289,7 +319,7 @@ pub fn scan(path: &str, data: &[u8]) -> Vec<Hit> {
         raw.push((off, kind, SecretValue::new(text(v)), paired));
     };
     for m in NPM.find_iter(data) {
-        if bounded(data, m.start(), m.end()) && checksum_ok(m.as_bytes(), 4) {
+        if bounded(data, m.start(), m.end()) && npm_token_ok(m.as_bytes()) {
             push(m.start(), SecretKind::NpmAccessToken, m.as_bytes(), false);
         }
     }
@@ -314,7 +344,8 @@ pub fn scan(path: &str, data: &[u8]) -> Vec<Hit> {
         }
     }
     for m in GITLAB.find_iter(data) {
-        if bounded(data, m.start(), m.end()) {
+        let body = &m.as_bytes()[m.as_bytes().iter().position(|&b| b == b'-').unwrap_or(0)..];
+        if bounded(data, m.start(), m.end()) && random_enough(body, 3.0) {
             push(m.start(), SecretKind::GitlabToken, m.as_bytes(), false);
         }
     }
@@ -323,7 +354,7 @@ pub fn scan(path: &str, data: &[u8]) -> Vec<Hit> {
     if !binary {
         scan_npm_lines(path, data, &mut push);
         for c in CREDENTIAL.captures_iter(data) {
-            let (Some(whole), Some(v)) = (c.get(0), c.get(1)) else {
+            let (Some(whole), Some(v)) = (c.get(0), c.get(1).or_else(|| c.get(2))) else {
                 continue;
             };
             if looks_like_secret(v.as_bytes()) {
@@ -640,7 +671,11 @@ mod tests {
     fn pypi_gitlab_fine_grained() {
         let pypi = format!("pypi-AgEIcHlwaS5vcmc{}", "A1b2".repeat(20));
         let gl = "glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn";
-        let fine = format!("github_pat_{}", "a1B".repeat(27) + "xyz");
+        let fine = format!(
+            "github_pat_{}_{}",
+            &random30(4)[..22],
+            random30(5) + &random30(6)[..29]
+        );
         let text = format!("{pypi}\n{gl}\n{fine}\n");
         let hits = scan("f", text.as_bytes());
         assert_eq!(
@@ -724,5 +759,104 @@ mod tests {
         let hits = scan("f", format!("{t}\n{t}\n").as_bytes());
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].line, Some(1));
+    }
+
+    #[test]
+    fn npm_tokens_without_a_checksum_must_look_generated() {
+        // A random body whose checksum does not verify is still a publish token.
+        let t = format!("npm_{}{}", random30(21), "Q7zP2k");
+        assert!(!checksum_ok(t.as_bytes(), 4));
+        assert_eq!(
+            kinds(&scan("f", t.as_bytes())),
+            [SecretKind::NpmAccessToken]
+        );
+        // Words and repeated characters are not.
+        for fake in [
+            format!("npm_{}", "a".repeat(36)),
+            format!("npm_{}", "Abcdef123456".repeat(3)),
+        ] {
+            assert!(scan("f", fake.as_bytes()).is_empty(), "{fake}");
+        }
+    }
+
+    #[test]
+    fn github_look_alike_with_a_wrong_checksum_is_not_a_token() {
+        let good = checksummed("ghp_", 33);
+        let mut bad = good.clone().into_bytes();
+        let last = bad.len() - 1;
+        bad[last] = if bad[last] == b'a' { b'b' } else { b'a' };
+        assert!(scan("f", &bad).is_empty());
+        assert_eq!(
+            kinds(&scan("f", good.as_bytes())),
+            [SecretKind::GithubToken]
+        );
+    }
+
+    #[test]
+    fn testpypi_and_routable_gitlab_tokens() {
+        let test = format!("pypi-AgENdGVzdC5weXBpLm9yZw{}", random30(8) + &random30(9));
+        let routable = format!("glpat-{}.01{}", &random30(10)[..27], "a1b2c3d");
+        let text = format!("{test}\n{routable}\n");
+        let hits = scan("f", text.as_bytes());
+        assert_eq!(
+            kinds(&hits),
+            [SecretKind::PypiToken, SecretKind::GitlabToken]
+        );
+        assert_eq!(hits[1].value.redacted().len, routable.len());
+        // Documentation placeholders are not tokens.
+        assert!(scan("f", b"glpat-xxxxxxxxxxxxxxxxxxxx").is_empty());
+        // A PyPI token for another host (or none) is not matched by the macaroon header.
+        assert!(scan("f", format!("pypi-{}", random30(11).repeat(3)).as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn unquoted_assignments_in_env_files() {
+        let hits = scan(".env", b"API_TOKEN=q8Zr2LmX9vT4pK7wN3sBh5\nDEBUG=1\n");
+        assert_eq!(kinds(&hits), [SecretKind::CredentialAssignment]);
+        assert_eq!(hits[0].line, Some(1));
+        for quiet in [
+            &b"token = getToken(q8Zr2LmX9vT4pK7w)"[..],
+            b"secret: this.config.secretKey1abc",
+            b"password=changeme",
+        ] {
+            assert!(
+                scan("c.js", quiet).is_empty(),
+                "{}",
+                String::from_utf8_lossy(quiet)
+            );
+        }
+    }
+
+    #[test]
+    fn npmrc_auth_token_in_any_npmrc() {
+        let t = "s3cr3tT0kenValue1234abcd";
+        let hits = scan(
+            "packages/a/.npmrc",
+            format!("//npm.corp.io/:_authToken={t}\n").as_bytes(),
+        );
+        assert_eq!(kinds(&hits), [SecretKind::NpmrcAuth]);
+        // A bare `_authToken=` line counts in an .npmrc only.
+        let bare = format!("_authToken={t}\n");
+        assert_eq!(
+            kinds(&scan("ci/.npmrc", bare.as_bytes())),
+            [SecretKind::NpmrcAuth]
+        );
+        // An npm_ token in an .npmrc is reported once, as the more specific npm token.
+        let npm = checksummed("npm_", 40);
+        let hits = scan(
+            ".npmrc",
+            format!("//registry.npmjs.org/:_authToken={npm}\n").as_bytes(),
+        );
+        assert_eq!(kinds(&hits), [SecretKind::NpmAccessToken]);
+    }
+
+    #[test]
+    fn redaction_keeps_at_most_four_characters_and_a_quarter() {
+        assert_eq!(
+            SecretValue::new("abcdefghijklmnop").redacted().prefix,
+            "abcd"
+        );
+        assert_eq!(SecretValue::new("abcdefgh").redacted().prefix, "ab");
+        assert_eq!(SecretValue::new("abc").redacted().prefix, "");
     }
 }

@@ -72,11 +72,13 @@ mod tests {
         );
         assert_eq!(out.len(), 2);
         assert!(out.iter().all(|f| f.code == RULE.code));
-        assert!(
-            out[0].message.contains("jane@gmail.com"),
-            "{}",
-            out[0].message
-        );
+        let mut shown: Vec<&str> = out
+            .iter()
+            .map(|f| f.evidence[0].snippet.as_deref().unwrap_or_default())
+            .collect();
+        shown.sort();
+        assert_eq!(shown, ["j@outlook.com", "jane@gmail.com"]);
+        assert!(out.iter().all(|f| f.message.contains("(Jane)")));
     }
 
     #[test]
