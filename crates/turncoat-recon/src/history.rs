@@ -45,6 +45,19 @@ impl Default for ScanOptions {
     }
 }
 
+/// `--since`: a date (`YYYY-MM-DD`, midnight UTC) or an RFC 3339 time, as Unix seconds.
+pub fn parse_since(s: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let s = s.trim();
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t.unix_timestamp());
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt)
+        .ok()
+        .map(|d| d.midnight().assume_utc().unix_timestamp())
+}
+
 /// One commit, as the secret findings cite it.
 #[derive(Debug, Clone)]
 pub struct CommitInfo {
@@ -89,6 +102,10 @@ pub struct RepoFacts {
     pub hits: Vec<BlobHit>,
     /// `HEAD` names no commit (empty repository).
     pub no_head: bool,
+    /// The organisation the repository belongs to: the owner in `remote.origin.url`
+    /// (`github.com/OWNER/repo`), else the name of the directory that holds the repository.
+    /// Only the owner is kept; the URL (which can carry credentials) is not.
+    pub organisation: String,
 }
 
 fn git_err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
@@ -123,6 +140,13 @@ pub fn scan_repo(
         path: path.to_path_buf(),
         ..RepoFacts::default()
     };
+    facts.organisation = organisation(
+        repo.config_snapshot()
+            .string("remote.origin.url")
+            .map(|u| u.to_str_lossy().into_owned())
+            .as_deref(),
+        path,
+    );
     let head = repo.head_id().ok().map(|id| id.detach());
     facts.no_head = head.is_none();
     let tips = tips(&repo, path)?;
@@ -148,6 +172,34 @@ pub fn scan_repo(
     ));
     scan_blobs(&repo, path, blobs, &head_blobs, opts, &mut facts)?;
     Ok(facts)
+}
+
+/// The owner segment of a forge URL (`https://host/OWNER/repo.git`, `git@host:OWNER/repo`,
+/// `ssh://git@host/OWNER/repo`), else the name of the directory holding `repo_path`.
+pub fn organisation(origin: Option<&str>, repo_path: &Path) -> String {
+    let from_url = origin.and_then(|u| {
+        let rest = if let Some((_, r)) = u.split_once("://") {
+            // Drop the host (and any user:password@ before it).
+            r.split_once('/')?.1
+        } else if let Some((host, r)) = u.split_once(':') {
+            // scp-like `git@host:owner/repo`; a Windows or local path has no `@` host.
+            if !host.contains('@') {
+                return None;
+            }
+            r
+        } else {
+            return None;
+        };
+        let owner = rest.trim_start_matches('/').split('/').next()?;
+        (!owner.is_empty() && rest.contains('/')).then(|| owner.to_string())
+    });
+    from_url.unwrap_or_else(|| {
+        let abs = std::path::absolute(repo_path).unwrap_or_else(|_| repo_path.to_path_buf());
+        abs.parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    })
 }
 
 /// `HEAD:.mailmap` (the committed file, what everyone reads). The repository's own
@@ -437,4 +489,36 @@ fn scan_blobs(
         .skipped
         .sort_by(|a, b| a.commit.cmp(&b.commit).then(a.path.cmp(&b.path)));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_accepts_dates_and_rfc3339() {
+        assert_eq!(parse_since("2020-01-02"), Some(86_400 * 18_263));
+        assert_eq!(
+            parse_since("2020-01-02T00:00:10Z"),
+            Some(86_400 * 18_263 + 10)
+        );
+        assert_eq!(parse_since("yesterday"), None);
+        assert_eq!(parse_since("2020-13-01"), None);
+    }
+
+    #[test]
+    fn organisation_is_the_forge_owner_never_the_credentials() {
+        let p = Path::new("/src/x/repo");
+        for (url, org) in [
+            ("https://github.com/expressjs/express.git", "expressjs"),
+            ("https://user:ghp_secret@github.com/acme/r", "acme"),
+            ("git@github.com:acme/r.git", "acme"),
+            ("ssh://git@gitlab.com/group/sub/r.git", "group"),
+            ("/work/shared/repos/express.bundle", "x"),
+            ("C:/repos/r", "x"),
+        ] {
+            assert_eq!(organisation(Some(url), p), org, "{url}");
+        }
+        assert_eq!(organisation(None, p), "x");
+    }
 }

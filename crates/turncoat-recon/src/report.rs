@@ -17,6 +17,8 @@ use crate::rules;
 use crate::secrets::{SecretRecord, records};
 
 pub const SCHEMA: &str = "turncoat-recon/1";
+/// Bumped on any incompatible change of the JSON report (`docs/recon.md`).
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// `YYYY-MM-DD` of a Unix time (UTC).
 pub fn date(unix: i64) -> String {
@@ -73,6 +75,8 @@ pub struct NotScanned {
 #[derive(Debug, Clone, Serialize)]
 pub struct RepoReport {
     pub path: String,
+    /// Forge owner from `remote.origin.url`, else the parent directory's name.
+    pub organisation: String,
     pub metrics: Metrics,
     pub stats: ScanStats,
     pub people: Vec<Person>,
@@ -95,11 +99,24 @@ pub struct Totals {
     pub secrets_at_head: usize,
     /// Findings per level after the policy and the baseline.
     pub findings: BTreeMap<String, usize>,
+    /// The battlecard metric per organisation.
+    pub organisations: Vec<OrgMetrics>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OrgMetrics {
+    pub organisation: String,
+    pub repositories: usize,
+    /// Distinct canonical addresses across the organisation's repositories.
+    pub people: usize,
+    /// Distinct personal addresses across the organisation's repositories.
+    pub personal_emails_exposed: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReconReport {
     pub schema: &'static str,
+    pub schema_version: u32,
     pub repositories: Vec<RepoReport>,
     pub totals: Totals,
 }
@@ -135,8 +152,10 @@ impl ReconReport {
         t.people = people_set.len();
         t.personal_emails_exposed = personal.len();
         t.local_identities = local.len();
+        t.organisations = organisations(&repositories);
         ReconReport {
             schema: SCHEMA,
+            schema_version: SCHEMA_VERSION,
             repositories,
             totals: t,
         }
@@ -150,6 +169,30 @@ impl ReconReport {
     pub fn findings(&self) -> impl Iterator<Item = &LeveledFinding> {
         self.repositories.iter().flat_map(|r| r.findings.iter())
     }
+}
+
+fn organisations(repositories: &[RepoReport]) -> Vec<OrgMetrics> {
+    type Sets = (usize, HashSet<String>, HashSet<String>);
+    let mut by: BTreeMap<&str, Sets> = BTreeMap::new();
+    for r in repositories {
+        let (repos, people, personal) = by.entry(r.organisation.as_str()).or_default();
+        *repos += 1;
+        for p in &r.people {
+            people.insert(p.email.to_ascii_lowercase());
+            personal.extend(
+                p.emails_of(EmailClass::Personal)
+                    .map(|e| e.email.to_ascii_lowercase()),
+            );
+        }
+    }
+    by.into_iter()
+        .map(|(org, (repositories, people, personal))| OrgMetrics {
+            organisation: org.to_string(),
+            repositories,
+            people: people.len(),
+            personal_emails_exposed: personal.len(),
+        })
+        .collect()
 }
 
 /// Judge one repository's facts: people, secrets, findings with their policy level, minus
@@ -230,6 +273,7 @@ pub fn judge(facts: &RepoFacts, level: &dyn Fn(&str) -> Level, baseline: &Baseli
             })
             .collect(),
         path: repo,
+        organisation: facts.organisation.clone(),
         people,
         secrets,
         findings,
@@ -271,6 +315,7 @@ pub fn render_human(report: &ReconReport, max_people: usize, verbose: bool) -> S
             r.stats.baselined
         );
         people_table(&mut o, &r.people, max_people);
+        secrets_table(&mut o, &r.secrets);
         let shown: Vec<_> = r
             .findings
             .iter()
@@ -311,7 +356,50 @@ pub fn render_human(report: &ReconReport, max_people: usize, verbose: bool) -> S
         t.publish_tokens,
         t.secrets_at_head
     );
+    for org in &t.organisations {
+        let _ = writeln!(
+            o,
+            "  organisation {}: {} repositories, {} people, {} personal emails exposed",
+            turncoat_finding::sanitize_snippet(&org.organisation),
+            org.repositories,
+            org.people,
+            org.personal_emails_exposed
+        );
+    }
     o
+}
+
+fn at_head(s: &SecretRecord) -> &'static str {
+    if s.at_head { "yes" } else { "no" }
+}
+
+fn location(s: &SecretRecord) -> String {
+    match s.line {
+        Some(l) => format!("{}:{l}", s.path),
+        None => format!("{} (binary)", s.path),
+    }
+}
+
+fn secrets_table(o: &mut String, secrets: &[SecretRecord]) {
+    if secrets.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\n  {:26}  {:24}  {:12}  {:7}  path:line",
+        "rule", "redacted", "commit", "at HEAD"
+    );
+    for s in secrets {
+        let _ = writeln!(
+            o,
+            "  {:26}  {:24}  {:12}  {:7}  {}",
+            s.rule.as_str(),
+            s.redacted.to_string(),
+            short(&s.commit),
+            at_head(s),
+            turncoat_finding::sanitize_snippet(&location(s))
+        );
+    }
 }
 
 fn people_table(o: &mut String, people: &[Person], max: usize) {
@@ -371,6 +459,39 @@ pub fn render_markdown(report: &ReconReport) -> String {
             m.publish_tokens,
             m.secrets_at_head
         );
+    }
+    if report.totals.organisations.len() > 1 {
+        o.push_str("\n| organisation | repositories | people | personal emails exposed |\n|---|---:|---:|---:|\n");
+        for org in &report.totals.organisations {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                turncoat_finding::sanitize_snippet(&org.organisation).replace('|', "\\|"),
+                org.repositories,
+                org.people,
+                org.personal_emails_exposed
+            );
+        }
+    }
+    let secrets: Vec<_> = report
+        .repositories
+        .iter()
+        .flat_map(|r| r.secrets.iter().map(move |s| (r, s)))
+        .collect();
+    if !secrets.is_empty() {
+        o.push_str("\n| repository | rule | redacted | commit | path:line | at HEAD |\n|---|---|---|---|---|---|\n");
+        for (r, s) in secrets {
+            let _ = writeln!(
+                o,
+                "| `{}` | `{}` | `{}` | `{}` | `{}` | {} |",
+                r.path.replace('|', "\\|"),
+                s.rule,
+                s.redacted,
+                short(&s.commit),
+                turncoat_finding::sanitize_snippet(&location(s)).replace('|', "\\|"),
+                at_head(s)
+            );
+        }
     }
     let findings: Vec<_> = report
         .findings()
