@@ -323,7 +323,15 @@ pub fn render_human(report: &ReconReport, max_people: usize, verbose: bool) -> S
             .collect();
         if !shown.is_empty() {
             let _ = writeln!(o, "\n  findings");
+            // At most `max_people` lines per code unless verbose: a large history has hundreds
+            // of personal addresses, and the JSON report has every one.
+            let mut per_code: BTreeMap<&str, usize> = BTreeMap::new();
             for f in shown {
+                let n = per_code.entry(f.finding.code.as_str()).or_default();
+                *n += 1;
+                if !verbose && *n > max_people {
+                    continue;
+                }
                 let ev = f
                     .finding
                     .evidence
@@ -340,6 +348,15 @@ pub fn render_human(report: &ReconReport, max_people: usize, verbose: bool) -> S
                     f.finding.code,
                     f.finding.message
                 );
+            }
+            for (code, n) in per_code {
+                if !verbose && n > max_people {
+                    let _ = writeln!(
+                        o,
+                        "  … {} more {code} findings (--verbose, or --format json)",
+                        n - max_people
+                    );
+                }
             }
         }
         o.push('\n');
@@ -436,7 +453,7 @@ fn people_table(o: &mut String, people: &[Person], max: usize) {
     if people.len() > max {
         let _ = writeln!(
             o,
-            "  … {} more people (--all-people, or --format json)",
+            "  … {} more people (--max-people N, or --format json)",
             people.len() - max
         );
     }
