@@ -9,8 +9,8 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
     group: "recon",
     severity: Severity::High,
     default_level: Level::Deny,
-    summary: "An npm or PyPI publish credential is in the repository's history (removed since).",
-    doc: r#"Fires for npm access tokens (`npm_…` with a valid checksum), legacy npm tokens (a UUID beside an npm keyword or in an `.npmrc`), `.npmrc` `_authToken` / `_auth` / `_password` lines and PyPI API tokens (`pypi-AgEIcHlwaS5vcmc…`) found in any blob reachable from any ref, but no longer in `HEAD`'s tree.
+    summary: "An npm or PyPI publish credential is in the repository's history but not in HEAD.",
+    doc: r#"Fires for npm access tokens (`npm_…`: a valid CRC32 checksum, or 36 characters that look generated), legacy npm tokens (a UUID beside an npm keyword or in an `.npmrc`), `.npmrc` `_authToken` / `_auth` / `_password` lines and PyPI API tokens (`pypi-AgEIcHlwaS5vcmc…`) found in any blob reachable from any ref, but no longer in `HEAD`'s tree.
 
 **Why it matters.** Deleting a file does not remove it from history: every clone still has it. A publish token lets an attacker push a trojanized version of your packages without your password or 2FA. npm classic tokens were revoked on 2025-12-09 and legacy UUID tokens are dead, but granular tokens (up to 90 days, optionally with "Bypass 2FA") and PyPI tokens stay valid until revoked.
 
@@ -25,7 +25,7 @@ pub(crate) fn judge(r: &SecretRecord) -> Option<Finding> {
         Finding::new(
             &RULE,
             format!(
-                "{} {} was committed in {} by {} ({}) and removed since: it is still in every clone",
+                "{} {} was committed in {} by {} ({}) and is not in HEAD (removed, or on another ref): every clone still has it",
                 r.rule.describe(),
                 r.redacted,
                 crate::report::short(&r.commit),

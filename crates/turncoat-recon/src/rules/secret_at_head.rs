@@ -10,7 +10,7 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
     severity: Severity::Critical,
     default_level: Level::Deny,
     summary: "A token, key or credential is present in the current tree (HEAD).",
-    doc: r#"Fires for every secret that `turncoat recon` finds in a blob that is part of `HEAD`'s tree: npm tokens (`npm_…` with a valid checksum, legacy UUIDs beside an npm keyword, `_authToken=` / `_auth=` lines of an `.npmrc`), PyPI tokens, GitHub tokens (`ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` with a valid CRC32 checksum, `github_pat_`), GitLab tokens, AWS access keys (with their secret key when it is beside them), private keys and credential-named assignments with high entropy. The report shows the rule, commit, path, line and a redacted value (at most 4 characters and the length); the value itself is never printed.
+    doc: r#"Fires for every secret that `turncoat recon` finds in a blob that is part of `HEAD`'s tree: npm tokens (`npm_…` with a valid checksum or a generated-looking body, legacy UUIDs beside an npm keyword, `_authToken=` / `_auth=` lines of an `.npmrc`), PyPI tokens, GitHub tokens (`ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` with a valid CRC32 checksum, `github_pat_`), GitLab tokens, AWS access keys (with their secret key when it is beside them), private keys and credential-named assignments with high entropy. The report shows the rule, commit, path, line and a redacted value (at most 4 characters and the length); the value itself is never printed.
 
 **Why it matters.** Anyone with read access to the repository can use it now. Publish tokens in particular are how attackers push trojanized versions without touching the maintainer's account.
 

@@ -9,7 +9,7 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
     group: "recon",
     severity: Severity::Medium,
     default_level: Level::Warn,
-    summary: "A token, key or credential (not a publish token) is in history, removed since.",
+    summary: "A token, key or credential (not a publish token) is in history but not in HEAD.",
     doc: r#"Fires for GitHub tokens (checksum-validated), GitHub fine-grained tokens, GitLab tokens, AWS access keys (with or without their secret key beside them), private keys and credential-named assignments with high entropy (`apiKey = '…'`, ≥ 12 characters, letters and digits, ≥ 3.5 bits per character) found in history but no longer in `HEAD`'s tree. Publish tokens have their own code, `publish-token-in-history`.
 
 **Why it matters.** Every clone still holds the value. If it was never revoked, it still works: a GitHub token with `repo` or `workflow` scope is a path to your release workflow and therefore to your packages.
@@ -30,7 +30,7 @@ pub(crate) fn judge(r: &SecretRecord) -> Option<Finding> {
         Finding::new(
             &RULE,
             format!(
-                "{} {}{pair} was committed in {} by {} ({}) and removed since",
+                "{} {}{pair} was committed in {} by {} ({}) and is not in HEAD",
                 r.rule.describe(),
                 r.redacted,
                 crate::report::short(&r.commit),
