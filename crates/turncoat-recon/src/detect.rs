@@ -7,7 +7,8 @@
 //! private keys, and Shannon entropy for credential-named assignments. Formats and anchors'
 //! regexes: `../shared/research/stages.md` §1.
 //!
-//! Binary blobs (a NUL byte in the first 8000 bytes, git's own test) are scanned with the
+//! UTF-16 text (a BOM, or NULs in alternate bytes) is transcoded and scanned as text. Other
+//! binary blobs (a NUL byte in the first 8000 bytes, git's own test) are scanned with the
 //! anchored token detectors only; they have no lines, so line-based rules (`.npmrc` lines,
 //! credential assignments) skip them.
 
@@ -310,9 +311,63 @@ fn line_bounds(data: &[u8], offset: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// UTF-16 text (a byte-order mark, or a NUL in nearly every other byte of the first 8000),
+/// as UTF-8. Windows editors save `.npmrc` and `.env` files this way; read as bytes, every
+/// token in them is split by NULs and no detector would see it. Newlines stay newlines, so
+/// line numbers hold.
+pub fn utf16_text(data: &[u8]) -> Option<String> {
+    let (le, body) = match data {
+        [0xFF, 0xFE, rest @ ..] => (true, rest),
+        [0xFE, 0xFF, rest @ ..] => (false, rest),
+        _ => {
+            let head = &data[..data.len().min(8000)];
+            let half = head.len() / 2;
+            if half < 8 {
+                return None;
+            }
+            let nul = |skip: usize| {
+                head.iter()
+                    .skip(skip)
+                    .step_by(2)
+                    .filter(|&&b| b == 0)
+                    .count()
+            };
+            let (even, odd) = (nul(0), nul(1));
+            if odd * 10 >= half * 9 && even * 10 < half {
+                (true, data)
+            } else if even * 10 >= half * 9 && odd * 10 < half {
+                (false, data)
+            } else {
+                return None;
+            }
+        }
+    };
+    let units = body.chunks_exact(2).map(|c| {
+        if le {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
 /// Scan one blob at `path` (the path decides `.npmrc` rules). Every distinct value is
-/// reported once per blob, by the most specific detector.
+/// reported once per blob, by the most specific detector. UTF-16 text is scanned as text.
 pub fn scan(path: &str, data: &[u8]) -> Vec<Hit> {
+    if is_binary(data)
+        && let Some(text) = utf16_text(data)
+    {
+        return scan_bytes(path, text.as_bytes());
+    }
+    scan_bytes(path, data)
+}
+
+fn scan_bytes(path: &str, data: &[u8]) -> Vec<Hit> {
     let binary = is_binary(data);
     let mut raw: Vec<(usize, SecretKind, SecretValue, bool)> = Vec::new();
     let mut push = |off: usize, kind: SecretKind, v: &[u8], paired: bool| {
@@ -858,5 +913,35 @@ mod tests {
         );
         assert_eq!(SecretValue::new("abcdefgh").redacted().prefix, "ab");
         assert_eq!(SecretValue::new("abc").redacted().prefix, "");
+    }
+
+    #[test]
+    fn utf16_text_is_scanned_as_text() {
+        let t = checksummed("npm_", 50);
+        let text = format!("a=1\r\napiKey = 'q8Zr2LmX9vT4pK7wN3sB'\r\n{t}\r\n");
+        for (bom, le) in [(true, true), (false, true), (true, false)] {
+            let mut data: Vec<u8> = match (bom, le) {
+                (true, true) => vec![0xFF, 0xFE],
+                (true, false) => vec![0xFE, 0xFF],
+                _ => Vec::new(),
+            };
+            for u in text.encode_utf16() {
+                data.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+            }
+            let hits = scan("notes.txt", &data);
+            assert_eq!(
+                kinds(&hits),
+                [SecretKind::CredentialAssignment, SecretKind::NpmAccessToken],
+                "bom {bom} le {le}"
+            );
+            assert_eq!(hits[1].line, Some(3));
+        }
+        // A real binary (NULs here and there) is not mistaken for UTF-16.
+        assert!(
+            utf16_text(&[
+                0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0
+            ])
+            .is_none()
+        );
     }
 }

@@ -314,3 +314,84 @@ fn express_identities_match_git_log() {
         r.stats.blobs_scanned
     );
 }
+
+/// Where a token hides from a scanner that reads branches only, or reads text as UTF-8 only:
+/// a commit reachable from a tag alone (its branch deleted), a stash, and a UTF-16 file.
+#[test]
+fn tokens_behind_tags_stashes_and_utf16_are_found() {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return;
+    }
+    use turncoat_recon::detect::testing::checksummed;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let env = [
+        ("GIT_AUTHOR_NAME", "A"),
+        ("GIT_AUTHOR_EMAIL", "a@corp.io"),
+        ("GIT_COMMITTER_NAME", "A"),
+        ("GIT_COMMITTER_EMAIL", "a@corp.io"),
+    ];
+    let g = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(repo)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .envs(env)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let tagged = checksummed("npm_", 201);
+    let stashed = checksummed("ghp_", 202);
+    let wide = checksummed("npm_", 203);
+    g(&["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("README"), "x\n").unwrap();
+    g(&["add", "-A"]);
+    g(&["commit", "-q", "-m", "one"]);
+    g(&["checkout", "-q", "-b", "tmp"]);
+    std::fs::write(
+        repo.join(".npmrc"),
+        format!("//registry.npmjs.org/:_authToken={tagged}\n"),
+    )
+    .unwrap();
+    g(&["add", "-A"]);
+    g(&["commit", "-q", "-m", "tagged"]);
+    g(&["tag", "v0-leak"]);
+    g(&["checkout", "-q", "main"]);
+    g(&["branch", "-q", "-D", "tmp"]);
+    // UTF-16LE with a BOM, as Windows editors save it.
+    let text = format!("token={wide}\r\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(repo.join("notes.txt"), utf16).unwrap();
+    g(&["add", "-A"]);
+    g(&["commit", "-q", "-m", "notes"]);
+    std::fs::write(repo.join("README"), format!("{stashed}\n")).unwrap();
+    g(&["stash", "-q"]);
+
+    let r = judge(&scan(repo, &ScanOptions::default()), &Baseline::default());
+    let found: BTreeSet<(String, String)> = r
+        .secrets
+        .iter()
+        .map(|s| (s.path.clone(), s.redacted.prefix.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            (".npmrc".to_string(), "npm_".to_string()),
+            ("README".to_string(), "ghp_".to_string()),
+            ("notes.txt".to_string(), "npm_".to_string()),
+        ]),
+        "{:#?}",
+        r.secrets
+    );
+    let wide_hit = r.secrets.iter().find(|s| s.path == "notes.txt").unwrap();
+    assert_eq!(wide_hit.line, Some(1));
+    assert!(wide_hit.at_head);
+}
