@@ -79,7 +79,7 @@ impl SecretKind {
         match self {
             SecretKind::NpmAccessToken => "npm access token",
             SecretKind::NpmLegacyToken => "legacy npm token (UUID)",
-            SecretKind::NpmrcAuth => ".npmrc registry credential",
+            SecretKind::NpmrcAuth => ".npmrc or .yarnrc.yml registry credential",
             SecretKind::PypiToken => "PyPI API token",
             SecretKind::GithubToken => "GitHub token",
             SecretKind::GithubFineGrainedToken => "GitHub fine-grained token",
@@ -246,6 +246,11 @@ static NPM_KEYWORD: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)npm|_authToken")
 /// `//host/:_authToken=…` anywhere; in an `.npmrc` also the host-less `_authToken=…` forms.
 static NPMRC_HOST: LazyLock<Regex> =
     LazyLock::new(|| re(r"//[^\s:]+/:(?:_authToken|_auth|_password)\s*=\s*([^\s'\x22]+)"));
+/// Yarn 2+ `.yarnrc.yml`: `npmAuthToken:` / `npmAuthIdent:` at any indentation (top level or
+/// under `npmScopes`/`npmRegistries`).
+static YARNRC: LazyLock<Regex> = LazyLock::new(|| {
+    re(r#"(?m)^[ \t]*(?:npmAuthToken|npmAuthIdent)[ \t]*:[ \t]*["']?([^\s'\x22#]+)"#)
+});
 static NPMRC_BARE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*(?:_authToken|_auth|_password)\s*=\s*([^\s'\x22]+)"));
 static PYPI: LazyLock<Regex> =
@@ -489,10 +494,8 @@ fn scan_private_keys(data: &[u8], push: &mut impl FnMut(usize, SecretKind, &[u8]
 }
 
 fn scan_npm_lines(path: &str, data: &[u8], push: &mut impl FnMut(usize, SecretKind, &[u8], bool)) {
-    let npmrc = path
-        .rsplit('/')
-        .next()
-        .is_some_and(|n| n == ".npmrc" || n == "npmrc");
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let npmrc = name == ".npmrc" || name == "npmrc";
     let mut auth = |c: regex::bytes::Captures<'_>| {
         let Some(v) = c.get(1) else { return };
         let value = v.as_bytes();
@@ -505,6 +508,11 @@ fn scan_npm_lines(path: &str, data: &[u8], push: &mut impl FnMut(usize, SecretKi
     }
     if npmrc {
         for c in NPMRC_BARE.captures_iter(data) {
+            auth(c);
+        }
+    }
+    if name == ".yarnrc.yml" || name == ".yarnrc.yaml" {
+        for c in YARNRC.captures_iter(data) {
             auth(c);
         }
     }
@@ -626,6 +634,7 @@ mod tests {
             &*NPM_KEYWORD,
             &*NPMRC_HOST,
             &*NPMRC_BARE,
+            &*YARNRC,
             &*PYPI,
             &*GITHUB,
             &*GITHUB_FINE,
@@ -943,5 +952,17 @@ mod tests {
             ])
             .is_none()
         );
+    }
+
+    #[test]
+    fn yarnrc_auth_tokens_are_publish_credentials() {
+        let text = "npmScopes:\n  corp:\n    npmAuthToken: \"s3cr3tT0kenValue1234abcd\"\n    npmRegistryServer: https://npm.corp.io\n";
+        let hits = scan(".yarnrc.yml", text.as_bytes());
+        assert_eq!(kinds(&hits), [SecretKind::NpmrcAuth]);
+        assert_eq!(hits[0].line, Some(3));
+        assert!(hits[0].kind.is_publish_credential());
+        // An environment reference is not a value; other files are not yarn's.
+        assert!(scan(".yarnrc.yml", b"npmAuthToken: ${NPM_TOKEN}\n").is_empty());
+        assert!(scan("notes.md", b"npmAuthToken: abc\n").is_empty());
     }
 }

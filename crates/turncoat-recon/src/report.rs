@@ -346,7 +346,7 @@ pub fn render_human(report: &ReconReport, max_people: usize, verbose: bool) -> S
                     "  {:5} {}: {}{ev}",
                     f.level.as_str(),
                     f.finding.code,
-                    f.finding.message
+                    terminal_safe(&f.finding.message)
                 );
             }
             for (code, n) in per_code {
@@ -522,11 +522,40 @@ pub fn render_markdown(report: &ReconReport) -> String {
                 "| {} | `{}` | {} |",
                 f.level,
                 f.finding.code,
-                turncoat_finding::sanitize_snippet(&f.finding.message).replace('|', "\\|")
+                md_cell(&f.finding.message)
             );
         }
     }
     o
+}
+
+/// Control characters escaped: names and addresses in messages come from commits, and an
+/// escape sequence in an author name must not reach the terminal.
+fn terminal_safe(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// A Markdown table cell: control characters escaped, `|` escaped, at most 1000 characters
+/// (messages hold names and addresses from commits, which anyone can write).
+fn md_cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().take(1000) {
+        match c {
+            '|' => out.push_str("\\|"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// SARIF 2.1.0: one result per finding at `warn` or `deny`.
@@ -594,5 +623,42 @@ fn sarif_level(l: Level) -> &'static str {
         Level::Deny => "error",
         Level::Warn => "warning",
         Level::Allow => "note",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::RepoFacts;
+    use crate::identity::{Role, Signature};
+
+    #[test]
+    fn names_from_commits_cannot_reach_the_terminal_raw() {
+        let name = "Mallory\x1b]0;owned\x07\x1b[2J";
+        let facts = RepoFacts {
+            signatures: vec![Signature {
+                commit: "c".into(),
+                role: Role::Author,
+                name: name.into(),
+                email: "m@gmail.com".into(),
+                canonical_name: name.into(),
+                canonical_email: "m@gmail.com".into(),
+                time: 0,
+            }],
+            ..RepoFacts::default()
+        };
+        let r = judge(&facts, &|_| Level::Warn, &Baseline::default());
+        assert_eq!(r.findings.len(), 1);
+        let report = ReconReport::new(vec![r]);
+        for (what, out) in [
+            ("human", render_human(&report, 10, true)),
+            ("markdown", render_markdown(&report)),
+        ] {
+            assert!(
+                !out.contains('\x1b') && !out.contains('\x07'),
+                "{what}: {out:?}"
+            );
+            assert!(out.contains("Mallory"), "{what}");
+        }
     }
 }
