@@ -260,3 +260,40 @@ fn bad_arguments_are_tool_errors() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn the_policy_sets_recon_levels() {
+    let Some(fx) = fixture() else { return };
+    let repo = fx.repo.display().to_string();
+    let policy = fx.root.join("turncoat.toml");
+    std::fs::write(
+        &policy,
+        "[levels]\nsecret-at-head = \"warn\"\npublish-token-in-history = \"warn\"\nlocal-identity-exposed = \"deny\"\n",
+    )
+    .unwrap();
+    let p = policy.display().to_string();
+    let o = run(
+        &fx.root,
+        &[
+            "recon",
+            &repo,
+            CAP_ARG,
+            &cap(),
+            "--policy",
+            &p,
+            "--format",
+            "json",
+        ],
+    );
+    // Only the two local identities deny now.
+    assert_exit(&o, 1);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["totals"]["findings"]["deny"], EXPECT.local_findings);
+    std::fs::write(
+        &policy,
+        "[levels]\nsecret-at-head = \"warn\"\npublish-token-in-history = \"warn\"\n",
+    )
+    .unwrap();
+    let o = run(&fx.root, &["recon", &repo, CAP_ARG, &cap(), "--policy", &p]);
+    assert_exit(&o, 0);
+}
