@@ -409,28 +409,95 @@ fn scan_bytes(path: &str, data: &[u8]) -> Vec<Hit> {
             push(m.start(), SecretKind::GitlabToken, m.as_bytes(), false);
         }
     }
-    scan_aws(data, binary, &mut push);
+    // The line-based detectors have no literal of their own to anchor on (`//` of an .npmrc
+    // line is in every comment, a UUID has none), so one case-insensitive pass finds their
+    // keywords and they run only in windows around them, on the keyword's line.
+    let windows = if binary {
+        Vec::new()
+    } else {
+        keyword_windows(data)
+    };
+    scan_aws(data, &windows, &mut push);
     scan_private_keys(data, &mut push);
     if !binary {
-        scan_npm_lines(path, data, &mut push);
-        for c in CREDENTIAL.captures_iter(data) {
-            let (Some(whole), Some(v)) = (c.get(0), c.get(1).or_else(|| c.get(2))) else {
-                continue;
-            };
-            if looks_like_secret(v.as_bytes()) {
-                push(
-                    whole.start(),
-                    SecretKind::CredentialAssignment,
-                    v.as_bytes(),
-                    false,
-                );
+        scan_npm_lines(path, data, &windows, &mut push);
+        for &(a, b) in &windows {
+            for c in CREDENTIAL.captures_iter(&data[a..b]) {
+                let (Some(whole), Some(v)) = (c.get(0), c.get(1).or_else(|| c.get(2))) else {
+                    continue;
+                };
+                if looks_like_secret(v.as_bytes()) {
+                    push(
+                        a + whole.start(),
+                        SecretKind::CredentialAssignment,
+                        v.as_bytes(),
+                        false,
+                    );
+                }
             }
         }
     }
     finish(data, binary, raw)
 }
 
-fn scan_aws(data: &[u8], binary: bool, push: &mut impl FnMut(usize, SecretKind, &[u8], bool)) {
+/// Keywords of the line-based detectors: credential names, `aws`/`amazon` for AWS secret
+/// keys, `npm` and `_auth`/`_password` for `.npmrc` lines and legacy tokens.
+static KEYWORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "passw",
+            "pwd",
+            "secret",
+            "token",
+            "api_key",
+            "api-key",
+            "apikey",
+            "access_key",
+            "access-key",
+            "accesskey",
+            "auth_key",
+            "auth-key",
+            "authkey",
+            "private_key",
+            "private-key",
+            "privatekey",
+            "credential",
+            "aws",
+            "amazon",
+            "npm",
+            "_auth",
+            "_password",
+        ])
+        .unwrap_or_else(|e| panic!("built-in keywords: {e}"))
+});
+
+/// Bytes searched before and after a keyword (within its line). Every line-based pattern
+/// holds its keyword: a name of ≤ 40 + keyword + 40 characters, a separator and a value of
+/// ≤ 200; an `.npmrc` host before `:_auth` is a host name and a path.
+const BEFORE: usize = 300;
+const AFTER: usize = 400;
+
+/// Merged `[start, end)` windows around the keywords of `data`, each within one line.
+fn keyword_windows(data: &[u8]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for m in KEYWORDS.find_iter(data) {
+        let (ls, le) = line_bounds(data, m.start());
+        let a = ls.max(m.start().saturating_sub(BEFORE));
+        let b = le.min(m.end() + AFTER);
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+fn scan_aws(
+    data: &[u8],
+    windows: &[(usize, usize)],
+    push: &mut impl FnMut(usize, SecretKind, &[u8], bool),
+) {
     let ids: Vec<_> = AWS_ID
         .find_iter(data)
         .filter(|m| bounded(data, m.start(), m.end()) && !m.as_bytes().ends_with(b"EXAMPLE"))
@@ -438,16 +505,17 @@ fn scan_aws(data: &[u8], binary: bool, push: &mut impl FnMut(usize, SecretKind, 
     if ids.is_empty() {
         return;
     }
-    let secrets: Vec<(usize, &[u8])> = if binary {
-        Vec::new()
-    } else {
-        AWS_SECRET
-            .captures_iter(data)
-            .filter_map(|c| c.get(1))
-            .filter(|m| !m.as_bytes().ends_with(b"EXAMPLEKEY"))
-            .map(|m| (m.start(), m.as_bytes()))
-            .collect()
-    };
+    let secrets: Vec<(usize, &[u8])> = windows
+        .iter()
+        .flat_map(|&(a, b)| {
+            AWS_SECRET
+                .captures_iter(&data[a..b])
+                .filter_map(|c| c.get(1))
+                .filter(|m| !m.as_bytes().ends_with(b"EXAMPLEKEY"))
+                .map(move |m| (a + m.start(), &data[a + m.start()..a + m.end()]))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     for m in ids {
         // Paired when a secret key sits within 10 lines either side.
         let near = secrets.iter().find(|(off, _)| {
@@ -493,36 +561,52 @@ fn scan_private_keys(data: &[u8], push: &mut impl FnMut(usize, SecretKind, &[u8]
     }
 }
 
-fn scan_npm_lines(path: &str, data: &[u8], push: &mut impl FnMut(usize, SecretKind, &[u8], bool)) {
+fn scan_npm_lines(
+    path: &str,
+    data: &[u8],
+    windows: &[(usize, usize)],
+    push: &mut impl FnMut(usize, SecretKind, &[u8], bool),
+) {
     let name = path.rsplit('/').next().unwrap_or_default();
     let npmrc = name == ".npmrc" || name == "npmrc";
-    let mut auth = |c: regex::bytes::Captures<'_>| {
+    // `base` is where the searched slice starts in `data`.
+    let mut auth = |base: usize, c: regex::bytes::Captures<'_>| {
         let Some(v) = c.get(1) else { return };
         let value = v.as_bytes();
         if value.len() >= 8 && !value.starts_with(b"$") && !value.starts_with(b"%") {
-            push(v.start(), SecretKind::NpmrcAuth, value, false);
+            push(base + v.start(), SecretKind::NpmrcAuth, value, false);
         }
     };
-    for c in NPMRC_HOST.captures_iter(data) {
-        auth(c);
+    for &(a, b) in windows {
+        for c in NPMRC_HOST.captures_iter(&data[a..b]) {
+            auth(a, c);
+        }
     }
     if npmrc {
         for c in NPMRC_BARE.captures_iter(data) {
-            auth(c);
+            auth(0, c);
         }
     }
     if name == ".yarnrc.yml" || name == ".yarnrc.yaml" {
         for c in YARNRC.captures_iter(data) {
-            auth(c);
+            auth(0, c);
         }
     }
-    for m in UUID.find_iter(data) {
-        if !bounded(data, m.start(), m.end()) {
-            continue;
-        }
-        let (a, b) = line_bounds(data, m.start());
-        if npmrc || NPM_KEYWORD.is_match(&data[a..b]) {
-            push(m.start(), SecretKind::NpmLegacyToken, m.as_bytes(), false);
+    // Legacy tokens: any UUID in an .npmrc; elsewhere a UUID with `npm` or `_authToken`
+    // within 200 bytes on its line.
+    let whole = [(0, data.len())];
+    let areas: &[(usize, usize)] = if npmrc { &whole } else { windows };
+    for &(a, b) in areas {
+        for m in UUID.find_iter(&data[a..b]) {
+            let (start, end) = (a + m.start(), a + m.end());
+            if !bounded(data, start, end) {
+                continue;
+            }
+            let (ls, le) = line_bounds(data, start);
+            let near = &data[ls.max(start.saturating_sub(200))..le.min(end + 200)];
+            if npmrc || NPM_KEYWORD.is_match(near) {
+                push(start, SecretKind::NpmLegacyToken, m.as_bytes(), false);
+            }
         }
     }
 }
@@ -964,5 +1048,24 @@ mod tests {
         // An environment reference is not a value; other files are not yarn's.
         assert!(scan(".yarnrc.yml", b"npmAuthToken: ${NPM_TOKEN}\n").is_empty());
         assert!(scan("notes.md", b"npmAuthToken: abc\n").is_empty());
+    }
+
+    #[test]
+    fn line_detectors_work_deep_inside_a_minified_line() {
+        // One 200 kB line (a bundle) with an assignment, an .npmrc line and an AWS pair in it.
+        let filler = "var a=function(b){return b+1};".repeat(3000);
+        let uuid = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+        let line = format!(
+            "{filler}apiKey:\"q8Zr2LmX9vT4pK7wN3sBh5\",{filler}NPM_TOKEN=\"{uuid}\";{filler}"
+        );
+        let hits = scan("dist/bundle.min.js", line.as_bytes());
+        assert_eq!(
+            kinds(&hits),
+            [SecretKind::CredentialAssignment, SecretKind::NpmLegacyToken]
+        );
+        assert!(hits.iter().all(|h| h.line == Some(1)));
+        // A UUID far from any npm keyword on the same line is not an npm token.
+        let far = format!("npm {filler} id='{uuid}'");
+        assert!(scan("a.js", far.as_bytes()).is_empty());
     }
 }
