@@ -24,6 +24,9 @@ use crate::Error;
 use crate::detect::{self, Hit};
 use crate::identity::Signature;
 
+/// Delta-base cache of all scanning threads together (each gets its share, at least 16 MiB).
+const PACK_CACHE_BYTES: usize = 128 * 1024 * 1024;
+
 /// How a repository is scanned.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -425,10 +428,22 @@ fn scan_blobs(
         binary: u64,
     }
     let sync = repo.clone().into_sync();
+    let cache_bytes = (PACK_CACHE_BYTES / rayon::current_num_threads().max(1)).max(16 << 20);
     let results: Vec<Result<Out, Error>> = blobs
         .par_chunks(256)
         .map_init(
-            || (sync.to_thread_local(), Vec::new()),
+            || {
+                let mut repo = sync.to_thread_local();
+                // Blobs are read oldest first, but packs store the newest version whole and
+                // older ones as deltas against it: a cache of delta bases (per thread) saves
+                // inflating the same base again for each older version.
+                repo.objects.set_pack_cache(move || {
+                    Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                        cache_bytes,
+                    ))
+                });
+                (repo, Vec::new())
+            },
             |(repo, buf), chunk| {
                 let mut out = Out {
                     hits: Vec::new(),
