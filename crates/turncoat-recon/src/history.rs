@@ -122,7 +122,9 @@ fn git_err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
 pub fn open(path: &Path) -> Result<gix::Repository, Error> {
     let mut repo = gix::open_opts(path, gix::open::Options::isolated())
         .map_err(|e| git_err(path, "not a git repository", e))?;
-    repo.object_cache_size_if_unset(16 * 1024 * 1024);
+    // Every commit, tree and blob is read once: an object cache would only copy each of them
+    // in (it cost 7 % of a scan). Delta bases are cached separately (the pack cache).
+    repo.object_cache_size(0);
     Ok(repo)
 }
 
