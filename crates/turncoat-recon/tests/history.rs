@@ -395,3 +395,50 @@ fn tokens_behind_tags_stashes_and_utf16_are_found() {
     assert_eq!(wide_hit.line, Some(1));
     assert!(wide_hit.at_head);
 }
+
+/// A damaged object database is an error that names the repository, never a panic.
+#[test]
+fn a_corrupt_blob_is_an_error_not_a_panic() {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let g = |args: &[&str]| {
+        git_env(repo, args);
+    };
+    g(&["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("a.txt"), "hello\n").unwrap();
+    g(&["add", "-A"]);
+    g(&["commit", "-q", "-m", "one"]);
+    let blob = git(repo, &["rev-parse", "HEAD:a.txt"]).trim().to_string();
+    let loose = repo.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let mut perms = std::fs::metadata(&loose).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&loose, perms).unwrap();
+    std::fs::write(&loose, b"\x78\x9c garbage, not zlib").unwrap();
+    let err = scan_repo(repo, &ScanOptions::default(), &|_| {}).expect_err("corrupt blob");
+    let msg = err.to_string();
+    assert!(msg.contains(&blob), "{msg}");
+}
+
+fn git_env(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@corp.io")
+        .env("GIT_COMMITTER_NAME", "A")
+        .env("GIT_COMMITTER_EMAIL", "a@corp.io")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
