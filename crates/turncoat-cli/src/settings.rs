@@ -11,6 +11,8 @@ pub struct Context {
     pub cache_dir: Option<PathBuf>,
     /// Progress bars only when stderr is a terminal and not `--quiet`.
     pub progress: bool,
+    /// `--quiet`: no progress notes on stderr either.
+    pub quiet: bool,
 }
 
 impl Context {
@@ -26,6 +28,7 @@ impl Context {
             color_stderr: pick(std::io::stderr().is_terminal()),
             cache_dir: g.cache_dir.clone(),
             progress: !g.quiet && std::io::stderr().is_terminal(),
+            quiet: g.quiet,
         }
     }
 

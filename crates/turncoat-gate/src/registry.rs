@@ -4,7 +4,7 @@
 //!
 //! Why here and why an explicit list: `turncoat-gate` is the lowest crate that depends on every
 //! crate that declares rules (lockfile lint, analysis, attest drift, the gate's own rules,
-//! detonation), and `turncoat-policy` sits below it, so the policy is handed this list rather
+//! detonation, workflow posture, recon), and `turncoat-policy` sits below it, so the policy is handed this list rather
 //! than reading it itself. A build-time collection (linker sections through `linkme` or
 //! `inventory`) would assemble it without lists, but depends on the linker keeping every
 //! object file that declares a rule and is not available offline here; instead two guarantees
@@ -29,6 +29,7 @@ pub fn all_rules() -> Vec<&'static RuleDoc> {
     all.extend(crate::rules::rules());
     all.extend(crate::detonation::rules());
     all.extend(turncoat_posture::rules());
+    all.extend(turncoat_recon::rules());
     all.sort_by_key(|r| r.code);
     all
 }

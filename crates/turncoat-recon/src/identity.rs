@@ -1,0 +1,181 @@
+//! Identities in history, grouped by person (sans-IO: signatures in, people out).
+//!
+//! A person is a `.mailmap`-canonical e-mail address (case-insensitive). The addresses listed
+//! for a person are the *raw* ones of the commits (what anyone who clones the repository
+//! reads), each with its class, its commit count and when it was first and last used.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use crate::email::{EmailClass, classify};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Author,
+    Committer,
+}
+
+/// One author or committer line of one commit.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub commit: String,
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+    /// After `.mailmap`.
+    pub canonical_name: String,
+    pub canonical_email: String,
+    /// Seconds since the epoch.
+    pub time: i64,
+}
+
+/// One raw address of a person.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailUse {
+    pub email: String,
+    pub class: EmailClass,
+    /// Commits with this address as author or committer.
+    pub commits: usize,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+    pub emails: Vec<EmailUse>,
+    /// Commits the person authored or committed.
+    pub commits: usize,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+impl Person {
+    pub fn emails_of(&self, class: EmailClass) -> impl Iterator<Item = &EmailUse> {
+        self.emails.iter().filter(move |e| e.class == class)
+    }
+}
+
+#[derive(Default)]
+struct Acc {
+    name: String,
+    email: String,
+    emails: BTreeMap<String, (EmailUse, HashSet<String>)>,
+    commits: HashSet<String>,
+    first: i64,
+    last: i64,
+}
+
+/// Group signatures by person; people ordered by commit count (most first), then e-mail.
+pub fn people(sigs: &[Signature]) -> Vec<Person> {
+    let mut by_key: BTreeMap<String, Acc> = BTreeMap::new();
+    for s in sigs {
+        let key = s.canonical_email.to_ascii_lowercase();
+        let acc = by_key.entry(key).or_insert_with(|| Acc {
+            name: s.canonical_name.clone(),
+            email: s.canonical_email.clone(),
+            first: s.time,
+            last: s.time,
+            ..Acc::default()
+        });
+        acc.commits.insert(s.commit.clone());
+        acc.first = acc.first.min(s.time);
+        acc.last = acc.last.max(s.time);
+        let (use_, commits) = acc.emails.entry(s.email.clone()).or_insert_with(|| {
+            (
+                EmailUse {
+                    email: s.email.clone(),
+                    class: classify(&s.email),
+                    commits: 0,
+                    first_seen: s.time,
+                    last_seen: s.time,
+                },
+                HashSet::new(),
+            )
+        });
+        commits.insert(s.commit.clone());
+        use_.first_seen = use_.first_seen.min(s.time);
+        use_.last_seen = use_.last_seen.max(s.time);
+    }
+    let mut out: Vec<Person> = by_key
+        .into_values()
+        .map(|acc| Person {
+            name: acc.name,
+            email: acc.email,
+            emails: acc
+                .emails
+                .into_values()
+                .map(|(mut u, c)| {
+                    u.commits = c.len();
+                    u
+                })
+                .collect(),
+            commits: acc.commits.len(),
+            first_seen: acc.first,
+            last_seen: acc.last,
+        })
+        .collect();
+    out.sort_by(|a, b| b.commits.cmp(&a.commits).then(a.email.cmp(&b.email)));
+    out
+}
+
+/// The distinct raw addresses of `people` in `class`.
+pub fn count_emails(people: &[Person], class: EmailClass) -> usize {
+    people
+        .iter()
+        .flat_map(|p| p.emails_of(class))
+        .map(|e| e.email.to_ascii_lowercase())
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(commit: &str, role: Role, email: &str, canonical: &str, time: i64) -> Signature {
+        Signature {
+            commit: commit.into(),
+            role,
+            name: "N".into(),
+            email: email.into(),
+            canonical_name: "N".into(),
+            canonical_email: canonical.into(),
+            time,
+        }
+    }
+
+    #[test]
+    fn groups_by_canonical_address_and_counts_commits_once() {
+        let sigs = [
+            sig("c1", Role::Author, "a@gmail.com", "a@corp.io", 10),
+            sig("c1", Role::Committer, "a@gmail.com", "a@corp.io", 10),
+            sig("c2", Role::Author, "a@corp.io", "a@corp.io", 20),
+            sig(
+                "c2",
+                Role::Committer,
+                "b@laptop.local",
+                "b@laptop.local",
+                20,
+            ),
+        ];
+        let p = people(&sigs);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].email, "a@corp.io");
+        assert_eq!(p[0].commits, 2);
+        assert_eq!((p[0].first_seen, p[0].last_seen), (10, 20));
+        let gmail = p[0]
+            .emails
+            .iter()
+            .find(|e| e.email == "a@gmail.com")
+            .unwrap();
+        assert_eq!(gmail.commits, 1);
+        assert_eq!(gmail.class, EmailClass::Personal);
+        assert_eq!(count_emails(&p, EmailClass::Personal), 1);
+        assert_eq!(count_emails(&p, EmailClass::Local), 1);
+        assert_eq!(count_emails(&p, EmailClass::Organisation), 1);
+    }
+}

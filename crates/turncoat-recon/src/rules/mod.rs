@@ -1,0 +1,64 @@
+//! The recon rules, one per file, each with its `RuleDoc` and its true and false cases.
+
+use turncoat_finding::{Evidence, RuleDoc};
+
+use crate::secrets::SecretRecord;
+
+pub(crate) mod history_blob_not_scanned;
+pub(crate) mod local_identity_exposed;
+pub(crate) mod personal_email_exposed;
+pub(crate) mod publish_token_in_history;
+pub(crate) mod secret_at_head;
+pub(crate) mod secret_in_history;
+
+/// Every rule of this crate, for `turncoat explain` and the policy.
+pub fn rules() -> Vec<&'static RuleDoc> {
+    vec![
+        &history_blob_not_scanned::RULE,
+        &local_identity_exposed::RULE,
+        &personal_email_exposed::RULE,
+        &publish_token_in_history::RULE,
+        &secret_at_head::RULE,
+        &secret_in_history::RULE,
+    ]
+}
+
+/// Where a secret was first seen; the snippet is the redacted value, never the value.
+fn evidence(r: &SecretRecord) -> Evidence {
+    let e = match r.line {
+        Some(l) => Evidence::at(&r.path, l),
+        None => Evidence::new(&r.path),
+    };
+    e.with_snippet(&format!("{} {}", r.rule, r.redacted))
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::detect::{SecretKind, SecretValue};
+    use crate::secrets::SecretRecord;
+
+    pub(crate) fn record(kind: SecretKind, at_head: bool) -> SecretRecord {
+        let value = SecretValue::new(crate::detect::testing::checksummed(
+            match kind {
+                SecretKind::NpmAccessToken => "npm_",
+                _ => "ghp_",
+            },
+            1,
+        ));
+        SecretRecord {
+            rule: kind,
+            publish_credential: kind.is_publish_credential(),
+            redacted: value.redacted(),
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            time: 0,
+            author_email: "dev@corp.io".into(),
+            path: "config/.npmrc".into(),
+            line: Some(3),
+            at_head,
+            head_path: at_head.then(|| "config/.npmrc".into()),
+            paired_secret: false,
+            blobs: 1,
+            fingerprint: "fp".into(),
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! Whole-history scans of repositories built by the test (see `fixture/mod.rs`) and of the
+//! real express history (`../shared/repos/express.bundle`, when present).
+
+#![allow(clippy::print_stderr)]
+
+mod fixture;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use fixture::{CAP, EXPECT, Fixture};
+use turncoat_finding::Level;
+use turncoat_recon::baseline::Baseline;
+use turncoat_recon::detect::SecretKind;
+use turncoat_recon::history::{RepoFacts, ScanOptions, scan_repo};
+use turncoat_recon::report::{self, ReconReport, RepoReport};
+
+fn capped() -> ScanOptions {
+    ScanOptions {
+        max_blob_bytes: CAP,
+        ..ScanOptions::default()
+    }
+}
+
+fn scan(path: &Path, opts: &ScanOptions) -> RepoFacts {
+    scan_repo(path, opts, &|_| {}).expect("scan")
+}
+
+fn default_level(code: &str) -> Level {
+    turncoat_recon::rules()
+        .iter()
+        .find(|r| r.code == code)
+        .map(|r| r.default_level)
+        .expect("a recon code")
+}
+
+fn judge(facts: &RepoFacts, baseline: &Baseline) -> RepoReport {
+    report::judge(facts, &default_level, baseline)
+}
+
+fn count(r: &RepoReport, code: &str) -> usize {
+    r.findings.iter().filter(|f| f.finding.code == code).count()
+}
+
+fn fixture() -> Option<Fixture> {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return None;
+    }
+    Some(fixture::build())
+}
+
+#[test]
+fn fixture_identities_and_secrets_are_counted_exactly() {
+    let Some(fx) = fixture() else { return };
+    let facts = scan(&fx.repo, &capped());
+    let r = judge(&facts, &Baseline::default());
+    let m = &r.metrics;
+    assert_eq!(r.stats.commits, EXPECT.commits);
+    assert_eq!(m.people, EXPECT.people);
+    assert_eq!(m.emails, EXPECT.addresses);
+    assert_eq!(m.personal_emails_exposed, EXPECT.personal);
+    assert_eq!(m.organisation_emails, EXPECT.organisation);
+    assert_eq!(m.noreply_emails, EXPECT.noreply);
+    assert_eq!(m.local_identities, EXPECT.local);
+    assert_eq!(m.secrets, EXPECT.secrets, "{:#?}", r.secrets);
+    assert_eq!(m.publish_tokens, EXPECT.publish_tokens);
+    assert_eq!(m.secrets_at_head, EXPECT.at_head);
+    assert_eq!(r.stats.blobs_not_scanned, EXPECT.not_scanned);
+    assert_eq!(r.stats.binary_blobs, 1);
+    assert_eq!(
+        count(&r, "personal-email-exposed"),
+        EXPECT.personal_findings
+    );
+    assert_eq!(count(&r, "local-identity-exposed"), EXPECT.local_findings);
+    assert_eq!(
+        count(&r, "publish-token-in-history"),
+        EXPECT.publish_findings
+    );
+    assert_eq!(count(&r, "secret-in-history"), EXPECT.history_findings);
+    assert_eq!(count(&r, "secret-at-head"), EXPECT.head_findings);
+    assert_eq!(count(&r, "history-blob-not-scanned"), 1);
+
+    // .mailmap: alice's gmail address is listed under her organisation address.
+    let alice = r
+        .people
+        .iter()
+        .find(|p| p.email == "alice@acme-corp.io")
+        .expect("alice");
+    assert_eq!(alice.name, "Alice Org");
+    assert_eq!(alice.commits, 6);
+    let addrs: BTreeSet<&str> = alice.emails.iter().map(|e| e.email.as_str()).collect();
+    assert_eq!(
+        addrs,
+        BTreeSet::from(["alice.personal@gmail.com", "alice@acme-corp.io"])
+    );
+    let dave = r.people.iter().find(|p| p.email.contains("dave")).unwrap();
+    assert_eq!(dave.commits, 22);
+    // Carol's commits were committed by root@buildbox: both are people, sharing 2 commits.
+    let root = r
+        .people
+        .iter()
+        .find(|p| p.email == "root@buildbox")
+        .unwrap();
+    assert_eq!(root.commits, 2);
+
+    let kinds: BTreeSet<SecretKind> = r.secrets.iter().map(|s| s.rule).collect();
+    // Every detector fired (ghp_, ghs_ and gho_ are all `github-token`).
+    assert_eq!(kinds, BTreeSet::from(SecretKind::ALL), "{kinds:?}");
+    let find = |k: SecretKind| r.secrets.iter().find(|s| s.rule == k).unwrap();
+    let npm = find(SecretKind::NpmAccessToken);
+    assert_eq!(
+        (npm.path.as_str(), npm.line, npm.blobs),
+        (".npmrc", Some(1), 2)
+    );
+    assert!(!npm.at_head);
+    assert_eq!(npm.author_email, "alice.personal@gmail.com");
+    assert!(find(SecretKind::AwsAccessKey).paired_secret);
+    let bin = find(SecretKind::GithubToken);
+    let gho = r
+        .secrets
+        .iter()
+        .filter(|s| s.rule == SecretKind::GithubToken)
+        .find(|s| s.at_head)
+        .expect("gho_ at HEAD");
+    assert_eq!(gho.head_path.as_deref(), Some("src/at_head.js"));
+    assert_eq!(gho.line, Some(1));
+    let binary = r
+        .secrets
+        .iter()
+        .find(|s| s.path == "assets/logo.bin")
+        .expect("token in the binary file");
+    assert_eq!(binary.line, None);
+    assert!(bin.redacted.prefix.len() <= 4);
+    let glpat = find(SecretKind::GitlabToken);
+    assert_eq!(glpat.path, ".gitlab-ci.yml");
+    assert_eq!(r.not_scanned[0].path, "dump.sql", "the huge blob is capped");
+    assert!(r.not_scanned[0].size > CAP);
+    for s in &r.secrets {
+        assert!(s.redacted.prefix.chars().count() <= 4, "{s:?}");
+    }
+
+    // No renderer shows a secret.
+    let report = ReconReport::new(vec![r]);
+    for (what, text) in [
+        ("json", report::render_json(&report)),
+        ("human", report::render_human(&report, 100, true)),
+        ("markdown", report::render_markdown(&report)),
+        (
+            "sarif",
+            report::render_sarif(&report, &turncoat_recon::rules()),
+        ),
+        ("debug", format!("{facts:?}")),
+    ] {
+        fixture::assert_no_secret(what, &text, &fx);
+    }
+    assert!(report.violation(), "secret-at-head and publish tokens deny");
+}
+
+#[test]
+fn since_limits_the_commits_and_blobs_in_scope() {
+    let Some(fx) = fixture() else { return };
+    // Commit 15 (the gho_ token) is at 2020-01-16T12:00Z; the branch commit is day 36.
+    let opts = ScanOptions {
+        since: turncoat_recon::history::parse_since("2020-01-16T12:00:00Z"),
+        ..capped()
+    };
+    let r = judge(&scan(&fx.repo, &opts), &Baseline::default());
+    assert_eq!(r.stats.commits, 22);
+    let rules: BTreeSet<SecretKind> = r.secrets.iter().map(|s| s.rule).collect();
+    assert_eq!(
+        rules,
+        BTreeSet::from([SecretKind::GithubToken, SecretKind::GitlabToken])
+    );
+    assert_eq!(r.metrics.personal_emails_exposed, 0);
+    assert_eq!(r.stats.blobs_not_scanned, 0);
+}
+
+#[test]
+fn the_baseline_silences_by_fingerprint_only() {
+    let Some(fx) = fixture() else { return };
+    let facts = scan(&fx.repo, &capped());
+    let first = judge(&facts, &Baseline::default());
+    let all = first.findings.len();
+    assert_eq!(all, 18);
+    let baseline = Baseline::of(first.findings.iter().map(|f| f.fingerprint.clone()));
+    fixture::assert_no_secret("baseline", &baseline.to_json(), &fx);
+    let again = judge(&facts, &baseline);
+    assert!(again.findings.is_empty(), "{:?}", again.findings);
+    assert_eq!(again.stats.baselined, all);
+    // One entry less: exactly that finding is back.
+    let mut partial = baseline.clone();
+    let gone = first
+        .findings
+        .iter()
+        .find(|f| f.finding.code == "secret-at-head")
+        .unwrap();
+    partial.fingerprints.remove(&gone.fingerprint);
+    let back = judge(&facts, &partial);
+    assert_eq!(back.findings.len(), 1);
+    assert_eq!(back.findings[0].finding.code, "secret-at-head");
+}
+
+#[test]
+fn without_the_cap_the_huge_blob_is_read_and_its_token_found() {
+    let Some(fx) = fixture() else { return };
+    let r = judge(
+        &scan(&fx.repo, &ScanOptions::default()),
+        &Baseline::default(),
+    );
+    assert_eq!(r.stats.blobs_not_scanned, 0);
+    assert_eq!(r.metrics.secrets, EXPECT.secrets + 1);
+    let dump = r.secrets.iter().find(|s| s.path == "dump.sql").unwrap();
+    assert_eq!(dump.rule, SecretKind::GithubToken);
+}
+
+#[test]
+fn identities_only_reads_no_blob() {
+    let Some(fx) = fixture() else { return };
+    let opts = ScanOptions {
+        secrets: false,
+        ..capped()
+    };
+    let r = judge(&scan(&fx.repo, &opts), &Baseline::default());
+    assert_eq!(r.metrics.people, EXPECT.people);
+    assert_eq!(r.stats.blobs_scanned, 0);
+    assert!(r.secrets.is_empty());
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The real express history: identities match `git log --all` exactly.
+#[test]
+fn express_identities_match_git_log() {
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/repos/express.bundle");
+    if !bundle.is_file() {
+        eprintln!(
+            "SKIPPED express_identities_match_git_log: {} is absent",
+            bundle.display()
+        );
+        return;
+    }
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clone = dir.path().join("express");
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            &bundle.display().to_string(),
+            &clone.display().to_string(),
+        ],
+    );
+    let facts = scan(&clone, &ScanOptions::default());
+    let r = judge(&facts, &Baseline::default());
+
+    let commits = git(&clone, &["rev-list", "--all"]).lines().count();
+    assert_eq!(r.stats.commits, commits);
+    let authors = fixture::git_log_unique(&clone, "%ae");
+    let committers = fixture::git_log_unique(&clone, "%ce");
+    let ours_authors: BTreeSet<String> = facts
+        .signatures
+        .iter()
+        .filter(|s| s.role == turncoat_recon::identity::Role::Author)
+        .map(|s| s.email.clone())
+        .collect();
+    let ours_committers: BTreeSet<String> = facts
+        .signatures
+        .iter()
+        .filter(|s| s.role == turncoat_recon::identity::Role::Committer)
+        .map(|s| s.email.clone())
+        .collect();
+    assert_eq!(ours_authors, authors);
+    assert_eq!(ours_committers, committers);
+    let all: BTreeSet<String> = authors.union(&committers).cloned().collect();
+    let listed: BTreeSet<String> = r
+        .people
+        .iter()
+        .flat_map(|p| p.emails.iter().map(|e| e.email.clone()))
+        .collect();
+    assert_eq!(listed, all);
+    // People are `.mailmap`-canonical addresses: what `git log --use-mailmap` shows.
+    let canonical: BTreeSet<String> = fixture::git_log_unique(&clone, "%aE%n%cE")
+        .into_iter()
+        .map(|e| e.to_ascii_lowercase())
+        .collect();
+    assert_eq!(r.metrics.people, canonical.len());
+    eprintln!(
+        "express: {} commits, {} authors, {} committers, {} people, {} personal emails exposed, {} blobs",
+        commits,
+        authors.len(),
+        committers.len(),
+        r.metrics.people,
+        r.metrics.personal_emails_exposed,
+        r.stats.blobs_scanned
+    );
+}
+
+/// Where a token hides from a scanner that reads branches only, or reads text as UTF-8 only:
+/// a commit reachable from a tag alone (its branch deleted), a stash, and a UTF-16 file.
+#[test]
+fn tokens_behind_tags_stashes_and_utf16_are_found() {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return;
+    }
+    use turncoat_recon::detect::testing::checksummed;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let env = [
+        ("GIT_AUTHOR_NAME", "A"),
+        ("GIT_AUTHOR_EMAIL", "a@corp.io"),
+        ("GIT_COMMITTER_NAME", "A"),
+        ("GIT_COMMITTER_EMAIL", "a@corp.io"),
+    ];
+    let g = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(repo)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .envs(env)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let tagged = checksummed("npm_", 201);
+    let stashed = checksummed("ghp_", 202);
+    let wide = checksummed("npm_", 203);
+    g(&["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("README"), "x\n").unwrap();
+    g(&["add", "-A"]);
+    g(&["commit", "-q", "-m", "one"]);
+    g(&["checkout", "-q", "-b", "tmp"]);
+    std::fs::write(
+        repo.join(".npmrc"),
+        format!("//registry.npmjs.org/:_authToken={tagged}\n"),
+    )
+    .unwrap();
+    g(&["add", "-A"]);
+    g(&["commit", "-q", "-m", "tagged"]);
+    g(&["tag", "v0-leak"]);
+    g(&["checkout", "-q", "main"]);
+    g(&["branch", "-q", "-D", "tmp"]);
+    // UTF-16LE with a BOM, as Windows editors save it.
+    let text = format!("token={wide}\r\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(repo.join("notes.txt"), utf16).unwrap();
+    g(&["add", "-A"]);
+    g(&["commit", "-q", "-m", "notes"]);
+    std::fs::write(repo.join("README"), format!("{stashed}\n")).unwrap();
+    g(&["stash", "-q"]);
+
+    let r = judge(&scan(repo, &ScanOptions::default()), &Baseline::default());
+    let found: BTreeSet<(String, String)> = r
+        .secrets
+        .iter()
+        .map(|s| (s.path.clone(), s.redacted.prefix.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            (".npmrc".to_string(), "npm_".to_string()),
+            ("README".to_string(), "ghp_".to_string()),
+            ("notes.txt".to_string(), "npm_".to_string()),
+        ]),
+        "{:#?}",
+        r.secrets
+    );
+    let wide_hit = r.secrets.iter().find(|s| s.path == "notes.txt").unwrap();
+    assert_eq!(wide_hit.line, Some(1));
+    assert!(wide_hit.at_head);
+}
+
+/// A damaged object database is an error that names the repository, never a panic.
+#[test]
+fn a_corrupt_blob_is_an_error_not_a_panic() {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let g = |args: &[&str]| {
+        git_env(repo, args);
+    };
+    g(&["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("a.txt"), "hello\n").unwrap();
+    g(&["add", "-A"]);
+    g(&["commit", "-q", "-m", "one"]);
+    let blob = git(repo, &["rev-parse", "HEAD:a.txt"]).trim().to_string();
+    let loose = repo.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let mut perms = std::fs::metadata(&loose).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&loose, perms).unwrap();
+    std::fs::write(&loose, b"\x78\x9c garbage, not zlib").unwrap();
+    let err = scan_repo(repo, &ScanOptions::default(), &|_| {}).expect_err("corrupt blob");
+    let msg = err.to_string();
+    assert!(msg.contains(&blob), "{msg}");
+}
+
+fn git_env(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@corp.io")
+        .env("GIT_COMMITTER_NAME", "A")
+        .env("GIT_COMMITTER_EMAIL", "a@corp.io")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
