@@ -18,11 +18,13 @@ pub mod baseline;
 pub mod detect;
 pub mod discover;
 pub mod email;
+pub mod hibp;
 pub mod history;
 pub mod identity;
 pub mod report;
 mod rules;
 pub mod secrets;
+mod web;
 
 pub use rules::rules;
 
