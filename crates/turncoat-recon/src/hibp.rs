@@ -469,6 +469,11 @@ impl AccountClient {
     }
 }
 
+/// The `email-in-breach` finding for `email` when `breaches` is not empty (sans-IO).
+pub fn judge_account(email: &str, breaches: &[Breach], out: &mut Vec<turncoat_finding::Finding>) {
+    crate::rules::email_in_breach::judge(email, breaches, out);
+}
+
 /// `retry-after` in seconds (HIBP sends an integer); absent means 2 s, unreadable means none.
 fn retry_after(v: Option<&str>) -> Option<Duration> {
     match v {
