@@ -68,6 +68,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Run a command (npm ci, a build step) in a recording, blocking sandbox.
     Watch(commands::watch::WatchArgs),
+    /// What an attacker learns about your maintainers: breached addresses, published identities, dependencies' maintainers; `recon passwords` checks your logins.
+    Recon(commands::recon_breach::ReconArgs),
 }
 
 /// What a command returns: pass or policy violation. Tool errors are `Err`.
@@ -96,6 +98,7 @@ fn main() -> ExitCode {
         Command::Cache(cmd) => commands::cache::run(cmd, &ctx),
         Command::Demo(args) => commands::demo::run(args, &ctx),
         Command::Watch(args) => commands::watch::run(args, &ctx),
+        Command::Recon(args) => commands::recon_breach::run(args, &ctx),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

@@ -63,6 +63,7 @@ pub fn all_rules() -> Vec<&'static RuleDoc> {
     all.extend(turncoat_attest::rules());
     all.extend(rules::rules());
     all.extend(detonation::rules());
+    all.extend(turncoat_recon::rules());
     all.sort_by_key(|r| r.code);
     all
 }

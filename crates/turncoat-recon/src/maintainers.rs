@@ -218,7 +218,7 @@ pub fn judge(
         domains,
         targets,
         errors,
-        findings: crate::passwords::leveled(findings, level),
+        findings: crate::passwords::leveled_findings(findings, level),
     }
 }
 

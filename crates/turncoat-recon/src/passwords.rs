@@ -222,12 +222,12 @@ pub fn judge(
         format: format.to_string(),
         metrics: m,
         entries: scoped,
-        findings: leveled(findings, level),
+        findings: leveled_findings(findings, level),
     }
 }
 
 /// Findings with their level and a fingerprint (code and evidence, no secret).
-pub(crate) fn leveled(
+pub fn leveled_findings(
     findings: Vec<Finding>,
     level: &dyn Fn(&str) -> Level,
 ) -> Vec<LeveledFinding> {

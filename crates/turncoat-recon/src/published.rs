@@ -296,7 +296,7 @@ pub fn judge(packages: Vec<PublishedFacts>, level: &dyn Fn(&str) -> Level) -> Pu
         packages,
         addresses: all.len(),
         personal_addresses: personal.len(),
-        findings: crate::passwords::leveled(findings, level),
+        findings: crate::passwords::leveled_findings(findings, level),
     }
 }
 

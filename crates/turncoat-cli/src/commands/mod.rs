@@ -5,6 +5,7 @@ pub mod demo;
 pub mod diff;
 pub mod explain;
 pub mod lockfile;
+pub mod recon_breach;
 pub mod scan;
 pub mod verify;
 pub mod watch;
