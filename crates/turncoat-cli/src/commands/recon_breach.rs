@@ -173,10 +173,17 @@ fn history_emails(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
     };
     let mut out = BTreeSet::new();
     for p in paths {
-        let facts = turncoat_recon::history::scan_repo(p, &opts, &|_| {})?;
-        for s in &facts.signatures {
-            out.insert(s.canonical_email.to_ascii_lowercase());
-            out.insert(s.email.to_ascii_lowercase());
+        // A project directory that holds no repository has no history to read.
+        let repos = match turncoat_recon::discover::repositories(p) {
+            Err(turncoat_recon::Error::NotARepository(_)) => continue,
+            other => other?,
+        };
+        for repo in repos {
+            let facts = turncoat_recon::history::scan_repo(&repo, &opts, &|_| {})?;
+            for s in &facts.signatures {
+                out.insert(s.canonical_email.to_ascii_lowercase());
+                out.insert(s.email.to_ascii_lowercase());
+            }
         }
     }
     Ok(out.into_iter().collect())
