@@ -9,7 +9,7 @@
 //!   padding lines (count 0) are ignored.
 //! - [`HashFile`] searches the ordered `HASH:COUNT` file by binary search with seeks, reading a
 //!   few KiB per lookup, never the whole file (it is tens of GB).
-//! - [`AccountClient`] needs an API key ([`ApiKey`], from `HIBP_API_KEY` or a config file; its
+//! - [`AccountClient`] needs an API key ([`ApiKey`], from `HIBP_API_KEY` or the CLI's config file; its
 //!   `Debug` is redacted and it is never part of an error), treats 404 as "not breached", and
 //!   honours 429 `retry-after` with a bounded number of retries and a bounded wait.
 //!
@@ -41,7 +41,7 @@ pub enum BreachError {
     #[error("{url}: HTTP {status}")]
     Status { url: String, status: u16 },
     #[error(
-        "no HIBP API key: set {API_KEY_ENV} or `hibp-api-key` in the config file (a key from haveibeenpwned.com/API/Key is needed for breached-account checks)"
+        "no HIBP API key: set {API_KEY_ENV} or put the key in ~/.config/turncoat/hibp-api-key (breached-account checks need a key from haveibeenpwned.com/API/Key)"
     )]
     NoApiKey,
     #[error("{url}: HIBP rejected the API key (HTTP 401)")]
