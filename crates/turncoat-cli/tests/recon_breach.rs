@@ -223,6 +223,43 @@ fn passwords_from_stdin_against_an_offline_hash_file() {
 }
 
 #[test]
+fn passwords_onepassword_csv_human_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("1password.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "Title,Url,Username,Password,OTPAuth,Favorite,Archived,Tags,Notes\n\
+             GitLab,https://gitlab.com/users/sign_in,octo@corp.example,{BREACHED},,false,false,,\n\
+             Corp webmail,https://mail.corp.example,octo,{REUSED},,false,false,,\n\
+             crates.io,https://crates.io,octo,{STRONG},,false,false,,\n\
+             Forum,https://forum.example,octo,{REUSED},,false,false,,\n"
+        ),
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "recon",
+            "passwords",
+            "--no-pwned",
+            "--vault",
+            csv.to_str().unwrap(),
+        ],
+        &[],
+        b"",
+    );
+    assert_code(&out, 0); // weak and reused warn; nothing was checked for breaches
+    let text = String::from_utf8_lossy(&out.stdout);
+    insta::assert_snapshot!("recon_passwords_human", text);
+    let secrets = password_secrets();
+    assert_no_secret(
+        &out,
+        &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+}
+
+#[test]
 fn hostile_exports_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let enc = dir.path().join("enc.json");
@@ -544,6 +581,7 @@ fn lockfile_maintainers_ranked_with_unresolvable_domains() {
     );
     assert_code(&human, 1);
     let text = String::from_utf8_lossy(&human.stdout);
+    insta::assert_snapshot!("recon_maintainers_human", text);
     assert!(
         text.contains("solo-expired")
             && text.contains(

@@ -91,6 +91,7 @@ pub fn check(
         *same.entry(h).or_default() += 1;
     }
     let mut counts: HashMap<&PasswordHash, u64> = HashMap::new();
+    let mailboxes = mailbox_domains(entries);
     let mut out = Vec::with_capacity(entries.len());
     for (e, h) in entries.iter().zip(&hashes) {
         let host = e.uris.iter().find_map(|u| host_of(u));
@@ -100,7 +101,9 @@ pub fn check(
             e.uris
                 .iter()
                 .filter_map(|u| host_of(u))
-                .find_map(|h| platform_of(&h))
+                .find_map(|h| {
+                    platform_of(&h).or_else(|| is_under_any(&h, &mailboxes).then_some("email"))
+                })
                 .map(str::to_string)
         };
         let (mut breached, mut score) = (None, None);
@@ -128,6 +131,37 @@ pub fn check(
         });
     }
     Ok(out)
+}
+
+/// The mail domains used as usernames on developer platforms: the login of that mail
+/// provider is the recovery path of those accounts, so it is in scope as `email` too (a
+/// custom domain's webmail, not only the providers in the list).
+fn mailbox_domains(entries: &[VaultEntry]) -> HashSet<String> {
+    entries
+        .iter()
+        .filter(|e| {
+            e.uris
+                .iter()
+                .filter_map(|u| host_of(u))
+                .any(|h| platform_of(&h).is_some())
+        })
+        .filter_map(|e| crate::email::domain(e.username.as_deref()?))
+        .filter(|d| crate::email::classify(&format!("x@{d}")) != crate::email::EmailClass::Local)
+        .collect()
+}
+
+/// `host` is one of `domains` or below one (`mail.corp.example` under `corp.example`).
+fn is_under_any(host: &str, domains: &HashSet<String>) -> bool {
+    let mut h = host;
+    loop {
+        if domains.contains(h) {
+            return true;
+        }
+        match h.split_once('.') {
+            Some((_, rest)) if rest.contains('.') => h = rest,
+            _ => return false,
+        }
+    }
 }
 
 /// The zxcvbn score, with the username, its mailbox name and the host as user inputs (a
@@ -392,6 +426,33 @@ mod tests {
         ] {
             assert!(!out.contains(secret), "{secret} in output");
         }
+    }
+
+    #[test]
+    fn the_mailbox_behind_a_platform_login_is_in_scope() {
+        let entries = vec![
+            entry(
+                "GitHub",
+                "https://github.com",
+                "octo@corp.example",
+                "Vq8#mZt2!pLw9xKr4@cF",
+            ),
+            entry(
+                "Corp mail",
+                "https://mail.corp.example/owa",
+                "octo",
+                "Vq8#mZt2!pLw9xKr4@cG",
+            ),
+            entry(
+                "Other corp",
+                "https://other.example",
+                "octo",
+                "Vq8#mZt2!pLw9xKr4@cH",
+            ),
+        ];
+        let facts = check(&entries, false, None).unwrap();
+        let scope: Vec<Option<&str>> = facts.iter().map(|f| f.platform.as_deref()).collect();
+        assert_eq!(scope, [Some("github"), Some("email"), None]);
     }
 
     #[test]
