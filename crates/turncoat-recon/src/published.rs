@@ -373,6 +373,16 @@ mod tests {
     }
 
     #[test]
+    fn symlinked_manifests_are_not_read() {
+        let d = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("p.json"), r#"{"name":"outside"}"#).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("p.json"), d.path().join("package.json"))
+            .unwrap();
+        assert!(published_packages(d.path()).is_empty());
+    }
+
+    #[test]
     fn npm_maintainers_and_author() {
         let doc = json!({
             "name": "widget",

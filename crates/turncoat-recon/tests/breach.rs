@@ -177,3 +177,33 @@ fn breachedaccount_retries_are_bounded_and_errors_hide_the_key() {
     }
     assert!(!format!("{:?}", ApiKey::new(KEY).unwrap()).contains(KEY));
 }
+
+#[test]
+fn the_key_never_travels_in_plaintext_and_redirects_are_not_followed() {
+    // http to anything but loopback is refused before a connection is made.
+    let c = AccountClient::new(
+        "http://hibp.example/api/v3",
+        ApiKey::new(KEY).unwrap(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let e = c.breaches("a@example.com").unwrap_err();
+    assert!(e.to_string().contains("only https"), "{e}");
+    assert!(!format!("{e} {e:?}").contains(KEY));
+
+    // A redirect (to wherever) is an error, not followed with the key.
+    let server = TestRegistry::start();
+    let other = TestRegistry::start();
+    server.set(
+        &format!("/breachedaccount/a@example.com{QUERY}"),
+        Reply::redirect(&format!("{}steal", other.url())),
+    );
+    let e = account_client(&server)
+        .breaches("a@example.com")
+        .unwrap_err();
+    assert!(
+        matches!(e, BreachError::Status { status: 302, .. }),
+        "{e:?}"
+    );
+    assert!(other.requests().is_empty(), "followed the redirect");
+}
