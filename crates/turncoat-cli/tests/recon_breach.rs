@@ -328,7 +328,8 @@ fn published_identities_and_breached_accounts() {
     server.set(
         "/pypi/acme-widget/json",
         Reply::json(
-            &json!({"info": {"author_email": "Jane <jane@gmail.com>", "maintainer_email": ""}}),
+            &json!({"info": {"author_email": "Jane <jane@gmail.com>", "maintainer_email": ""},
+                    "ownership": {"roles": [{"role": "Owner", "user": "jane"}], "organization": null}}),
         ),
     );
     server.set(
@@ -387,6 +388,19 @@ fn published_identities_and_breached_accounts() {
     assert_eq!(
         codes, ["registry-email-exposed"; 3],
         "npm maintainer x2, PyPI author"
+    );
+    let pypi = &v["published"]["packages"][1];
+    assert_eq!(pypi["package"]["name"], "acme-widget");
+    assert_eq!(
+        pypi["publishers"],
+        json!([{"role": "Owner", "user": "jane"}])
+    );
+    assert_eq!(
+        v["published"]["packages"][0]["publishers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
     );
     assert_eq!(v["breaches"]["checked"], 2);
     assert_eq!(v["breaches"]["pwned_accounts"], 1);

@@ -214,6 +214,45 @@ pub fn pypi_identities(package: &str, doc: &Value) -> Vec<RegistryIdentity> {
     dedup(out)
 }
 
+/// Who can publish: PyPI `ownership.roles` (`Owner` / `Maintainer` and the account name), npm
+/// `maintainers[].name` (every npm maintainer can publish). Sans-IO.
+pub fn publishers(ecosystem: Ecosystem, doc: &Value) -> Vec<Publisher> {
+    match ecosystem {
+        Ecosystem::Pypi => doc
+            .get("ownership")
+            .and_then(|o| o.get("roles"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                Some(Publisher {
+                    role: r.get("role")?.as_str()?.to_string(),
+                    user: r.get("user")?.as_str()?.to_string(),
+                })
+            })
+            .collect(),
+        Ecosystem::Npm => doc
+            .get("maintainers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| {
+                Some(Publisher {
+                    role: "maintainer".into(),
+                    user: npm_person(m).0?,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// An account that can publish a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Publisher {
+    pub role: String,
+    pub user: String,
+}
+
 /// One identity per (address, role), case-insensitively.
 fn dedup(mut v: Vec<RegistryIdentity>) -> Vec<RegistryIdentity> {
     let mut seen = std::collections::HashSet::new();
@@ -265,6 +304,9 @@ pub struct PublishedFacts {
     /// `false` when the registry has no such package (not published yet, or a different name).
     pub found: bool,
     pub identities: Vec<RegistryIdentity>,
+    /// The accounts that can publish it ([`publishers`]).
+    #[serde(default)]
+    pub publishers: Vec<Publisher>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -312,7 +354,16 @@ pub fn render_human(r: &PublishedReport) -> String {
         let state = match (&p.error, p.found) {
             (Some(e), _) => format!("could not check: {e}"),
             (None, false) => "not on the registry".into(),
-            (None, true) => format!("{} address(es)", p.identities.len()),
+            (None, true) => format!(
+                "{} address(es), {} account(s) can publish{}",
+                p.identities.len(),
+                p.publishers.len(),
+                if p.publishers.len() == 1 {
+                    " (a single point of failure)"
+                } else {
+                    ""
+                }
+            ),
         };
         out.push_str(&format!(
             "  {} {} ({}): {state}\n",
@@ -320,6 +371,13 @@ pub fn render_human(r: &PublishedReport) -> String {
             p.package.name,
             p.package.manifest
         ));
+        for who in &p.publishers {
+            out.push_str(&format!(
+                "    {:<16} {}\n",
+                who.role,
+                crate::passwords::clip(&who.user, 40)
+            ));
+        }
         for id in &p.identities {
             out.push_str(&format!(
                 "    {:<16} {:<40} {}\n",
@@ -415,6 +473,14 @@ mod tests {
         assert_eq!(ids.len(), 2);
         assert_eq!(ids[0].name.as_deref(), Some("Jane Doe"));
         assert_eq!(ids[1].email, "ops@corp.example");
+        let roles = json!({"ownership": {"roles": [{"role": "Owner", "user": "jane"}, {"role": "Maintainer"}]}});
+        assert_eq!(
+            publishers(Ecosystem::Pypi, &roles),
+            [Publisher {
+                role: "Owner".into(),
+                user: "jane".into()
+            }]
+        );
         assert!(
             pypi_identities("w", &json!({"info": {"author_email": "not an address"}})).is_empty()
         );

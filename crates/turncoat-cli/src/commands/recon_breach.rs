@@ -255,6 +255,7 @@ fn published_facts(
                 package: package.clone(),
                 found: false,
                 identities: Vec::new(),
+                publishers: Vec::new(),
                 error: None,
             };
             match package.ecosystem {
@@ -268,6 +269,7 @@ fn published_facts(
                             })?;
                             facts.found = true;
                             facts.identities = published::npm_identities(&package.name, &v);
+                            facts.publishers = published::publishers(Ecosystem::Npm, &v);
                         }
                         Err(turncoat_registry::RegistryError::NotFound { .. }) => {}
                         Err(e) => facts.error = Some(e.to_string()),
@@ -277,6 +279,7 @@ fn published_facts(
                     Ok(Some(v)) => {
                         facts.found = true;
                         facts.identities = published::pypi_identities(&package.name, &v);
+                        facts.publishers = published::publishers(Ecosystem::Pypi, &v);
                     }
                     Ok(None) => {}
                     Err(e) => facts.error = Some(e.to_string()),
