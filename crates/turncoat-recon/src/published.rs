@@ -278,7 +278,11 @@ impl PypiClient {
     /// The project's JSON document; `None` when PyPI has no such project (404).
     pub fn project(&self, name: &str) -> Result<Option<Value>, BreachError> {
         let url = join(&self.base, &["pypi", name, "json"])?;
-        let reply = self.web.get(&url, &[("accept", "application/json")])?;
+        let reply = self.web.get_limited(
+            &url,
+            &[("accept", "application/json")],
+            crate::web::MAX_DOCUMENT,
+        )?;
         match reply.status {
             200 => {
                 serde_json::from_slice(&reply.body)

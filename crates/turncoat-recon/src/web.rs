@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use crate::hibp::BreachError;
 
-/// Largest body read from a breach or registry API (a padded range reply is ~40 KiB, a PyPI
-/// JSON document rarely above a few MiB).
+/// Largest body read from the breach APIs (a padded range reply is ~40 KiB).
 pub(crate) const MAX_BODY: u64 = 16 << 20;
+/// Largest PyPI JSON document (it lists every release's files: tens of MiB for the biggest).
+pub(crate) const MAX_DOCUMENT: u64 = 128 << 20;
 
 pub(crate) struct Web {
     agent: ureq::Agent,
@@ -44,6 +45,16 @@ impl Web {
         url: &url::Url,
         headers: &[(&str, &str)],
     ) -> Result<Reply, BreachError> {
+        self.get_limited(url, headers, MAX_BODY)
+    }
+
+    /// [`Web::get`] with a body cap of `limit` bytes.
+    pub(crate) fn get_limited(
+        &self,
+        url: &url::Url,
+        headers: &[(&str, &str)],
+        limit: u64,
+    ) -> Result<Reply, BreachError> {
         let shown = shown(url);
         match url.scheme() {
             "https" => {}
@@ -72,16 +83,16 @@ impl Web {
         let mut body = Vec::new();
         resp.body_mut()
             .as_reader()
-            .take(MAX_BODY + 1)
+            .take(limit + 1)
             .read_to_end(&mut body)
             .map_err(|e| BreachError::Http {
                 url: shown.clone(),
                 message: e.to_string(),
             })?;
-        if body.len() as u64 > MAX_BODY {
+        if body.len() as u64 > limit {
             return Err(BreachError::Http {
                 url: shown,
-                message: format!("reply larger than {MAX_BODY} bytes"),
+                message: format!("reply larger than {limit} bytes"),
             });
         }
         Ok(Reply {

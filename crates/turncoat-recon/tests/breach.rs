@@ -207,3 +207,16 @@ fn the_key_never_travels_in_plaintext_and_redirects_are_not_followed() {
     );
     assert!(other.requests().is_empty(), "followed the redirect");
 }
+
+#[test]
+fn an_endless_reply_is_cut_off() {
+    let server = TestRegistry::start();
+    let h = PasswordHash::of(b"x");
+    server.set(
+        &format!("/range/{}", h.prefix()),
+        Reply::ok(vec![b'0'; (16 << 20) + 10]),
+    );
+    let mut client = RangeClient::new(&server.url(), Duration::from_secs(20)).unwrap();
+    let e = client.count(&h).unwrap_err();
+    assert!(e.to_string().contains("larger than"), "{e}");
+}
