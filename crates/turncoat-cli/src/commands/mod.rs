@@ -5,10 +5,11 @@ pub mod demo;
 pub mod diff;
 pub mod explain;
 pub mod lockfile;
-pub mod recon_breach;
 pub mod scan;
 pub mod verify;
 pub mod watch;
+// `turncoat recon` breach checks, passwords, published identities, maintainers.
+pub mod recon_breach;
 
 use std::path::{Path, PathBuf};
 
