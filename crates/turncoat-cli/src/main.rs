@@ -71,7 +71,7 @@ enum Command {
     /// Audit the publish path of a repository's GitHub Actions workflows.
     Fortify(commands::fortify::FortifyArgs),
     /// What an attacker learns about your maintainers from git history: exposed identities, secrets, publish tokens.
-    Recon(commands::recon::ReconArgs),
+    Recon(Box<commands::recon::ReconArgs>),
 }
 
 /// What a command returns: pass or policy violation. Tool errors are `Err`.
@@ -101,7 +101,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args, &ctx),
         Command::Watch(args) => commands::watch::run(args, &ctx),
         Command::Fortify(args) => commands::fortify::run(args, &ctx),
-        Command::Recon(args) => commands::recon::run(args, &ctx),
+        Command::Recon(args) => commands::recon::run(*args, &ctx),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

@@ -17,12 +17,19 @@ use std::path::PathBuf;
 pub mod baseline;
 pub mod detect;
 pub mod discover;
+pub mod dns;
 pub mod email;
+pub mod hibp;
 pub mod history;
 pub mod identity;
+pub mod maintainers;
+pub mod passwords;
+pub mod published;
 pub mod report;
 mod rules;
 pub mod secrets;
+pub mod vault;
+mod web;
 
 pub use rules::rules;
 

@@ -10,6 +10,8 @@ pub mod recon;
 pub mod scan;
 pub mod verify;
 pub mod watch;
+// `turncoat recon` breach checks, passwords, published identities, maintainers.
+pub mod recon_breach;
 
 use std::path::{Path, PathBuf};
 

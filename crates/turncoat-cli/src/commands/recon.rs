@@ -1,6 +1,8 @@
 //! `turncoat recon`: what an attacker learns about a project's maintainers from git history
-//! (exposed identities, secrets and publish tokens). The work is `turncoat-recon`'s; this file
-//! only parses arguments, finds repositories, loads the baseline and the policy, and writes.
+//! (exposed identities, secrets and publish tokens), plus the sections of [`super::recon_breach`]
+//! (`--pwned`, `--published`, `--lockfile`) and its `recon passwords` subcommand. The work is
+//! `turncoat-recon`'s; this file only parses arguments, finds repositories, loads the baseline
+//! and the policy, and writes.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -11,12 +13,16 @@ use turncoat_recon::baseline::{BASELINE_PATH, Baseline};
 use turncoat_recon::history::{self, ScanOptions};
 use turncoat_recon::report::{self, ReconReport};
 
+use super::recon_breach::{self, BreachArgs, ReconCommand};
 use crate::Outcome;
 use crate::output::ReportFormat;
 use crate::settings::Context;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ReconArgs {
+    #[command(subcommand)]
+    pub command: Option<ReconCommand>,
     /// Git repositories, or directories walked for repositories (default: the current directory).
     #[arg(value_name = "REPO_OR_DIR")]
     pub paths: Vec<PathBuf>,
@@ -50,9 +56,19 @@ pub struct ReconArgs {
     /// Also show findings the policy allows.
     #[arg(long, short)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub breach: BreachArgs,
 }
 
 pub fn run(args: ReconArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    if let Some(ReconCommand::Passwords(p)) = args.command {
+        return recon_breach::run_passwords(p, ctx);
+    }
+    if args.breach.any() && matches!(args.format, ReportFormat::Sarif | ReportFormat::Markdown) {
+        anyhow::bail!(
+            "--pwned, --published and --lockfile report in the human and json formats only"
+        );
+    }
     let since =
         match &args.since {
             Some(s) => Some(history::parse_since(s).with_context(|| {
@@ -65,7 +81,7 @@ pub fn run(args: ReconArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         max_blob_bytes: args.max_blob_size,
         secrets: !args.no_secrets,
     };
-    let repos = repositories(&args.paths)?;
+    let repos = repositories(&args.paths, args.breach.any())?;
     let policy = super::load_policy(args.policy.as_deref(), Path::new("."))?;
     let explicit = match &args.baseline {
         Some(p) => Some(
@@ -117,22 +133,53 @@ pub fn run(args: ReconArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         ));
         return Ok(Outcome::Pass);
     }
-    let text = match args.format {
+    let mut text = match args.format {
         ReportFormat::Human => report::render_human(&report, args.max_people, args.verbose),
         ReportFormat::Json => report::render_json(&report),
         ReportFormat::Sarif => report::render_sarif(&report, &turncoat_recon::rules()),
         ReportFormat::Markdown => report::render_markdown(&report),
     };
+    let mut violation = report.violation();
+    if args.breach.any() {
+        let paths = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
+        let emails = report
+            .repositories
+            .iter()
+            .flat_map(|r| &r.people)
+            .flat_map(|p| &p.emails)
+            .map(|e| e.email.to_ascii_lowercase())
+            .collect();
+        let ex = recon_breach::extras(&paths, emails, &args.breach, &level, ctx)?;
+        violation |= ex.violation;
+        match args.format {
+            ReportFormat::Json => {
+                let mut v: serde_json::Value = serde_json::from_str(&text)?;
+                v["exposure"] = ex.json;
+                text = format!("{v:#}\n");
+            }
+            // Project directories without history: only the sections asked for.
+            _ if report.repositories.is_empty() => text = ex.human,
+            _ => {
+                text.push('\n');
+                text.push_str(&ex.human);
+            }
+        }
+    }
     crate::output::emit(&text, args.output.as_deref())?;
-    Ok(if report.violation() {
+    Ok(if violation {
         Outcome::Violation
     } else {
         Outcome::Pass
     })
 }
 
-/// Every repository at or below the given paths, each once.
-fn repositories(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// Every repository at or below the given paths, each once. With `project_dirs` (the breach
+/// sections work on project directories too), a path that holds no repository adds none.
+fn repositories(paths: &[PathBuf], project_dirs: bool) -> anyhow::Result<Vec<PathBuf>> {
     let given = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -140,7 +187,11 @@ fn repositories(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     };
     let mut out: Vec<PathBuf> = Vec::new();
     for p in &given {
-        for r in turncoat_recon::discover::repositories(p)? {
+        let found = match turncoat_recon::discover::repositories(p) {
+            Err(turncoat_recon::Error::NotARepository(_)) if project_dirs => continue,
+            other => other?,
+        };
+        for r in found {
             let key = std::fs::canonicalize(&r).unwrap_or_else(|_| r.clone());
             if !out
                 .iter()

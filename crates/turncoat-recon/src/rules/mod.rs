@@ -10,6 +10,13 @@ pub(crate) mod personal_email_exposed;
 pub(crate) mod publish_token_in_history;
 pub(crate) mod secret_at_head;
 pub(crate) mod secret_in_history;
+// Breach checks, passwords, published identities, dependencies' maintainers.
+pub(crate) mod email_in_breach;
+pub(crate) mod maintainer_domain_unresolvable;
+pub(crate) mod password_breached;
+pub(crate) mod password_reused;
+pub(crate) mod password_weak;
+pub(crate) mod registry_email_exposed;
 
 /// Every rule of this crate, for `turncoat explain` and the policy.
 pub fn rules() -> Vec<&'static RuleDoc> {
@@ -20,7 +27,21 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         &publish_token_in_history::RULE,
         &secret_at_head::RULE,
         &secret_in_history::RULE,
+        &email_in_breach::RULE,
+        &maintainer_domain_unresolvable::RULE,
+        &password_breached::RULE,
+        &password_reused::RULE,
+        &password_weak::RULE,
+        &registry_email_exposed::RULE,
     ]
+}
+
+/// How a password finding names its login: the entry name and host, never the password.
+fn login(f: &crate::passwords::PasswordFacts) -> String {
+    match &f.host {
+        Some(h) => format!("{} ({h})", f.name),
+        None => f.name.clone(),
+    }
 }
 
 /// Where a secret was first seen; the snippet is the redacted value, never the value.
@@ -34,6 +55,21 @@ fn evidence(r: &SecretRecord) -> Evidence {
 
 #[cfg(test)]
 pub(crate) mod testing {
+    pub(crate) fn facts(
+        breached: Option<u64>,
+        reused_with: usize,
+        score: Option<u8>,
+    ) -> crate::passwords::PasswordFacts {
+        crate::passwords::PasswordFacts {
+            name: "GitHub".into(),
+            host: Some("github.com".into()),
+            platform: Some("github".into()),
+            breached,
+            reused_with,
+            score,
+        }
+    }
+
     use crate::detect::{SecretKind, SecretValue};
     use crate::secrets::SecretRecord;
 
