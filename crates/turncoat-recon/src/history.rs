@@ -2,9 +2,10 @@
 //! repository; everything it returns is data for the sans-IO judges).
 //!
 //! One pass: the commits reachable from every ref (and a detached `HEAD`) are collected and
-//! ordered by commit time; their trees are walked oldest first, each tree and each blob id once
-//! (a tree already seen holds only blobs already seen), so every blob is attributed to the first
-//! commit and path that introduced it and is scanned once, in parallel. No `git` process runs.
+//! ordered by commit time; their trees are walked in parallel runs of commits (a tree already
+//! seen in a run holds only blobs already seen), the earliest commit winning, so every blob is
+//! attributed to the first commit and path that introduced it and is scanned once, in parallel.
+//! No `git` process runs.
 //!
 //! Memory is bounded per blob: an object's size is read from its header before it is inflated,
 //! and a blob larger than [`ScanOptions::max_blob_bytes`] is not read at all (capped, not
