@@ -2,9 +2,10 @@
 //! repository; everything it returns is data for the sans-IO judges).
 //!
 //! One pass: the commits reachable from every ref (and a detached `HEAD`) are collected and
-//! ordered by commit time; their trees are walked oldest first, each tree and each blob id once
-//! (a tree already seen holds only blobs already seen), so every blob is attributed to the first
-//! commit and path that introduced it and is scanned once, in parallel. No `git` process runs.
+//! ordered by commit time; their trees are walked in parallel runs of commits (a tree already
+//! seen in a run holds only blobs already seen), the earliest commit winning, so every blob is
+//! attributed to the first commit and path that introduced it and is scanned once, in parallel.
+//! No `git` process runs.
 //!
 //! Memory is bounded per blob: an object's size is read from its header before it is inflated,
 //! and a blob larger than [`ScanOptions::max_blob_bytes`] is not read at all (capped, not
@@ -379,7 +380,7 @@ fn walk_tree(
             };
             if e.mode.is_tree() {
                 stack.push((e.oid.to_owned(), p));
-            } else if e.mode.is_blob() {
+            } else if e.mode.is_blob_or_symlink() {
                 // Regular files, executables and symlinks (a link's target can be a secret
                 // too); submodule commits are not ours to read.
                 on_blob(e.oid.to_owned(), p);
@@ -390,27 +391,71 @@ fn walk_tree(
 }
 
 /// Each blob id with the first (oldest) commit and path that has it, for commits in scope.
+///
+/// In parallel: the commits (oldest first) are cut into runs, each walked with its own sets
+/// of seen trees and blobs, and for each blob the earliest commit wins. That is the sequential
+/// answer: within the commit that first holds a blob, every tree that leads to it is new, so
+/// the path is the first one a depth-first walk of that commit meets, in any run.
 fn first_seen_blobs(
     repo: &gix::Repository,
     commits: &[RawCommit],
     opts: &ScanOptions,
 ) -> Result<Vec<(ObjectId, usize, String)>, Error> {
-    let mut seen_trees: HashSet<ObjectId> = HashSet::with_capacity(1024);
-    let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
-    let mut out = Vec::new();
+    // Index among the commits in scope, for each commit.
     let mut in_scope = 0usize;
-    for c in commits {
-        let scoped = opts.since.is_none_or(|s| c.time >= s);
-        let idx = in_scope;
-        if scoped {
-            in_scope += 1;
-        }
-        walk_tree(repo, c.tree, Some(&mut seen_trees), &mut |id, p| {
-            if seen_blobs.insert(id) && scoped {
-                out.push((id, idx, p));
+    let scope: Vec<Option<usize>> = commits
+        .iter()
+        .map(|c| {
+            opts.since.is_none_or(|s| c.time >= s).then(|| {
+                in_scope += 1;
+                in_scope - 1
+            })
+        })
+        .collect();
+    let sync = repo.clone().into_sync();
+    let run = commits
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1) * 4)
+        .max(8);
+    type FirstSeen = HashMap<ObjectId, (usize, String)>;
+    let parts: Vec<Result<FirstSeen, Error>> = commits
+        .par_chunks(run)
+        .enumerate()
+        .map_init(
+            || sync.to_thread_local(),
+            |repo, (n, chunk)| {
+                let mut seen_trees: HashSet<ObjectId> = HashSet::with_capacity(1024);
+                let mut first: FirstSeen = HashMap::new();
+                for (k, c) in chunk.iter().enumerate() {
+                    let pos = n * run + k;
+                    walk_tree(repo, c.tree, Some(&mut seen_trees), &mut |id, p| {
+                        first.entry(id).or_insert((pos, p));
+                    })?;
+                }
+                Ok(first)
+            },
+        )
+        .collect();
+    let mut merged: FirstSeen = HashMap::new();
+    for part in parts {
+        for (id, (pos, p)) in part? {
+            match merged.entry(id) {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if pos < e.get().0 {
+                        e.insert((pos, p));
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert((pos, p));
+                }
             }
-        })?;
+        }
     }
+    let mut out: Vec<(ObjectId, usize, String)> = merged
+        .into_iter()
+        .filter_map(|(id, (pos, p))| scope[pos].map(|i| (id, i, p)))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.2.cmp(&b.2)));
     Ok(out)
 }
 

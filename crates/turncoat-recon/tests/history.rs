@@ -275,6 +275,17 @@ fn express_identities_match_git_log() {
 
     let commits = git(&clone, &["rev-list", "--all"]).lines().count();
     assert_eq!(r.stats.commits, commits);
+    // Every blob reachable from any ref, once (the tree walk runs in parallel runs of commits).
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "git rev-list --all --objects --no-object-names | git cat-file --batch-check='%(objecttype)' | grep -c '^blob$'",
+        ])
+        .current_dir(&clone)
+        .output()
+        .unwrap();
+    let blobs: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert_eq!(r.stats.blobs_scanned, blobs);
     let authors = fixture::git_log_unique(&clone, "%ae");
     let committers = fixture::git_log_unique(&clone, "%ce");
     let ours_authors: BTreeSet<String> = facts
