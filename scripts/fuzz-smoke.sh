@@ -35,14 +35,21 @@ for t in $targets; do
     [ -d "$d" ] && find "$d" -type f -size -1M -exec cp -n {} "corpus/$t/" \; 2>/dev/null || true
   done
   echo "== $t (${SECONDS_PER_TARGET}s)"
-  if ! cargo +nightly fuzz run "$t" "corpus/$t" -- \
-      -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=10 2>&1 | tail -n 5; then
-    echo "fuzz-smoke: $t FAILED (see fuzz/artifacts/$t)"
+  log="target/fuzz-smoke-$t.log"
+  mkdir -p target
+  if cargo +nightly fuzz run "$t" "corpus/$t" -- \
+      -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=10 >"$log" 2>&1; then
+    tail -n 5 "$log"
+  else
+    # A build error and a crash both land here: show enough to tell which.
+    grep -E '^error|panicked|ERROR: libFuzzer|SUMMARY' "$log" | head -n 20 || true
+    tail -n 15 "$log"
+    echo "fuzz-smoke: $t FAILED (log fuzz/$log; inputs in fuzz/artifacts/$t)"
     failed=1
   fi
 done
 if [ "$failed" -ne 0 ]; then
-  echo "fuzz-smoke: crash found"
+  echo "fuzz-smoke: a target failed to build or crashed"
   exit 1
 fi
 echo "fuzz-smoke: all targets ran ${SECONDS_PER_TARGET}s without a crash"
