@@ -511,8 +511,19 @@ impl<'s> Walker<'s> {
             return (id.name == "fetch").then(|| "fetch".to_string());
         }
         let m = target.as_member_expression()?;
-        let prop = m.static_property_name()?;
-        let obj = m.object().get_inner_expression();
+        let prop = match m {
+            MemberExpression::ComputedMemberExpression(c) => {
+                fold::fold(&c.expression, &self.bindings)
+            }
+            _ => m.static_property_name().map(str::to_string),
+        }?;
+        self.hooked(m.object(), &prop)
+    }
+
+    /// The request function that setting `obj[prop]` replaces, if it is one (`https.request`,
+    /// `globalThis.fetch`, `XMLHttpRequest.prototype.send`, `http.ClientRequest.prototype.end`).
+    fn hooked(&self, obj: &Expression<'_>, prop: &str) -> Option<String> {
+        let obj = obj.get_inner_expression();
         if prop == "fetch" && is_global_object(obj) {
             return Some(format!("{}.fetch", obj_name(obj)));
         }
@@ -538,6 +549,58 @@ impl<'s> Walker<'s> {
             return Some(format!("ClientRequest.prototype.{prop}"));
         }
         None
+    }
+
+    /// A request function replaced without an assignment: `Object.defineProperty(o, 'p', …)`,
+    /// `Reflect.set(o, 'p', …)`, `Reflect.defineProperty(o, 'p', …)`, `Object.assign(o, { p })`.
+    fn hooked_by_call(&self, call: &CallExpression<'_>) -> Option<String> {
+        let callee = call.callee.get_inner_expression().as_member_expression()?;
+        let Expression::Identifier(owner) = callee.object().get_inner_expression() else {
+            return None;
+        };
+        let method = callee.static_property_name()?;
+        let args: Vec<&Expression<'_>> = call
+            .arguments
+            .iter()
+            .filter_map(Argument::as_expression)
+            .collect();
+        let obj = args.first()?;
+        match (owner.name.as_str(), method) {
+            ("Object", "defineProperty") | ("Reflect", "set" | "defineProperty") => {
+                self.hooked(obj, &fold::fold(args.get(1)?, &self.bindings)?)
+            }
+            ("Object", "assign") => args[1..].iter().find_map(|source| {
+                let Expression::ObjectExpression(o) = source.get_inner_expression() else {
+                    return None;
+                };
+                o.properties.iter().find_map(|p| match p {
+                    ObjectPropertyKind::ObjectProperty(p) => {
+                        self.hooked(obj, &p.key.static_name()?)
+                    }
+                    ObjectPropertyKind::SpreadProperty(_) => None,
+                })
+            }),
+            _ => None,
+        }
+    }
+
+    /// Record a replaced request function; `code` is the replacement's source.
+    fn request_hook(&mut self, what: String, code: Span, offset: u32) {
+        // Does the replacement touch the headers (where the application's tokens are)?
+        let body = self
+            .src
+            .get(code.start as usize..code.end as usize)
+            .unwrap_or("");
+        let reads = what.ends_with("setRequestHeader")
+            || ["eaders", "uthorization", "ookie", "etRequestHeader"]
+                .iter()
+                .any(|n| body.contains(n));
+        let detail = if reads {
+            format!("{what}, reading headers")
+        } else {
+            what
+        };
+        self.occur(Capability::RequestHook, offset, Some(detail));
     }
 
     /// Whether `e` is a call that makes a network request (`https.request(…)`, `fetch(…)`).
@@ -1433,6 +1496,9 @@ impl<'a> Visit<'a> for Walker<'_> {
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if let Some(what) = self.hooked_by_call(it) {
+            self.request_hook(what, it.span, it.span.start);
+        }
         let write = self.visit_call(it);
         if write {
             self.write_depth += 1;
@@ -1589,6 +1655,8 @@ impl<'a> Visit<'a> for Walker<'_> {
             let inner = init.get_inner_expression();
             let module = match inner {
                 Expression::CallExpression(call) => self.loaded_module(call),
+                // `const h = https`: an alias of a module is that module.
+                Expression::Identifier(id) => self.modules.get(id.name.as_str()).copied(),
                 Expression::StaticMemberExpression(m) if m.property.name == "promises" => {
                     self.module_of(&m.object)
                 }
@@ -1650,21 +1718,7 @@ impl<'a> Visit<'a> for Walker<'_> {
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
         self.env_escapes |= holds_env_object(&it.right, 4);
         if let Some(what) = self.hooked_request(&it.left) {
-            // Does the replacement touch the headers (where the application's tokens are)?
-            let body = self
-                .src
-                .get(it.right.span().start as usize..it.right.span().end as usize)
-                .unwrap_or("");
-            let reads = what.ends_with("setRequestHeader")
-                || ["eaders", "uthorization", "ookie", "etRequestHeader"]
-                    .iter()
-                    .any(|n| body.contains(n));
-            let detail = if reads {
-                format!("{what}, reading headers")
-            } else {
-                what
-            };
-            self.occur(Capability::RequestHook, it.span.start, Some(detail));
+            self.request_hook(what, it.right.span(), it.span.start);
         }
         walk::walk_assignment_expression(self, it);
     }

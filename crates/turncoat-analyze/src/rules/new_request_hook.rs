@@ -59,4 +59,21 @@ mod tests {
         let f = diff_index(OLD, &new);
         assert!(find(&f, RULE.code).is_none(), "{f:?}");
     }
+
+    #[test]
+    fn replacing_through_aliases_computed_names_and_define_property_fires() {
+        for patch in [
+            // An alias of the module.
+            "const h = https;\nconst o = h.request;\nh.request = function (a, b) { return o(a, b); };\n",
+            // A computed, spliced property name.
+            "const o = https.request;\nhttps['req' + 'uest'] = function (a, b) { return o(a, b); };\n",
+            // Not an assignment at all.
+            "const o = https.request;\nObject.defineProperty(https, 'request', { value: (a, b) => o(a, b) });\n",
+            "const o = globalThis.fetch;\nReflect.set(globalThis, 'fetch', (u, i) => o(u, i));\n",
+            "const o = https.get;\nObject.assign(https, { get: (a, b) => o(a, b) });\n",
+        ] {
+            let f = diff_index(OLD, &format!("{OLD}{patch}"));
+            assert!(find(&f, RULE.code).is_some(), "{patch}: {:?}", codes(&f));
+        }
+    }
 }
