@@ -44,6 +44,19 @@ fn login(f: &crate::passwords::PasswordFacts) -> String {
     }
 }
 
+/// `GitHub token ghp_ (40 chars) was committed in abc1234 by a@b.example (2024-05-01)`: what
+/// was committed, when and by whom, redacted. `extra` follows the value (`with its secret key`).
+fn committed(r: &SecretRecord, extra: &str) -> String {
+    format!(
+        "{} {}{extra} was committed in {} by {} ({})",
+        r.rule.describe(),
+        r.redacted,
+        crate::report::short(&r.commit),
+        r.author_email,
+        crate::report::date(r.time)
+    )
+}
+
 /// Where a secret was first seen; the snippet is the redacted value, never the value.
 fn evidence(r: &SecretRecord) -> Evidence {
     let e = match r.line {

@@ -25,12 +25,8 @@ pub(crate) fn judge(r: &SecretRecord) -> Option<Finding> {
         Finding::new(
             &RULE,
             format!(
-                "{} {} was committed in {} by {} ({}) and is not in HEAD (removed, or on another ref): every clone still has it",
-                r.rule.describe(),
-                r.redacted,
-                crate::report::short(&r.commit),
-                r.author_email,
-                crate::report::date(r.time)
+                "{} and is not in HEAD (removed, or on another ref): every clone still has it",
+                super::committed(r, "")
             ),
         )
         .with_evidence(super::evidence(r)),

@@ -29,14 +29,7 @@ pub(crate) fn judge(r: &SecretRecord) -> Option<Finding> {
     Some(
         Finding::new(
             &RULE,
-            format!(
-                "{} {}{pair} was committed in {} by {} ({}) and is not in HEAD",
-                r.rule.describe(),
-                r.redacted,
-                crate::report::short(&r.commit),
-                r.author_email,
-                crate::report::date(r.time)
-            ),
+            format!("{} and is not in HEAD", super::committed(r, pair)),
         )
         .with_evidence(super::evidence(r)),
     )
