@@ -1,7 +1,7 @@
 //! The registry client: one API over HTTP registries and directory registries, backed by the
 //! cache, with an offline mode.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -97,12 +97,12 @@ struct Inner {
     memo: Mutex<HashMap<(String, bool), Slot>>,
     /// Documents answered from the cache without asking the registry (`--offline`), by
     /// package name.
-    cache_use: Mutex<Vec<(String, CacheReliance)>>,
+    cache_use: Mutex<HashMap<String, BTreeSet<CacheReliance>>>,
 }
 
 /// A registry document that was answered from the cache without revalidation (only with
 /// `offline`): the verdict that used it rests on whatever the cache held.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CacheReliance {
     /// Which document (`packument of left-pad`, `attestations of left-pad@1.3.0`).
     pub document: String,
@@ -142,7 +142,7 @@ impl Client {
                 options,
                 http,
                 memo: Mutex::new(HashMap::new()),
-                cache_use: Mutex::new(Vec::new()),
+                cache_use: Mutex::new(HashMap::new()),
             }),
             progress: Arc::new(NoProgress),
         })
@@ -614,19 +614,14 @@ impl Client {
     /// The documents about package `name` that were answered from the cache without asking
     /// the registry (only happens with `offline`).
     pub fn cache_reliance(&self, name: &str) -> Vec<CacheReliance> {
-        let used = self
-            .inner
+        // Keyed by package, so a report over thousands of packages stays linear.
+        self.inner
             .cache_use
             .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<CacheReliance> = used
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, r)| r.clone())
-            .collect();
-        out.sort_by(|a, b| a.document.cmp(&b.document));
-        out.dedup();
-        out
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .map(|uses| uses.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// A document from the registry, or from the cache when that is safe; `Ok(None)` for 404.
@@ -658,14 +653,13 @@ impl Client {
                         .cache_use
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .push((
-                            d.subject.to_string(),
-                            CacheReliance {
-                                document: d.what.to_string(),
-                                fetched_at: c.meta.fetched_at,
-                                future: c.meta.fetched_at > now.saturating_add(FUTURE_SKEW_SECS),
-                            },
-                        ));
+                        .entry(d.subject.to_string())
+                        .or_default()
+                        .insert(CacheReliance {
+                            document: d.what.to_string(),
+                            fetched_at: c.meta.fetched_at,
+                            future: c.meta.fetched_at > now.saturating_add(FUTURE_SKEW_SECS),
+                        });
                 }
                 return Ok(v);
             }
