@@ -20,21 +20,33 @@ pub struct Person {
 }
 
 impl Person {
-    fn from_value(v: &Value) -> Option<Person> {
+    /// A person written in one string, as npm and PyPI do: `Ann <a@x.example>`,
+    /// `a@x.example` or `Ann`. An "address" without `@` is not one.
+    pub fn parse(s: &str) -> Person {
+        let s = s.trim();
+        let (name, email) = match (s.find('<'), s.rfind('>')) {
+            (Some(a), Some(b)) if a < b => (s[..a].trim(), Some(s[a + 1..b].trim())),
+            _ if s.contains('@') && !s.contains(char::is_whitespace) => ("", Some(s)),
+            _ => (s, None),
+        };
+        Person {
+            name: (!name.is_empty()).then(|| name.to_string()),
+            email: email.filter(|e| e.contains('@')).map(str::to_string),
+        }
+    }
+
+    /// A person from a manifest or packument field: a string ([`Person::parse`]) or an
+    /// object with `name` and `email`.
+    pub fn from_json(v: &Value) -> Option<Person> {
         match v {
-            Value::String(s) => {
-                let (name, email) = match (s.find('<'), s.find('>')) {
-                    (Some(a), Some(b)) if a < b => (s[..a].trim(), Some(s[a + 1..b].trim())),
-                    _ => (s.trim(), None),
-                };
-                Some(Person {
-                    name: (!name.is_empty()).then(|| name.to_string()),
-                    email: email.filter(|e| !e.is_empty()).map(str::to_string),
-                })
-            }
+            Value::String(s) => Some(Person::parse(s)),
             Value::Object(m) => Some(Person {
                 name: m.get("name").and_then(Value::as_str).map(str::to_string),
-                email: m.get("email").and_then(Value::as_str).map(str::to_string),
+                email: m
+                    .get("email")
+                    .and_then(Value::as_str)
+                    .filter(|e| e.contains('@'))
+                    .map(str::to_string),
             }),
             _ => None,
         }
@@ -238,12 +250,12 @@ impl Manifest {
             git_head: s("gitHead"),
             npm_version: s("_npmVersion"),
             node_version: s("_nodeVersion"),
-            npm_user: npm_user_v.and_then(Person::from_value),
+            npm_user: npm_user_v.and_then(Person::from_json),
             trusted_publisher,
             maintainers: v
                 .get("maintainers")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Person::from_value).collect())
+                .map(|a| a.iter().filter_map(Person::from_json).collect())
                 .unwrap_or_default(),
             repository,
             dist: v.get("dist").map(Dist::from_value).unwrap_or_default(),
@@ -287,6 +299,25 @@ impl<'de> Deserialize<'de> for Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn people_in_one_string() {
+        let p = |s| {
+            let p = Person::parse(s);
+            (p.name, p.email)
+        };
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(p("Ann <a@x.example>"), (some("Ann"), some("a@x.example")));
+        assert_eq!(p(" a@x.example "), (None, some("a@x.example")));
+        assert_eq!(p("Ann Lee"), (some("Ann Lee"), None));
+        // Not an address: no `@`.
+        assert_eq!(p("Ann <nobody>"), (some("Ann"), None));
+        // A URL after the address, as npm allows: `Ann <a@x> (https://…)`.
+        assert_eq!(
+            p("Ann <a@x.example> (https://x.example)"),
+            (some("Ann"), some("a@x.example"))
+        );
+    }
 
     #[test]
     fn lenient_fields() {

@@ -124,33 +124,12 @@ fn is_pypi_name(n: &str) -> bool {
 
 /// `Name <addr>` or `addr`, as npm and PyPI write people.
 fn person(s: &str) -> (Option<String>, Option<String>) {
-    let s = s.trim();
-    match (s.find('<'), s.rfind('>')) {
-        (Some(a), Some(b)) if a < b => {
-            let name = s[..a].trim();
-            let email = s[a + 1..b].trim();
-            (
-                (!name.is_empty()).then(|| name.to_string()),
-                email.contains('@').then(|| email.to_string()),
-            )
-        }
-        _ if s.contains('@') && !s.contains(char::is_whitespace) => (None, Some(s.to_string())),
-        _ => ((!s.is_empty()).then(|| s.to_string()), None),
-    }
+    let p = turncoat_npm::Person::parse(s);
+    (p.name, p.email)
 }
 
 fn npm_person(v: &Value) -> (Option<String>, Option<String>) {
-    match v {
-        Value::String(s) => person(s),
-        Value::Object(m) => (
-            m.get("name").and_then(Value::as_str).map(str::to_string),
-            m.get("email")
-                .and_then(Value::as_str)
-                .filter(|e| e.contains('@'))
-                .map(str::to_string),
-        ),
-        _ => (None, None),
-    }
+    turncoat_npm::Person::from_json(v).map_or((None, None), |p| (p.name, p.email))
 }
 
 /// The addresses of an npm packument (sans-IO).
