@@ -302,11 +302,14 @@ fn respond(conn: &TcpStream, state: &State, req: Request) {
     if reply.status != 304 {
         out.extend_from_slice(body);
     }
+    // Done before the reply leaves: once the client has read it, it may send its next request
+    // before this thread gets to run again, and counting this one still in flight then would
+    // report one more than the client ever had.
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
     let mut conn = conn;
     let _ = conn.write_all(&out);
     let _ = conn.flush();
     let _ = conn.shutdown(std::net::Shutdown::Both);
-    state.in_flight.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// `/<name>/-/<basename>-<version>.tgz`
