@@ -1498,3 +1498,175 @@ fn make_executable(p: &Path) {
 fn link(src: &Path, dst: &Path) {
     symlink(src, dst).unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// 14. Resource limits: the tree's own cgroup, which it cannot leave
+
+/// Does this run enforce limits with a cgroup? Root here; an unprivileged user only where a
+/// cgroup is delegated, else the summary must say the limits are not enforced.
+fn limits_enforced(run: &Run) -> bool {
+    !run.stderr.contains("not enforced: no cgroup")
+}
+
+#[test]
+fn a_fork_bomb_stops_at_the_process_limit_and_is_reported() {
+    if !common::have_tools("fork-bomb", &["perl"]) {
+        return;
+    }
+    // Each child holds its slot; the parent forks until the kernel says no.
+    let bomb = "my $ok = 0; for (1..400) { my $p = fork; last unless defined $p; \
+                if ($p == 0) { sleep 30; exit 0 } $ok++ } print \"forked=$ok\\n\";";
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let events = w.root().join("watch.jsonl");
+        let mut opts = vec!["--pids-max", "60"];
+        opts.extend(mode(block));
+        let run = w.watch(&opts, &events, &["perl", "-e", bomb], &[]);
+        let r = run.report();
+        let forked: u32 = run
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("forked=")?.parse().ok())
+            .unwrap_or_else(|| panic!("{user:?}: the bomb did not report{r}"));
+        if !limits_enforced(&run) {
+            assert!(
+                user == As::Nobody || !is_root(),
+                "root must get a cgroup on this machine{r}"
+            );
+            assert!(
+                run.stderr
+                    .contains("limits are not enforced by a cgroup here"),
+                "{user:?}: no cgroup, and the summary does not say so{r}"
+            );
+            continue;
+        }
+        assert!(
+            forked < 60,
+            "{user:?}: {forked} forks under --pids-max 60{r}"
+        );
+        assert!(
+            run.any(|e| field(e, "event") == "limit"
+                && field(e, "target") == "pids.max"
+                && field(e, "verdict") == "deny"),
+            "{user:?}: the limit went unreported in the events{r}"
+        );
+        assert!(
+            run.stderr.contains("limit reached")
+                && run.stderr.contains("fork(s) refused at the process limit"),
+            "{user:?}: no summary line{r}"
+        );
+        if block {
+            assert_eq!(run.code, Some(1), "{user:?}: --block must fail the run{r}");
+        }
+    }
+}
+
+#[test]
+fn a_memory_hog_is_killed_at_the_memory_limit_and_reported() {
+    if !common::have_tools("memory-hog", &["perl"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        let events = w.root().join("watch.jsonl");
+        let run = w.watch(
+            &["--memory-max", "64M"],
+            &events,
+            &[
+                "perl",
+                "-e",
+                "my $x = 'a' x (512 << 20); print \"survived=\", length($x), \"\\n\";",
+            ],
+            &[],
+        );
+        let r = run.report();
+        if !limits_enforced(&run) {
+            assert!(
+                user == As::Nobody || !is_root(),
+                "root must get a cgroup on this machine{r}"
+            );
+            assert!(
+                run.stderr
+                    .contains("limits are not enforced by a cgroup here"),
+                "{r}"
+            );
+            continue;
+        }
+        assert!(
+            !run.stdout.contains("survived="),
+            "{user:?}: 512 MiB held under --memory-max 64M{r}"
+        );
+        assert!(
+            run.any(|e| field(e, "event") == "limit"
+                && field(e, "target") == "memory.max"
+                && field(e, "detail").contains("killed by the OOM killer")),
+            "{user:?}: the OOM kill went unreported{r}"
+        );
+        assert!(
+            run.stderr.contains("killed at the memory limit"),
+            "{user:?}: no summary line{r}"
+        );
+    }
+}
+
+#[test]
+fn the_command_cannot_leave_its_cgroup() {
+    if !common::have_tools("cgroup-escape", &["sh", "awk", "cat"]) {
+        return;
+    }
+    // Every cgroup file system the host has mounted: move ourselves to its root, make a
+    // sibling group, raise our own limit.
+    let script = r#"
+        cat /proc/self/cgroup | sed 's/^/before:/'
+        for m in $(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i+1) ~ /^cgroup/) print $5 } }' /proc/self/mountinfo) /sys/fs/cgroup /sys/fs/cgroup/unified; do
+          (echo $$ > "$m/cgroup.procs") 2>/dev/null && echo "ESCAPED-TO $m"
+          mkdir "$m/turncoat-escape-$$" 2>/dev/null && echo "MADE $m" && rmdir "$m/turncoat-escape-$$"
+        done
+        for own in $(sed -n 's/^[0-9]*:\(pids\|memory\|\):\(.*\)$/\2/p' /proc/self/cgroup); do
+          for f in /sys/fs/cgroup/pids$own/pids.max /sys/fs/cgroup$own/pids.max /sys/fs/cgroup/unified$own/pids.max; do
+            (echo max > "$f") 2>/dev/null && echo "RAISED $f"
+          done
+        done
+        cat /proc/self/cgroup | sed 's/^/after:/'
+    "#;
+    for user in users() {
+        for tier in [
+            &["--pids-max", "100"][..],
+            &["--pids-max", "100", "--tier", "degraded"],
+        ] {
+            let w = World::new(user);
+            let events = w.root().join("watch.jsonl");
+            let run = w.watch(tier, &events, &["sh", "-c", script], &[]);
+            let r = run.report();
+            assert!(run.stdout.contains("after:"), "the probe ran{r}");
+            for bad in ["ESCAPED-TO", "MADE ", "RAISED "] {
+                assert!(
+                    !run.stdout.contains(bad),
+                    "{user:?} {tier:?}: {bad} — the command left or changed its cgroup{r}"
+                );
+            }
+            if limits_enforced(&run) {
+                let own: Vec<&str> = run
+                    .stdout
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("after:"))
+                    .filter(|l| l.contains(":pids:") || l.starts_with("0::"))
+                    .filter(|l| l.contains("turncoat-watch-"))
+                    .collect();
+                assert!(!own.is_empty(), "{user:?}: not in the run's cgroup{r}");
+                // Removed after the run.
+                for l in own {
+                    let path = l.rsplit(':').next().unwrap_or("");
+                    for root in [
+                        "/sys/fs/cgroup/pids",
+                        "/sys/fs/cgroup",
+                        "/sys/fs/cgroup/unified",
+                    ] {
+                        let d = PathBuf::from(format!("{root}{path}"));
+                        assert!(!d.exists(), "{} left behind{r}", d.display());
+                    }
+                }
+            }
+        }
+    }
+}

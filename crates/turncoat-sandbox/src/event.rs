@@ -34,6 +34,8 @@ pub enum EventKind {
     Refused,
     /// Processes still alive when the watched command ended, killed with the sandbox.
     Killed,
+    /// A resource limit of the sandbox's cgroup was reached (`memory.max`, `pids.max`).
+    Limit,
 }
 
 impl EventKind {
@@ -49,6 +51,7 @@ impl EventKind {
             EventKind::CanaryRead => "canary-read",
             EventKind::Refused => "refused",
             EventKind::Killed => "killed",
+            EventKind::Limit => "limit",
         }
     }
 }

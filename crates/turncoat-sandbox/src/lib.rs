@@ -11,6 +11,7 @@
 
 pub mod allow;
 pub mod baseline;
+pub mod cgroup;
 pub mod detonate;
 pub mod dns;
 pub mod event;

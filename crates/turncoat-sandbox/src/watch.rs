@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::allow::{AllowError, Allowlist};
+use crate::cgroup::{Cgroup, LimitReport, Limits};
 use crate::event::{Event, EventKind, Recorder, Source, Verdict};
 use crate::init::{self, InitConfig, PROXY_PORT};
 use crate::supervisor::Supervisor;
@@ -61,6 +62,8 @@ pub struct WatchOptions {
     pub timeout: Option<Duration>,
     /// Address-space limit (RLIMIT_AS) for the command and its children.
     pub memory_limit: Option<u64>,
+    /// Memory and process limits of the whole sandboxed tree (a cgroup, where one can be made).
+    pub limits: Limits,
     pub output: Output,
     /// Run without namespaces (where they are unavailable): recording, Landlock for writes and
     /// TCP (only the proxy's port, ABI 4+); DNS, UDP and secret reads are not enforced.
@@ -84,6 +87,7 @@ impl WatchOptions {
             init_exe: None,
             timeout: None,
             memory_limit: None,
+            limits: Limits::defaults(),
             output: Output::Inherit,
             degraded: false,
         }
@@ -106,6 +110,8 @@ pub struct WatchOutcome {
     pub warnings: Vec<String>,
     pub home: PathBuf,
     pub project: PathBuf,
+    /// The cgroup limits: what enforced them, what they refused, or why none could be made.
+    pub limits: LimitReport,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -355,6 +361,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         .canonicalize()
         .map_err(io_err(format!("project directory {}", opts.cwd.display())))?;
     let mut warnings = Vec::new();
+    let mut limits_unavailable = None;
     let id = identity(&opts, &project, &mut warnings);
     let run = RunDir::create(id.run_as)?;
     let mut view = prepare_view(&opts, &project, &id, &run)?;
@@ -380,7 +387,18 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         Some(sink) => Recorder::with_sink(sink),
         None => Recorder::new(),
     };
-    let (mut child, sup_end, init_exe) = spawn_init(&opts, &cfg)?;
+    let cgroup = match Cgroup::create(opts.limits) {
+        Ok(cg) => cg,
+        Err(crate::cgroup::Unavailable(why)) => {
+            warnings.push(format!(
+                "memory and process limits are not enforced by a cgroup here ({why}); only \
+                 RLIMIT_NPROC applies"
+            ));
+            limits_unavailable = Some(why);
+            None
+        }
+    };
+    let (mut child, sup_end, init_exe) = spawn_init(&opts, &cfg, cgroup.as_ref())?;
 
     // Kill the whole sandbox on timeout: the init dies, and with it (PDEATHSIG, pid namespace)
     // everything inside.
@@ -408,6 +426,20 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         let _ = t.join();
     }
     served.into_result(&status, &init_exe, &mut warnings)?;
+    let limits = match cgroup {
+        Some(cg) => {
+            let report = cg.report();
+            warnings.extend(cg.finish());
+            report
+        }
+        None => LimitReport {
+            memory_max: opts.limits.memory_max,
+            pids_max: opts.limits.pids_max,
+            unavailable: limits_unavailable,
+            ..LimitReport::default()
+        },
+    };
+    record_limits(&limits, &recorder);
 
     use std::os::unix::process::ExitStatusExt;
     let exit_code = status
@@ -430,7 +462,43 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
         warnings,
         home: id.home,
         project,
+        limits,
     })
+}
+
+/// A limit the tree reached is an event (in the events file, failing `--block`).
+fn record_limits(r: &LimitReport, recorder: &Recorder) {
+    if r.pids_max_hits > 0 {
+        recorder.record(
+            Event::new(
+                EventKind::Limit,
+                "pids.max".to_string(),
+                Verdict::Deny,
+                Source::Supervisor,
+            )
+            .detail(format!(
+                "{} fork/clone refused at the limit of {} processes",
+                r.pids_max_hits,
+                r.pids_max.unwrap_or(0)
+            )),
+        );
+    }
+    if r.oom_kills > 0 || r.memory_max_hits > 0 {
+        recorder.record(
+            Event::new(
+                EventKind::Limit,
+                "memory.max".to_string(),
+                Verdict::Deny,
+                Source::Supervisor,
+            )
+            .detail(format!(
+                "memory limit of {} bytes reached {} time(s); {} process(es) killed by the OOM killer",
+                r.memory_max.unwrap_or(0),
+                r.memory_max_hits,
+                r.oom_kills
+            )),
+        );
+    }
 }
 
 /// Who runs the command, and the home it is given.
@@ -771,6 +839,11 @@ fn host_masks(view: &mut View, opts: &WatchOptions, project: &Path, id: &Identit
             view.binds.push((target.clone(), target, true));
         }
     }
+    // cgroup file systems: the command must not move itself out of the run's cgroup, raise its
+    // limits or read the host's (an empty read-only tmpfs over each mount).
+    for dir in cgroup_masks() {
+        view.mask_dirs.push(dir);
+    }
     for dir in ["/run/nscd", "/run/systemd/resolve"] {
         let d = Path::new(dir);
         if d.is_dir() {
@@ -779,6 +852,23 @@ fn host_masks(view: &mut View, opts: &WatchOptions, project: &Path, id: &Identit
             view.masked.push(PathBuf::from(format!("/var{dir}")));
         }
     }
+}
+
+/// Where cgroup file systems are mounted, the common parent `/sys/fs/cgroup` standing for all
+/// beneath it.
+fn cgroup_masks() -> Vec<PathBuf> {
+    let top = Path::new("/sys/fs/cgroup");
+    let mut v: Vec<PathBuf> = top
+        .is_dir()
+        .then(|| top.to_path_buf())
+        .into_iter()
+        .collect();
+    for m in crate::cgroup::mounts() {
+        if !m.point.starts_with(top) && m.point.is_dir() && !v.contains(&m.point) {
+            v.push(m.point);
+        }
+    }
+    v
 }
 
 /// Secrets in the home that the command can still see: all of them for a home given with
@@ -1007,7 +1097,7 @@ fn init_config(
         keep,
         overlays: view.overlays,
         readable,
-        process_limit: Some(PROCESS_LIMIT),
+        process_limit: opts.limits.pids_max.map(|_| PROCESS_LIMIT),
         writable: view.writable,
         memory_limit: opts.memory_limit,
         degraded_tcp_ports: opts.degraded.then(|| vec![proxy_port]),
@@ -1018,6 +1108,7 @@ fn init_config(
 fn spawn_init(
     opts: &WatchOptions,
     cfg: &InitConfig,
+    cgroup: Option<&Cgroup>,
 ) -> Result<(std::process::Child, std::os::fd::OwnedFd, PathBuf), SandboxError> {
     let (sup_end, child_end) =
         sys::seqpacket_pair().map_err(io_err("creating the control socket"))?;
@@ -1044,6 +1135,17 @@ fn spawn_init(
         init_exe.display()
     )))?;
     drop(child_end);
+    // Into the run's cgroup while the init still waits for its configuration: nothing it
+    // starts runs outside the limits.
+    if let Some(cg) = cgroup
+        && let Err(e) = cg.add(child.id())
+    {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(SandboxError::Setup(format!(
+            "moving the sandbox into its cgroup: {e}"
+        )));
+    }
 
     let cfg_json = serde_json::to_vec(cfg).map_err(|e| SandboxError::Setup(e.to_string()))?;
     if let Err(e) = sys::send_msg(sup_end.as_raw_fd(), &cfg_json, &[]) {

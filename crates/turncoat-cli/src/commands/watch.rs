@@ -52,9 +52,28 @@ pub struct WatchArgs {
     /// Kill the sandbox after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// Memory of the whole sandboxed tree (`512M`, `4G`; `0` or `none`: no limit). Default:
+    /// half the machine's memory, between 1 and 8 GiB. Enforced by a cgroup where one can be made.
+    #[arg(long = "memory-max", value_name = "SIZE", value_parser = parse_size)]
+    pub memory_max: Option<Limit>,
+    /// Processes and threads of the whole sandboxed tree (`0` or `none`: no limit). Default 4096.
+    #[arg(long = "pids-max", value_name = "N", value_parser = parse_count)]
+    pub pids_max: Option<Limit>,
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// A limit given on the command line; `None` inside: explicitly unlimited.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit(Option<u64>);
+
+fn parse_size(s: &str) -> Result<Limit, String> {
+    turncoat_sandbox::cgroup::parse_size(s).map(Limit)
+}
+
+fn parse_count(s: &str) -> Result<Limit, String> {
+    turncoat_sandbox::cgroup::parse_count(s).map(Limit)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -111,6 +130,12 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     opts.pass_env = args.pass_env.clone();
     opts.timeout = args.timeout.map(std::time::Duration::from_secs);
     opts.degraded = args.tier == Tier::Degraded;
+    if let Some(Limit(m)) = args.memory_max {
+        opts.limits.memory_max = m;
+    }
+    if let Some(Limit(n)) = args.pids_max {
+        opts.limits.pids_max = n;
+    }
     let mut outcome = turncoat_sandbox::watch(opts)?;
     outcome.warnings.extend(refused_registries);
 
@@ -222,6 +247,12 @@ fn summary(
         }
     ));
     out.push_str(&format!("{dim}  sandbox: {}{reset}\n", o.tier));
+    let limits = limits_line(&o.limits);
+    if o.limits.hit() {
+        out.push_str(&format!("  {red}limit reached{reset}: {limits}\n"));
+    } else {
+        out.push_str(&format!("{dim}  limits: {limits}{reset}\n"));
+    }
     for w in &o.warnings {
         out.push_str(&format!("{yellow}  warning:{reset} {w}\n"));
     }
@@ -320,6 +351,45 @@ fn summary(
     {
         eprint!("{out}");
     }
+}
+
+/// One line: the limits, what enforced them, and what they stopped.
+fn limits_line(l: &turncoat_sandbox::cgroup::LimitReport) -> String {
+    let mem = l.memory_max.map_or_else(
+        || "memory unlimited".to_string(),
+        |b| format!("memory {:.1} GiB", b as f64 / (1u64 << 30) as f64),
+    );
+    let pids = l.pids_max.map_or_else(
+        || "processes unlimited".to_string(),
+        |n| format!("{n} processes"),
+    );
+    let by = l
+        .enforced_by
+        .clone()
+        .unwrap_or_else(|| "not enforced: no cgroup".to_string());
+    let mut hits = Vec::new();
+    if l.pids_max_hits > 0 {
+        hits.push(format!(
+            "{} fork(s) refused at the process limit",
+            l.pids_max_hits
+        ));
+    }
+    if l.oom_kills > 0 {
+        hits.push(format!(
+            "{} process(es) killed at the memory limit",
+            l.oom_kills
+        ));
+    } else if l.memory_max_hits > 0 {
+        hits.push(format!(
+            "memory limit reached {} time(s)",
+            l.memory_max_hits
+        ));
+    }
+    let mut line = format!("{mem}, {pids} ({by})");
+    if !hits.is_empty() {
+        line.push_str(&format!(": {}", hits.join("; ")));
+    }
+    line
 }
 
 fn who(e: &Event) -> String {
