@@ -1670,3 +1670,75 @@ fn the_command_cannot_leave_its_cgroup() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// 15. What gets past the degraded tier's path checks is undone under --block
+
+#[test]
+fn a_persistence_write_that_gets_past_the_degraded_tier_is_undone_under_block() {
+    for user in users() {
+        let w = World::new(user);
+        let (Some(mknod), Some(race)) = (compile(&w, "mknod_file"), compile(&w, "race_write"))
+        else {
+            return;
+        };
+        persistence_project(&w);
+        let p = w.project();
+        let events = w.root().join("watch.jsonl");
+        let degraded = ["--tier", "degraded", "--block"];
+
+        // Another syscall (mknodat makes a regular file without open) and a race.
+        let run = w.watch(
+            &degraded,
+            &events,
+            &[
+                s(&mknod),
+                ".envrc",
+                ".git/hooks/pre-commit",
+                ".github/workflows/evil.yml",
+            ],
+            &[],
+        );
+        let r = run.report();
+        assert!(run.stdout.contains("mknod .envrc"), "the probe ran{r}");
+        for made in [
+            ".envrc",
+            ".git/hooks/pre-commit",
+            ".github/workflows/evil.yml",
+        ] {
+            assert!(
+                !p.join(made).exists(),
+                "{user:?}: {made} left behind under --block{r}"
+            );
+        }
+        assert_eq!(run.code, Some(1), "{user:?}: --block must fail the run{r}");
+
+        let run = w.watch(
+            &degraded,
+            &events,
+            &[
+                s(&race),
+                ".git/config",
+                ".git/confog",
+                "[core]\n\thooksPath = /tmp/evil\n",
+            ],
+            &[],
+        );
+        let r = run.report();
+        assert!(run.stdout.contains("race_write wins="), "the probe ran{r}");
+        assert_eq!(
+            std::fs::read_to_string(p.join(".git/config")).unwrap(),
+            "[core]\n\tbare = false\n",
+            "{user:?}: .git/config changed by a race under --block{r}"
+        );
+        if run.stdout.contains("race_write wins=1") {
+            assert!(
+                run.any(|e| field(e, "event") == "persistence-write"
+                    && field(e, "target") == s(&p.join(".git/config"))
+                    && field(e, "detail").contains("undone (content restored)")),
+                "{user:?}: the race's write was put back without saying so{r}"
+            );
+            assert_eq!(run.code, Some(1), "{r}");
+        }
+    }
+}

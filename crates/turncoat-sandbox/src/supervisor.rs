@@ -250,6 +250,7 @@ impl Supervisor {
                 );
             }
             libc::SYS_mkdir => return self.on_write(n.pid, AT_FDCWD, a[0], "mkdir"),
+            libc::SYS_mknod => return self.on_write(n.pid, AT_FDCWD, a[0], "mknod"),
             libc::SYS_rename => {
                 let a = [AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0, 0];
                 return self.on_rename(n.pid, a, "rename");
@@ -299,6 +300,7 @@ impl Supervisor {
                 self.on_open(n.pid, a[0] as i32, a[1], flags)
             }
             libc::SYS_mkdirat => self.on_write(n.pid, a[0] as i32, a[1], "mkdir"),
+            libc::SYS_mknodat => self.on_write(n.pid, a[0] as i32, a[1], "mknod"),
             libc::SYS_renameat | libc::SYS_renameat2 => {
                 self.on_rename(n.pid, a, seccomp::name(n.nr))
             }

@@ -381,8 +381,12 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let env = command_env(&opts, &id.home, &run.tmp, proxy_port, &view.npm_cache);
     let cfg = init_config(&opts, &project, &id, &run, view.clone(), env, proxy_port)?;
 
-    let persistence_before =
-        crate::persist::Snapshot::take_with(&project, view.linked_entries.clone());
+    // Under --block the files' contents are kept too: what a race gets past is put back.
+    let persistence_before = if opts.mode == Mode::Block {
+        crate::persist::Snapshot::take_keeping(&project, view.linked_entries.clone())
+    } else {
+        crate::persist::Snapshot::take_with(&project, view.linked_entries.clone())
+    };
     let recorder = match opts.events.take() {
         Some(sink) => Recorder::with_sink(sink),
         None => Recorder::new(),
@@ -448,7 +452,11 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     if let Some(e) = recorder.sink_error() {
         warnings.push(format!("writing the events file: {e}"));
     }
-    record_persistence_changes(&persistence_before, opts.mode, &recorder);
+    warnings.extend(record_persistence_changes(
+        &persistence_before,
+        opts.mode,
+        &recorder,
+    ));
     warnings.extend(placeholders.remove_all());
     let events = recorder.events();
     let blocked = opts.mode == Mode::Block && events.iter().any(|e| e.verdict == Verdict::Deny);
@@ -1415,13 +1423,38 @@ fn record_killed(body: &[u8], recorder: &Recorder) {
 }
 
 /// Every sandboxed process is gone: what changed in the project's persistence entries is
-/// what the command did to them, however it got there.
-fn record_persistence_changes(before: &crate::persist::Snapshot, mode: Mode, recorder: &Recorder) {
-    for c in before.changes() {
-        let (verdict, why) = if mode == Mode::Block {
-            (Verdict::Deny, "--block: the run fails")
+/// what the command did to them, however it got there. Under `--block` it is also undone
+/// (only a race on the degraded tier's path checks gets a write there): created entries
+/// removed, changed ones restored, never through a link. A line for the summary when so.
+fn record_persistence_changes(
+    before: &crate::persist::Snapshot,
+    mode: Mode,
+    recorder: &Recorder,
+) -> Option<String> {
+    let changes = before.changes();
+    let undone = if mode == Mode::Block {
+        before.undo(&changes)
+    } else {
+        Vec::new()
+    };
+    for c in &changes {
+        let why = if mode == Mode::Block {
+            match undone.iter().find(|u| u.path == c.path).map(|u| &u.result) {
+                Some(Ok(done)) => format!("--block: undone ({done}); the run fails"),
+                Some(Err(e)) => format!("--block: could NOT be undone ({e}); the run fails"),
+                None if c.class == "package-scripts" => {
+                    "--block: left in place (the rest of package.json is the install's); the run fails"
+                        .to_string()
+                }
+                None => "--block: the run fails".to_string(),
+            }
         } else {
-            (Verdict::Observe, "recorded (audit)")
+            "recorded (audit)".to_string()
+        };
+        let verdict = if mode == Mode::Block {
+            Verdict::Deny
+        } else {
+            Verdict::Observe
         };
         recorder.record(
             Event::new(
@@ -1433,6 +1466,25 @@ fn record_persistence_changes(before: &crate::persist::Snapshot, mode: Mode, rec
             .detail(format!("{}; {} during the run; {why}", c.class, c.what)),
         );
     }
+    let (ok, failed): (Vec<_>, Vec<_>) = undone.iter().partition(|u| u.result.is_ok());
+    (!undone.is_empty()).then(|| {
+        let mut line = format!(
+            "--block: {} persistence change(s) that got past the run's checks were undone",
+            ok.len()
+        );
+        if !failed.is_empty() {
+            line.push_str(&format!(
+                "; {} could NOT be undone: {}",
+                failed.len(),
+                failed
+                    .iter()
+                    .map(|u| u.path.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        line
+    })
 }
 
 /// The isolation in force, for the report header.
