@@ -1742,3 +1742,108 @@ fn a_persistence_write_that_gets_past_the_degraded_tier_is_undone_under_block() 
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// 16. The configured npm cache: shown copy-on-write wherever it is, never a secret place
+
+#[test]
+fn an_npm_cache_configured_outside_the_home_is_shown_copy_on_write() {
+    if !common::have_tools("npm-cache", &["sh", "cat"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        // Outside the project and the home (under the host's /tmp, private in the sandbox).
+        let cache = w.root().join("npm-cache");
+        std::fs::create_dir_all(cache.join("_cacache/index-v5")).unwrap();
+        std::fs::write(cache.join("_cacache/index-v5/marker"), "cached-entry\n").unwrap();
+        std::fs::write(
+            w.home().join(".npmrc"),
+            format!("cache={}\n", cache.display()),
+        )
+        .unwrap();
+        let events = w.root().join("watch.jsonl");
+        let script = "echo \"cache=$npm_config_cache\"; \
+                      cat \"$npm_config_cache/_cacache/index-v5/marker\"; \
+                      echo new > \"$npm_config_cache/_cacache/written\" && echo wrote";
+        let run = w.watch(&[], &events, &["sh", "-c", script], &[]);
+        let r = run.report();
+        assert!(
+            run.stdout.contains(&format!("cache={}", cache.display())),
+            "{user:?}: npm is not pointed at the configured cache{r}"
+        );
+        assert!(
+            run.stdout.contains("cached-entry"),
+            "{user:?}: the configured cache is invisible to the command{r}"
+        );
+        assert!(
+            run.stdout.contains("wrote"),
+            "{user:?}: the cache is not writable{r}"
+        );
+        assert!(
+            !cache.join("_cacache/written").exists(),
+            "{user:?}: a write reached the host's cache (must be copy-on-write){r}"
+        );
+    }
+}
+
+#[test]
+fn a_project_npmrc_cannot_name_a_secret_place_as_the_npm_cache() {
+    if !common::have_tools("npm-cache-secret", &["sh", "cat", "ls"]) {
+        return;
+    }
+    for user in users() {
+        let w = World::new(user);
+        let h = w.home();
+        std::fs::create_dir_all(h.join(".ssh")).unwrap();
+        std::fs::write(h.join(".ssh/id_rsa"), "SECRET-SSH-KEY-4711\n").unwrap();
+        std::fs::create_dir_all(h.join(".config/gh")).unwrap();
+        std::fs::write(
+            h.join(".config/gh/hosts.yml"),
+            "oauth_token: SECRET-GH-4712\n",
+        )
+        .unwrap();
+        // Dressed up as caches: `_cacache` planted where the secrets are.
+        std::fs::create_dir_all(h.join(".ssh/_cacache")).unwrap();
+        std::fs::create_dir_all(h.join(".config/_cacache")).unwrap();
+        let events = w.root().join("watch.jsonl");
+        for bad in [
+            h.join(".ssh"),
+            h.join(".config"),
+            h.clone(),
+            PathBuf::from("/etc"),
+        ] {
+            std::fs::write(
+                w.project().join(".npmrc"),
+                format!("cache={}\n", bad.display()),
+            )
+            .unwrap();
+            let script = format!(
+                "echo \"cache=$npm_config_cache\"; cat {h}/.ssh/id_rsa {h}/.config/gh/hosts.yml \
+                 \"$npm_config_cache/id_rsa\" 2>/dev/null; ls -a {bad} 2>/dev/null",
+                h = h.display(),
+                bad = bad.display()
+            );
+            let run = w.watch(&[], &events, &["sh", "-c", &script], &[]);
+            let r = run.report();
+            for secret in ["SECRET-SSH-KEY-4711", "SECRET-GH-4712"] {
+                assert!(
+                    !run.stdout.contains(secret),
+                    "{user:?}: cache={} showed {secret}{r}",
+                    bad.display()
+                );
+            }
+            assert!(
+                run.stdout
+                    .contains(&format!("cache={}", h.join(".npm").display())),
+                "{user:?}: cache={}: npm must get ~/.npm{r}",
+                bad.display()
+            );
+            assert!(
+                run.stderr.contains("is not shown to the command"),
+                "{user:?}: cache={}: the refusal is not said{r}",
+                bad.display()
+            );
+        }
+    }
+}

@@ -18,6 +18,7 @@ pub mod event;
 pub mod fence;
 pub mod host;
 pub mod init;
+pub mod npm_cache;
 pub mod output;
 pub mod paths;
 pub mod persist;

@@ -367,6 +367,7 @@ pub fn watch(mut opts: WatchOptions) -> Result<WatchOutcome, SandboxError> {
     let mut view = prepare_view(&opts, &project, &id, &run)?;
     // Removed on every way out of here, early errors included.
     let mut placeholders = Placeholders(std::mem::take(&mut view.placeholders));
+    warnings.extend(view.notes.iter().cloned());
 
     // Degraded tier: the proxy listens on a free port of the host's loopback.
     let host_proxy = if opts.degraded {
@@ -630,6 +631,8 @@ struct View {
     placeholders: Vec<Placeholder>,
     /// Where the project's persistence entries that are links point.
     linked_entries: Vec<(PathBuf, &'static str)>,
+    /// What the summary should say about the view (a configured npm cache not shown, ...).
+    notes: Vec<String>,
 }
 
 /// An empty file or directory turncoat made in the project to mount read-only over, and
@@ -741,6 +744,7 @@ fn prepare_view(
         exposed_in_home,
         placeholders: Vec::new(),
         linked_entries: linked_entries(project, &id.home, run.path()),
+        notes: Vec::new(),
     };
     host_masks(&mut view, opts, project, id, run);
     if !opts.degraded {
@@ -931,9 +935,9 @@ fn writable_places(
         }
         c
     } else {
-        std::env::var_os("npm_config_cache")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| id.home.join(".npm"))
+        let choice = crate::npm_cache::choose(&npm_cache_inputs(project, id));
+        view.notes.extend(choice.refused);
+        choice.dir
     };
     // Full tier: /tmp, /var/tmp and /dev/shm are private, size-capped tmpfs (host sockets and
     // files there are invisible, nothing written stays), and so is the home. Degraded tier:
@@ -986,6 +990,45 @@ fn writable_places(
     Ok(())
 }
 
+/// What [`crate::npm_cache::choose`] needs: the caller's and the project's npm configuration
+/// (each read without following a link, at most 1 MiB), and the secrets a cache must not hold.
+fn npm_cache_inputs<'a>(project: &'a Path, id: &'a Identity) -> crate::npm_cache::Inputs<'a> {
+    let read = |p: &Path| -> Option<String> {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(p)
+            .ok()?;
+        if !f.metadata().ok()?.is_file() {
+            return None;
+        }
+        let mut s = String::new();
+        f.take(1 << 20).read_to_string(&mut s).ok()?;
+        Some(s)
+    };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let user_config = env("NPM_CONFIG_USERCONFIG")
+        .or_else(|| env("npm_config_userconfig"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| id.real_home.join(".npmrc"));
+    let secrets = [&id.real_home, &id.home]
+        .iter()
+        .flat_map(|h| HOME_MASKS.iter().map(move |rel| h.join(rel)))
+        .collect();
+    crate::npm_cache::Inputs {
+        env_cache: env("npm_config_cache").or_else(|| env("NPM_CONFIG_CACHE")),
+        project_npmrc: read(&project.join(".npmrc")),
+        user_npmrc: read(&user_config),
+        home: &id.home,
+        real_home: &id.real_home,
+        project,
+        secrets,
+        uid: id.run_as.map_or(id.uid, |(u, _)| u),
+    }
+}
+
 /// The command's environment: an allowlist of the caller's, then our proxy and temp settings.
 fn command_env(
     opts: &WatchOptions,
@@ -1029,11 +1072,10 @@ fn command_env(
     }
     env.push(("NODE_USE_ENV_PROXY".into(), "1".into()));
     env.push(("TURNCOAT_WATCH".into(), "1".into()));
-    if opts.degraded {
-        // The run's own cache: the user's is not writable in this tier.
-        env.retain(|(k, _)| !k.eq_ignore_ascii_case("npm_config_cache"));
-        env.push(("npm_config_cache".into(), npm_cache.display().to_string()));
-    }
+    // The cache chosen for the run (degraded: the run's own; full: the configured one shown
+    // copy-on-write): the environment beats any `.npmrc`, the project's included.
+    env.retain(|(k, _)| !k.eq_ignore_ascii_case("npm_config_cache"));
+    env.push(("npm_config_cache".into(), npm_cache.display().to_string()));
     for (k, v) in &opts.set_env {
         env.retain(|(ek, _)| ek != k);
         env.push((k.clone(), v.clone()));
