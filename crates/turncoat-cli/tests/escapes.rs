@@ -1847,3 +1847,30 @@ fn a_project_npmrc_cannot_name_a_secret_place_as_the_npm_cache() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// 17. Another syscall ABI around the filter (int 0x80, x32)
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn syscalls_through_another_abi_are_refused() {
+    for (user, block) in matrix() {
+        let w = World::new(user);
+        let Some(probe) = compile(&w, "foreign_abi") else {
+            return;
+        };
+        let events = w.root().join("watch.jsonl");
+        let run = w.watch(mode(block), &events, &[s(&probe)], &[]);
+        let r = run.report();
+        assert!(run.stdout.contains("x32 child"), "the probe ran{r}");
+        for abi in ["int80", "x32"] {
+            // A positive result is a pid: the syscall ran.
+            let ran = run.stdout.lines().any(|l| {
+                l.strip_prefix(&format!("{abi} result="))
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .is_some_and(|v| v > 0)
+            });
+            assert!(!ran, "{user:?}: a syscall through {abi} ran{r}");
+        }
+    }
+}

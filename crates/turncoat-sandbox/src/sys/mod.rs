@@ -6,7 +6,7 @@
 //! Calls `rustix` wraps safely (mounts, unshare, ids, prctl settings, capability sets,
 //! pidfds, setsid) go through it; what is left raw is what it does not cover or covers only
 //! as `unsafe` too: fork/execve/waitpid, `SCM_RIGHTS`/`SCM_CREDENTIALS` messages, seccomp
-//! user notification, close_range, getpwuid_r, rlimits, Landlock's ABI probe, the loopback
+//! user notification (the filter itself is built by libseccomp), close_range, getpwuid_r, rlimits, Landlock's ABI probe, the loopback
 //! ioctl and the bounding-set drop by number.
 
 pub mod mem;

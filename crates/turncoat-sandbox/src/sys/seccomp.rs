@@ -1,50 +1,27 @@
-//! The seccomp filter (hand-assembled classic BPF) and the user-notification API.
+//! The seccomp filter (built with libseccomp) and the user-notification API.
 //!
 //! The filter sends the syscalls we record to the supervisor (`SECCOMP_RET_USER_NOTIF`),
 //! refuses the ones no install needs outright, and allows everything else at no cost. Decisions
 //! on register arguments (socket type, clone flags) are race-free; decisions on pointer
 //! arguments (paths, addresses) are observations — enforcement is the network namespace, the
 //! mount masks and Landlock.
+//!
+//! The filter is compiled by libseccomp (the `libseccomp` crate over the C library), which
+//! expresses every rule: user notification (`ScmpAction::Notify` and the listener fd), errno
+//! returns, argument comparisons (a masked 32-bit `ioctl` request, one rule per namespace flag
+//! of `clone` since its comparisons are equalities, socket domain and type), and the
+//! architecture check (a foreign ABI, `int 0x80` or an x32 number, kills the process).
+//! `seccompiler` cannot be used: it has no user-notification action. What stays hand-written is
+//! the notification loop (receive, respond, id check, sync wake-up): the crate's
+//! `ScmpNotifReq::receive` allocates and frees a request through the C library and checks the
+//! API level on every notification — the supervisor's hot path, once per trapped `openat` —
+//! and libseccomp 2.5 (Debian 12) has no sync wake-up flag.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::cvt_long;
-
-#[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xC000_003E;
-#[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xC000_00B7;
-
-const RET_ALLOW: u32 = 0x7fff_0000;
-const RET_KILL_PROCESS: u32 = 0x8000_0000;
-const RET_ERRNO: u32 = 0x0005_0000;
-const RET_NOTIF: u32 = 0x7fc0_0000;
-
-const OFF_NR: u32 = 0;
-const OFF_ARCH: u32 = 4;
-const fn off_arg(i: u32) -> u32 {
-    16 + 8 * i
-}
-
-const BPF_LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
-const BPF_JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
-const BPF_JGE_K: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
-const BPF_JSET_K: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
-const BPF_AND_K: u16 = (libc::BPF_ALU | libc::BPF_AND | libc::BPF_K) as u16;
-const BPF_RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
-
-fn stmt(code: u16, k: u32) -> libc::sock_filter {
-    libc::sock_filter {
-        code,
-        jt: 0,
-        jf: 0,
-        k,
-    }
-}
-fn jump(code: u16, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
-    libc::sock_filter { code, jt, jf, k }
-}
+use libseccomp::error::SeccompError;
+use libseccomp::{ScmpAction, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 
 /// Syscalls the supervisor records (and may answer with an error).
 pub fn notified() -> Vec<i64> {
@@ -131,85 +108,78 @@ pub const CLONE_NS_FLAGS: u64 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWPID
     | libc::CLONE_NEWNET) as u64;
 
-/// The whole filter program.
-pub fn program() -> Vec<libc::sock_filter> {
-    let mut p = vec![
-        stmt(BPF_LD_W_ABS, OFF_ARCH),
-        jump(BPF_JEQ_K, AUDIT_ARCH, 1, 0),
-        stmt(BPF_RET_K, RET_KILL_PROCESS),
-        stmt(BPF_LD_W_ABS, OFF_NR),
-    ];
-    #[cfg(target_arch = "x86_64")]
-    {
-        // x32 syscall numbers would bypass every check below.
-        p.push(jump(BPF_JGE_K, 0x4000_0000, 0, 1));
-        p.push(stmt(BPF_RET_K, RET_ERRNO | libc::EPERM as u32));
+/// Send syscall `nr` to the supervisor when every comparison holds.
+fn notify(f: &mut ScmpFilterContext, nr: i64, when: &[ScmpArgCompare]) -> Result<(), SeccompError> {
+    let sys = ScmpSyscall::from(nr as i32);
+    if when.is_empty() {
+        f.add_rule(ScmpAction::Notify, sys)?;
+    } else {
+        f.add_rule_conditional(ScmpAction::Notify, sys, when)?;
     }
+    Ok(())
+}
+
+/// The whole filter: built by libseccomp, which checks the architecture (a foreign one, `int
+/// 0x80` on x86_64 or an x32 syscall number, kills the process: they would bypass every rule
+/// below) and compiles the rules into classic BPF.
+pub fn filter() -> Result<ScmpFilterContext, SeccompError> {
+    let mut f = ScmpFilterContext::new(ScmpAction::Allow)?;
+    f.set_act_badarch(ScmpAction::KillProcess)?;
     for nr in notified() {
-        p.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
-        p.push(stmt(BPF_RET_K, RET_NOTIF));
+        notify(&mut f, nr, &[])?;
     }
     for (nr, _) in REFUSED {
-        p.push(jump(BPF_JEQ_K, *nr as u32, 0, 1));
-        p.push(stmt(BPF_RET_K, RET_NOTIF));
+        notify(&mut f, *nr, &[])?;
     }
     // ioctl(fd, TIOCSTI | TIOCLINUX): pushing input into a terminal (a command line typed
     // into the user's shell) or taking over the console. The request is a register: race-free.
-    p.push(jump(BPF_JEQ_K, libc::SYS_ioctl as u32, 0, 5));
-    p.push(stmt(BPF_LD_W_ABS, off_arg(1)));
-    p.push(jump(BPF_JEQ_K, libc::TIOCSTI as u32, 2, 0));
-    p.push(jump(BPF_JEQ_K, libc::TIOCLINUX as u32, 1, 0));
-    p.push(stmt(BPF_RET_K, RET_ALLOW));
-    p.push(stmt(BPF_RET_K, RET_NOTIF));
+    // The kernel reads it as 32 bits: the upper half is masked out.
+    for req in [libc::TIOCSTI, libc::TIOCLINUX] {
+        let cmp = ScmpArgCompare::new(1, ScmpCompareOp::MaskedEqual(0xffff_ffff), req);
+        notify(&mut f, libc::SYS_ioctl, &[cmp])?;
+    }
     // clone3 passes flags in memory we cannot inspect race-free: ENOSYS makes libc fall back
     // to clone(2), whose flags are a register.
-    p.push(jump(BPF_JEQ_K, libc::SYS_clone3 as u32, 0, 1));
-    p.push(stmt(BPF_RET_K, RET_ERRNO | libc::ENOSYS as u32));
-    // clone(flags, ...): namespace flags go to the supervisor (recorded and refused).
-    p.push(jump(BPF_JEQ_K, libc::SYS_clone as u32, 0, 4));
-    p.push(stmt(BPF_LD_W_ABS, off_arg(0)));
-    p.push(jump(BPF_JSET_K, CLONE_NS_FLAGS as u32, 0, 1));
-    p.push(stmt(BPF_RET_K, RET_NOTIF));
-    p.push(stmt(BPF_RET_K, RET_ALLOW));
-    // socket(domain, type, proto): packet and vsock sockets, and raw or SOCK_PACKET inet
+    f.add_rule(
+        ScmpAction::Errno(libc::ENOSYS),
+        ScmpSyscall::from(libc::SYS_clone3 as i32),
+    )?;
+    // clone(flags, ...): any namespace flag goes to the supervisor (recorded and refused); one
+    // rule per flag, as libseccomp's comparisons are equalities.
+    for bit in (0..64)
+        .map(|i| 1u64 << i)
+        .filter(|b| CLONE_NS_FLAGS & b != 0)
+    {
+        let cmp = ScmpArgCompare::new(0, ScmpCompareOp::MaskedEqual(bit), bit);
+        notify(&mut f, libc::SYS_clone, &[cmp])?;
+    }
+    // socket(domain, type, proto): packet and vsock sockets, and raw or SOCK_PACKET (10) inet
     // sockets, go to the supervisor. (Netlink sockets are SOCK_RAW too: getifaddrs needs them,
     // they stay.) AF_VSOCK reaches the hypervisor, which no network namespace covers.
-    p.push(jump(BPF_JEQ_K, libc::SYS_socket as u32, 0, 12));
-    p.push(stmt(BPF_LD_W_ABS, off_arg(0)));
-    p.push(jump(BPF_JEQ_K, libc::AF_PACKET as u32, 9, 0));
-    p.push(jump(BPF_JEQ_K, libc::AF_VSOCK as u32, 8, 0));
-    p.push(jump(BPF_JEQ_K, libc::AF_INET as u32, 2, 0));
-    p.push(jump(BPF_JEQ_K, libc::AF_INET6 as u32, 1, 0));
-    p.push(stmt(BPF_RET_K, RET_ALLOW));
-    p.push(stmt(BPF_LD_W_ABS, off_arg(1)));
-    p.push(stmt(BPF_AND_K, 0xf));
-    p.push(jump(BPF_JEQ_K, libc::SOCK_RAW as u32, 2, 0));
-    // SOCK_PACKET (10): the obsolete packet socket type.
-    p.push(jump(BPF_JEQ_K, 10, 1, 0));
-    p.push(stmt(BPF_RET_K, RET_ALLOW));
-    p.push(stmt(BPF_RET_K, RET_NOTIF));
-    p.push(stmt(BPF_RET_K, RET_ALLOW));
-    p
+    let domain = |d: i32| ScmpArgCompare::new(0, ScmpCompareOp::Equal, d as u64);
+    for d in [libc::AF_PACKET, libc::AF_VSOCK] {
+        notify(&mut f, libc::SYS_socket, &[domain(d)])?;
+    }
+    for d in [libc::AF_INET, libc::AF_INET6] {
+        for ty in [libc::SOCK_RAW as u64, 10] {
+            let kind = ScmpArgCompare::new(1, ScmpCompareOp::MaskedEqual(0xf), ty);
+            notify(&mut f, libc::SYS_socket, &[domain(d), kind])?;
+        }
+    }
+    Ok(f)
 }
 
 /// Install the filter on the calling thread (no_new_privs must be set) and return the
 /// notification listener fd (close-on-exec).
 pub fn install() -> io::Result<OwnedFd> {
-    let prog = program();
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: `fprog` points at `prog`, which outlives the call; the kernel copies it.
-    let fd = cvt_long(unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
-            &fprog as *const libc::sock_fprog,
-        )
-    })?;
-    // SAFETY: the kernel returned a new listener fd that we own.
+    let to_io = |e: SeccompError| io::Error::other(e.to_string());
+    let f = filter().map_err(to_io)?;
+    // libseccomp asks the kernel for a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER) because
+    // the filter has Notify rules, and keeps its number.
+    f.load().map_err(to_io)?;
+    let fd = f.get_notify_fd().map_err(to_io)?;
+    // SAFETY: the kernel returned a new listener fd for this filter; nothing else owns or
+    // closes it (libseccomp only remembers the number), so it is ours to own.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
@@ -383,21 +353,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn program_fits_and_jumps_stay_inside() {
-        let p = program();
-        assert!(p.len() < 4096);
-        for (i, ins) in p.iter().enumerate() {
-            if ins.code & 0x07 == libc::BPF_JMP as u16 {
-                assert!(
-                    i + 1 + (ins.jt as usize) < p.len(),
-                    "jt out of range at {i}"
-                );
-                assert!(
-                    i + 1 + (ins.jf as usize) < p.len(),
-                    "jf out of range at {i}"
-                );
-            }
-        }
-        assert_eq!(p.last().unwrap().k, RET_ALLOW);
+    fn the_filter_builds_with_every_rule() {
+        let f = filter().expect("every rule is one libseccomp can express");
+        // Exported as the kernel would get it: whole instructions, within the kernel's limit.
+        let out = tempfile::tempfile().unwrap();
+        f.export_bpf(&out).unwrap();
+        let len = out.metadata().unwrap().len() as usize;
+        let insns = len / std::mem::size_of::<libc::sock_filter>();
+        assert!(len > 0 && len.is_multiple_of(std::mem::size_of::<libc::sock_filter>()));
+        assert!(insns < 4096, "{insns} instructions");
     }
 }
