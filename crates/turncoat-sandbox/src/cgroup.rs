@@ -430,8 +430,12 @@ impl Cgroup {
     fn remove(&mut self) -> Option<String> {
         let mut stuck = Vec::new();
         for g in &self.groups {
-            if g.v2 && write(&g.dir, "cgroup.kill", "1").is_ok() {
-                // Killed as one.
+            if g.v2 {
+                // Everything in it killed as one (Linux 5.14+; absent before, never created).
+                let _ = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(g.dir.join("cgroup.kill"))
+                    .and_then(|mut f| std::io::Write::write_all(&mut f, b"1"));
             }
             let deadline = Instant::now() + Duration::from_secs(2);
             loop {
@@ -557,6 +561,73 @@ mod tests {
         assert_eq!(
             under(Path::new("/sys/fs/cgroup/memory"), "/a/b"),
             PathBuf::from("/sys/fs/cgroup/memory/a/b")
+        );
+    }
+
+    /// The v2 path on a stand-in directory (this machine's v2 hierarchy has no memory or pids
+    /// controller): which files are written with what, and what is read back.
+    #[test]
+    fn v2_files_on_a_stand_in_hierarchy() {
+        let d = tempfile::tempdir().unwrap();
+        let parent = d.path();
+        std::fs::write(parent.join("cgroup.controllers"), "cpu io memory pids\n").unwrap();
+        std::fs::write(parent.join("cgroup.subtree_control"), "memory\n").unwrap();
+        let g = v2_group(parent, &[Controller::Memory, Controller::Pids])
+            .unwrap()
+            .expect("both offered");
+        assert_eq!(g.controllers, vec![Controller::Memory, Controller::Pids]);
+        assert_eq!(
+            std::fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap(),
+            "+pids",
+            "only the controller not yet enabled is enabled"
+        );
+        let dir = g.dir.clone();
+        assert!(dir.is_dir() && dir.starts_with(parent));
+        let cg = Cgroup {
+            groups: vec![g],
+            limits: Limits {
+                memory_max: Some(64 << 20),
+                pids_max: Some(60),
+            },
+        };
+        cg.write_limits().unwrap();
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        assert_eq!(read("memory.max"), "67108864");
+        assert_eq!(read("memory.swap.max"), "0");
+        assert_eq!(read("pids.max"), "60");
+        cg.add(4242).unwrap();
+        assert_eq!(read("cgroup.procs"), "4242");
+        std::fs::write(
+            dir.join("memory.events"),
+            "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("pids.events"), "max 3\n").unwrap();
+        let r = cg.report();
+        assert_eq!(r.enforced_by.as_deref(), Some("cgroup v2"));
+        assert_eq!((r.oom_kills, r.memory_max_hits, r.pids_max_hits), (1, 7, 3));
+        assert!(r.hit());
+        assert_eq!(
+            v2_group(parent, &[]).unwrap().map(|g| g.dir),
+            None,
+            "nothing wanted, nothing made"
+        );
+        // cgroupfs removes its interface files with the directory; a plain one needs help.
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+        assert_eq!(cg.finish(), None);
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn v2_without_the_controllers_offers_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("cgroup.controllers"), "hugetlb\n").unwrap();
+        assert!(
+            v2_group(d.path(), &[Controller::Memory, Controller::Pids])
+                .unwrap()
+                .is_none()
         );
     }
 
