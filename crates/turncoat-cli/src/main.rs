@@ -72,6 +72,9 @@ enum Command {
     Fortify(commands::fortify::FortifyArgs),
     /// What an attacker learns about your maintainers from git history: exposed identities, secrets, publish tokens.
     Recon(Box<commands::recon::ReconArgs>),
+    /// Write the install policy (cooldown, exclusions, approved scripts) into every package manager's settings.
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
 }
 
 /// What a command returns: pass or policy violation. Tool errors are `Err`.
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch::run(args, &ctx),
         Command::Fortify(args) => commands::fortify::run(args, &ctx),
         Command::Recon(args) => commands::recon::run(*args, &ctx),
+        Command::Policy(cmd) => commands::policy::run(cmd, &ctx),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

@@ -30,6 +30,7 @@ pub fn all_rules() -> Vec<&'static RuleDoc> {
     all.extend(crate::detonation::rules());
     all.extend(turncoat_posture::rules());
     all.extend(turncoat_recon::rules());
+    all.extend(turncoat_managers::rules());
     all.sort_by_key(|r| r.code);
     all
 }

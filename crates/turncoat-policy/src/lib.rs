@@ -21,6 +21,24 @@
 //! reason = "reviewed: postinstall only selects the platform binary"
 //! expires = "2027-01-31"
 //! ```
+//!
+//! The install-time half of the policy, which `turncoat policy compile` writes into every
+//! package manager's and update bot's own settings (a top-level `cooldown` is the same value
+//! as `[gate] cooldown-days`, with a unit; give one of them):
+//!
+//! ```toml
+//! cooldown = "3d"
+//!
+//! [[cooldown-exclude]]
+//! package = "@acme/*"
+//! reason = "our own packages"
+//! expires = "2027-06-30"
+//!
+//! [[allow-script]]
+//! package = "esbuild@0.25.0"
+//! integrity = "sha512-..."
+//! reason = "selects the platform binary"
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -158,11 +176,95 @@ pub struct Policy {
     /// Registry URLs allowed in lockfiles; empty = whatever the registry config says.
     pub registries: Vec<String>,
     pub exceptions: Vec<Exception>,
+    /// The cooldown with its unit, in seconds (`cooldown_days` is it rounded up to days).
+    pub cooldown_secs: u64,
+    /// The turncoat.toml set a cooldown (else the built-in default applies).
+    pub cooldown_set: bool,
+    pub cooldown_excludes: Vec<CooldownExclude>,
+    pub allow_scripts: Vec<AllowScript>,
+}
+
+/// Packages the cooldown does not hold back: a name, a name pattern (`@acme/*`) or one pinned
+/// `name@version`, each with a reason and an expiry date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CooldownExclude {
+    /// The name or pattern.
+    pub name: String,
+    /// A pinned version, when the entry names one.
+    pub version: Option<String>,
+    pub reason: String,
+    pub expires: Date,
+    pub line: Option<u32>,
+}
+
+impl CooldownExclude {
+    pub fn spec(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{}@{v}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// A dependency whose install scripts may run: exactly `name@version` with that tarball
+/// integrity (a republished tarball under the same version is not approved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowScript {
+    pub name: String,
+    pub version: String,
+    pub integrity: String,
+    pub reason: String,
+    pub line: Option<u32>,
+}
+
+impl AllowScript {
+    pub fn spec(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
+/// Parse a cooldown: a whole number with a unit, `m` (minutes), `h`, `d` or `w`.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: u64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
+    let secs = match unit {
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return None,
+    };
+    n.checked_mul(secs).filter(|&v| v <= 366 * 86_400)
+}
+
+/// `name@version` split at the last `@` that is not the first character.
+fn split_spec(spec: &str) -> Option<(&str, &str)> {
+    let i = spec
+        .char_indices()
+        .skip(1)
+        .filter(|(_, c)| *c == '@')
+        .last()
+        .map(|(i, _)| i)?;
+    Some((&spec[..i], &spec[i + 1..]))
+}
+
+/// One exact version: no range operators, wildcards or spaces.
+fn is_exact_version(v: &str) -> bool {
+    !v.is_empty()
+        && v.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && !v.contains(['*', '^', '~', '>', '<', ' ', '|', '='])
+        && !v.split(['.', '-', '+']).any(|p| p == "x" || p == "X")
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
+    cooldown: Option<Spanned<String>>,
+    #[serde(default, rename = "cooldown-exclude")]
+    cooldown_excludes: Vec<Spanned<RawCooldownExclude>>,
+    #[serde(default, rename = "allow-script")]
+    allow_scripts: Vec<Spanned<RawAllowScript>>,
     #[serde(default)]
     gate: RawGate,
     #[serde(default)]
@@ -177,6 +279,22 @@ struct RawGate {
     cooldown_days: Option<u32>,
     #[serde(default)]
     registries: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCooldownExclude {
+    package: Spanned<String>,
+    reason: String,
+    expires: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllowScript {
+    package: Spanned<String>,
+    integrity: Spanned<String>,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -218,6 +336,10 @@ impl Policy {
             cooldown_days: DEFAULT_COOLDOWN_DAYS,
             registries: Vec::new(),
             exceptions: Vec::new(),
+            cooldown_secs: u64::from(DEFAULT_COOLDOWN_DAYS) * 86_400,
+            cooldown_set: false,
+            cooldown_excludes: Vec::new(),
+            allow_scripts: Vec::new(),
         }
     }
 
@@ -241,7 +363,32 @@ impl Policy {
         policy.source = path.to_string();
         if let Some(days) = raw.gate.cooldown_days {
             policy.cooldown_days = days;
+            policy.cooldown_secs = u64::from(days) * 86_400;
+            policy.cooldown_set = true;
         }
+        if let Some(c) = &raw.cooldown {
+            let line = line_of(text, c.span().start);
+            if raw.gate.cooldown_days.is_some() {
+                return Err(invalid(
+                    line,
+                    "give the cooldown once: `cooldown` or `[gate] cooldown-days`, not both".into(),
+                ));
+            }
+            let Some(secs) = parse_duration(c.get_ref()) else {
+                return Err(invalid(
+                    line,
+                    format!(
+                        "cooldown must be a whole number with a unit m, h, d or w (at most a year), like \"3d\", not {:?}",
+                        c.get_ref()
+                    ),
+                ));
+            };
+            policy.cooldown_secs = secs;
+            policy.cooldown_days = u32::try_from(secs.div_ceil(86_400)).unwrap_or(u32::MAX);
+            policy.cooldown_set = true;
+        }
+        policy.cooldown_excludes = parse_cooldown_excludes(text, path, raw.cooldown_excludes)?;
+        policy.allow_scripts = parse_allow_scripts(text, path, raw.allow_scripts)?;
         for r in &raw.gate.registries {
             if !(r.starts_with("https://") || r.starts_with("http://") || r.starts_with("file://"))
             {
@@ -332,6 +479,13 @@ impl Policy {
             });
         }
         Ok(policy)
+    }
+
+    /// Cooldown exclusions still in force on `today`.
+    pub fn active_cooldown_excludes(&self, today: Date) -> impl Iterator<Item = &CooldownExclude> {
+        self.cooldown_excludes
+            .iter()
+            .filter(move |e| e.expires >= today)
     }
 
     /// The level for `code`: the override, else the rule's default, else `deny` — a code no
@@ -688,5 +842,232 @@ expires = "2027-01-31"
             .unwrap_err()
             .to_string();
         assert!(err.contains("turncoat.toml:4: expires must be"), "{err}");
+    }
+}
+
+fn parse_cooldown_excludes(
+    text: &str,
+    path: &str,
+    raw: Vec<Spanned<RawCooldownExclude>>,
+) -> Result<Vec<CooldownExclude>, PolicyError> {
+    let invalid = |offset: usize, message: String| PolicyError::Invalid {
+        path: path.to_string(),
+        line: line_of(text, offset),
+        message,
+    };
+    let mut out = Vec::new();
+    for entry in raw {
+        let line = line_of(text, entry.span().start);
+        let e = entry.into_inner();
+        let spec = e.package.get_ref().trim();
+        let at = e.package.span().start;
+        let (name, version) = match split_spec(spec) {
+            Some((n, v)) if is_exact_version(v) => (n, Some(v.to_string())),
+            Some(_) => {
+                return Err(invalid(
+                    at,
+                    format!(
+                        "cooldown-exclude {spec:?}: pin one exact version or name only the package"
+                    ),
+                ));
+            }
+            None => (spec, None),
+        };
+        let name_ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "@/-._*".contains(c))
+            && name != "*"
+            && name != "@*/*";
+        if !name_ok {
+            return Err(invalid(
+                at,
+                format!(
+                    "cooldown-exclude {spec:?} is not a package name or a scope pattern like \"@acme/*\" (a bare \"*\" would switch the cooldown off)"
+                ),
+            ));
+        }
+        let Some(expires) = Date::parse(e.expires.get_ref()) else {
+            return Err(invalid(
+                e.expires.span().start,
+                format!(
+                    "expires must be a date YYYY-MM-DD, not {:?}",
+                    e.expires.get_ref()
+                ),
+            ));
+        };
+        if e.reason.trim().is_empty() {
+            return Err(PolicyError::Invalid {
+                path: path.to_string(),
+                line,
+                message: format!("cooldown-exclude {spec} needs a reason"),
+            });
+        }
+        out.push(CooldownExclude {
+            name: name.to_string(),
+            version,
+            reason: e.reason,
+            expires,
+            line: u32::try_from(line).ok(),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_allow_scripts(
+    text: &str,
+    path: &str,
+    raw: Vec<Spanned<RawAllowScript>>,
+) -> Result<Vec<AllowScript>, PolicyError> {
+    let invalid = |offset: usize, message: String| PolicyError::Invalid {
+        path: path.to_string(),
+        line: line_of(text, offset),
+        message,
+    };
+    let mut out: Vec<AllowScript> = Vec::new();
+    for entry in raw {
+        let line = line_of(text, entry.span().start);
+        let e = entry.into_inner();
+        let spec = e.package.get_ref().trim();
+        let at = e.package.span().start;
+        let Some((name, version)) = split_spec(spec).filter(|(_, v)| is_exact_version(v)) else {
+            return Err(invalid(
+                at,
+                format!("allow-script {spec:?} must be pinned as name@version (one exact version)"),
+            ));
+        };
+        let integrity = e.integrity.get_ref().trim();
+        let sri_ok = ["sha512-", "sha384-", "sha256-"].iter().any(|p| {
+            integrity.strip_prefix(p).is_some_and(|b| {
+                b.len() >= 40
+                    && b.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=')
+            })
+        });
+        if !sri_ok {
+            return Err(invalid(
+                e.integrity.span().start,
+                format!(
+                    "allow-script {spec}: integrity must be the lockfile's sha512-/sha384-/sha256- value"
+                ),
+            ));
+        }
+        if e.reason.trim().is_empty() {
+            return Err(PolicyError::Invalid {
+                path: path.to_string(),
+                line,
+                message: format!("allow-script {spec} needs a reason"),
+            });
+        }
+        if out.iter().any(|a| a.name == name && a.version == version) {
+            return Err(invalid(at, format!("allow-script {spec} is listed twice")));
+        }
+        out.push(AllowScript {
+            name: name.to_string(),
+            version: version.to_string(),
+            integrity: integrity.to_string(),
+            reason: e.reason,
+            line: u32::try_from(line).ok(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod install_policy_tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Policy, PolicyError> {
+        Policy::parse(text, "turncoat.toml", &[])
+    }
+
+    const SRI: &str = "sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
+
+    #[test]
+    fn a_cooldown_has_a_unit_and_feeds_the_gate() {
+        let p = parse("cooldown = \"3d\"\n").unwrap();
+        assert_eq!(
+            (p.cooldown_secs, p.cooldown_days, p.cooldown_set),
+            (259_200, 3, true)
+        );
+        let p = parse("cooldown = \"36h\"\n").unwrap();
+        assert_eq!((p.cooldown_secs, p.cooldown_days), (129_600, 2));
+        let p = parse("").unwrap();
+        assert_eq!((p.cooldown_secs, p.cooldown_set), (2 * 86_400, false));
+        for bad in ["3", "3 days", "-1d", "1y", "9999w", "d"] {
+            let e = parse(&format!("cooldown = {bad:?}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("turncoat.toml:1:"), "{bad}: {e}");
+        }
+        let e = parse("cooldown = \"3d\"\n[gate]\ncooldown-days = 2\n").unwrap_err();
+        assert!(e.to_string().contains("not both"), "{e}");
+    }
+
+    #[test]
+    fn exclusions_are_names_patterns_or_pins_with_a_reason_and_expiry() {
+        let p = parse(
+            "[[cooldown-exclude]]\npackage = \"@acme/*\"\nreason = \"ours\"\nexpires = \"2027-01-01\"\n\n[[cooldown-exclude]]\npackage = \"left-pad@1.3.1\"\nreason = \"hotfix\"\nexpires = \"2026-01-01\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.cooldown_excludes.len(), 2);
+        assert_eq!(p.cooldown_excludes[1].spec(), "left-pad@1.3.1");
+        assert_eq!(p.cooldown_excludes[1].line, Some(6));
+        let today = Date::parse("2026-12-07").unwrap();
+        let active: Vec<_> = p
+            .active_cooldown_excludes(today)
+            .map(|e| e.spec())
+            .collect();
+        assert_eq!(active, ["@acme/*"]);
+        // Ways to switch the cooldown off wholesale, or to hide a range in a "pin".
+        for bad in [
+            "*",
+            "@*/*",
+            "left-pad@^1.0.0",
+            "left-pad@1.x",
+            "left-pad@>=1",
+            "a b",
+            "",
+        ] {
+            let text = format!(
+                "[[cooldown-exclude]]\npackage = {bad:?}\nreason = \"r\"\nexpires = \"2027-01-01\"\n"
+            );
+            assert!(parse(&text).is_err(), "{bad} accepted");
+        }
+        let no_reason =
+            "[[cooldown-exclude]]\npackage = \"x\"\nreason = \" \"\nexpires = \"2027-01-01\"\n";
+        assert!(
+            parse(no_reason)
+                .unwrap_err()
+                .to_string()
+                .contains("needs a reason")
+        );
+        let no_expiry = "[[cooldown-exclude]]\npackage = \"x\"\nreason = \"r\"\n";
+        assert!(parse(no_expiry).is_err());
+    }
+
+    #[test]
+    fn approved_scripts_are_pinned_to_version_and_integrity() {
+        let ok = format!(
+            "[[allow-script]]\npackage = \"@scope/esbuild@0.25.0\"\nintegrity = \"{SRI}\"\nreason = \"platform binary\"\n"
+        );
+        let p = parse(&ok).unwrap();
+        assert_eq!(p.allow_scripts[0].name, "@scope/esbuild");
+        assert_eq!(p.allow_scripts[0].version, "0.25.0");
+        for (pkg, integrity) in [
+            ("esbuild", SRI),
+            ("esbuild@^0.25.0", SRI),
+            ("esbuild@*", SRI),
+            ("esbuild@0.25.0 || 0.26.0", SRI),
+            ("esbuild@0.25.0", "sha1-abc"),
+            ("esbuild@0.25.0", "sha512-short"),
+        ] {
+            let text = format!(
+                "[[allow-script]]\npackage = {pkg:?}\nintegrity = {integrity:?}\nreason = \"r\"\n"
+            );
+            assert!(parse(&text).is_err(), "{pkg} {integrity} accepted");
+        }
+        let twice = format!("{ok}\n{ok}");
+        assert!(parse(&twice).unwrap_err().to_string().contains("twice"));
     }
 }

@@ -80,6 +80,20 @@ pub struct BlobHit {
     pub path: String,
     /// The blob is in `HEAD`'s tree, at this path.
     pub head_path: Option<String>,
+    /// Found in a commit or tag message, not a file (`path` is then [`MESSAGE_PATH`]).
+    pub in_message: bool,
+}
+
+/// The path cited for a secret found in a commit message (a tag message is cited as
+/// `(tag NAME message)` at the commit the tag points to).
+pub const MESSAGE_PATH: &str = "(commit message)";
+
+/// A commit or tag message to scan for secrets.
+struct Message {
+    /// The commit it is cited at.
+    commit: ObjectId,
+    path: String,
+    text: Vec<u8>,
 }
 
 /// A blob that was not read because of its size.
@@ -97,7 +111,8 @@ pub struct RepoFacts {
     pub path: PathBuf,
     /// Commits in scope, oldest first.
     pub commits: Vec<CommitInfo>,
-    /// Author and committer of every commit in scope, `.mailmap` applied.
+    /// Author, committer and identity trailers of every commit in scope, and the tagger of
+    /// every annotated tag, `.mailmap` applied.
     pub signatures: Vec<Signature>,
     pub blobs_scanned: u64,
     pub bytes_scanned: u64,
@@ -155,12 +170,15 @@ pub fn scan_repo(
     );
     let head = repo.head_id().ok().map(|id| id.detach());
     facts.no_head = head.is_none();
-    let tips = tips(&repo, path)?;
+    let (tips, tags) = tips(&repo, path)?;
     progress(&format!("{}: reading commits", path.display()));
-    let commits = walk_commits(&repo, path, tips, &mailmap, opts, &mut facts)?;
+    let mut messages = Vec::new();
+    let commits = walk_commits(&repo, path, tips, &mailmap, opts, &mut facts, &mut messages)?;
+    read_tags(&repo, &tags, &mailmap, opts, &mut facts, &mut messages);
     if !opts.secrets {
         return Ok(facts);
     }
+    scan_messages(messages, &mut facts);
     progress(&format!(
         "{}: walking the trees of {} commits",
         path.display(),
@@ -230,24 +248,173 @@ fn read_mailmap(repo: &gix::Repository) -> gix_mailmap::Snapshot {
         .unwrap_or_default()
 }
 
-/// Every ref and `HEAD`, peeled to commits (tags to blobs or trees are ignored).
-fn tips(repo: &gix::Repository, path: &Path) -> Result<Vec<ObjectId>, Error> {
+/// Every ref and `HEAD`, peeled to commits (tags to blobs or trees are ignored), and the
+/// annotated tag objects the refs point at (for their tagger and message).
+fn tips(repo: &gix::Repository, path: &Path) -> Result<(Vec<ObjectId>, Vec<ObjectId>), Error> {
     let mut out = Vec::new();
+    let mut tags = Vec::new();
     if let Ok(id) = repo.head_id() {
         out.push(id.detach());
     }
     let platform = repo.references().map_err(|e| git_err(path, "refs", e))?;
-    let iter = platform
-        .all()
-        .and_then(|i| i.peeled())
-        .map_err(|e| git_err(path, "refs", e))?;
+    let iter = platform.all().map_err(|e| git_err(path, "refs", e))?;
     for r in iter {
-        let r = r.map_err(|e| git_err(path, "refs", e))?;
-        out.push(r.id().detach());
+        let mut r = r.map_err(|e| git_err(path, "refs", e))?;
+        if let Some(direct) = r.target().try_id().map(|id| id.to_owned())
+            && repo
+                .find_header(direct)
+                .is_ok_and(|h| h.kind() == gix::object::Kind::Tag)
+        {
+            tags.push(direct);
+        }
+        let peeled = r
+            .peel_to_id()
+            .map_err(|e| git_err(path, "refs", e))?
+            .detach();
+        out.push(peeled);
     }
     out.sort();
     out.dedup();
-    Ok(out)
+    tags.sort();
+    tags.dedup();
+    Ok((out, tags))
+}
+
+/// Taggers and messages of annotated tags (a tag of a tag is followed, a few levels at most).
+fn read_tags(
+    repo: &gix::Repository,
+    tags: &[ObjectId],
+    mailmap: &gix_mailmap::Snapshot,
+    opts: &ScanOptions,
+    facts: &mut RepoFacts,
+    messages: &mut Vec<Message>,
+) {
+    const MAX_TAG_CHAIN: usize = 8;
+    let mut seen = HashSet::new();
+    let mut buf = Vec::new();
+    for &start in tags {
+        let mut id = start;
+        let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
+        for _ in 0..MAX_TAG_CHAIN {
+            if !seen.insert(id) {
+                break;
+            }
+            let Ok(data) = repo.objects.find(&id, &mut buf) else {
+                break;
+            };
+            if data.kind != gix::object::Kind::Tag {
+                break;
+            }
+            let Ok(tag) = gix::objs::TagRef::from_bytes(data.data, repo.object_hash()) else {
+                break;
+            };
+            let time = tag
+                .tagger()
+                .ok()
+                .flatten()
+                .map(|t| t.seconds())
+                .unwrap_or(0);
+            if opts.since.is_none_or(|s| time >= s) {
+                if let Ok(Some(tagger)) = tag.tagger() {
+                    facts.signatures.push(signature(
+                        mailmap,
+                        &id,
+                        crate::identity::Role::Tagger,
+                        tagger.trim(),
+                    ));
+                }
+                if opts.secrets {
+                    let name = tag.name.to_str_lossy().replace(char::is_control, "?");
+                    texts.push((format!("(tag {name} message)"), tag.message.to_vec()));
+                }
+            }
+            id = tag.target();
+            if tag.target_kind != gix::object::Kind::Tag {
+                // Messages are cited at the commit the tag names; a tag of a tree or blob has
+                // no commit to cite and is not scanned.
+                if tag.target_kind == gix::object::Kind::Commit {
+                    messages.extend(texts.drain(..).map(|(path, text)| Message {
+                        commit: id,
+                        path,
+                        text,
+                    }));
+                }
+                break;
+            }
+        }
+    }
+}
+
+/// Secrets in commit and tag messages, cited at their commit (only commits in scope).
+fn scan_messages(messages: Vec<Message>, facts: &mut RepoFacts) {
+    let index: HashMap<String, usize> = facts
+        .commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.clone(), i))
+        .collect();
+    for m in messages {
+        let Some(&commit) = index.get(&m.commit.to_string()) else {
+            continue;
+        };
+        for hit in detect::scan(&m.path, &m.text) {
+            facts.hits.push(BlobHit {
+                hit,
+                commit,
+                path: m.path.clone(),
+                head_path: None,
+                in_message: true,
+            });
+        }
+    }
+}
+
+/// One identity line, `.mailmap` applied.
+fn signature(
+    mailmap: &gix_mailmap::Snapshot,
+    id: &ObjectId,
+    role: crate::identity::Role,
+    sig: gix::actor::SignatureRef<'_>,
+) -> Signature {
+    let mapped = mailmap.resolve_cow(sig);
+    Signature {
+        commit: id.to_string(),
+        role,
+        name: sig.name.to_str_lossy().into_owned(),
+        email: sig.email.to_str_lossy().into_owned(),
+        canonical_name: mapped.name.to_str_lossy().into_owned(),
+        canonical_email: mapped.email.to_str_lossy().into_owned(),
+        time: sig.seconds(),
+    }
+}
+
+/// Identity trailers (`Co-authored-by: Name <address>`, `Signed-off-by:`, ...) of a message.
+fn trailer_signatures(
+    mailmap: &gix_mailmap::Snapshot,
+    id: &ObjectId,
+    commit: &gix::objs::CommitRef<'_>,
+    time: gix::date::SecondsSinceUnixEpoch,
+    out: &mut Vec<Signature>,
+) {
+    for t in commit.message_trailers() {
+        let Some(role) = crate::identity::trailer_role(&t.token.to_str_lossy()) else {
+            continue;
+        };
+        let person = turncoat_npm::Person::parse(&t.value.to_str_lossy());
+        let Some(email) = person.email.filter(|e| !e.is_empty()) else {
+            continue;
+        };
+        let name = person.name.unwrap_or_default();
+        let when = gix::date::Time::new(time, 0).to_string();
+        let sig = gix::actor::SignatureRef {
+            name: name.as_bytes().as_bstr(),
+            email: email.as_bytes().as_bstr(),
+            time: &when,
+        };
+        let mut s = signature(mailmap, id, role, sig);
+        s.time = time;
+        out.push(s);
+    }
 }
 
 fn walk_commits(
@@ -257,6 +424,7 @@ fn walk_commits(
     mailmap: &gix_mailmap::Snapshot,
     opts: &ScanOptions,
     facts: &mut RepoFacts,
+    messages: &mut Vec<Message>,
 ) -> Result<Vec<RawCommit>, Error> {
     let mut seen: HashSet<ObjectId> = tips.iter().copied().collect();
     let mut stack = tips;
@@ -290,16 +458,14 @@ fn walk_commits(
             (committer, crate::identity::Role::Committer),
         ] {
             let Some(sig) = sig else { continue };
-            let sig = sig.trim();
-            let mapped = mailmap.resolve_cow(sig);
-            sigs.push(Signature {
-                commit: id.to_string(),
-                role,
-                name: sig.name.to_str_lossy().into_owned(),
-                email: sig.email.to_str_lossy().into_owned(),
-                canonical_name: mapped.name.to_str_lossy().into_owned(),
-                canonical_email: mapped.email.to_str_lossy().into_owned(),
-                time: sig.seconds(),
+            sigs.push(signature(mailmap, &id, role, sig.trim()));
+        }
+        trailer_signatures(mailmap, &id, &commit, time, &mut sigs);
+        if opts.secrets {
+            messages.push(Message {
+                commit: id,
+                path: MESSAGE_PATH.to_string(),
+                text: commit.message.to_vec(),
             });
         }
     }
@@ -529,6 +695,7 @@ fn scan_blobs(
                             commit: *commit,
                             path: p.clone(),
                             head_path: head_blobs.get(id).cloned(),
+                            in_message: false,
                         });
                     }
                 }

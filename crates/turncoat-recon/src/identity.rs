@@ -15,9 +15,39 @@ use crate::email::{EmailClass, classify};
 pub enum Role {
     Author,
     Committer,
+    /// A `Co-authored-by:` trailer.
+    CoAuthor,
+    /// Another identity trailer (`Signed-off-by:`, `Reviewed-by:`, `Acked-by:`, ...).
+    Trailer,
+    /// The tagger of an annotated tag (`commit` is then the tag object's id).
+    Tagger,
 }
 
-/// One author or committer line of one commit.
+/// Trailers whose value is a person (`Name <address>`), as git and the kernel use them.
+pub const IDENTITY_TRAILERS: &[&str] = &[
+    "co-authored-by",
+    "signed-off-by",
+    "reviewed-by",
+    "acked-by",
+    "tested-by",
+    "reported-by",
+    "suggested-by",
+    "helped-by",
+];
+
+/// The role of trailer `token`, when it names a person.
+pub fn trailer_role(token: &str) -> Option<Role> {
+    let t = token.trim().to_ascii_lowercase();
+    if t == "co-authored-by" {
+        Some(Role::CoAuthor)
+    } else if IDENTITY_TRAILERS.contains(&t.as_str()) {
+        Some(Role::Trailer)
+    } else {
+        None
+    }
+}
+
+/// One identity line of one commit or tag: author, committer, tagger or identity trailer.
 #[derive(Debug, Clone)]
 pub struct Signature {
     pub commit: String,

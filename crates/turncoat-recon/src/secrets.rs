@@ -32,6 +32,9 @@ pub struct SecretRecord {
     /// AWS: the secret access key sits beside the key id.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub paired_secret: bool,
+    /// First found in a commit or tag message rather than a file.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_message: bool,
     /// Blobs that hold it.
     pub blobs: usize,
     /// `commit:path:rule:line`, what `.turncoat/recon-baseline.json` lists.
@@ -76,6 +79,7 @@ pub fn records(facts: &RepoFacts) -> Vec<SecretRecord> {
             at_head: h.head_path.is_some(),
             head_path: h.head_path.clone(),
             paired_secret: h.hit.paired_secret,
+            in_message: h.in_message,
             blobs: 1,
             fingerprint,
         });

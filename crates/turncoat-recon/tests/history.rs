@@ -302,19 +302,84 @@ fn express_identities_match_git_log() {
         .collect();
     assert_eq!(ours_authors, authors);
     assert_eq!(ours_committers, committers);
-    let all: BTreeSet<String> = authors.union(&committers).cloned().collect();
+    // Identity trailers (every commit, as git reads its trailer block) and taggers.
+    let keys = turncoat_recon::identity::IDENTITY_TRAILERS
+        .iter()
+        .map(|k| format!("key={k}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let trailers: BTreeSet<String> = git(
+        &clone,
+        &[
+            "log",
+            "--all",
+            &format!("--format=%(trailers:{keys},valueonly,separator=%x0A)"),
+        ],
+    )
+    .lines()
+    .filter_map(|l| Some(l.split_once('<')?.1.split_once('>')?.0.trim().to_string()))
+    .filter(|e| !e.is_empty())
+    .collect();
+    let ours_trailers: BTreeSet<String> = facts
+        .signatures
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.role,
+                turncoat_recon::identity::Role::CoAuthor | turncoat_recon::identity::Role::Trailer
+            )
+        })
+        .map(|s| s.email.clone())
+        .collect();
+    assert_eq!(ours_trailers, trailers, "identity trailers");
+    let taggers: BTreeSet<String> = git(&clone, &["for-each-ref", "--format=%(taggeremail)"])
+        .lines()
+        .map(|l| {
+            l.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+        .filter(|e| !e.is_empty())
+        .collect();
+    let ours_taggers: BTreeSet<String> = facts
+        .signatures
+        .iter()
+        .filter(|s| s.role == turncoat_recon::identity::Role::Tagger)
+        .map(|s| s.email.clone())
+        .collect();
+    assert_eq!(ours_taggers, taggers, "taggers");
+    let mut all: BTreeSet<String> = authors.union(&committers).cloned().collect();
+    all.extend(trailers.iter().cloned());
+    all.extend(taggers.iter().cloned());
     let listed: BTreeSet<String> = r
         .people
         .iter()
         .flat_map(|p| p.emails.iter().map(|e| e.email.clone()))
         .collect();
     assert_eq!(listed, all);
-    // People are `.mailmap`-canonical addresses: what `git log --use-mailmap` shows.
+    // People are `.mailmap`-canonical addresses: what `git log --use-mailmap` shows for the
+    // authors and committers (trailers and taggers only add people).
     let canonical: BTreeSet<String> = fixture::git_log_unique(&clone, "%aE%n%cE")
         .into_iter()
         .map(|e| e.to_ascii_lowercase())
         .collect();
-    assert_eq!(r.metrics.people, canonical.len());
+    let commit_lines: Vec<_> = facts
+        .signatures
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.role,
+                turncoat_recon::identity::Role::Author | turncoat_recon::identity::Role::Committer
+            )
+        })
+        .cloned()
+        .collect();
+    assert_eq!(
+        turncoat_recon::identity::people(&commit_lines).len(),
+        canonical.len()
+    );
+    assert!(r.metrics.people > canonical.len());
     eprintln!(
         "express: {} commits, {} authors, {} committers, {} people, {} personal emails exposed, {} blobs",
         commits,
@@ -452,4 +517,111 @@ fn git_env(dir: &Path, args: &[&str]) {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Identities outside the author and committer lines, and secrets outside files: a personal
+/// address only in a `Co-authored-by:` trailer, a local one only in `Signed-off-by:`, a tagger
+/// only an annotated tag names (on a tag of a tag), and tokens pasted into a commit message and
+/// a tag message. Look-alike trailers in the middle of a message are not identities.
+#[test]
+fn trailers_taggers_and_messages_are_read() {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return;
+    }
+    use turncoat_recon::detect::testing::checksummed;
+    use turncoat_recon::identity::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let g = |args: &[&str], committer: &str| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(repo)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "A")
+            .env("GIT_AUTHOR_EMAIL", "a@corp.io")
+            .env("GIT_COMMITTER_NAME", "C")
+            .env("GIT_COMMITTER_EMAIL", committer)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let in_commit = checksummed("npm_", 301);
+    let in_tag = checksummed("ghp_", 302);
+    g(&["init", "-q", "-b", "main"], "a@corp.io");
+    std::fs::write(repo.join("README"), "x\n").unwrap();
+    g(&["add", "-A"], "a@corp.io");
+    let message = format!(
+        "Fix the release\n\nThe token was {in_commit} (revoked).\nCo-authored-by: Not A Trailer <fake@gmail.com>\n\nmore text\n\nCo-authored-by: Pat <pat.personal@gmail.com>\nSigned-off-by: Root <root@build-box.local>\n"
+    );
+    g(&["commit", "-q", "-m", &message], "a@corp.io");
+    g(
+        &[
+            "tag",
+            "-a",
+            "v1",
+            "-m",
+            &format!("release v1\n\ntoken {in_tag}\n"),
+        ],
+        "tagger@yahoo.com",
+    );
+    // A tag of the tag: its tagger counts too, and the chain ends at the commit.
+    g(
+        &["tag", "-a", "v1-signed", "v1", "-m", "re-tag"],
+        "retag@hotmail.com",
+    );
+
+    let facts = scan(repo, &ScanOptions::default());
+    let by_role = |role: Role| -> BTreeSet<String> {
+        facts
+            .signatures
+            .iter()
+            .filter(|s| s.role == role)
+            .map(|s| s.email.clone())
+            .collect()
+    };
+    assert_eq!(
+        by_role(Role::CoAuthor),
+        BTreeSet::from(["pat.personal@gmail.com".to_string()])
+    );
+    assert_eq!(
+        by_role(Role::Trailer),
+        BTreeSet::from(["root@build-box.local".to_string()])
+    );
+    assert_eq!(
+        by_role(Role::Tagger),
+        BTreeSet::from([
+            "retag@hotmail.com".to_string(),
+            "tagger@yahoo.com".to_string()
+        ])
+    );
+    let r = judge(&facts, &Baseline::default());
+    // a@corp.io is an organisation address; the rest are personal (3) and local (1).
+    assert_eq!(r.metrics.personal_emails_exposed, 3, "{:#?}", r.people);
+    assert_eq!(r.metrics.local_identities, 1);
+    assert_eq!(count(&r, "personal-email-exposed"), 3);
+    assert_eq!(count(&r, "local-identity-exposed"), 1);
+    let found: BTreeSet<(String, String, bool)> = r
+        .secrets
+        .iter()
+        .map(|s| (s.path.clone(), s.redacted.prefix.clone(), s.in_message))
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            ("(commit message)".to_string(), "npm_".to_string(), true),
+            ("(tag v1 message)".to_string(), "ghp_".to_string(), true),
+        ]),
+        "{:#?}",
+        r.secrets
+    );
+    assert!(r.secrets.iter().all(|s| !s.at_head));
+    // The full values never reach the report.
+    let json = serde_json::to_string(&r.secrets).unwrap();
+    assert!(!json.contains(&in_commit) && !json.contains(&in_tag));
 }

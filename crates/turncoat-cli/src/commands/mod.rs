@@ -6,6 +6,7 @@ pub mod diff;
 pub mod explain;
 pub mod fortify;
 pub mod lockfile;
+pub mod policy;
 pub mod recon;
 pub mod scan;
 pub mod verify;

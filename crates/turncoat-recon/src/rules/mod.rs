@@ -106,6 +106,7 @@ pub(crate) mod testing {
             at_head,
             head_path: at_head.then(|| "config/.npmrc".into()),
             paired_secret: false,
+            in_message: false,
             blobs: 1,
             fingerprint: "fp".into(),
         }
