@@ -72,6 +72,10 @@ enum Command {
     Fortify(commands::fortify::FortifyArgs),
     /// What an attacker learns about your maintainers from git history: exposed identities, secrets, publish tokens.
     Recon(Box<commands::recon::ReconArgs>),
+    /// Rehearse a takeover: publish canary releases to a private registry and time each defence layer.
+    Drill(Box<commands::drill::DrillArgs>),
+    /// Write the battlecard metrics dashboard: one self-contained HTML page.
+    Report(commands::report_html::ReportArgs),
 }
 
 /// What a command returns: pass or policy violation. Tool errors are `Err`.
@@ -102,6 +106,8 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch::run(args, &ctx),
         Command::Fortify(args) => commands::fortify::run(args, &ctx),
         Command::Recon(args) => commands::recon::run(*args, &ctx),
+        Command::Drill(args) => commands::drill::run(*args, &ctx),
+        Command::Report(args) => commands::report_html::run(args, &ctx),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

