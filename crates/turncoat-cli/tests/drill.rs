@@ -80,7 +80,16 @@ fn a_drill_against_verdaccio_is_detected_by_the_gate_and_timed() {
     // The gate never runs package code: after the whole drill the marker is still absent.
     let work = PathBuf::from(report["work_dir"].as_str().unwrap());
     assert!(work.join("verdaccio/storage").is_dir());
-    assert!(!work.join("marker").exists(), "the canary ran on the host");
+    let markers: Vec<_> = std::fs::read_dir(&work)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("marker"))
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        markers.is_empty(),
+        "the canary ran on the host: {markers:?}"
+    );
     // The token never reaches the report or stderr.
     let npmrc = std::fs::read_to_string(work.join("verdaccio/publish.npmrc")).unwrap();
     let token = npmrc
@@ -116,6 +125,193 @@ fn a_drill_against_verdaccio_is_detected_by_the_gate_and_timed() {
         "verdaccio still running"
     );
     std::fs::remove_dir_all(work).unwrap();
+}
+
+fn drill_tools() -> Option<PathBuf> {
+    match (on_path("node"), on_path("npm"), verdaccio()) {
+        (Some(_), Some(_), Some(v)) => Some(v),
+        _ => {
+            skip("node, npm or verdaccio (TURNCOAT_VERDACCIO) not found");
+            None
+        }
+    }
+}
+
+#[test]
+fn a_layer_the_config_requires_that_misses_fails_the_drill() {
+    let Some(v) = drill_tools() else { return };
+    // `npm ci` runs install hooks but never loads the entry point: the sandbox sees the seed's
+    // DNS exfiltration and nothing of the runtime payload.
+    let out = turncoat()
+        .args([
+            "--quiet",
+            "drill",
+            "--scenario",
+            "seed",
+            "--scenario",
+            "runtime",
+        ])
+        .args([
+            "--layer",
+            "watch",
+            "--must-detect",
+            "watch",
+            "--format",
+            "json",
+        ])
+        .env("TURNCOAT_VERDACCIO", v)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seed = &report["scenarios"][0]["layers"][0];
+    let runtime = &report["scenarios"][1]["layers"][0];
+    assert_eq!(seed["detected"], true, "{seed}");
+    assert!(
+        seed["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "event:dns")
+    );
+    assert_eq!(runtime["detected"], false, "{runtime}");
+    assert_eq!(runtime["required"], true);
+    assert!(runtime.get("ttd_seconds").is_none());
+    assert_eq!(report["metrics"].as_array().unwrap().len(), 1);
+}
+
+fn children_of(pid: u32) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+        let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if ppid == Some(pid) {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            out.push((child, String::from_utf8_lossy(&cmd).replace('\0', " ")));
+        }
+    }
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, r)| r.trim_start().starts_with('Z'))
+                .map(|z| !z)
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn verdaccio_dies_with_a_killed_drill() {
+    let Some(v) = drill_tools() else { return };
+    let mut child = turncoat()
+        .args(["--quiet", "drill", "--scenario", "seed", "--layer", "gate"])
+        .env("TURNCOAT_VERDACCIO", v)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let registry = loop {
+        if let Some(c) = children_of(child.id())
+            .into_iter()
+            .find(|(_, cmd)| cmd.contains("verdaccio"))
+        {
+            break c.0;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "no verdaccio child appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // SIGKILL: no destructor runs; the stdin watchdog must take Verdaccio down.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let start = std::time::Instant::now();
+    while alive(registry) && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        !alive(registry),
+        "verdaccio (pid {registry}) outlived the drill"
+    );
+}
+
+#[test]
+fn a_drill_on_a_project_works_on_a_clone_and_leaves_the_original_alone() {
+    let Some(v) = drill_tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(
+        repo.join("package.json"),
+        r#"{"name":"app","version":"1.0.0","private":true}"#,
+    )
+    .unwrap();
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        String::from_utf8_lossy(&st.stdout).into_owned()
+    };
+    git(&["init", "-q", "-b", "trunk"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "init"]);
+    let before = (git(&["rev-parse", "HEAD"]), git(&["branch", "-a"]));
+    let out = turncoat()
+        .args([
+            "--quiet",
+            "drill",
+            "--scenario",
+            "seed",
+            "--layer",
+            "gate",
+            "--format",
+            "json",
+            "--project",
+        ])
+        .arg(&repo)
+        .env("TURNCOAT_VERDACCIO", v)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["scenarios"][0]["layers"][0]["detected"], true);
+    assert_eq!(
+        (git(&["rev-parse", "HEAD"]), git(&["branch", "-a"])),
+        before
+    );
+    assert_eq!(git(&["status", "--porcelain"]), "");
+    assert!(!repo.join("package-lock.json").exists());
 }
 
 fn chromium(page: &Path, shot: &Path, profile: &Path) -> String {

@@ -275,8 +275,10 @@ pub fn run(cfg: &DrillConfig) -> Result<DrillReport, DrillError> {
     };
     std::fs::create_dir_all(&host.home).map_err(|e| DrillError::io("create drill home", e))?;
     let id = registry::new_id()?;
-    let marker = root.join("marker");
-    let spec = CanarySpec::new(&id, &marker);
+    // One marker per scenario: a layer that runs one canary in its sandbox cannot make a
+    // later scenario's host check fire, nor hide it.
+    let marker_of = |s: Scenario| root.join(format!("marker-{}", s.as_str()));
+    let spec = CanarySpec::new(&id, &root.join("marker"));
 
     let mut reg = match &cfg.registry {
         Some((url, npmrc)) => Registry::remote(url, npmrc, &root.join("registry"))?,
@@ -290,6 +292,8 @@ pub fn run(cfg: &DrillConfig) -> Result<DrillReport, DrillError> {
     // Publish everything first: the clock of each scenario starts at its trojan's publish.
     let mut published = Vec::new();
     for &scenario in &cfg.scenarios {
+        let mut spec = spec.clone();
+        spec.marker = marker_of(scenario).display().to_string();
         let c = canary::generate(&spec, scenario, &addon);
         for r in &c.before {
             reg.publish(&host.npm, &host.home, r, &root.join("pkg"))?;
@@ -302,7 +306,7 @@ pub fn run(cfg: &DrillConfig) -> Result<DrillReport, DrillError> {
     for (c, published_at, clock) in published {
         let app = root.join(format!("app-{}", c.scenario.as_str()));
         dependabot_flow(cfg, &host, &reg, &c, &app)?;
-        let marker_on_host = marker.exists();
+        let marker_on_host = marker_of(c.scenario).exists();
         let mut layers = Vec::new();
         for &layer in &cfg.layers {
             let mut r = run_layer(cfg, &host, &reg, &spec, &app, &root, layer);
