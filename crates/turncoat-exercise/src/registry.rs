@@ -156,12 +156,7 @@ impl Registry {
     /// The team's registry: the token comes from their `.npmrc` (`user_npmrc`), copied into
     /// the drill's private `.npmrc`; nothing is printed.
     pub fn remote(url: &str, user_npmrc: &Path, dir: &Path) -> Result<Registry, DrillError> {
-        let mut url = url.trim().to_string();
-        if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1")) {
-            return Err(DrillError::Other(format!(
-                "--registry must be https:// (or http://127.0.0.1): {url}"
-            )));
-        }
+        let mut url = check_registry_url(url)?;
         if !url.ends_with('/') {
             url.push('/');
         }
@@ -235,6 +230,39 @@ impl Registry {
         if let Some(mut s) = self.service.take() {
             s.stop();
         }
+    }
+}
+
+/// `--registry`: https anywhere, plain http only on loopback, and no credentials in the URL
+/// (it is printed in the report; the token belongs in `.npmrc`).
+fn check_registry_url(url: &str) -> Result<String, DrillError> {
+    let url = url.trim();
+    let bad = |why: &str| DrillError::Other(format!("--registry {why}"));
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| bad("must be an https:// URL"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(bad("must not carry credentials; put the token in .npmrc"));
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("is not a valid URL"));
+    }
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(url.to_string()),
+        "http" if loopback => Ok(url.to_string()),
+        _ => Err(bad(&format!(
+            "must be https:// (plain http only on loopback): {url}"
+        ))),
     }
 }
 
@@ -375,6 +403,24 @@ mod tests {
         let err = Registry::remote("https://npm.example.com", &rc, dir.path()).unwrap_err();
         assert!(!err.to_string().contains("s3cr3t"));
         assert!(Registry::remote("http://npm.example.com", &rc, dir.path()).is_err());
+    }
+
+    #[test]
+    fn registry_urls_are_https_or_loopback_and_carry_no_credentials() {
+        assert!(check_registry_url("https://npm.example.com/repo").is_ok());
+        assert!(check_registry_url("http://127.0.0.1:4873").is_ok());
+        assert!(check_registry_url("http://[::1]:4873/").is_ok());
+        for bad in [
+            "http://127.0.0.1.evil.example/",
+            "http://127.0.0.1@evil.example/",
+            "https://user:s3cr3t@npm.example.com/",
+            "ftp://127.0.0.1/",
+            "npm.example.com",
+            "https:///x",
+        ] {
+            let err = check_registry_url(bad).unwrap_err().to_string();
+            assert!(!err.contains("s3cr3t"), "{bad}: {err}");
+        }
     }
 
     #[test]
