@@ -203,14 +203,16 @@ impl DrillReport {
                     .ttd_seconds
                     .map(|t| format!("TTD {t:.1} s"))
                     .unwrap_or_else(|| "TTD —".into());
-                out.push_str(&format!(
-                    "  {:<14} {:<18} {:<12} run {:.1} s  {}\n",
+                let line = format!(
+                    "  {:<14} {:<18} {:<12} run {:.1} s  {}",
                     l.layer.as_str(),
                     status,
                     ttd,
                     l.run_seconds,
                     l.codes.join(", ")
-                ));
+                );
+                out.push_str(line.trim_end());
+                out.push('\n');
                 if let Some(e) = &l.error {
                     out.push_str(&format!("  {:<14} error: {}\n", "", one_line(e, 300)));
                 }
@@ -680,6 +682,63 @@ mod tests {
         let mut r = blank(Layer::Watch, 1);
         judge_watch(&mut r, other.as_bytes(), &spec());
         assert!(!r.detected);
+    }
+
+    fn fixed_report() -> DrillReport {
+        let at = OffsetDateTime::from_unix_timestamp(1_796_652_000).unwrap();
+        let layer = |layer, detected: bool, ttd: Option<f64>, codes: &[&str]| LayerResult {
+            layer,
+            detected,
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+            ttd_seconds: ttd,
+            run_seconds: 0.4,
+            exit_code: if detected { 1 } else { 0 },
+            required: layer == Layer::Gate,
+            error: None,
+        };
+        DrillReport {
+            id: "b9a64d8b".into(),
+            registry: "http://127.0.0.1:42121/".into(),
+            local_registry: true,
+            started_at: at,
+            finished_at: at + time::Duration::seconds(40),
+            work_dir: None,
+            scenarios: vec![
+                ScenarioResult {
+                    scenario: Scenario::Seed,
+                    package: "drill-b9a64d8b-seed-sanitizer".into(),
+                    from: "1.0.0".into(),
+                    to: "1.0.1".into(),
+                    published_at: at,
+                    marker_on_host: false,
+                    layers: vec![
+                        layer(Layer::Gate, true, Some(13.1), &["new-install-script"]),
+                        layer(Layer::Watch, true, Some(14.8), &["event:dns"]),
+                    ],
+                },
+                ScenarioResult {
+                    scenario: Scenario::Runtime,
+                    package: "drill-b9a64d8b-runtime-sanitizer".into(),
+                    from: "1.0.0".into(),
+                    to: "1.0.1".into(),
+                    published_at: at,
+                    marker_on_host: false,
+                    layers: vec![
+                        layer(Layer::Gate, true, Some(13.6), &["exfiltration-shape"]),
+                        layer(Layer::Watch, false, None, &[]),
+                    ],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn human_and_json_reports() {
+        let r = fixed_report();
+        insta::assert_snapshot!("drill_human", r.to_human());
+        insta::assert_json_snapshot!("drill_json", r);
+        let back: DrillReport = serde_json::from_value(serde_json::to_value(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
     }
 
     #[test]
