@@ -503,7 +503,17 @@ fn run_layer(
                 .cwd(app)
                 .args(["--quiet", "watch", "--block", "--events"])
                 .arg(root.join(format!("events-{}.jsonl", app_name(app))))
-                .args(["--allow-host", &host_port, "--cwd"])
+                .args(["--allow-host", &host_port])
+                // The sandbox stops itself a little before the drill would kill it.
+                .arg("--timeout")
+                .arg(
+                    cfg.layer_timeout
+                        .as_secs()
+                        .saturating_sub(5)
+                        .max(1)
+                        .to_string(),
+                )
+                .arg("--cwd")
                 .arg(app)
                 .args(["--", "npm", "ci", "--no-audit", "--no-fund"])
         }

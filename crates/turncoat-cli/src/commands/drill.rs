@@ -92,7 +92,7 @@ pub fn run(args: DrillArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         crate::output::note(
             ctx,
             &format!(
-                "drill: {} scenario(s) × {} layer(s); this takes a few minutes",
+                "drill: {} scenario(s) × {} layer(s); this takes about a minute",
                 cfg.scenarios.len(),
                 cfg.layers.len()
             ),
