@@ -306,23 +306,31 @@ impl Tool {
 }
 
 /// Reads a pipe on a thread, keeping at most `max` bytes and draining the rest.
-struct Capture(Option<std::thread::JoinHandle<(Vec<u8>, bool)>>);
+struct Capture(Option<std::sync::mpsc::Receiver<(Vec<u8>, bool)>>);
+
+/// How long to wait for a pipe to close once the process group is gone: a process that left
+/// the group (setsid) may hold it open forever.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
 
 impl Capture {
     fn start<R: Read + Send + 'static>(pipe: Option<R>, max: usize) -> Capture {
         Capture(pipe.map(|p| {
+            let (tx, rx) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
                 let log = Mutex::new(Vec::new());
                 let truncated = drain_into(p, &log, max);
-                (log.into_inner().unwrap_or_default(), truncated)
-            })
+                let _ = tx.send((log.into_inner().unwrap_or_default(), truncated));
+            });
+            rx
         }))
     }
 
+    /// What was read; after [`PIPE_GRACE`] without end-of-file, nothing (marked truncated).
     fn finish(self) -> (Vec<u8>, bool) {
-        self.0
-            .and_then(|h| h.join().ok())
-            .unwrap_or((Vec::new(), false))
+        match self.0 {
+            None => (Vec::new(), false),
+            Some(rx) => rx.recv_timeout(PIPE_GRACE).unwrap_or((Vec::new(), true)),
+        }
     }
 }
 
@@ -474,6 +482,21 @@ mod tests {
         assert!(sh().args(["-c", &script]).run().unwrap().success());
         std::thread::sleep(Duration::from_millis(1500));
         assert!(!marker.exists());
+    }
+
+    #[test]
+    fn a_process_that_leaves_the_group_cannot_hold_the_run_open() {
+        let Some(setsid) = find_on_path("setsid") else {
+            return;
+        };
+        let script = format!("{} sleep 30 & echo started", setsid.display());
+        let start = Instant::now();
+        let out = sh().args(["-c", &script]).run().unwrap();
+        assert!(out.success());
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "run() waited for a detached process holding stdout"
+        );
     }
 
     #[test]
