@@ -79,6 +79,14 @@ impl CanarySpec {
         }
     }
 
+    /// The payloads use `<id>.<domain>` instead of `<id>.drill.invalid`: a domain the user
+    /// owns (so a leaked query would reach their own name server, never a stranger's).
+    pub fn with_domain(mut self, domain: &str) -> Result<CanarySpec, String> {
+        check_domain(domain)?;
+        self.domain = format!("{}.{}", self.id, domain.to_ascii_lowercase());
+        Ok(self)
+    }
+
     /// The package a scenario updates.
     pub fn package(&self, s: Scenario) -> String {
         format!("drill-{}-{}-sanitizer", self.id, s.as_str())
@@ -88,6 +96,25 @@ impl CanarySpec {
     pub fn helper(&self) -> String {
         format!("drill-{}-helper", self.id)
     }
+}
+
+/// A DNS name of letters, digits and hyphens, at least two labels: it is baked into the
+/// payloads, so nothing else may get in.
+pub fn check_domain(domain: &str) -> Result<(), String> {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if domain.len() > 200 || labels.len() < 2 || !labels.iter().all(label_ok) {
+        return Err(format!(
+            "`{}` is not a domain name (letters, digits, hyphens; two labels or more)",
+            domain.escape_debug()
+        ));
+    }
+    Ok(())
 }
 
 /// One version of one package, as files.
@@ -339,6 +366,23 @@ mod tests {
         }
         // The seed hides its module names: no plain `dns` string.
         assert!(!seed.contains("'dns'") && !seed.contains("\"dns\""));
+    }
+
+    #[test]
+    fn a_user_domain_is_a_plain_dns_name() {
+        let s = spec().with_domain("Drill.Example.com").unwrap();
+        assert_eq!(s.domain, "ab12cd34.drill.example.com");
+        for bad in [
+            "invalid",
+            "x.invalid'+require('child_process')+'",
+            "a..b",
+            "-a.b",
+            "a.b/c",
+            "a.b c",
+            &format!("{}.com", "a".repeat(64)),
+        ] {
+            assert!(spec().with_domain(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

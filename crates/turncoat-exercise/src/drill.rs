@@ -60,6 +60,8 @@ pub struct DrillConfig {
     /// A git repository to drill on (cloned into the temp dir, never modified); None
     /// generates an app.
     pub project: Option<PathBuf>,
+    /// A domain the user owns for the payloads (`<id>.<domain>`); None: `<id>.drill.invalid`.
+    pub domain: Option<String>,
     /// Time limit per layer run.
     pub layer_timeout: Duration,
     /// Keep the temp dir (its path is in the report).
@@ -75,6 +77,7 @@ impl DrillConfig {
             must_detect: vec![Layer::Gate],
             registry: None,
             project: None,
+            domain: None,
             layer_timeout: Duration::from_secs(300),
             keep: false,
         }
@@ -280,7 +283,10 @@ pub fn run(cfg: &DrillConfig) -> Result<DrillReport, DrillError> {
     // One marker per scenario: a layer that runs one canary in its sandbox cannot make a
     // later scenario's host check fire, nor hide it.
     let marker_of = |s: Scenario| root.join(format!("marker-{}", s.as_str()));
-    let spec = CanarySpec::new(&id, &root.join("marker"));
+    let mut spec = CanarySpec::new(&id, &root.join("marker"));
+    if let Some(d) = &cfg.domain {
+        spec = spec.with_domain(d).map_err(DrillError::Other)?;
+    }
 
     let mut reg = match &cfg.registry {
         Some((url, npmrc)) => Registry::remote(url, npmrc, &root.join("registry"))?,

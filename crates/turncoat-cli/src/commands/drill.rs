@@ -39,6 +39,10 @@ pub struct DrillArgs {
     /// A layer that must detect every scenario, else exit 1 (repeatable). Default: gate.
     #[arg(long = "must-detect", value_name = "LAYER", value_parser = parse_layer)]
     pub must_detect: Vec<Layer>,
+    /// A domain you own for the payloads' DNS names and HTTPS host (`<id>.DOMAIN`); default
+    /// `<id>.drill.invalid`, which never resolves.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
     /// Time limit per layer run, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub layer_timeout: u64,
@@ -79,6 +83,7 @@ pub fn run(args: DrillArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     cfg.layer_timeout = std::time::Duration::from_secs(args.layer_timeout.max(1));
     cfg.keep = args.keep;
     cfg.project = args.project.clone();
+    cfg.domain = args.domain.clone();
     if let Some(url) = &args.registry {
         let npmrc = match &args.npmrc {
             Some(p) => p.clone(),
