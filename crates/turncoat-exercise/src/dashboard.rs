@@ -402,12 +402,9 @@ mod tests {
                 .with("layer", "gate"),
         ];
         let page = render(&samples, at(200));
-        let tile = &page[page.find("id=\"metric-personal-emails-exposed\"").unwrap()..];
-        let tile = &tile[..tile
-            .find("id=\"metric-")
-            .map(|_| 600)
-            .unwrap_or(tile.len())
-            .min(tile.len())];
+        let start = page.find("id=\"metric-personal-emails-exposed\"").unwrap();
+        let rest = &page[start + 1..];
+        let tile = &rest[..rest.find("id=\"metric-").unwrap_or(rest.len())];
         assert!(tile.contains("val ok\">0<"), "{tile}");
         assert!(tile.contains("meets target"));
         assert!(tile.contains("<polyline"));
