@@ -215,9 +215,12 @@ fn alive(pid: u32) -> bool {
 #[test]
 fn verdaccio_dies_with_a_killed_drill() {
     let Some(v) = drill_tools() else { return };
+    // A killed drill cannot remove its temp dir: keep it inside this test's.
+    let tmp = tempfile::tempdir().unwrap();
     let mut child = turncoat()
         .args(["--quiet", "drill", "--scenario", "seed", "--layer", "gate"])
         .env("TURNCOAT_VERDACCIO", v)
+        .env("TMPDIR", tmp.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
