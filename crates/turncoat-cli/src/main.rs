@@ -75,6 +75,10 @@ enum Command {
     /// Write the install policy (cooldown, exclusions, approved scripts) into every package manager's settings.
     #[command(subcommand)]
     Policy(commands::policy::PolicyCommand),
+    /// Rehearse a takeover: publish canary releases to a private registry and time each defence layer.
+    Drill(Box<commands::drill::DrillArgs>),
+    /// Write the battlecard metrics dashboard: one self-contained HTML page.
+    Report(commands::report_html::ReportArgs),
 }
 
 /// What a command returns: pass or policy violation. Tool errors are `Err`.
@@ -106,6 +110,8 @@ fn main() -> ExitCode {
         Command::Fortify(args) => commands::fortify::run(args, &ctx),
         Command::Recon(args) => commands::recon::run(*args, &ctx),
         Command::Policy(cmd) => commands::policy::run(cmd, &ctx),
+        Command::Drill(args) => commands::drill::run(*args, &ctx),
+        Command::Report(args) => commands::report_html::run(args, &ctx),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

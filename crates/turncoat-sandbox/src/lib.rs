@@ -27,6 +27,7 @@ pub mod sockaddr;
 mod supervisor;
 #[allow(unsafe_code)]
 pub(crate) mod sys;
+pub mod tools;
 pub mod watch;
 
 pub use init::init_main_if_requested;

@@ -3,11 +3,13 @@
 pub mod cache;
 pub mod demo;
 pub mod diff;
+pub mod drill;
 pub mod explain;
 pub mod fortify;
 pub mod lockfile;
 pub mod policy;
 pub mod recon;
+pub mod report_html;
 pub mod scan;
 pub mod verify;
 pub mod watch;

@@ -1,0 +1,91 @@
+//! `turncoat report --html OUT.html`: the metrics dashboard, one self-contained page.
+//!
+//! Samples come from a JSON Lines file (`--samples`, written by `turncoat drill --record`).
+//! The metrics store (`turncoat-store`) is pending; once it lands this command reads it.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+use turncoat_metrics::Sample;
+
+use crate::Outcome;
+use crate::settings::Context;
+
+/// The largest samples file read (a store export, not a log).
+const MAX_SAMPLES_BYTES: u64 = 64 << 20;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the dashboard page here.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: PathBuf,
+    /// JSON Lines of metric samples (e.g. from `turncoat drill --record FILE`). A missing
+    /// file is an empty store.
+    #[arg(long, value_name = "FILE", default_value = ".turncoat/metrics.jsonl")]
+    pub samples: PathBuf,
+}
+
+pub fn run(args: ReportArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let samples = read_samples(&args.samples)?;
+    let now = time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let page = turncoat_exercise::dashboard::render(&samples, now);
+    std::fs::write(&args.html, page)
+        .with_context(|| format!("cannot write {}", args.html.display()))?;
+    if !ctx.quiet {
+        crate::output::note(
+            ctx,
+            &format!(
+                "wrote {} ({} sample(s){})",
+                args.html.display(),
+                samples.len(),
+                if samples.is_empty() {
+                    "; the page says how to record some"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+    Ok(Outcome::Pass)
+}
+
+fn read_samples(path: &Path) -> anyhow::Result<Vec<Sample>> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if meta.len() > MAX_SAMPLES_BYTES {
+        anyhow::bail!(
+            "{} is larger than {} MiB",
+            path.display(),
+            MAX_SAMPLES_BYTES >> 20
+        );
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    turncoat_exercise::dashboard::read_jsonl(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Append samples as JSON Lines (the file is created if missing).
+pub fn append_samples(path: &Path, samples: &[Sample]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let mut text = String::new();
+    for s in samples {
+        text.push_str(&serde_json::to_string(s)?);
+        text.push('\n');
+    }
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
