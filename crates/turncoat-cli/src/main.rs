@@ -75,6 +75,8 @@ enum Command {
     /// Write the install policy (cooldown, exclusions, approved scripts) into every package manager's settings.
     #[command(subcommand)]
     Policy(commands::policy::PolicyCommand),
+    /// Install with scripts off in the blocking sandbox, then run only the approved (version- and integrity-pinned) install scripts, each sandboxed.
+    Install(commands::install::InstallArgs),
     /// Rehearse a takeover: publish canary releases to a private registry and time each defence layer.
     Drill(Box<commands::drill::DrillArgs>),
     /// Write the battlecard metrics dashboard: one self-contained HTML page.
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
         Command::Fortify(args) => commands::fortify::run(args, &ctx),
         Command::Recon(args) => commands::recon::run(*args, &ctx),
         Command::Policy(cmd) => commands::policy::run(cmd, &ctx),
+        Command::Install(args) => commands::install::run(args, &ctx),
         Command::Drill(args) => commands::drill::run(*args, &ctx),
         Command::Report(args) => commands::report_html::run(args, &ctx),
     };

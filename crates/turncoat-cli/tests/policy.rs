@@ -8,8 +8,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -175,33 +173,39 @@ fn iso(secs: u64) -> String {
 }
 
 fn start_registry() -> Registry {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let url = format!("http://127.0.0.1:{port}");
+    // The URL is needed inside the packument: reserve the routes first, then serve.
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let mut tarballs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut routes: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
     let mut versions = serde_json::Map::new();
+    let mut packed = Vec::new();
     for v in ["1.0.0", "1.1.0"] {
         let files = BTreeMap::from([(
             "package.json".to_string(),
             format!("{{\"name\":\"young-pkg\",\"version\":\"{v}\"}}").into_bytes(),
         )]);
-        let packed = common::pack(&files);
+        packed.push((v, common::pack(&files)));
+    }
+    let server = common::StaticServer::bind();
+    let url = server.url.clone();
+    for (v, p) in &packed {
         let file = format!("young-pkg-{v}.tgz");
         versions.insert(
-            v.into(),
+            (*v).into(),
             serde_json::json!({
                 "name": "young-pkg", "version": v,
                 "dist": {
                     "tarball": format!("{url}/young-pkg/-/{file}"),
-                    "integrity": packed.integrity, "shasum": packed.shasum,
+                    "integrity": p.integrity, "shasum": p.shasum,
                 }
             }),
         );
-        tarballs.insert(format!("/young-pkg/-/{file}"), packed.tgz);
+        routes.insert(
+            format!("/young-pkg/-/{file}"),
+            ("application/octet-stream".into(), p.tgz.clone()),
+        );
     }
     let packument = serde_json::json!({
         "name": "young-pkg",
@@ -213,49 +217,15 @@ fn start_registry() -> Registry {
             "1.0.0": iso(now - 30 * 86_400),
             "1.1.0": iso(now - 3_600),
         }
-    })
-    .to_string()
-    .into_bytes();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let packument = packument.clone();
-            let tarballs = tarballs.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(s.try_clone().unwrap());
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
-                    return;
-                }
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                        break;
-                    }
-                }
-                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let (status, ctype, body) = if path == "/young-pkg" {
-                    ("200 OK", "application/json", packument)
-                } else if let Some(t) = tarballs.get(&path) {
-                    ("200 OK", "application/octet-stream", t.clone())
-                } else {
-                    (
-                        "404 Not Found",
-                        "application/json",
-                        b"{\"error\":\"not found\"}".to_vec(),
-                    )
-                };
-                let _ = write!(
-                    s,
-                    "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = s.write_all(&body);
-                let mut rest = Vec::new();
-                let _ = reader.read_to_end(&mut rest);
-            });
-        }
     });
+    routes.insert(
+        "/young-pkg".into(),
+        (
+            "application/json".into(),
+            packument.to_string().into_bytes(),
+        ),
+    );
+    server.serve(routes);
     Registry { url }
 }
 

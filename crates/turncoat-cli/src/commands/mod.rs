@@ -6,6 +6,7 @@ pub mod diff;
 pub mod drill;
 pub mod explain;
 pub mod fortify;
+pub mod install;
 pub mod lockfile;
 pub mod policy;
 pub mod recon;

@@ -70,3 +70,68 @@ pub fn pack(files: &BTreeMap<String, Vec<u8>>) -> Packed {
         shasum,
     }
 }
+
+/// A minimal HTTP/1.1 server on 127.0.0.1 serving fixed bodies by path (GET only, one request
+/// per connection): enough for npm, pnpm, Yarn and Bun to fetch packuments and tarballs.
+/// Bind first (packuments name their tarball URLs), then serve.
+pub struct StaticServer {
+    listener: std::net::TcpListener,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub port: u16,
+}
+
+impl StaticServer {
+    pub fn bind() -> StaticServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        StaticServer {
+            listener,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+        }
+    }
+
+    /// Serve `routes` (path → content type and body) on a background thread.
+    pub fn serve(self, routes: BTreeMap<String, (String, Vec<u8>)>) {
+        serve_static(self.listener, routes);
+    }
+}
+
+fn serve_static(listener: std::net::TcpListener, routes: BTreeMap<String, (String, Vec<u8>)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let routes = std::sync::Arc::new(routes);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let routes = routes.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(s.try_clone().expect("clone"));
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let path = path.replace("%2f", "/").replace("%2F", "/");
+                let (status, ctype, body) = match routes.get(&path) {
+                    Some((ctype, body)) => ("200 OK", ctype.as_str(), body.clone()),
+                    None => ("404 Not Found", "application/json", b"{}".to_vec()),
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(&body);
+                let mut rest = Vec::new();
+                let _ = reader.read_to_end(&mut rest);
+            });
+        }
+    });
+}

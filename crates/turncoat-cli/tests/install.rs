@@ -1,0 +1,212 @@
+//! `turncoat install`: npm ci with scripts off in the blocking sandbox, then only the install
+//! scripts turncoat.toml approves by name, version and integrity, each in its own sandbox.
+//! Attempts around it: an approval whose integrity is another tarball's, an approved script
+//! that writes outside its own package directory or into another package, and a script that
+//! is simply not approved.
+
+#![allow(clippy::print_stderr)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+struct Pkg {
+    name: &'static str,
+    script: Option<&'static str>,
+    integrity: String,
+    tgz: Vec<u8>,
+}
+
+fn package(name: &'static str, script: Option<&'static str>) -> Pkg {
+    let mut manifest = serde_json::json!({"name": name, "version": "1.0.0"});
+    if let Some(s) = script {
+        manifest["scripts"] = serde_json::json!({ "postinstall": s });
+    }
+    let files = BTreeMap::from([
+        (
+            "package.json".to_string(),
+            manifest.to_string().into_bytes(),
+        ),
+        ("index.js".to_string(), b"module.exports = 1;\n".to_vec()),
+    ]);
+    let p = common::pack(&files);
+    Pkg {
+        name,
+        script,
+        integrity: p.integrity,
+        tgz: p.tgz,
+    }
+}
+
+/// Writes `ran-<name>` in its own directory (allowed), and tries two writes it must not make.
+const GOOD: &str = "node -e \"require('fs').writeFileSync('ran.txt','x')\"";
+const GREEDY: &str = "node -e \"const fs=require('fs');fs.writeFileSync('ran.txt','x');for (const p of ['../plain/ran.txt','../../escaped.txt']) { try { fs.writeFileSync(p,'x') } catch (e) {} }\"";
+
+fn project(dir: &Path, pkgs: &[Pkg]) -> String {
+    let server = common::StaticServer::bind();
+    let url = server.url.clone();
+    let mut routes = BTreeMap::new();
+    let mut lock_pkgs = serde_json::Map::new();
+    let mut deps = serde_json::Map::new();
+    lock_pkgs.insert(
+        String::new(),
+        serde_json::json!({"name": "app", "version": "1.0.0"}),
+    );
+    for p in pkgs {
+        let tarball = format!("{url}/{}/-/{}-1.0.0.tgz", p.name, p.name);
+        routes.insert(
+            format!("/{}/-/{}-1.0.0.tgz", p.name, p.name),
+            ("application/octet-stream".to_string(), p.tgz.clone()),
+        );
+        let doc = serde_json::json!({
+            "name": p.name, "dist-tags": {"latest": "1.0.0"},
+            "versions": {"1.0.0": {"name": p.name, "version": "1.0.0",
+                "dist": {"tarball": tarball, "integrity": p.integrity}}},
+        });
+        routes.insert(
+            format!("/{}", p.name),
+            ("application/json".to_string(), doc.to_string().into_bytes()),
+        );
+        let mut e =
+            serde_json::json!({"version": "1.0.0", "resolved": tarball, "integrity": p.integrity});
+        if p.script.is_some() {
+            e["hasInstallScript"] = serde_json::json!(true);
+        }
+        lock_pkgs.insert(format!("node_modules/{}", p.name), e);
+        deps.insert(p.name.to_string(), serde_json::json!("1.0.0"));
+    }
+    lock_pkgs[""]["dependencies"] = serde_json::Value::Object(deps.clone());
+    server.serve(routes);
+    let write = |f: &str, v: &serde_json::Value| {
+        std::fs::write(dir.join(f), serde_json::to_string_pretty(v).unwrap() + "\n").unwrap()
+    };
+    write(
+        "package.json",
+        &serde_json::json!({"name": "app", "version": "1.0.0", "dependencies": deps}),
+    );
+    write(
+        "package-lock.json",
+        &serde_json::json!({"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": lock_pkgs}),
+    );
+    std::fs::write(
+        dir.join(".npmrc"),
+        format!(
+            "registry={url}/\naudit=false\nfund=false\nupdate-notifier=false\ncache={}\n",
+            dir.join(".npm-cache").display()
+        ),
+    )
+    .unwrap();
+    url.trim_start_matches("http://").to_string()
+}
+
+fn turncoat(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_turncoat"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run turncoat")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn only_approved_scripts_run_each_fenced_to_its_package() {
+    if !common::have_tools(
+        "only_approved_scripts_run_each_fenced_to_its_package",
+        &["npm", "node"],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("app");
+    std::fs::create_dir(&d).unwrap();
+    let pkgs = vec![
+        package("approved", Some(GOOD)),
+        package("greedy", Some(GREEDY)),
+        package("unapproved", Some(GOOD)),
+        package("swapped", Some(GOOD)),
+        package("plain", None),
+    ];
+    let other = package("approved", Some("echo other tarball"));
+    let host = project(&d, &pkgs);
+    let allow = |p: &Pkg, integrity: &str| {
+        format!(
+            "[[allow-script]]\npackage = \"{}@1.0.0\"\nintegrity = \"{integrity}\"\nreason = \"test\"\n\n",
+            p.name
+        )
+    };
+    let policy = allow(&pkgs[0], &pkgs[0].integrity)
+        + &allow(&pkgs[1], &pkgs[1].integrity)
+        // Approved, but for another tarball published under the same version.
+        + &allow(&pkgs[3], &other.integrity);
+    std::fs::write(d.join("turncoat.toml"), policy).unwrap();
+
+    let o = turncoat(&d, &["install", "--allow-host", &host]);
+    let out = text(&o);
+    eprintln!("{out}");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "unapproved scripts make the run fail: {out}"
+    );
+    let ran = |name: &str| d.join("node_modules").join(name).join("ran.txt").exists();
+    assert!(ran("approved"), "{out}");
+    assert!(ran("greedy"), "{out}");
+    assert!(!ran("unapproved"), "an unapproved script ran: {out}");
+    assert!(
+        !ran("swapped"),
+        "a script approved for another tarball ran: {out}"
+    );
+    // The approved-but-greedy script could not write into another package or the project.
+    assert!(!ran("plain"), "a script wrote into another package: {out}");
+    assert!(
+        !d.join("escaped.txt").exists(),
+        "a script wrote into the project: {out}"
+    );
+    // Everything is installed, scripts or not.
+    for p in &pkgs {
+        assert!(
+            d.join("node_modules")
+                .join(p.name)
+                .join("index.js")
+                .exists(),
+            "{} missing",
+            p.name
+        );
+    }
+    // The exact lines to approve what was skipped, with the lockfile's integrity.
+    assert!(
+        out.contains(&format!(
+            "package = \"unapproved@1.0.0\"\nintegrity = \"{}\"",
+            pkgs[2].integrity
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("a different tarball under the same version"),
+        "{out}"
+    );
+}
+
+#[test]
+fn without_a_lockfile_it_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("package.json"), "{}").unwrap();
+    let o = turncoat(dir.path(), &["install"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no package-lock.json"), "{}", text(&o));
+    let o = turncoat(
+        dir.path(),
+        &["install", "--", "ci", "--ignore-scripts=false"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
