@@ -481,6 +481,23 @@ impl Policy {
         Ok(policy)
     }
 
+    /// The active cooldown exclusion that covers `name@version`: the exact name, a `@scope/*`
+    /// or `prefix*` pattern, or the pinned version.
+    pub fn cooldown_exclusion(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        today: Date,
+    ) -> Option<&CooldownExclude> {
+        self.active_cooldown_excludes(today).find(|e| {
+            let name_ok = match e.name.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => e.name == name,
+            };
+            name_ok && e.version.as_deref().is_none_or(|v| Some(v) == version)
+        })
+    }
+
     /// Cooldown exclusions still in force on `today`.
     pub fn active_cooldown_excludes(&self, today: Date) -> impl Iterator<Item = &CooldownExclude> {
         self.cooldown_excludes
@@ -517,10 +534,18 @@ impl Policy {
                     && e.expires >= today
                     && e.covers(&f.code)
             });
-            let excepted = exception.map(|(i, e)| {
+            let mut excepted = exception.map(|(i, e)| {
                 used.0.insert(i, true);
                 e.reason.clone()
             });
+            // The cooldown's own exclusions (the same list `policy compile` writes into every
+            // package manager) silence the gate's cooldown finding, and only that one.
+            if excepted.is_none()
+                && f.code == "release-too-new"
+                && let Some(e) = self.cooldown_exclusion(name, version, today)
+            {
+                excepted = Some(format!("cooldown-exclude {}: {}", e.spec(), e.reason));
+            }
             if excepted.is_none() {
                 verdict = verdict.max(Verdict::from_level(level));
             }
@@ -1044,6 +1069,77 @@ mod install_policy_tests {
         );
         let no_expiry = "[[cooldown-exclude]]\npackage = \"x\"\nreason = \"r\"\n";
         assert!(parse(no_expiry).is_err());
+    }
+
+    #[test]
+    fn cooldown_exclusions_silence_only_the_cooldown_finding_of_what_they_name() {
+        use turncoat_finding::{Finding, Severity};
+        static RULES: [RuleDoc; 2] = [
+            RuleDoc {
+                code: "release-too-new",
+                group: "metadata",
+                severity: Severity::Medium,
+                default_level: Level::Deny,
+                summary: "s",
+                doc: "d",
+            },
+            RuleDoc {
+                code: "new-network",
+                group: "analyze",
+                severity: Severity::High,
+                default_level: Level::Deny,
+                summary: "s",
+                doc: "d",
+            },
+        ];
+        let rules: Vec<&'static RuleDoc> = RULES.iter().collect();
+        let text = "cooldown = \"3d\"\n[[cooldown-exclude]]\npackage = \"@acme/*\"\nreason = \"ours\"\nexpires = \"2027-01-01\"\n[[cooldown-exclude]]\npackage = \"left-pad@1.3.1\"\nreason = \"hotfix\"\nexpires = \"2027-01-01\"\n";
+        let p = Policy::parse(text, "turncoat.toml", &rules).unwrap();
+        let today = Date::parse("2026-12-07").unwrap();
+        let rule = |code: &str| RULES.iter().find(|r| r.code == code).unwrap();
+        let verdict = |name: &str, version: &str, code: &str| {
+            let f = Finding::new(rule(code), "m");
+            p.evaluate(
+                name,
+                Some(version),
+                vec![f],
+                today,
+                &mut ExceptionUse::default(),
+            )
+            .0
+        };
+        assert_eq!(
+            verdict("@acme/ui", "2.0.0", "release-too-new"),
+            Verdict::Pass
+        );
+        assert_eq!(
+            verdict("left-pad", "1.3.1", "release-too-new"),
+            Verdict::Pass
+        );
+        // Another version of a pinned exclusion, a look-alike scope, another code: not covered.
+        assert_ne!(
+            verdict("left-pad", "1.3.2", "release-too-new"),
+            Verdict::Pass
+        );
+        assert_ne!(
+            verdict("@acme-evil/ui", "2.0.0", "release-too-new"),
+            Verdict::Pass
+        );
+        assert_ne!(verdict("@acme/ui", "2.0.0", "new-network"), Verdict::Pass);
+        // Expired: not covered.
+        let later = Date::parse("2027-02-01").unwrap();
+        let f = Finding::new(rule("release-too-new"), "m");
+        assert_ne!(
+            p.evaluate(
+                "@acme/ui",
+                Some("2.0.0"),
+                vec![f],
+                later,
+                &mut ExceptionUse::default()
+            )
+            .0,
+            Verdict::Pass
+        );
     }
 
     #[test]
