@@ -83,6 +83,44 @@ fn userinfo(url: &Url) -> Option<String> {
     Some(format!("Basic {b64}"))
 }
 
+/// The system CA bundle (`SSL_CERT_FILE`, `PIP_CERT`, else the distribution's bundle), so
+/// that a company TLS proxy works as it does for pip; WebPKI roots when none is found.
+fn system_roots() -> ureq::tls::RootCerts {
+    const BUNDLES: &[&str] = &[
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/cert.pem",
+    ];
+    let mut files: Vec<PathBuf> = ["SSL_CERT_FILE", "PIP_CERT"]
+        .iter()
+        .filter_map(|k| std::env::var_os(k).map(PathBuf::from))
+        .collect();
+    if files.is_empty() {
+        files.extend(BUNDLES.iter().map(PathBuf::from).find(|p| p.is_file()));
+    }
+    let mut certs = Vec::new();
+    for f in files {
+        // Public data, but capped so a wrong path cannot eat memory.
+        if std::fs::metadata(&f)
+            .map(|m| m.len() > 16 << 20)
+            .unwrap_or(true)
+        {
+            continue;
+        }
+        let Ok(pem) = std::fs::read(&f) else { continue };
+        for item in ureq::tls::parse_pem(&pem).flatten() {
+            if let ureq::tls::PemItem::Certificate(c) = item {
+                certs.push(c.to_owned());
+            }
+        }
+    }
+    if certs.is_empty() {
+        ureq::tls::RootCerts::WebPki
+    } else {
+        ureq::tls::RootCerts::new_with_certs(&certs)
+    }
+}
+
 fn is_loopback(u: &Url) -> bool {
     match u.host() {
         Some(url::Host::Ipv4(a)) => a.is_loopback(),
@@ -131,6 +169,11 @@ impl PypiClient {
                     .max_redirects(0)
                     .timeout_global(Some(opts.timeout))
                     .user_agent(concat!("turncoat/", env!("CARGO_PKG_VERSION")))
+                    .tls_config(
+                        ureq::tls::TlsConfig::builder()
+                            .root_certs(system_roots())
+                            .build(),
+                    )
                     .build()
                     .into();
                 Backend::Http(Box::new(agent))
