@@ -344,3 +344,20 @@ fn deep_toml_nesting_is_refused() {
         .to_string();
     assert!(e.contains("nesting"), "{e}");
 }
+
+#[test]
+fn deep_dotted_keys_are_refused_not_a_stack_overflow() {
+    // `a.a.a…` nests tables without any bracket, so our bracket count does not see it; the
+    // toml parser's own recursion limit must (a recursive drop of 100 000 levels would
+    // overflow the stack).
+    let key = vec!["a"; 100_000].join(".");
+    for text in [
+        format!("lock-version = \"1.0\"\n{key} = 1\n"),
+        format!("lock-version = \"1.0\"\n[{key}]\n"),
+    ] {
+        let e = parse("pylock.toml", text.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("recursion limit"), "{e}");
+    }
+}
