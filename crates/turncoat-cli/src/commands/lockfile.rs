@@ -65,35 +65,51 @@ fn lockfiles_at(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn list_json(lock: &turncoat_lockfile::Lockfile) -> serde_json::Value {
-    json!({
+    let pypi = lock.ecosystem == turncoat_lockfile::Ecosystem::Pypi;
+    let redact = turncoat_lockfile::lint::redact_url;
+    let packages: Vec<serde_json::Value> = lock
+        .packages
+        .iter()
+        .map(|p| {
+            let mut v = json!({
+                "name": p.name,
+                "alias": p.alias,
+                "version": p.version,
+                "source": p.source.as_str(),
+                "resolved": p.resolved.as_deref().map(redact),
+                "integrity": p.integrity,
+                "dev": p.dev,
+                "optional": p.optional,
+                "peer": p.peer,
+                "hasInstallScript": p.has_install_script,
+                "paths": p.paths,
+                "line": p.line,
+            });
+            // The PyPI fields, only where they mean something.
+            if let (true, Some(o)) = (pypi, v.as_object_mut()) {
+                o.insert("index".into(), json!(p.index.as_deref().map(redact)));
+                o.insert("hashes".into(), json!(p.hashes));
+                o.insert("markers".into(), json!(p.markers));
+                o.insert("requirement".into(), json!(p.requirement));
+            }
+            v
+        })
+        .collect();
+    let mut out = json!({
         "path": lock.path,
         "format": lock.format.id(),
         "ecosystem": lock.ecosystem.as_str(),
-        "indexes": lock.indexes.iter().map(|i| json!({
-            "url": turncoat_lockfile::lint::redact_url(&i.url),
-            "role": i.role,
-            "file": i.file,
-            "line": i.line,
-        })).collect::<Vec<_>>(),
-        "packages": lock.packages.iter().map(|p| json!({
-            "name": p.name,
-            "alias": p.alias,
-            "version": p.version,
-            "source": p.source.as_str(),
-            "resolved": p.resolved,
-            "integrity": p.integrity,
-            "dev": p.dev,
-            "optional": p.optional,
-            "peer": p.peer,
-            "hasInstallScript": p.has_install_script,
-            "paths": p.paths,
-            "line": p.line,
-            "index": p.index.as_deref().map(turncoat_lockfile::lint::redact_url),
-            "hashes": p.hashes,
-            "markers": p.markers,
-            "requirement": p.requirement,
-        })).collect::<Vec<_>>(),
-    })
+        "packages": packages,
+    });
+    if let (true, Some(o)) = (pypi, out.as_object_mut()) {
+        let indexes: Vec<serde_json::Value> = lock
+            .indexes
+            .iter()
+            .map(|i| json!({"url": redact(&i.url), "role": i.role, "file": i.file, "line": i.line}))
+            .collect();
+        o.insert("indexes".into(), json!(indexes));
+    }
+    out
 }
 
 pub fn run(cmd: LockfileCommand, ctx: &Context) -> anyhow::Result<Outcome> {
