@@ -770,3 +770,58 @@ fn an_offline_verdict_says_it_rests_on_the_cache() {
         stdout(&human)
     );
 }
+
+#[test]
+fn python_lockfiles_are_listed_and_linted_but_not_gated() {
+    let sb = Sandbox::new();
+    let pipenv = repo_root().join("crates/turncoat-lockfile/tests/fixtures/pypi/pipenv");
+    let out = sb.run(&pipenv, &["lockfile", "list", ".", "--format", "json"]);
+    assert_exit(&out, 0);
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(v["format"], "pipfile-lock-v6");
+    assert_eq!(v["ecosystem"], "pypi");
+    let h = "a".repeat(64);
+    std::fs::write(
+        sb.path().join("requirements.txt"),
+        format!(
+            "--extra-index-url https://u:s3cret@corp.example/simple\n\
+             Django==4.2 --hash=sha256:{h}\ndjango==4.2 --hash=sha256:{h}\n"
+        ),
+    )
+    .unwrap();
+    let out = sb.run(
+        sb.path(),
+        &["lockfile", "lint", "requirements.txt", "--format", "json"],
+    );
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    for code in [
+        "unallowed-index",
+        "extra-index-url",
+        "pep503-name-collision",
+    ] {
+        assert!(text.contains(code), "{code}: {text}");
+    }
+    assert!(!text.contains("s3cret"), "{text}");
+    // --allow-host lifts the index host rule, not the dependency-confusion one.
+    let out = sb.run(
+        sb.path(),
+        &[
+            "lockfile",
+            "lint",
+            "requirements.txt",
+            "--allow-host",
+            "corp.example",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("extra-index-url"));
+    // The gate is npm-only so far: a Python lockfile is a tool error, not an npm lookup.
+    let out = sb.run(sb.path(), &["diff", "requirements.txt", "requirements.txt"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("npm lockfiles only"),
+        "{}",
+        stderr(&out)
+    );
+}

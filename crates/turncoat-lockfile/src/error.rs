@@ -78,4 +78,6 @@ fn join(problems: &[Problem]) -> String {
 /// What [`Error::UnknownFormat`] lists as supported.
 pub const SUPPORTED_FORMATS: &str = "package-lock.json / npm-shrinkwrap.json (lockfileVersion 1-3), \
 yarn.lock (classic v1, Berry __metadata 4-10), pnpm-lock.yaml (lockfileVersion 5.x, 6.x, 9.x), \
-bun.lock (lockfileVersion 0-2)";
+bun.lock (lockfileVersion 0-2); Python: requirements*.txt, uv.lock (version 1, revision 0-5), \
+poetry.lock (lock-version 1.0-2.1), Pipfile.lock (pipfile-spec 6), pylock.toml / pylock.*.toml \
+(lock-version 1.x), pdm.lock (lock_version 4.x)";

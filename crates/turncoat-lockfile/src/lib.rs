@@ -1,9 +1,16 @@
-//! Fail-closed readers and lints for JavaScript lockfiles.
+//! Fail-closed readers and lints for JavaScript and Python lockfiles.
 //!
 //! This crate owns everything about lockfiles: detecting which tool wrote one (by file
 //! name and content), parsing `package-lock.json` / `npm-shrinkwrap.json` v1-v3, Yarn
-//! classic and Berry `yarn.lock`, `pnpm-lock.yaml` v5/v6/v9 and text `bun.lock` into one
-//! [`Lockfile`] model with 1-based line numbers, and the sans-IO lockfile [`lint`]s.
+//! classic and Berry `yarn.lock`, `pnpm-lock.yaml` v5/v6/v9 and text `bun.lock` (npm), and
+//! `requirements.txt`, `uv.lock`, `poetry.lock` v1/v2, `Pipfile.lock`, PEP 751
+//! `pylock.toml` and `pdm.lock` (PyPI) into one [`Lockfile`] model with 1-based line
+//! numbers and an [`Ecosystem`], and the sans-IO lockfile [`lint`]s.
+//!
+//! Python names are PEP 503-normalised ([`pep503_normalize`]); the spelling a file used is
+//! kept in [`LockedPackage::alias`]. A `requirements.txt` may include others (`-r`, `-c`):
+//! [`read`] follows them inside the top file's directory only; [`parse`] cannot and fails
+//! closed on an include ([`parse_requirements`] takes the caller's [`Includes`]).
 //!
 //! Parsing is pure: the only IO is in [`read`] and [`discover`]. Input is hostile: the
 //! size is capped ([`ParseOptions::max_bytes`]), nesting is capped
@@ -31,9 +38,16 @@ mod yaml;
 use std::path::{Path, PathBuf};
 
 pub use error::{Error, Problem, SUPPORTED_FORMATS};
+pub use formats::py::{
+    classify_url, file_name_of, parse_hash, pep503_normalize, valid_project_name,
+};
+pub use formats::requirements::{
+    Included, Includes, MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES, NoIncludes,
+};
 pub use lint::{LintOptions, lint, rules};
 pub use model::{
-    DepKind, Dependency, Importer, LockedPackage, Lockfile, LockfileFormat, PackageKey, SourceKind,
+    DepKind, Dependency, Ecosystem, FileHash, Importer, IndexRole, LockedPackage, Lockfile,
+    LockfileFormat, PackageIndex, PackageKey, SourceKind,
 };
 
 /// Limits applied to untrusted lockfiles.
@@ -64,6 +78,25 @@ pub enum Family {
     YarnBerry,
     Pnpm,
     Bun,
+    /// pip `requirements*.txt` (and `constraints*.txt`).
+    Requirements,
+    Uv,
+    Poetry,
+    Pipfile,
+    Pylock,
+    Pdm,
+}
+
+impl Family {
+    /// The ecosystem of the lockfiles this family writes.
+    pub fn ecosystem(self) -> Ecosystem {
+        match self {
+            Family::Npm | Family::YarnClassic | Family::YarnBerry | Family::Pnpm | Family::Bun => {
+                Ecosystem::Npm
+            }
+            _ => Ecosystem::Pypi,
+        }
+    }
 }
 
 /// Parse a lockfile held in memory, detecting its format from `path`'s file name and the
@@ -100,6 +133,85 @@ pub fn parse_with(
         Family::YarnBerry => formats::yarn_berry::parse(path, text, opts),
         Family::Pnpm => formats::pnpm::parse(path, text, opts),
         Family::Bun => formats::bun::parse(path, text, opts),
+        Family::Requirements => formats::requirements::parse(path, text, &mut NoIncludes),
+        Family::Uv => formats::py_toml::uv(path, text, opts),
+        Family::Poetry => formats::py_toml::poetry(path, text, opts),
+        Family::Pipfile => formats::pipfile::parse(path, text, opts),
+        Family::Pylock => formats::py_toml::pylock(path, text, opts),
+        Family::Pdm => formats::py_toml::pdm(path, text, opts),
+    }
+}
+
+/// Parse a pip requirements file, following `-r`/`-c` includes through `includes`.
+pub fn parse_requirements(
+    path: &str,
+    bytes: &[u8],
+    includes: &mut dyn Includes,
+    opts: &ParseOptions,
+) -> Result<Lockfile, Error> {
+    if bytes.len() as u64 > opts.max_bytes {
+        return Err(Error::TooLarge {
+            path: path.to_string(),
+            size: bytes.len() as u64,
+            limit: opts.max_bytes,
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::NotUtf8 {
+        path: path.to_string(),
+    })?;
+    formats::requirements::parse(path, text, includes)
+}
+
+/// The [`Includes`] of [`read`]: files under the top file's directory only, resolved
+/// through symlinks before the check, each size-capped.
+pub struct DirIncludes {
+    root: PathBuf,
+    max_bytes: u64,
+}
+
+impl DirIncludes {
+    /// Confine includes to `root` (canonicalised here).
+    pub fn new(root: &Path, max_bytes: u64) -> std::io::Result<Self> {
+        Ok(DirIncludes {
+            root: root.canonicalize()?,
+            max_bytes,
+        })
+    }
+}
+
+impl Includes for DirIncludes {
+    fn load(&mut self, from: &str, target: &str) -> Result<Included, String> {
+        if target.contains("://") {
+            return Err(format!(
+                "include {target:?}: remote includes are not followed"
+            ));
+        }
+        let base = Path::new(from).parent().unwrap_or(Path::new(""));
+        let joined = base.join(target);
+        let real = joined
+            .canonicalize()
+            .map_err(|e| format!("include {target:?} (from {from}): {e}"))?;
+        if !real.starts_with(&self.root) {
+            return Err(format!(
+                "include {target:?} (from {from}) resolves to {}, outside the project directory {}",
+                real.display(),
+                self.root.display()
+            ));
+        }
+        let meta = std::fs::metadata(&real).map_err(|e| format!("include {target:?}: {e}"))?;
+        if !meta.is_file() || meta.len() > self.max_bytes {
+            return Err(format!(
+                "include {target:?} is not a regular file under {} bytes",
+                self.max_bytes
+            ));
+        }
+        let text =
+            std::fs::read_to_string(&real).map_err(|e| format!("include {target:?}: {e}"))?;
+        Ok(Included {
+            display: joined.display().to_string(),
+            key: real.display().to_string(),
+            text,
+        })
     }
 }
 
@@ -134,6 +246,18 @@ pub fn read_with(
     file.take(opts.max_bytes + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
+    let is_requirements = match family {
+        Some(f) => f == Family::Requirements,
+        None => requirements_name(file_name(&shown)),
+    };
+    if is_requirements {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut inc = DirIncludes::new(dir, opts.max_bytes).map_err(io)?;
+        return parse_requirements(&shown, &bytes, &mut inc, opts);
+    }
     parse_with(&shown, &bytes, family, opts)
 }
 
@@ -165,6 +289,54 @@ pub fn discover(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(out)
 }
 
+/// The Python lockfiles in `dir` (not recursive): `uv.lock`, `poetry.lock`, `Pipfile.lock`,
+/// `pdm.lock`, `pylock.toml` and `pylock.*.toml`, and `requirements.txt`. Kept apart from
+/// [`discover`] so that npm callers never receive a Python lockfile.
+pub fn discover_pypi(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let io = |source| Error::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut out: Vec<PathBuf> = [
+        "uv.lock",
+        "poetry.lock",
+        "Pipfile.lock",
+        "pdm.lock",
+        "requirements.txt",
+    ]
+    .iter()
+    .map(|n| dir.join(n))
+    .filter(|p| p.is_file())
+    .collect();
+    let mut pylocks: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(pylock_name)
+        })
+        .collect();
+    pylocks.sort();
+    out.extend(pylocks);
+    Ok(out)
+}
+
+fn pylock_name(name: &str) -> bool {
+    name == "pylock.toml"
+        || name
+            .strip_prefix("pylock.")
+            .and_then(|r| r.strip_suffix(".toml"))
+            .is_some_and(|mid| !mid.is_empty() && !mid.contains('.'))
+}
+
+fn requirements_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".txt") && (lower.contains("requirements") || lower.contains("constraints"))
+}
+
 fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
@@ -187,6 +359,12 @@ pub fn detect(path: &str, text: &str) -> Result<Family, Error> {
              --frozen-lockfile --lockfile-only`"
                 .into(),
         )),
+        "uv.lock" => Ok(Family::Uv),
+        "poetry.lock" => Ok(Family::Poetry),
+        "Pipfile.lock" => Ok(Family::Pipfile),
+        "pdm.lock" => Ok(Family::Pdm),
+        n if pylock_name(n) => Ok(Family::Pylock),
+        n if requirements_name(n) => Ok(Family::Requirements),
         "yarn.lock" => match by_content {
             Some(f @ (Family::YarnClassic | Family::YarnBerry)) => Ok(f),
             _ => Err(unknown(
@@ -200,6 +378,12 @@ pub fn detect(path: &str, text: &str) -> Result<Family, Error> {
 /// Content sniffing for files whose name says nothing.
 fn sniff(text: &str) -> Option<Family> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') && trimmed.contains("\"pipfile-spec\"") {
+        return Some(Family::Pipfile);
+    }
+    if let Some(f) = sniff_toml(text) {
+        return Some(f);
+    }
     if trimmed.starts_with('{') {
         // JSON family: Bun writes tuples under `packages` and a `workspaces` map; npm does not.
         let looks_bun = trimmed.contains("\"workspaces\"") && trimmed.contains("\": [\"")
@@ -232,6 +416,22 @@ fn sniff(text: &str) -> Option<Family> {
         return Some(Family::YarnBerry);
     }
     None
+}
+
+/// The TOML Python lockfiles, by their version keys.
+fn sniff_toml(text: &str) -> Option<Family> {
+    let has = |prefix: &str| text.lines().any(|l| l.trim_start().starts_with(prefix));
+    if has("lock-version") && (has("created-by") || has("[[packages]]")) {
+        Some(Family::Pylock)
+    } else if has("lock_version") && has("[metadata]") {
+        Some(Family::Pdm)
+    } else if has("lock-version") && has("[metadata]") {
+        Some(Family::Poetry)
+    } else if has("[[package]]") && has("source = {") && has("version = ") {
+        Some(Family::Uv)
+    } else {
+        None
+    }
 }
 
 fn describe_content(text: &str) -> String {
@@ -283,6 +483,28 @@ mod tests {
         assert_eq!(
             detect("a.yaml", "lockfileVersion: '9.0'\n").unwrap(),
             Family::Pnpm
+        );
+        assert_eq!(detect("uv.lock", "").unwrap(), Family::Uv);
+        assert_eq!(
+            detect("a/requirements-dev.txt", "").unwrap(),
+            Family::Requirements
+        );
+        assert_eq!(detect("pylock.prod.toml", "").unwrap(), Family::Pylock);
+        assert_eq!(
+            detect("x.toml", "lock-version = \"1.0\"\ncreated-by = \"pip\"\n").unwrap(),
+            Family::Pylock
+        );
+        assert_eq!(
+            detect(
+                "x.lock",
+                "[[package]]\nname = \"a\"\n[metadata]\nlock-version = \"2.1\"\n"
+            )
+            .unwrap(),
+            Family::Poetry
+        );
+        assert_eq!(
+            detect("x.json", "{\"_meta\": {\"pipfile-spec\": 6}}").unwrap(),
+            Family::Pipfile
         );
         let e = detect("notes.txt", "this is not json!")
             .unwrap_err()

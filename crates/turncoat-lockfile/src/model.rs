@@ -32,6 +32,78 @@ pub struct Lockfile {
     pub packages: Vec<LockedPackage>,
     /// The root project and workspace members, as the lockfile records them.
     pub importers: Vec<Importer>,
+    /// Which package ecosystem the lockfile locks (npm or PyPI).
+    #[serde(default)]
+    pub ecosystem: Ecosystem,
+    /// Package indexes the lockfile names (PyPI: `--index-url`, `--extra-index-url`,
+    /// `--find-links`, Pipfile `sources`, uv registries); empty for npm lockfiles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<PackageIndex>,
+}
+
+/// The package ecosystem of a lockfile.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    #[default]
+    Npm,
+    /// Python packages (PyPI or another PEP 503 index); names are PEP 503-normalised.
+    Pypi,
+}
+
+impl Ecosystem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "pypi",
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a lockfile names a package index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IndexRole {
+    /// The index that replaces the default (`--index-url`, the first Pipfile source).
+    Primary,
+    /// An index consulted *as well* (`--extra-index-url`, further sources): every name
+    /// can be served by either, which is what dependency confusion exploits.
+    Extra,
+    /// A flat directory or page of files (`--find-links`), searched as well.
+    FindLinks,
+}
+
+/// One package index a lockfile names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageIndex {
+    /// The URL as written (credentials are not stripped here; never print it unredacted).
+    pub url: String,
+    pub role: IndexRole,
+    /// The name the lockfile gives it (Pipfile `sources[].name`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Which file and line named it (requirements files may include others).
+    pub file: String,
+    pub line: u32,
+}
+
+/// A file hash recorded for a locked package (PyPI lockfiles record one per file).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FileHash {
+    /// The file the hash is for, where the lockfile says (uv, poetry, pdm, pylock do;
+    /// requirements.txt and Pipfile.lock do not: any listed hash may match any file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// `sha256`, `sha384` or `sha512`.
+    pub algorithm: String,
+    /// Lower-case hex.
+    pub digest: String,
 }
 
 impl Lockfile {
@@ -77,11 +149,25 @@ pub enum LockfileFormat {
     Pnpm { version: String },
     /// Text `bun.lock`; `version` is `lockfileVersion`.
     Bun { version: u32 },
+    /// pip `requirements.txt` (and the files it includes with `-r`/`-c`).
+    Requirements,
+    /// `uv.lock`: `version` and `revision` as written.
+    UvLock { version: u32, revision: u32 },
+    /// `poetry.lock`; `version` is `metadata.lock-version` (`"1.1"`, `"2.1"`).
+    Poetry { version: String },
+    /// `Pipfile.lock`; `version` is `_meta.pipfile-spec`.
+    Pipfile { version: u32 },
+    /// PEP 751 `pylock.toml`; `version` is `lock-version`.
+    Pylock { version: String },
+    /// `pdm.lock`; `version` is `metadata.lock_version`.
+    Pdm { version: String },
 }
 
 impl LockfileFormat {
     /// A stable identifier: `package-lock-v3`, `npm-shrinkwrap-v2`, `yarn-classic`,
-    /// `yarn-berry-v8`, `pnpm-v9`, `pnpm-v6`, `pnpm-v5`, `bun-v1`.
+    /// `yarn-berry-v8`, `pnpm-v9`, `pnpm-v6`, `pnpm-v5`, `bun-v1`; for Python
+    /// `requirements-txt`, `uv-lock-v1`, `poetry-lock-v2`, `pipfile-lock-v6`, `pylock-v1`,
+    /// `pdm-lock-v4`.
     pub fn id(&self) -> String {
         match self {
             LockfileFormat::PackageLock { version } => format!("package-lock-v{version}"),
@@ -92,8 +178,18 @@ impl LockfileFormat {
                 format!("pnpm-v{}", version.split('.').next().unwrap_or(version))
             }
             LockfileFormat::Bun { version } => format!("bun-v{version}"),
+            LockfileFormat::Requirements => "requirements-txt".to_string(),
+            LockfileFormat::UvLock { version, .. } => format!("uv-lock-v{version}"),
+            LockfileFormat::Poetry { version } => format!("poetry-lock-v{}", major(version)),
+            LockfileFormat::Pipfile { version } => format!("pipfile-lock-v{version}"),
+            LockfileFormat::Pylock { version } => format!("pylock-v{}", major(version)),
+            LockfileFormat::Pdm { version } => format!("pdm-lock-v{}", major(version)),
         }
     }
+}
+
+fn major(version: &str) -> &str {
+    version.split('.').next().unwrap_or(version)
 }
 
 impl fmt::Display for LockfileFormat {
@@ -103,6 +199,10 @@ impl fmt::Display for LockfileFormat {
 }
 
 /// Where a package's code comes from.
+///
+/// Python lockfiles use the same kinds: an index package is `Registry`, any VCS (git, hg,
+/// svn, bzr) is `Git`, a direct archive URL is `Tarball`, a local path or directory is
+/// `File`, and the project itself or an editable workspace member is `Workspace`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
@@ -179,9 +279,11 @@ pub struct Importer {
 /// One locked package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockedPackage {
-    /// The real registry package name (for an npm alias `foo@npm:bar@1` this is `bar`).
+    /// The real registry package name (for an npm alias `foo@npm:bar@1` this is `bar`;
+    /// for PyPI the PEP 503-normalised name, see [`crate::pep503_normalize`]).
     pub name: String,
-    /// The name it is installed under, when that differs from `name` (an alias).
+    /// The name it is installed under, when that differs from `name` (an npm alias; for
+    /// PyPI the name as written when it is not already normalised).
     pub alias: Option<String>,
     /// The version; empty when the lockfile does not say (links, some git and file entries).
     pub version: String,
@@ -212,6 +314,19 @@ pub struct LockedPackage {
     pub dependencies: Vec<Dependency>,
     /// 1-based line of the entry in the lockfile (for SARIF).
     pub line: u32,
+    /// PyPI: the index the package comes from, where the lockfile names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    /// PyPI: the hashes of the release's files the lockfile accepts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hashes: Vec<FileHash>,
+    /// PyPI: the PEP 508 environment marker under which the package is installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markers: Option<String>,
+    /// PyPI `requirements.txt`: the requirement as written (`requests>=2.31`), which says
+    /// what an unpinned line asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
 }
 
 /// The identity used to match packages across two lockfiles.
@@ -259,6 +374,10 @@ impl LockedPackage {
             paths: Vec::new(),
             dependencies: Vec::new(),
             line: 0,
+            index: None,
+            hashes: Vec::new(),
+            markers: None,
+            requirement: None,
         }
     }
 

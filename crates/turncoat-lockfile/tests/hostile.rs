@@ -1,16 +1,23 @@
-//! Hostile input: deep nesting, truncation and byte flips of real lockfiles must give an
-//! error or a result, never a panic or a stack overflow.
+//! Hostile input: deep nesting, truncation and byte flips of real lockfiles (npm and
+//! Python, each read as every format) must give an error or a result, never a panic or a
+//! stack overflow.
 
 use std::path::Path;
 
 use turncoat_lockfile::{Family, ParseOptions, parse, parse_with};
 
-const NAMES: [&str; 5] = [
+const NAMES: [&str; 11] = [
     "package-lock.json",
     "yarn.lock",
     "pnpm-lock.yaml",
     "bun.lock",
     "x.txt",
+    "requirements.txt",
+    "uv.lock",
+    "poetry.lock",
+    "Pipfile.lock",
+    "pylock.toml",
+    "pdm.lock",
 ];
 
 #[test]
@@ -31,6 +38,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
         ("bun.lock", json.as_str()),
         ("pnpm-lock.yaml", yaml.as_str()),
         ("yarn.lock", block.as_str()),
+        ("Pipfile.lock", json.as_str()),
     ] {
         assert!(parse(name, text.as_bytes()).is_err(), "{name}");
     }
@@ -89,6 +97,12 @@ fn mutated_fixtures_never_panic() {
                 Family::YarnBerry,
                 Family::Pnpm,
                 Family::Bun,
+                Family::Requirements,
+                Family::Uv,
+                Family::Poetry,
+                Family::Pipfile,
+                Family::Pylock,
+                Family::Pdm,
             ] {
                 let _ = parse_with(name, &bytes, Some(f), &ParseOptions::default());
             }

@@ -12,6 +12,8 @@ pub enum HostError {
     Git { what: String, stderr: String },
     #[error("invalid git revision {0:?}")]
     BadRevision(String),
+    #[error("cannot run bash: {0}")]
+    Bash(std::io::Error),
 }
 
 /// Environment variables git may keep; everything else (tokens included) is dropped.
@@ -67,6 +69,18 @@ pub fn git_show(repo: &Path, rev: &str, path: &str) -> Result<Vec<u8>, HostError
         });
     }
     Ok(out.stdout)
+}
+
+/// Run a shell script of this repository with bash (stdio inherited), e.g. the conformance
+/// task's regeneration of real third-party lockfiles. Only for scripts the repository
+/// itself ships: the environment is kept (the tools it installs need the proxy settings).
+pub fn run_repo_script(script: &Path) -> Result<bool, HostError> {
+    let status = Command::new("bash")
+        .arg(script)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(HostError::Bash)?;
+    Ok(status.success())
 }
 
 #[cfg(test)]

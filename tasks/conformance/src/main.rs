@@ -7,8 +7,10 @@
 mod attest;
 mod benign;
 mod lockfiles;
+mod pylockfiles;
 
 const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest> [--vectors DIR]\n\
+       turncoat-conformance pylockfiles [--regenerate] (real uv/poetry/pip-tools/pip/pipenv/pdm lockfiles)\n\
        turncoat-conformance benign [--corpus FILE]... (default: dev + dev2) [--limit N] [--registry URL] [--cache-dir DIR] [--output FILE]\n\
                                    [--detonate] [--detonate-timeout SECS] [--detonate-events FILE]\n\
   default vectors: $TURNCOAT_VECTORS, else <repo>/../shared/vectors";
@@ -23,6 +25,7 @@ fn main() {
     let code = match args.first().map(String::as_str) {
         Some("lockfiles") => lockfiles::run(&args[1..]),
         Some("attest") => attest::run(&args[1..]),
+        Some("pylockfiles") => pylockfiles::run(&args[1..]),
         Some("benign") => run_benign(&args[1..]),
         _ => {
             eprintln!("{USAGE}");

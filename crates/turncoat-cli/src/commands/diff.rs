@@ -59,7 +59,7 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
                 .replace('\\', "/");
             let bytes = turncoat_sandbox::host::git_show(&top, rev, &rel)?;
             let label = format!("{rev}:{rel}");
-            let base = turncoat_lockfile::parse(&label, &bytes)?;
+            let base = super::npm_only(turncoat_lockfile::parse(&label, &bytes)?)?;
             (base, head)
         }
         (Some(_), _, Some(_)) => {

@@ -31,10 +31,12 @@ pub enum LockfileCommand {
         #[arg(long, value_enum, default_value_t = ListFormat::Human)]
         format: ListFormat,
     },
-    /// Lint how packages are locked: integrity, URLs, hosts, sources, drift from package.json.
+    /// Lint how packages are locked: integrity, URLs, hosts, sources, drift from package.json;
+    /// for Python lockfiles hashes, pins, sources, indexes and PEP 503 name collisions.
     Lint {
         path: PathBuf,
-        /// Allow this registry host (repeatable); adds to the hosts of .npmrc and the policy.
+        /// Allow this registry or index host (repeatable); adds to the hosts of .npmrc, PyPI
+        /// and the policy.
         #[arg(long = "allow-host", value_name = "HOST")]
         allow_host: Vec<String>,
         /// Policy file (levels per code).
@@ -47,7 +49,8 @@ pub enum LockfileCommand {
 
 fn lockfiles_at(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if path.is_dir() {
-        let found = turncoat_lockfile::discover(path)?;
+        let mut found = turncoat_lockfile::discover(path)?;
+        found.extend(turncoat_lockfile::discover_pypi(path)?);
         if found.is_empty() {
             anyhow::bail!(
                 "no lockfile found in {} (supported: {})",
@@ -62,24 +65,51 @@ fn lockfiles_at(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn list_json(lock: &turncoat_lockfile::Lockfile) -> serde_json::Value {
-    json!({
+    let pypi = lock.ecosystem == turncoat_lockfile::Ecosystem::Pypi;
+    let redact = turncoat_lockfile::lint::redact_url;
+    let packages: Vec<serde_json::Value> = lock
+        .packages
+        .iter()
+        .map(|p| {
+            let mut v = json!({
+                "name": p.name,
+                "alias": p.alias,
+                "version": p.version,
+                "source": p.source.as_str(),
+                "resolved": p.resolved.as_deref().map(redact),
+                "integrity": p.integrity,
+                "dev": p.dev,
+                "optional": p.optional,
+                "peer": p.peer,
+                "hasInstallScript": p.has_install_script,
+                "paths": p.paths,
+                "line": p.line,
+            });
+            // The PyPI fields, only where they mean something.
+            if let (true, Some(o)) = (pypi, v.as_object_mut()) {
+                o.insert("index".into(), json!(p.index.as_deref().map(redact)));
+                o.insert("hashes".into(), json!(p.hashes));
+                o.insert("markers".into(), json!(p.markers));
+                o.insert("requirement".into(), json!(p.requirement));
+            }
+            v
+        })
+        .collect();
+    let mut out = json!({
         "path": lock.path,
         "format": lock.format.id(),
-        "packages": lock.packages.iter().map(|p| json!({
-            "name": p.name,
-            "alias": p.alias,
-            "version": p.version,
-            "source": p.source.as_str(),
-            "resolved": p.resolved,
-            "integrity": p.integrity,
-            "dev": p.dev,
-            "optional": p.optional,
-            "peer": p.peer,
-            "hasInstallScript": p.has_install_script,
-            "paths": p.paths,
-            "line": p.line,
-        })).collect::<Vec<_>>(),
-    })
+        "ecosystem": lock.ecosystem.as_str(),
+        "packages": packages,
+    });
+    if let (true, Some(o)) = (pypi, out.as_object_mut()) {
+        let indexes: Vec<serde_json::Value> = lock
+            .indexes
+            .iter()
+            .map(|i| json!({"url": redact(&i.url), "role": i.role, "file": i.file, "line": i.line}))
+            .collect();
+        o.insert("indexes".into(), json!(indexes));
+    }
+    out
 }
 
 pub fn run(cmd: LockfileCommand, ctx: &Context) -> anyhow::Result<Outcome> {
@@ -87,7 +117,7 @@ pub fn run(cmd: LockfileCommand, ctx: &Context) -> anyhow::Result<Outcome> {
         LockfileCommand::List { path, format } => {
             let locks = lockfiles_at(&path)?
                 .iter()
-                .map(|p| super::read_lockfile(p))
+                .map(|p| super::read_any_lockfile(p))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let text = match format {
                 ListFormat::Json => {
@@ -127,12 +157,24 @@ pub fn run(cmd: LockfileCommand, ctx: &Context) -> anyhow::Result<Outcome> {
                             if let Some(a) = &p.alias {
                                 flags.push(format!("as {a}"));
                             }
+                            if let Some(m) = &p.markers {
+                                flags.push(format!("; {m}"));
+                            }
                             let flags = if flags.is_empty() {
                                 String::new()
                             } else {
                                 format!("  [{}]", flags.join(", "))
                             };
-                            out.push_str(&format!("  {}@{}{}\n", p.name, p.version, flags));
+                            let spec = match (lock.ecosystem, p.version.is_empty()) {
+                                (turncoat_lockfile::Ecosystem::Pypi, false) => {
+                                    format!("{}=={}", p.name, p.version)
+                                }
+                                (turncoat_lockfile::Ecosystem::Pypi, true) => {
+                                    p.requirement.clone().unwrap_or_else(|| p.name.clone())
+                                }
+                                _ => format!("{}@{}", p.name, p.version),
+                            };
+                            out.push_str(&format!("  {spec}{flags}\n"));
                         }
                     }
                     out
@@ -161,20 +203,39 @@ pub fn run(cmd: LockfileCommand, ctx: &Context) -> anyhow::Result<Outcome> {
                     .values()
                     .filter_map(|u| u.host_str().map(str::to_string)),
             );
-            hosts.extend(policy.registries.iter().filter_map(|r| host_of(r)));
-            hosts.extend(allow_host);
+            let policy_hosts: Vec<String> = policy
+                .registries
+                .iter()
+                .filter_map(|r| host_of(r))
+                .collect();
+            hosts.extend(policy_hosts.iter().cloned());
+            hosts.extend(allow_host.iter().cloned());
             hosts.sort();
             hosts.dedup();
+            // Python indexes: PyPI, plus the policy's registries and --allow-host.
+            let mut index_hosts: Vec<String> = turncoat_lockfile::lint::DEFAULT_PYPI_HOSTS
+                .iter()
+                .map(|h| h.to_string())
+                .collect();
+            index_hosts.extend(policy_hosts);
+            index_hosts.extend(allow_host);
+            index_hosts.sort();
+            index_hosts.dedup();
             let opts = turncoat_lockfile::LintOptions {
                 allowed_hosts: hosts,
+                allowed_index_hosts: index_hosts,
             };
             let mut reports = Vec::new();
             let today = turncoat_policy::Date::from_unix(ctx.now_unix());
             let mut used = turncoat_policy::ExceptionUse::default();
             for lp in lockfiles_at(&path)? {
-                let lock = super::read_lockfile(&lp)?;
+                let lock = super::read_any_lockfile(&lp)?;
                 let dir = super::project_dir_of(&lp);
-                let manifests = read_manifests(&lock, &dir);
+                let manifests = if lock.ecosystem == turncoat_lockfile::Ecosystem::Npm {
+                    read_manifests(&lock, &dir)
+                } else {
+                    Vec::new()
+                };
                 let findings = turncoat_lockfile::lint(&lock, &manifests, &opts);
                 let (verdict, findings) =
                     policy.evaluate(&lock.path, None, findings, today, &mut used);

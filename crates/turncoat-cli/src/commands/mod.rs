@@ -194,7 +194,27 @@ pub fn single_lockfile(path: &Path) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Parse a lockfile from disk.
+/// Parse an npm lockfile from disk for the gate (`diff`, `scan`, `verify`).
 pub fn read_lockfile(path: &Path) -> anyhow::Result<turncoat_lockfile::Lockfile> {
+    npm_only(turncoat_lockfile::read(path)?)
+}
+
+/// Parse any lockfile, npm or PyPI (`lockfile list|lint`).
+pub fn read_any_lockfile(path: &Path) -> anyhow::Result<turncoat_lockfile::Lockfile> {
     Ok(turncoat_lockfile::read(path)?)
+}
+
+/// The gate judges npm updates only so far: a PyPI lockfile is an error, never an npm
+/// lookup of Python names.
+pub fn npm_only(lock: turncoat_lockfile::Lockfile) -> anyhow::Result<turncoat_lockfile::Lockfile> {
+    if lock.ecosystem != turncoat_lockfile::Ecosystem::Npm {
+        anyhow::bail!(
+            "{}: a {} lockfile ({}); this command judges npm lockfiles only so far \
+             (`turncoat lockfile list|lint` read Python lockfiles)",
+            lock.path,
+            lock.ecosystem,
+            lock.format.id()
+        );
+    }
+    Ok(lock)
 }

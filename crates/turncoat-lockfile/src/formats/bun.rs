@@ -101,6 +101,8 @@ pub(crate) fn parse(path: &str, text: &str, opts: &ParseOptions) -> Result<Lockf
         format: LockfileFormat::Bun { version },
         packages: dedupe(pkgs),
         importers,
+        ecosystem: crate::model::Ecosystem::Npm,
+        indexes: Vec::new(),
     })
 }
 

@@ -3,7 +3,11 @@
 
 pub(crate) mod bun;
 pub(crate) mod npm;
+pub(crate) mod pipfile;
 pub(crate) mod pnpm;
+pub(crate) mod py;
+pub(crate) mod py_toml;
+pub(crate) mod requirements;
 pub(crate) mod yarn_berry;
 pub(crate) mod yarn_classic;
 

@@ -84,6 +84,8 @@ pub(crate) fn parse(
         format,
         packages: dedupe(pkgs),
         importers,
+        ecosystem: crate::model::Ecosystem::Npm,
+        indexes: Vec::new(),
     })
 }
 

@@ -209,6 +209,8 @@ pub(crate) fn parse(path: &str, text: &str, opts: &ParseOptions) -> Result<Lockf
         format: LockfileFormat::Pnpm { version },
         packages: dedupe(pkgs),
         importers,
+        ecosystem: crate::model::Ecosystem::Npm,
+        indexes: Vec::new(),
     })
 }
 

@@ -172,6 +172,8 @@ pub(crate) fn parse(path: &str, text: &str, opts: &ParseOptions) -> Result<Lockf
         format: LockfileFormat::YarnBerry { version },
         packages: dedupe(pkgs),
         importers,
+        ecosystem: crate::model::Ecosystem::Npm,
+        indexes: Vec::new(),
     })
 }
 

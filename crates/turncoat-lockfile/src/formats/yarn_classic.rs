@@ -61,6 +61,8 @@ pub(crate) fn parse(path: &str, text: &str, _opts: &ParseOptions) -> Result<Lock
         format: LockfileFormat::YarnClassic,
         packages: dedupe(pkgs),
         importers: Vec::new(),
+        ecosystem: crate::model::Ecosystem::Npm,
+        indexes: Vec::new(),
     })
 }
 

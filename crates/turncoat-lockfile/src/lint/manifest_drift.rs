@@ -105,6 +105,8 @@ fn locate<'a>(
                         .find(|p| p.paths.iter().any(|k| k == name))
                 })
         }
+        // Python lockfiles have no package.json; the rule does not apply to them.
+        _ => None,
     }
 }
 
@@ -125,6 +127,10 @@ static LINKED: LockedPackage = LockedPackage {
     paths: Vec::new(),
     dependencies: Vec::new(),
     line: 0,
+    index: None,
+    hashes: Vec::new(),
+    markers: None,
+    requirement: None,
 };
 
 pub(crate) fn check(input: &LintInput<'_>, out: &mut Vec<Finding>) {

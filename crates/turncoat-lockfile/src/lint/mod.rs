@@ -1,7 +1,9 @@
 //! Sans-IO lockfile lints: each rule lives in its own file with its [`RuleDoc`] and tests.
 //!
 //! Rules look at one parsed [`Lockfile`] (and, for `manifest-drift`, the `package.json`
-//! manifests the caller read); they never touch the network or the disk.
+//! manifests the caller read); they never touch the network or the disk. npm lockfiles get
+//! the npm rules, PyPI lockfiles the Python ones (`missing-hashes`, `non-index-source`,
+//! `unallowed-index`, `pep503-name-collision`, `unpinned-requirement`, `extra-index-url`).
 
 use turncoat_finding::{Evidence, Finding, RuleDoc};
 
@@ -17,6 +19,16 @@ pub mod remote_tarball_dependency;
 pub mod unallowed_host;
 pub mod weak_integrity;
 
+pub mod extra_index_url;
+pub mod missing_hashes;
+pub mod non_index_source;
+pub mod pep503_name_collision;
+mod py_util;
+pub mod unallowed_index;
+pub mod unpinned_requirement;
+
+pub use py_util::redact_url;
+
 /// Settings for [`lint`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LintOptions {
@@ -24,7 +36,13 @@ pub struct LintOptions {
     /// default is `registry.npmjs.org` plus `registry.yarnpkg.com` (Yarn classic's
     /// default, which serves the same packages); callers normally set it from config.
     pub allowed_hosts: Vec<String>,
+    /// Python index hosts packages may come from (lower-case, no port). The default is
+    /// [`DEFAULT_PYPI_HOSTS`]; callers add the policy's registries.
+    pub allowed_index_hosts: Vec<String>,
 }
+
+/// PyPI's index and file hosts.
+pub const DEFAULT_PYPI_HOSTS: &[&str] = &["pypi.org", "files.pythonhosted.org"];
 
 impl Default for LintOptions {
     fn default() -> Self {
@@ -33,6 +51,7 @@ impl Default for LintOptions {
                 "registry.npmjs.org".to_string(),
                 "registry.yarnpkg.com".to_string(),
             ],
+            allowed_index_hosts: DEFAULT_PYPI_HOSTS.iter().map(|h| h.to_string()).collect(),
         }
     }
 }
@@ -58,6 +77,15 @@ pub fn lint(
         opts,
     };
     let mut out = Vec::new();
+    if lockfile.ecosystem == crate::model::Ecosystem::Pypi {
+        missing_hashes::check(&input, &mut out);
+        unpinned_requirement::check(&input, &mut out);
+        non_index_source::check(&input, &mut out);
+        unallowed_index::check(&input, &mut out);
+        extra_index_url::check(&input, &mut out);
+        pep503_name_collision::check(&input, &mut out);
+        return out;
+    }
     missing_integrity::check(&input, &mut out);
     weak_integrity::check(&input, &mut out);
     insecure_url::check(&input, &mut out);
@@ -82,6 +110,12 @@ pub fn rules() -> Vec<&'static RuleDoc> {
         &file_dependency::RULE,
         &name_url_mismatch::RULE,
         &manifest_drift::RULE,
+        &missing_hashes::RULE,
+        &unpinned_requirement::RULE,
+        &non_index_source::RULE,
+        &unallowed_index::RULE,
+        &extra_index_url::RULE,
+        &pep503_name_collision::RULE,
     ]
 }
 
@@ -120,6 +154,8 @@ pub(crate) mod test_util {
             format: LockfileFormat::PackageLock { version: 3 },
             packages: pkgs,
             importers: Vec::new(),
+            ecosystem: crate::model::Ecosystem::Npm,
+            indexes: Vec::new(),
         }
     }
 
@@ -132,6 +168,33 @@ pub(crate) mod test_util {
         p.integrity = Some("sha512-AAAA".into());
         p.paths = vec![format!("node_modules/{name}")];
         p.line = 7;
+        p
+    }
+
+    pub fn py_lock(pkgs: Vec<LockedPackage>) -> Lockfile {
+        Lockfile {
+            path: "requirements.txt".into(),
+            format: LockfileFormat::Requirements,
+            packages: pkgs,
+            importers: Vec::new(),
+            ecosystem: crate::model::Ecosystem::Pypi,
+            indexes: Vec::new(),
+        }
+    }
+
+    /// An index package as written (`name` may be a non-normalised spelling).
+    pub fn py_registry(name: &str, version: &str) -> LockedPackage {
+        let norm = crate::pep503_normalize(name);
+        let mut p = LockedPackage::new(norm.clone(), version, SourceKind::Registry);
+        if norm != name {
+            p.alias = Some(name.to_string());
+        }
+        p.hashes = vec![crate::FileHash {
+            file: None,
+            algorithm: "sha256".into(),
+            digest: "0".repeat(64),
+        }];
+        p.line = 3;
         p
     }
 
@@ -168,7 +231,7 @@ mod tests {
                 assert!(r.doc.contains(section), "{} lacks {section}", r.code);
             }
         }
-        assert_eq!(codes.len(), 9);
+        assert_eq!(codes.len(), 15);
     }
 
     #[test]
@@ -178,5 +241,21 @@ mod tests {
             test_util::registry("@s/b", "2.0.0"),
         ]);
         assert!(lint(&l, &[], &LintOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn each_ecosystem_gets_its_rules() {
+        // A PyPI entry without a hash is a finding; the npm rule never sees it.
+        let mut p = test_util::py_registry("a", "1.0");
+        p.hashes.clear();
+        let f = lint(
+            &test_util::py_lock(vec![p.clone()]),
+            &[],
+            &LintOptions::default(),
+        );
+        let codes: Vec<_> = f.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, ["missing-hashes"]);
+        let f = lint(&test_util::lock(vec![p]), &[], &LintOptions::default());
+        assert!(f.iter().all(|f| f.code != "missing-hashes"));
     }
 }
