@@ -10,6 +10,11 @@
 //! [`yaml`] builds a line-numbered tree, [`model`] reads workflows from it, and the rules are
 //! sans-IO: a [`Repo`] in, [`PostureFinding`]s out. Every finding names the workflow file, the
 //! line and the chain (trigger → job → step) that leads to it. [`report`] renders them.
+//!
+//! [`signing`] reads the other half: which commits of the default branch and which tags are
+//! signed, by which kind of key, and whether they verify against the team's keys; its rules
+//! (`unsigned-commits`, `unsigned-release-tags`, `signature-unverified`) judge a
+//! [`signing::History`].
 
 pub mod expr;
 pub mod load;
@@ -17,6 +22,7 @@ pub mod model;
 pub mod publish;
 pub mod report;
 pub mod rules;
+pub mod signing;
 pub mod yaml;
 
 use serde::Serialize;
