@@ -15,7 +15,11 @@
 //! signed, by which kind of key, and whether they verify against the team's keys; its rules
 //! (`unsigned-commits`, `unsigned-release-tags`, `signature-unverified`) judge a
 //! [`signing::History`].
+//!
+//! [`evaluate`] (`turncoat evaluate`) judges who can publish the team's packages: the roster
+//! against the registries' publishers, and how each account is protected.
 
+pub mod evaluate;
 pub mod expr;
 pub mod load;
 pub mod model;
@@ -177,9 +181,13 @@ pub fn chain(
     c
 }
 
-/// Every rule of this crate.
+/// Every rule of this crate: fortify's and evaluate's.
 pub fn rules() -> Vec<&'static RuleDoc> {
-    rules::ALL.to_vec()
+    rules::ALL
+        .iter()
+        .chain(evaluate::rules::ALL)
+        .copied()
+        .collect()
 }
 
 /// Run every rule on the repository; findings sorted by file, line and code.
