@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod demo;
 pub mod diff;
+pub mod evaluate;
 pub mod explain;
 pub mod fortify;
 pub mod lockfile;
