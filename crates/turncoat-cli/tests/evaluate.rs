@@ -315,3 +315,113 @@ fn every_evaluate_code_is_explained() {
         assert!(text.contains("Group: evaluate."), "{code}: {text}");
     }
 }
+
+/// `--lockfile`: a hardened dependency (two publishers, trusted publishing and provenance on
+/// its whole line) and a soft one (one publisher, a postinstall script, no provenance).
+#[test]
+fn the_soft_target_table_of_a_lockfile() {
+    let server = TestRegistry::start();
+    let url = server.url();
+    let recent = |days: i64| {
+        let t = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let mut hard = support::packument(
+        "hardened",
+        &url,
+        &[
+            ("1.0.0", &support::package_tgz("hardened", "1.0.0")),
+            ("1.1.0", &support::package_tgz("hardened", "1.1.0")),
+        ],
+    );
+    let two = json!([{"name": "alice"}, {"name": "bob"}]);
+    hard["maintainers"] = two.clone();
+    for (v, days) in [("1.0.0", 400), ("1.1.0", 200)] {
+        let m = &mut hard["versions"][v];
+        m["maintainers"] = two.clone();
+        m["_npmUser"]["trustedPublisher"] = json!({"id": "github", "oidcConfigId": "oidc:1"});
+        m["dist"]["attestations"] = json!({"url": format!("{url}attestations/hardened@{v}"),
+            "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}});
+        hard["time"][v] = json!(recent(days));
+    }
+    server.set("/hardened", Reply::json(&hard));
+    let mut soft = support::packument(
+        "soft-one",
+        &url,
+        &[("2.0.0", &support::package_tgz("soft-one", "2.0.0"))],
+    );
+    soft["versions"]["2.0.0"]["scripts"] = json!({"postinstall": "node setup.js"});
+    soft["time"]["2.0.0"] = json!(recent(10));
+    server.set("/soft-one", Reply::json(&soft));
+    let dir = tempfile::tempdir().unwrap();
+    let lock = json!({
+        "name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+        "packages": {
+            "": {"name": "app", "version": "1.0.0", "dependencies": {"hardened": "^1.1.0", "soft-one": "^2.0.0"}},
+            "node_modules/hardened": {"version": "1.1.0", "resolved": format!("{url}hardened/-/hardened-1.1.0.tgz")},
+            "node_modules/soft-one": {"version": "2.0.0", "resolved": format!("{url}soft-one/-/soft-one-2.0.0.tgz"), "hasInstallScript": true},
+        }
+    });
+    std::fs::write(
+        dir.path().join("package-lock.json"),
+        serde_json::to_vec_pretty(&lock).unwrap(),
+    )
+    .unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "evaluate",
+            "--lockfile",
+            "package-lock.json",
+            "--registry",
+            &url,
+            "--format",
+            "json",
+        ],
+    );
+    assert_code(&o, 0);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["soft"].as_u64(), v["medium"].as_u64(), v["hard"].as_u64()),
+        (Some(1), Some(0), Some(1))
+    );
+    let rows = v["packages"].as_array().unwrap();
+    // Softest first.
+    assert_eq!(rows[0]["name"], "soft-one");
+    assert_eq!(rows[0]["posture"], "soft");
+    assert_eq!(rows[0]["publishers"], 1);
+    assert_eq!(rows[0]["install_scripts"], true);
+    assert_eq!(
+        rows[0]["reasons"][0],
+        "a single publisher and no provenance: one stolen account is a release"
+    );
+    assert_eq!(rows[1]["name"], "hardened");
+    assert_eq!(rows[1]["posture"], "hard");
+    assert_eq!(rows[1]["trusted_publishing"], true);
+    assert_eq!(
+        (
+            rows[1]["line_versions"].as_u64(),
+            rows[1]["line_provenance"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(rows[1]["releases_last_year"], 1);
+    assert_eq!(rows[1]["days_since_last_release"], 200);
+    let o = run(
+        dir.path(),
+        &[
+            "evaluate",
+            "--lockfile",
+            "package-lock.json",
+            "--registry",
+            &url,
+        ],
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("2 package(s): 1 soft, 0 medium, 1 hard"),
+        "{text}"
+    );
+    assert!(text.contains("soft-one@2.0.0"), "{text}");
+}

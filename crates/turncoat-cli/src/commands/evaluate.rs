@@ -50,6 +50,62 @@ pub struct EvaluateArgs {
     /// Also show findings the policy allows.
     #[arg(long, short)]
     pub verbose: bool,
+    /// The soft-target table of a lockfile's dependencies instead of the roster.
+    #[arg(long, value_name = "PATH")]
+    pub lockfile: Option<PathBuf>,
+}
+
+/// `--lockfile`: one row per locked registry package (name, version), from its packument.
+fn soft_targets(lock: &Path, args: &EvaluateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    use std::collections::BTreeSet;
+    use turncoat_posture::evaluate::soft;
+    let path = super::single_lockfile(lock)?;
+    let lockfile = super::read_lockfile(&path)?;
+    let pairs: Vec<(String, String)> = lockfile
+        .registry_packages()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let names: Vec<String> = pairs
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let client = super::client(
+        ctx,
+        &super::project_dir_of(&path),
+        args.registry.as_deref(),
+        args.offline,
+    )?;
+    let docs = client.fetch_many(&names, "packuments", |c, name| {
+        let pn = turncoat_npm::PackageName::new(name).map_err(|e| e.to_string())?;
+        c.packument(&pn).map_err(|e| e.to_string())
+    });
+    let by_name: std::collections::BTreeMap<&str, &Result<_, String>> =
+        names.iter().map(String::as_str).zip(docs.iter()).collect();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let rows = pairs
+        .iter()
+        .map(|(name, version)| match by_name.get(name.as_str()) {
+            Some(Ok(p)) => soft::row(p, name, version, now),
+            Some(Err(e)) => soft::unread(name, version, e.clone()),
+            None => soft::unread(name, version, "not fetched".into()),
+        })
+        .collect();
+    let report = soft::report(&path.display().to_string(), rows);
+    let text = match args.format {
+        Format::Human => soft::human(&report),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&report)?;
+            s.push('\n');
+            s
+        }
+    };
+    crate::output::emit(&text, args.output.as_deref())?;
+    // An inventory, not a gate: soft targets are shown, not failed on.
+    Ok(Outcome::Pass)
 }
 
 fn read_bounded(path: &Path) -> anyhow::Result<String> {
@@ -156,6 +212,9 @@ fn pypi_facts(pypi: Option<&turncoat_recon::published::PypiClient>, name: &str) 
 }
 
 pub fn run(args: EvaluateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    if let Some(lock) = &args.lockfile {
+        return soft_targets(lock, &args, ctx);
+    }
     let (roster, roster_file) = load_roster(&args)?;
     let policy = super::load_policy(args.policy.as_deref(), Path::new("."))?;
     let npm: Vec<String> = roster

@@ -8,6 +8,7 @@
 
 pub mod roster;
 pub mod rules;
+pub mod soft;
 
 use std::fmt::Write as _;
 
