@@ -294,6 +294,46 @@ fn unreadable_registries_are_reported_not_judged() {
     );
     assert!(codes.contains(&"no-mfa") && codes.contains(&"sms-mfa"));
     assert_eq!(v["numbers"]["single_publisher_packages"], 0);
+    // A registry (or a mirror) that lists no maintainers does not make a package look safe:
+    // who can publish is unknown, and nobody is called stale on it.
+    let server = TestRegistry::start();
+    server.set("/widget", Reply::json(&npm_doc(&server, "widget", &[])));
+    server.set("/solo", Reply::json(&npm_doc(&server, "solo", &["alice"])));
+    server.set("/pypi/acme-widget/json", Reply::json(&json!({"info": {}})));
+    let url = server.url();
+    let o = run(
+        dir.path(),
+        &[
+            "evaluate",
+            "--registry",
+            &url,
+            "--pypi-url",
+            &url,
+            "--format",
+            "json",
+        ],
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let widget = v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "widget")
+        .unwrap();
+    assert!(
+        widget["error"]
+            .as_str()
+            .unwrap()
+            .contains("lists no publishers"),
+        "{widget}"
+    );
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"stale-publisher"), "{codes:?}");
 }
 
 #[test]

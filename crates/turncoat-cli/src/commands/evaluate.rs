@@ -16,6 +16,9 @@ use crate::settings::Context;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+const NO_PUBLISHERS: &str =
+    "the registry lists no publishers (a mirror may strip them): who can publish is unknown";
+
 /// Largest roster file read.
 const MAX_ROSTER: u64 = 1 << 20;
 
@@ -179,6 +182,11 @@ fn npm_facts(client: &turncoat_registry::Client, name: &str) -> PackageFacts {
                 .collect();
             users.sort();
             users.dedup();
+            if users.is_empty() {
+                // Every published package has a maintainer: an empty list is data withheld
+                // (a mirror strips it), not "nobody can publish". Not judged.
+                f.error = Some(NO_PUBLISHERS.into());
+            }
             f.publishers = users;
         }
         Err(e) => f.error = Some(e.to_string()),
@@ -202,6 +210,9 @@ fn pypi_facts(pypi: Option<&turncoat_recon::published::PypiClient>, name: &str) 
     match pypi.project(name) {
         Ok(Some(doc)) => {
             let (users, org) = evaluate::pypi_ownership(&doc);
+            if users.is_empty() {
+                f.error = Some(NO_PUBLISHERS.into());
+            }
             f.publishers = users;
             f.organization = org;
         }

@@ -210,8 +210,12 @@ fn judge(r: &mut SoftRow) {
         r.reasons = vec!["not judged: the locked version is not in the packument".into()];
         return;
     }
-    if r.publishers == 1 {
-        notes.push("one publisher".to_string());
+    match r.publishers {
+        0 => notes.push(
+            "no maintainers listed (the registry or a mirror hides who can publish)".to_string(),
+        ),
+        1 => notes.push("one publisher".to_string()),
+        _ => {}
     }
     if !r.provenance {
         notes.push("no provenance on the locked version".to_string());

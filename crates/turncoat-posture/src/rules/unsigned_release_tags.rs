@@ -27,7 +27,8 @@ Fix: `git config --global tag.gpgSign true` and create releases with `git tag -s
 pub fn check(h: &History) -> Vec<PostureFinding> {
     let release: Vec<_> = h.tags.iter().filter(|t| t.release).collect();
     let unsigned: Vec<_> = release.iter().filter(|t| t.kind.is_none()).collect();
-    let Some(example) = unsigned.last() else {
+    // The newest by tag time (lightweight tags have none and sort first), then by name.
+    let Some(example) = unsigned.iter().max_by_key(|t| (t.time, &t.name)) else {
         return Vec::new();
     };
     let lightweight = unsigned.iter().filter(|t| !t.annotated).count();
