@@ -68,8 +68,10 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Run a command (npm ci, a build step) in a recording, blocking sandbox.
     Watch(commands::watch::WatchArgs),
-    /// Audit the publish path of a repository's GitHub Actions workflows.
+    /// Audit the publish path of a repository's GitHub Actions workflows and its signed commits and tags.
     Fortify(commands::fortify::FortifyArgs),
+    /// Who can publish the team's packages (roster vs npm and PyPI) and how their accounts are protected.
+    Evaluate(Box<commands::evaluate::EvaluateArgs>),
     /// What an attacker learns about your maintainers from git history: exposed identities, secrets, publish tokens.
     Recon(Box<commands::recon::ReconArgs>),
     /// Write the install policy (cooldown, exclusions, approved scripts) into every package manager's settings.
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args, &ctx),
         Command::Watch(args) => commands::watch::run(args, &ctx),
         Command::Fortify(args) => commands::fortify::run(args, &ctx),
+        Command::Evaluate(args) => commands::evaluate::run(*args, &ctx),
         Command::Recon(args) => commands::recon::run(*args, &ctx),
         Command::Policy(cmd) => commands::policy::run(cmd, &ctx),
         Command::Install(args) => commands::install::run(args, &ctx),

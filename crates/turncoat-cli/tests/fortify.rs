@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[path = "../../turncoat-posture/tests/common/signed_repo.rs"]
+mod signed_repo;
+
 fn run(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_turncoat"))
         .args(args)
@@ -229,10 +232,184 @@ fn every_posture_code_is_explained() {
         "cache-shared-with-release",
         "release-cache",
         "no-release-environment",
+        "unsigned-commits",
+        "unsigned-release-tags",
+        "signature-unverified",
     ] {
         let o = run(dir.path(), &["explain", code]);
         assert_eq!(o.status.code(), Some(0), "{code}: {}", err(&o));
         assert!(out(&o).starts_with(&format!("# {code}\n")), "{code}");
         assert!(out(&o).contains("Group: posture."), "{code}");
     }
+}
+
+/// A repository with four commits (OpenPGP by the team, SSH by the team, SSH by a stranger,
+/// unsigned) and a lightweight release tag, plus the team's allowed_signers and keyring.
+fn signed_world() -> (tempfile::TempDir, Vec<String>) {
+    use signed_repo as sr;
+    let dir = tempfile::tempdir().unwrap();
+    let repo_dir = dir.path().join("repo");
+    std::fs::create_dir(&repo_dir).unwrap();
+    let mut repo = sr::Repo::new(&repo_dir);
+    let pgp = sr::pgp_key("Alice <alice@example.com>");
+    let ssh = sr::ssh_key();
+    let stranger = sr::ssh_key();
+    let t = 1_704_067_200;
+    let ids = vec![
+        repo.commit(t, "one", None),
+        repo.commit(t + 1, "two", Some(&|p: &[u8]| sr::pgp_sign(&pgp, p))),
+        repo.commit(
+            t + 2,
+            "three",
+            Some(&|p: &[u8]| sr::ssh_sign(&ssh, "git", p)),
+        ),
+        repo.commit(
+            t + 3,
+            "four",
+            Some(&|p: &[u8]| sr::ssh_sign(&stranger, "git", p)),
+        ),
+    ];
+    repo.lightweight_tag("v1.0.0");
+    std::fs::write(
+        dir.path().join("allowed_signers"),
+        format!("alice@example.com {}\n", sr::ssh_public(&ssh)),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("keyring.asc"), sr::pgp_public_armored(&pgp)).unwrap();
+    (dir, ids)
+}
+
+#[test]
+fn signed_commits_are_counted_verified_and_measured() {
+    let (dir, ids) = signed_world();
+    let o = run(
+        dir.path(),
+        &[
+            "fortify",
+            "repo",
+            "--allowed-signers",
+            "allowed_signers",
+            "--keyring",
+            "keyring.asc",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    let s = &v["signing"];
+    assert_eq!(s["branch"], "main");
+    assert_eq!(
+        (s["commits"].as_u64(), s["signed"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(s["signed_pct"], 75.0);
+    assert_eq!(s["by_kind"]["openpgp"], 1);
+    assert_eq!(s["by_kind"]["ssh"], 2);
+    assert_eq!(s["verified"], 2);
+    assert_eq!(s["verified_pct"], 50.0);
+    assert_eq!(s["release_tags"], 1);
+    assert_eq!(s["signed_release_tags_pct"], 0.0);
+    assert_eq!(s["monthly"][0]["month"], "2024-01");
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "unsigned-commits",
+            "unsigned-release-tags",
+            "signature-unverified"
+        ]
+    );
+    let unverified = &v["findings"][2];
+    assert_eq!(unverified["file"], "(git history)");
+    assert!(unverified["message"].as_str().unwrap().contains(&format!(
+        "commit {} does not verify: SSH key not in the allowed signers",
+        ids[3]
+    )));
+    // The metrics store's samples.
+    let m: Vec<&Value> = v["metrics"].as_array().unwrap().iter().collect();
+    let signed = m
+        .iter()
+        .find(|s| s["metric"] == "signed-commits-pct")
+        .unwrap();
+    assert_eq!(signed["value"], 75.0);
+    assert_eq!(signed["source"], "fortify");
+    assert_eq!(signed["detail"]["verified-pct"], 50.0);
+    let publish = m
+        .iter()
+        .find(|s| s["metric"] == "publish-path-findings")
+        .unwrap();
+    assert_eq!(publish["value"], 0.0);
+    // The human report.
+    let o = run(
+        dir.path(),
+        &["fortify", "repo", "--allowed-signers", "allowed_signers"],
+    );
+    let text = out(&o);
+    assert!(
+        text.contains("commits: 3 signed of 4 (75%): OpenPGP 1, SSH 2"),
+        "{text}"
+    );
+    assert!(text.contains("verified: 1 of 4 (25%)"), "{text}");
+    assert!(
+        text.contains("OpenPGP signature, but no --keyring given"),
+        "{text}"
+    );
+    assert!(text.contains("2024-01"), "{text}");
+}
+
+#[test]
+fn signing_policy_and_key_errors() {
+    let (dir, _) = signed_world();
+    // A policy can make an unverified signature block.
+    std::fs::write(
+        dir.path().join("strict.toml"),
+        "[levels]\nsignature-unverified = \"deny\"\n",
+    )
+    .unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "fortify",
+            "repo",
+            "--policy",
+            "strict.toml",
+            "--allowed-signers",
+            "allowed_signers",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+    // A malformed allowed_signers names the file and line; a key file that is not a keyring
+    // is an error; keys for a directory that is not a repository are an error.
+    std::fs::write(
+        dir.path().join("bad_signers"),
+        "# ok\nalice@x nonsense-option ssh-ed25519 AAAA\n",
+    )
+    .unwrap();
+    let o = run(
+        dir.path(),
+        &["fortify", "repo", "--allowed-signers", "bad_signers"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("bad_signers:2:"), "{}", err(&o));
+    let o = run(
+        dir.path(),
+        &["fortify", "repo", "--keyring", "allowed_signers"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("not an OpenPGP keyring"), "{}", err(&o));
+    let plain = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("allowed_signers"), plain.path().join("a")).unwrap();
+    let o = run(plain.path(), &["fortify", ".", "--allowed-signers", "a"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("cannot verify signatures"), "{}", err(&o));
+    // Without keys, a directory that is not a repository says so and still passes.
+    let o = run(plain.path(), &["fortify", "."]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out(&o).contains("signed commits and tags: "), "{}", out(&o));
 }

@@ -271,6 +271,11 @@ struct RawPolicy {
     levels: BTreeMap<String, Spanned<String>>,
     #[serde(default, rename = "exception")]
     exceptions: Vec<Spanned<RawException>>,
+    /// The team's roster, read by `turncoat evaluate` (turncoat-posture's evaluate::roster);
+    /// accepted here so a policy file may carry it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    publishers: Option<toml::Table>,
 }
 
 #[derive(Deserialize, Default)]

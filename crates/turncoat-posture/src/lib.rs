@@ -10,13 +10,23 @@
 //! [`yaml`] builds a line-numbered tree, [`model`] reads workflows from it, and the rules are
 //! sans-IO: a [`Repo`] in, [`PostureFinding`]s out. Every finding names the workflow file, the
 //! line and the chain (trigger → job → step) that leads to it. [`report`] renders them.
+//!
+//! [`signing`] reads the other half: which commits of the default branch and which tags are
+//! signed, by which kind of key, and whether they verify against the team's keys; its rules
+//! (`unsigned-commits`, `unsigned-release-tags`, `signature-unverified`) judge a
+//! [`signing::History`].
+//!
+//! [`evaluate`] (`turncoat evaluate`) judges who can publish the team's packages: the roster
+//! against the registries' publishers, and how each account is protected.
 
+pub mod evaluate;
 pub mod expr;
 pub mod load;
 pub mod model;
 pub mod publish;
 pub mod report;
 pub mod rules;
+pub mod signing;
 pub mod yaml;
 
 use serde::Serialize;
@@ -171,9 +181,13 @@ pub fn chain(
     c
 }
 
-/// Every rule of this crate.
+/// Every rule of this crate: fortify's and evaluate's.
 pub fn rules() -> Vec<&'static RuleDoc> {
-    rules::ALL.to_vec()
+    rules::ALL
+        .iter()
+        .chain(evaluate::rules::ALL)
+        .copied()
+        .collect()
 }
 
 /// Run every rule on the repository; findings sorted by file, line and code.

@@ -113,7 +113,11 @@ pub fn in_script(script: &str) -> Vec<Publish> {
         if words.iter().any(|w| *w == "--dry-run" || *w == "--dryrun") {
             continue;
         }
-        let first = tool_name(words[0]);
+        // `pn` is pnpm's short alias (pnpm 11; pnpm/pnpm's own release workflow publishes with it).
+        let first = match tool_name(words[0]) {
+            "pn" => "pnpm",
+            other => other,
+        };
         let has = |w: &str| words[1..].contains(&w);
         let found = match first {
             "changeset" | "changesets" if has("publish") => {
@@ -271,6 +275,10 @@ mod tests {
             ["semantic-release"]
         );
         assert_eq!(tools("pnpm changeset publish"), ["changeset publish"]);
+        assert_eq!(
+            tools("pn publish --filter=!pnpm --access=public --provenance"),
+            ["pnpm publish"]
+        );
         assert_eq!(tools("python -m twine upload dist/*"), ["twine upload"]);
         assert_eq!(
             tools("pipx run twine upload -u __token__ w/*.whl"),

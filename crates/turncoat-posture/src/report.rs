@@ -50,6 +50,16 @@ pub struct Summary {
     pub by_code: BTreeMap<String, usize>,
 }
 
+/// Signed commits and tags: the numbers, or why they were not read.
+#[derive(Debug, Clone, Serialize)]
+pub struct SigningSection {
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::signing::Summary>,
+    /// Why the history was not read (not a git repository).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_read: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema_version: u32,
@@ -61,6 +71,12 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     pub findings: Vec<ReportedFinding>,
     pub summary: Summary,
+    /// Signed commits and tags of the default branch (absent when not asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing: Option<SigningSection>,
+    /// Battlecard samples (`signed-commits-pct`, `publish-path-findings`) for the metrics store.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<turncoat_metrics::Sample>,
 }
 
 impl Report {
@@ -102,33 +118,103 @@ impl Report {
                     .collect(),
             })
             .collect();
-        let mut summary = Summary {
+        let summary = Summary {
             workflows: workflows.len(),
             publish_steps: workflows.iter().map(|w| w.publish_steps.len()).sum(),
             ..Summary::default()
         };
-        let findings: Vec<ReportedFinding> = findings
-            .into_iter()
-            .map(|f| {
-                let level = level(f.code());
-                match level {
-                    Level::Deny => summary.deny += 1,
-                    Level::Warn => summary.warn += 1,
-                    Level::Allow => summary.allow += 1,
-                }
-                *summary.by_code.entry(f.code().to_string()).or_default() += 1;
-                ReportedFinding { finding: f, level }
-            })
-            .collect();
-        Report {
+        let mut report = Report {
             schema_version: SCHEMA_VERSION,
             command: "fortify",
             repo: repo_label.to_string(),
             workflows,
             skipped,
-            findings,
+            findings: Vec::new(),
             summary,
+            signing: None,
+            metrics: Vec::new(),
+        };
+        report.add_findings(findings, &level);
+        report
+    }
+
+    fn add_findings(&mut self, findings: Vec<PostureFinding>, level: &impl Fn(&str) -> Level) {
+        for f in findings {
+            let level = level(f.code());
+            match level {
+                Level::Deny => self.summary.deny += 1,
+                Level::Warn => self.summary.warn += 1,
+                Level::Allow => self.summary.allow += 1,
+            }
+            *self
+                .summary
+                .by_code
+                .entry(f.code().to_string())
+                .or_default() += 1;
+            self.findings.push(ReportedFinding { finding: f, level });
         }
+    }
+
+    /// Add the signing half: the history's numbers and the findings of its rules.
+    pub fn with_signing(
+        mut self,
+        history: &crate::signing::History,
+        level: impl Fn(&str) -> Level,
+    ) -> Report {
+        self.signing = Some(SigningSection {
+            summary: Some(crate::signing::Summary::of(history)),
+            not_read: None,
+        });
+        self.add_findings(crate::rules::check_history(history), &level);
+        self
+    }
+
+    /// Say why the history was not read.
+    pub fn without_signing(mut self, why: impl Into<String>) -> Report {
+        self.signing = Some(SigningSection {
+            summary: None,
+            not_read: Some(why.into()),
+        });
+        self
+    }
+
+    /// The battlecard samples of this report, measured at `at`: `signed-commits-pct` (when the
+    /// history was read and has commits) and `publish-path-findings` (findings on the path to a
+    /// publish step, by code).
+    pub fn samples(&self, at: time::OffsetDateTime) -> Vec<turncoat_metrics::Sample> {
+        let mut out = Vec::new();
+        if let Some(s) = self.signing.as_ref().and_then(|s| s.summary.as_ref())
+            && let Some(p) = s.signed_pct
+            && let Ok(sample) =
+                turncoat_metrics::Sample::new("signed-commits-pct", p, at, &self.repo)
+        {
+            let mut sample = sample
+                .with("commits", s.commits)
+                .with("signed", s.signed)
+                .with("branch", s.branch.clone());
+            if let Some(v) = s.verified_pct {
+                sample = sample.with("verified-pct", v);
+            }
+            out.push(sample);
+        }
+        let workflow_findings: Vec<&ReportedFinding> = self
+            .findings
+            .iter()
+            .filter(|f| f.finding.file != crate::signing::HISTORY)
+            .collect();
+        if let Ok(sample) = turncoat_metrics::Sample::new(
+            "publish-path-findings",
+            workflow_findings.len() as f64,
+            at,
+            &self.repo,
+        ) {
+            let mut by_code: BTreeMap<&str, usize> = BTreeMap::new();
+            for f in &workflow_findings {
+                *by_code.entry(f.finding.code()).or_default() += 1;
+            }
+            out.push(sample.with("by_code", serde_json::to_value(by_code).unwrap_or_default()));
+        }
+        out
     }
 
     /// Files with findings that are not workflows (local composite actions), sorted.
@@ -137,6 +223,7 @@ impl Report {
             .findings
             .iter()
             .map(|f| f.finding.file.as_str())
+            .filter(|f| *f != crate::signing::HISTORY)
             .filter(|f| !self.workflows.iter().any(|w| w.file == *f))
             .collect();
         files.sort_unstable();
@@ -250,6 +337,9 @@ pub fn human(report: &Report, verbose: bool) -> String {
             write_finding(&mut out, f);
         }
     }
+    if let Some(signing) = &report.signing {
+        write_signing(&mut out, report, signing, verbose);
+    }
     for s in &report.skipped {
         let _ = writeln!(out, "\nskipped {}: {}", s.file, s.reason);
     }
@@ -259,6 +349,97 @@ pub fn human(report: &Report, verbose: bool) -> String {
         report.summary.deny, report.summary.warn, report.summary.allow
     );
     out
+}
+
+fn pct_text(p: Option<f64>) -> String {
+    p.map_or_else(|| "-".to_string(), |p| format!("{p}%"))
+}
+
+/// Months shown in the human trend (all are in the JSON).
+const TREND_MONTHS: usize = 12;
+
+fn write_signing(out: &mut String, report: &Report, signing: &SigningSection, verbose: bool) {
+    let Some(s) = &signing.summary else {
+        let why = signing.not_read.as_deref().unwrap_or("not read");
+        let _ = writeln!(out, "\nsigned commits and tags: {why}");
+        return;
+    };
+    let kinds: Vec<String> = s
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{} {n}", k.as_str()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nsigned commits and tags  [{}{}]",
+        s.branch,
+        if s.truncated { ", truncated" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "  commits: {} signed of {} ({}){}",
+        s.signed,
+        s.commits,
+        pct_text(s.signed_pct),
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", kinds.join(", "))
+        }
+    );
+    if let Some(v) = s.verified {
+        let _ = writeln!(
+            out,
+            "  verified: {v} of {} ({})",
+            s.commits,
+            pct_text(s.verified_pct)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  tags: {} signed of {} ({}); release tags: {} signed of {} ({})",
+        s.signed_tags,
+        s.tags,
+        pct_text(s.signed_tags_pct),
+        s.signed_release_tags,
+        s.release_tags,
+        pct_text(s.signed_release_tags_pct)
+    );
+    if !s.monthly.is_empty() {
+        let _ = writeln!(
+            out,
+            "  month      commits  signed{}",
+            if s.verified.is_some() {
+                "  verified"
+            } else {
+                ""
+            }
+        );
+        let skip = s.monthly.len().saturating_sub(TREND_MONTHS);
+        for m in &s.monthly[skip..] {
+            let verified = m.verified.map(|v| format!("  {v:>8}")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {:<9}  {:>7}  {:>5}%{verified}",
+                m.month,
+                m.commits,
+                crate::signing::pct(m.signed, m.commits).unwrap_or(0.0)
+            );
+        }
+    }
+    for f in report.findings.iter().filter(|f| {
+        f.finding.file == crate::signing::HISTORY && (verbose || f.level != Level::Allow)
+    }) {
+        let pf = &f.finding;
+        let _ = writeln!(
+            out,
+            "  {:4}  {:8}  {}  {}",
+            f.level.as_str(),
+            pf.finding.severity.as_str(),
+            pf.finding.code,
+            pf.finding.message
+        );
+    }
 }
 
 /// The report in the gate's model: one "package" per workflow file, so SARIF and Markdown come
@@ -271,6 +452,13 @@ pub fn as_gate_report(report: &Report) -> turncoat_report::Report {
         .iter()
         .map(|w| w.file.as_str())
         .chain(report.other_files())
+        .chain(
+            report
+                .findings
+                .iter()
+                .any(|f| f.finding.file == crate::signing::HISTORY)
+                .then_some(crate::signing::HISTORY),
+        )
         .collect();
     let packages = files
         .into_iter()

@@ -1,6 +1,7 @@
-//! `turncoat fortify [REPO]`: the publish-path audit of a repository's workflows.
+//! `turncoat fortify [REPO]`: the publish-path audit of a repository's workflows and its signed
+//! commits and tags.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
@@ -26,6 +27,52 @@ pub struct FortifyArgs {
     /// Also show findings the policy allows.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Verify SSH signatures against this OpenSSH allowed_signers file.
+    #[arg(long, value_name = "FILE")]
+    pub allowed_signers: Option<PathBuf>,
+    /// Verify OpenPGP signatures against this keyring (armored or binary public keys).
+    #[arg(long, value_name = "FILE")]
+    pub keyring: Option<PathBuf>,
+    /// Do not read the git history (workflows only).
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+/// Read a keys file, bounded.
+fn read_keys_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut buf = Vec::new();
+    f.take(turncoat_posture::signing::keys::MAX_KEYS_FILE + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if buf.len() as u64 > turncoat_posture::signing::keys::MAX_KEYS_FILE {
+        anyhow::bail!(
+            "{} is larger than {} bytes",
+            path.display(),
+            turncoat_posture::signing::keys::MAX_KEYS_FILE
+        );
+    }
+    Ok(buf)
+}
+
+fn load_keys(args: &FortifyArgs) -> anyhow::Result<turncoat_posture::signing::Keys> {
+    use turncoat_posture::signing::keys;
+    let mut out = keys::Keys::default();
+    if let Some(p) = &args.allowed_signers {
+        let bytes = read_keys_file(p)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", p.display()))?;
+        out.ssh = Some(keys::parse_allowed_signers(
+            &p.display().to_string(),
+            &text,
+        )?);
+    }
+    if let Some(p) = &args.keyring {
+        let bytes = read_keys_file(p)?;
+        out.openpgp = Some(keys::parse_keyring(&p.display().to_string(), &bytes)?);
+    }
+    Ok(out)
 }
 
 pub fn run(args: FortifyArgs, _ctx: &Context) -> anyhow::Result<Outcome> {
@@ -36,14 +83,25 @@ pub fn run(args: FortifyArgs, _ctx: &Context) -> anyhow::Result<Outcome> {
     let limits = turncoat_posture::yaml::Limits::default();
     let (repo, skipped) = turncoat_posture::load_repo(&args.repo, &limits)
         .with_context(|| format!("cannot audit the workflows of {}", args.repo.display()))?;
+    let keys = load_keys(&args)?;
     let findings = turncoat_posture::audit(&repo);
-    let report = turncoat_posture::report::Report::new(
+    let mut report = turncoat_posture::report::Report::new(
         &args.repo.display().to_string(),
         &repo,
         skipped,
         findings,
         |code| policy.level(code),
     );
+    if !args.no_history {
+        let limits = turncoat_posture::signing::Limits::default();
+        report = match turncoat_posture::signing::read_history(&args.repo, &keys, &limits) {
+            Ok(history) => report.with_signing(&history, |code| policy.level(code)),
+            // Keys were given to verify with: a history we cannot read is an error, not a pass.
+            Err(e) if keys.any() => return Err(e).context("cannot verify signatures"),
+            Err(e) => report.without_signing(e.to_string()),
+        };
+    }
+    report.metrics = report.samples(time::OffsetDateTime::now_utc());
     let text = match args.format {
         ReportFormat::Human => turncoat_posture::report::human(&report, args.verbose),
         ReportFormat::Json => turncoat_posture::report::json(&report),

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod demo;
 pub mod diff;
 pub mod drill;
+pub mod evaluate;
 pub mod explain;
 pub mod fortify;
 pub mod install;

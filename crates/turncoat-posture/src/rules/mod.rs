@@ -11,7 +11,10 @@ pub mod publish_long_lived_token;
 pub mod publish_without_provenance;
 pub mod release_cache;
 pub mod script_injection;
+pub mod signature_unverified;
 pub mod unpinned_action;
+pub mod unsigned_commits;
+pub mod unsigned_release_tags;
 pub mod untrusted_checkout;
 
 use turncoat_finding::RuleDoc;
@@ -34,6 +37,10 @@ pub const ALL: &[&RuleDoc] = &[
     &script_injection::RULE,
     &unpinned_action::RULE,
     &untrusted_checkout::RULE,
+    // Signed commits and tags: judged on a [`crate::signing::History`] by [`check_history`].
+    &signature_unverified::RULE,
+    &unsigned_commits::RULE,
+    &unsigned_release_tags::RULE,
 ];
 
 pub fn check_all(repo: &Repo) -> Vec<PostureFinding> {
@@ -48,6 +55,15 @@ pub fn check_all(repo: &Repo) -> Vec<PostureFinding> {
     out.extend(script_injection::check(repo));
     out.extend(unpinned_action::check(repo));
     out.extend(untrusted_checkout::check(repo));
+    out
+}
+
+/// The signing rules, on the history of the default branch and the tags.
+pub fn check_history(h: &crate::signing::History) -> Vec<PostureFinding> {
+    let mut out = Vec::new();
+    out.extend(unsigned_commits::check(h));
+    out.extend(unsigned_release_tags::check(h));
+    out.extend(signature_unverified::check(h));
     out
 }
 

@@ -1,0 +1,1 @@
+pub mod signed_repo;
