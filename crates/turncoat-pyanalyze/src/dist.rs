@@ -82,6 +82,9 @@ fn compute(kind: DistKind, files: &[PackageFile], record: &[RecordIssue]) -> Dis
     let mut raise: Vec<(String, Moment)> = Vec::new();
     pth_lines(kind, files, &mut facts, &mut raise);
     let mut done: HashMap<String, Moment> = HashMap::new();
+    // Per file: its functions other modules' top level calls, and when.
+    let mut extra: HashMap<String, HashMap<String, Moment>> = HashMap::new();
+    let mut extra_done: HashMap<String, HashMap<String, Moment>> = HashMap::new();
     for (target, m) in raise.drain(..) {
         strengthen(&mut moments, &by_installed, &target, m);
     }
@@ -90,7 +93,9 @@ fn compute(kind: DistKind, files: &[PackageFile], record: &[RecordIssue]) -> Dis
     loop {
         let todo: Vec<(String, Moment)> = moments
             .iter()
-            .filter(|(p, m)| done.get(*p).is_none_or(|d| *m < d))
+            .filter(|(p, m)| {
+                done.get(*p).is_none_or(|d| *m < d) || extra.get(*p) != extra_done.get(*p)
+            })
             .map(|(p, m)| (p.clone(), *m))
             .collect();
         if todo.is_empty() {
@@ -98,13 +103,33 @@ fn compute(kind: DistKind, files: &[PackageFile], record: &[RecordIssue]) -> Dis
         }
         for (path, moment) in todo {
             done.insert(path.clone(), moment);
+            let ex = extra.get(&path).cloned().unwrap_or_default();
+            if !ex.is_empty() {
+                extra_done.insert(path.clone(), ex.clone());
+            }
             facts.occurrences.retain(|o| o.path != path);
             let Some(file) = files.iter().find(|f| f.path == path) else {
                 continue;
             };
-            let Some(mf) = analyze_file(file, moment, &mut facts) else {
+            let Some(mf) = analyze_file(file, moment, &ex, &mut facts) else {
                 continue;
             };
+            for q in &mf.called {
+                let Some((module, func)) = q.rsplit_once('.') else {
+                    continue;
+                };
+                let Some(target) = find_module(&by_installed, &module_file(module)) else {
+                    continue;
+                };
+                let slot = extra
+                    .entry(target)
+                    .or_default()
+                    .entry(func.to_string())
+                    .or_insert(moment);
+                if moment < *slot {
+                    *slot = moment;
+                }
+            }
             if moment < Moment::Import {
                 for m in mf.imports {
                     raise.push((module_file(&m), moment));
@@ -142,13 +167,8 @@ fn module_file(module: &str) -> String {
     module.replace('.', "/")
 }
 
-/// Give `target` (an installed path, or a module path without extension) at least moment `m`.
-fn strengthen(
-    moments: &mut BTreeMap<String, Moment>,
-    by_installed: &HashMap<&str, &PackageFile>,
-    target: &str,
-    m: Moment,
-) {
+/// The archive path of `target` (an installed path, or a module path without extension).
+fn find_module(by_installed: &HashMap<&str, &PackageFile>, target: &str) -> Option<String> {
     let candidates = [
         target.to_string(),
         format!("{target}.py"),
@@ -156,13 +176,22 @@ fn strengthen(
         format!("src/{target}.py"),
         format!("src/{target}/__init__.py"),
     ];
-    for c in candidates {
-        if let Some(f) = by_installed.get(c.as_str()) {
-            let slot = moments.entry(f.path.clone()).or_insert(m);
-            if m < *slot {
-                *slot = m;
-            }
-            return;
+    candidates
+        .iter()
+        .find_map(|c| by_installed.get(c.as_str()).map(|f| f.path.clone()))
+}
+
+/// Give `target` (an installed path, or a module path without extension) at least moment `m`.
+fn strengthen(
+    moments: &mut BTreeMap<String, Moment>,
+    by_installed: &HashMap<&str, &PackageFile>,
+    target: &str,
+    m: Moment,
+) {
+    if let Some(path) = find_module(by_installed, target) {
+        let slot = moments.entry(path).or_insert(m);
+        if m < *slot {
+            *slot = m;
         }
     }
 }
@@ -171,6 +200,7 @@ fn strengthen(
 fn analyze_file(
     file: &PackageFile,
     moment: Moment,
+    extra: &HashMap<String, Moment>,
     facts: &mut DistFacts,
 ) -> Option<python::ModuleFacts> {
     if file.data.len() > MAX_SOURCE {
@@ -180,7 +210,7 @@ fn analyze_file(
         return None;
     }
     let source = String::from_utf8_lossy(&file.data);
-    match python::analyze(&file.path, &source, moment) {
+    match python::analyze(&file.path, &source, moment, extra) {
         Ok(mf) => {
             facts.occurrences.extend(mf.occurrences.iter().cloned());
             facts.occurrences_dropped += mf.dropped;
@@ -223,7 +253,7 @@ fn pth_lines(
                 line: line_no,
                 text: cut(line, 300),
             });
-            if let Ok(mf) = python::analyze(&f.path, line, Moment::Start) {
+            if let Ok(mf) = python::analyze(&f.path, line, Moment::Start, &HashMap::new()) {
                 facts
                     .occurrences
                     .extend(mf.occurrences.into_iter().map(|mut o| {

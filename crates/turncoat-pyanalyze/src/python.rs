@@ -40,20 +40,36 @@ pub(crate) struct ModuleFacts {
     pub exec_files: Vec<(String, Moment)>,
     /// Modules the module imports at its own moment (`import a.b` → `a.b`).
     pub imports: Vec<String>,
+    /// Qualified names the top level loads (`pkg.mod.func` for `from .mod import func;
+    /// func()`): functions of other modules that run at this module's moment.
+    pub called: Vec<String>,
 }
 
 /// Parse and walk one module; `Err` when it does not parse.
-pub(crate) fn analyze(path: &str, source: &str, base: Moment) -> Result<ModuleFacts, String> {
+pub(crate) fn analyze(
+    path: &str,
+    source: &str,
+    base: Moment,
+    extra: &HashMap<String, Moment>,
+) -> Result<ModuleFacts, String> {
     let parsed = ruff_python_parser::parse_module(source).map_err(|e| e.to_string())?;
     let suite = parsed.suite();
-    let mut binds = Bindings::default();
+    let mut binds = Bindings {
+        package: package_of(path),
+        ..Bindings::default()
+    };
     // Twice: `a = os; b = a.environ` resolves on the second round whatever the order.
     for _ in 0..2 {
         let mut c = Collector { b: &mut binds };
         c.visit_body(suite);
     }
-    let mut top = TopRefs::default();
+    let mut top = TopRefs {
+        b: &binds,
+        names: HashSet::new(),
+        called: Vec::new(),
+    };
     top.visit_body(suite);
+    let called = std::mem::take(&mut top.called);
     let lines = LineIndex::new(source);
     let mut w = Walker {
         path,
@@ -61,6 +77,7 @@ pub(crate) fn analyze(path: &str, source: &str, base: Moment) -> Result<ModuleFa
         lines: &lines,
         b: &binds,
         top: &top.names,
+        extra,
         moment: base,
         base,
         scope: "<module>".to_string(),
@@ -70,11 +87,25 @@ pub(crate) fn analyze(path: &str, source: &str, base: Moment) -> Result<ModuleFa
         seen: HashSet::new(),
     };
     w.visit_body(suite);
+    if base <= Moment::Import {
+        w.out.called = called;
+    }
     Ok(w.out)
+}
+
+/// The package a module file belongs to (`a/b/c.py` and `a/b/__init__.py` → `a.b`), for
+/// relative imports.
+fn package_of(path: &str) -> String {
+    let path = path.strip_prefix("src/").unwrap_or(path);
+    match path.rsplit_once('/') {
+        Some((dir, _)) => dir.replace('/', "."),
+        None => String::new(),
+    }
 }
 
 #[derive(Default)]
 struct Bindings {
+    package: String,
     names: HashMap<String, String>,
     consts: HashMap<String, String>,
     decoded: HashSet<String>,
@@ -320,8 +351,10 @@ impl<'a> Visitor<'a> for Collector<'_> {
                     };
                 }
             }
-            Stmt::ImportFrom(i) if i.level == 0 => {
+            Stmt::ImportFrom(i) => {
                 let module = i.module.as_ref().map(|m| m.as_str()).unwrap_or_default();
+                let module = relative(&self.b.package, i.level, module);
+                let module = module.as_str();
                 for a in &i.names {
                     if a.name.as_str() == "*" {
                         for (m, exported) in STAR_EXPORTS {
@@ -376,14 +409,31 @@ impl Collector<'_> {
     }
 }
 
-/// Names the module's top level (class bodies included, function bodies not) loads: the
-/// functions and classes it calls, registers or hands to threads run at import time.
-#[derive(Default)]
-struct TopRefs {
-    names: HashSet<String>,
+/// `from ..x import y` in package `a.b.c` (level 2) → `a.b.x`.
+fn relative(package: &str, level: u32, module: &str) -> String {
+    if level == 0 {
+        return module.to_string();
+    }
+    let mut parts: Vec<&str> = package.split('.').filter(|p| !p.is_empty()).collect();
+    for _ in 1..level {
+        parts.pop();
+    }
+    if !module.is_empty() {
+        parts.push(module);
+    }
+    parts.join(".")
 }
 
-impl<'a> Visitor<'a> for TopRefs {
+/// Names the module's top level (class bodies included, function bodies not) loads: the
+/// functions and classes it calls, registers or hands to threads run at import time; and
+/// their qualified names, so functions of other modules can be found.
+struct TopRefs<'b> {
+    b: &'b Bindings,
+    names: HashSet<String>,
+    called: Vec<String>,
+}
+
+impl<'a> Visitor<'a> for TopRefs<'_> {
     fn visit_stmt(&mut self, s: &'a Stmt) {
         if let Stmt::FunctionDef(f) = s {
             for d in &f.decorator_list {
@@ -400,6 +450,13 @@ impl<'a> Visitor<'a> for TopRefs {
         }
         if let Expr::Name(n) = e {
             self.names.insert(n.id.to_string());
+        }
+        if matches!(e, Expr::Name(_) | Expr::Attribute(_))
+            && self.called.len() < 1000
+            && let Some(q) = self.b.resolve(e)
+            && !q.starts_with("builtins.")
+        {
+            self.called.push(q);
         }
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || visitor::walk_expr(self, e));
     }
@@ -430,6 +487,9 @@ struct Walker<'w> {
     lines: &'w LineIndex,
     b: &'w Bindings,
     top: &'w HashSet<String>,
+    /// Functions (or classes) of this module that other modules' top level calls, with the
+    /// moment they run at.
+    extra: &'w HashMap<String, Moment>,
     moment: Moment,
     base: Moment,
     scope: String,
@@ -475,16 +535,19 @@ impl Walker<'_> {
         if self.base == Moment::Install || self.moment == Moment::Call {
             return self.moment;
         }
-        let referenced = match &self.class {
-            None if self.depth == 0 => self.top.contains(name),
-            Some(class) if self.depth == 1 => {
-                self.top.contains(class.as_str())
-                    && matches!(name, "__init__" | "__new__" | "__init_subclass__")
-            }
-            _ => false,
+        let ctor = matches!(name, "__init__" | "__new__" | "__init_subclass__");
+        let (local, from_outside) = match &self.class {
+            None if self.depth == 0 => (self.top.contains(name), self.extra.get(name)),
+            Some(class) if self.depth == 1 && ctor => (
+                self.top.contains(class.as_str()),
+                self.extra.get(class.as_str()),
+            ),
+            _ => (false, None),
         };
-        if referenced {
+        if local {
             self.moment
+        } else if let Some(m) = from_outside {
+            *m
         } else {
             Moment::Call
         }
@@ -609,12 +672,10 @@ impl<'a> Visitor<'a> for Walker<'_> {
                 self.visit_parameters(&f.parameters);
                 let saved = (self.moment, self.scope.clone(), self.depth);
                 self.moment = self.body_moment(f.name.as_str());
+                // Methods share their class's scope: `__init__` reading the environment and
+                // `send` posting it are one flow (ctx 0.2.6).
                 if self.depth == 0 {
                     self.scope = f.name.to_string();
-                } else if self.depth == 1
-                    && let Some(c) = &self.class
-                {
-                    self.scope = format!("{c}.{}", f.name);
                 }
                 self.depth += 1;
                 let class = self.class.take();
