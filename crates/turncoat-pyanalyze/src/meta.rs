@@ -32,7 +32,10 @@ pub(crate) fn read(
             if line.is_empty() {
                 break; // the body (long description) starts
             }
-            if let Some(req) = line.strip_prefix("Requires-Dist:") {
+            // Extras are opt-in (`pip install x[test]`): only what every install pulls counts.
+            if let Some(req) = line.strip_prefix("Requires-Dist:")
+                && !is_extra(req)
+            {
                 facts.requires.insert(requirement_name(req));
             }
         }
@@ -46,6 +49,12 @@ pub(crate) fn read(
         pyproject(&py.data, facts);
     }
     facts.requires.remove("");
+}
+
+/// A requirement only an extra pulls in (`; extra == "test"`).
+fn is_extra(req: &str) -> bool {
+    req.split_once(';')
+        .is_some_and(|(_, marker)| marker.contains("extra"))
 }
 
 /// PEP 503-normalised name of a requirement (`Foo_Bar[x] (>=1); extra == "y"` → `foo-bar`).
@@ -104,7 +113,11 @@ fn pyproject(data: &[u8], facts: &mut DistFacts) {
         }
     }
     if let Some(deps) = project.get("dependencies").and_then(|d| d.as_array()) {
-        for d in deps.iter().filter_map(|d| d.as_str()) {
+        for d in deps
+            .iter()
+            .filter_map(|d| d.as_str())
+            .filter(|d| !is_extra(d))
+        {
             facts.requires.insert(requirement_name(d));
         }
     }
@@ -118,5 +131,7 @@ mod tests {
     fn requirement_names_are_normalised() {
         assert_eq!(requirement_name(" Foo_Bar.baz[x] (>=1)"), "foo-bar-baz");
         assert_eq!(requirement_name("requests>=2; extra == 'y'"), "requests");
+        assert!(is_extra("pytest ; extra == \"test\""));
+        assert!(!is_extra("pywin32 ; sys_platform == 'win32'"));
     }
 }

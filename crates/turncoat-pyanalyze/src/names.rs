@@ -255,8 +255,8 @@ const SENSITIVE: &[&str] = &[
     ".azure",
     ".config/gcloud",
     ".mozilla",
-    "login data",
-    "local state",
+    "Login Data",
+    "Local State",
     "cookies.sqlite",
     "wallet.dat",
     "/etc/shadow",
@@ -281,10 +281,14 @@ const PERSISTENCE: &[&str] = &[
 
 const PYARMOR: &[&str] = &["__pyarmor__", "pyarmor_runtime", "pytransform"];
 
-/// The first marker of `list` that `s` contains as a path component (`.x` markers) or at all.
+/// The first marker of `list` that `s` contains as a path component (`.x` markers), as a
+/// file name in a path (Chrome's `Login Data`/`Local State`, case as written), or at all.
 fn marker<'a>(s: &str, list: &[&'a str]) -> Option<&'a str> {
     let lower = s.to_ascii_lowercase();
     list.iter().copied().find(|m| {
+        if m.contains(' ') {
+            return s == *m || (s.contains(m) && (s.contains('/') || s.contains('\\')));
+        }
         if !m.starts_with('.') {
             return lower.contains(m);
         }
@@ -371,6 +375,11 @@ mod tests {
         assert_eq!(marker("/home/x/.ssh/id_rsa", SENSITIVE), Some(".ssh"));
         assert_eq!(marker("https://s3.aws.example", SENSITIVE), None);
         assert_eq!(marker("my.sshd.conf", SENSITIVE), None);
+        assert_eq!(marker("keeps its local state in memory", SENSITIVE), None);
+        assert_eq!(
+            marker("Google/Chrome/User Data/Default/Login Data", SENSITIVE),
+            Some("Login Data")
+        );
     }
 
     #[test]

@@ -707,6 +707,9 @@ impl<'a> Visitor<'a> for Walker<'_> {
                     self.import(a.name.as_str(), s.range().start().to_usize());
                 }
             }
+            // Docstrings and other bare string statements are text, not code: a docstring
+            // that mentions `~/.ssh` reads nothing.
+            Stmt::Expr(e) if matches!(&*e.value, Expr::StringLiteral(_)) => {}
             Stmt::ImportFrom(i) => {
                 let m = i.module.as_ref().map(|m| m.as_str()).unwrap_or_default();
                 self.import(m, s.range().start().to_usize());

@@ -6,11 +6,13 @@
 
 mod attest;
 mod benign;
+mod benign_pypi;
 mod lockfiles;
 
 const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest> [--vectors DIR]\n\
        turncoat-conformance benign [--corpus FILE]... (default: dev + dev2) [--limit N] [--registry URL] [--cache-dir DIR] [--output FILE]\n\
                                    [--detonate] [--detonate-timeout SECS] [--detonate-events FILE]\n\
+       turncoat-conformance benign-pypi [--corpus FILE]... [--cache-dir DIR] [--limit N]\n\
   default vectors: $TURNCOAT_VECTORS, else <repo>/../shared/vectors";
 
 fn main() {
@@ -24,6 +26,7 @@ fn main() {
         Some("lockfiles") => lockfiles::run(&args[1..]),
         Some("attest") => attest::run(&args[1..]),
         Some("benign") => run_benign(&args[1..]),
+        Some("benign-pypi") => benign_pypi::run(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             2

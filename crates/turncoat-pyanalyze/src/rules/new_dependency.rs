@@ -8,9 +8,11 @@ pub(crate) const RULE: RuleDoc = RuleDoc {
     code: "py-new-dependency",
     group: "pyanalyze",
     severity: Severity::Low,
-    default_level: Level::Warn,
+    // As npm's `new-dependency`: recorded, not a verdict by itself; the gate judges the new
+    // dependency against its own history when the lockfile resolves it.
+    default_level: Level::Allow,
     summary: "The release adds a requirement (`Requires-Dist`, `[project] dependencies`) the previous release did not have.",
-    doc: r#"Compares requirement names (PEP 503-normalised, extras and markers ignored). A new dependency is new code from a new set of maintainers; the gate judges it against its own history when the lockfile resolves it.
+    doc: r#"Compares requirement names (PEP 503-normalised); requirements only an extra pulls in (`; extra == "test"`) are not counted, other markers are ignored. Allow level, as npm's `new-dependency`: the finding is recorded in the JSON report, the verdict comes from judging the dependency itself. A new dependency is new code from a new set of maintainers; the gate judges it against its own history when the lockfile resolves it.
 
 **Why it matters.** Adding a dependency is the quietest way to ship a payload: the release itself stays clean and the dependency, often minutes old, carries it.
 
