@@ -54,5 +54,8 @@ mod tests {
         let s = "P = '~/.pypirc'\n";
         assert!(init_diff(s, s, RULE.code).is_empty());
         assert!(init_diff("", "URL = 'https://s3.aws.example/x'\n", RULE.code).is_empty());
+        // A docstring is text: it reads nothing.
+        let doc = "def f():\n    \"\"\"Keys live in ~/.ssh; see Local State.\"\"\"\n";
+        assert!(init_diff("", doc, RULE.code).is_empty());
     }
 }
