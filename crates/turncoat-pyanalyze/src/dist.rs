@@ -61,6 +61,7 @@ fn compute(kind: DistKind, files: &[PackageFile], record: &[RecordIssue]) -> Dis
         .iter()
         .map(|f| (installed_path(kind, &f.path), f))
         .collect();
+    let by_path: HashMap<&str, &PackageFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut moments: BTreeMap<String, Moment> = BTreeMap::new();
     for f in files {
         let inst = installed_path(kind, &f.path);
@@ -102,13 +103,15 @@ fn compute(kind: DistKind, files: &[PackageFile], record: &[RecordIssue]) -> Dis
             break;
         }
         for (path, moment) in todo {
-            done.insert(path.clone(), moment);
+            // Only a re-analysis has earlier occurrences of this file to replace.
+            if done.insert(path.clone(), moment).is_some() {
+                facts.occurrences.retain(|o| o.path != path);
+            }
             let ex = extra.get(&path).cloned().unwrap_or_default();
             if !ex.is_empty() {
                 extra_done.insert(path.clone(), ex.clone());
             }
-            facts.occurrences.retain(|o| o.path != path);
-            let Some(file) = files.iter().find(|f| f.path == path) else {
+            let Some(file) = by_path.get(path.as_str()) else {
                 continue;
             };
             let Some(mf) = analyze_file(file, moment, &ex, &mut facts) else {

@@ -214,7 +214,8 @@ pub fn run(args: &[String]) -> i32 {
             };
             let findings =
                 turncoat_pyanalyze::diff(&old, &new, &DiffContext::new(&p.package, &p.from, &p.to));
-            analysis += t.elapsed();
+            let took = t.elapsed();
+            analysis += took;
             judged += 1;
             let level = findings
                 .iter()
@@ -232,7 +233,14 @@ pub fn run(args: &[String]) -> i32 {
                 }
                 Level::Allow => "pass ",
             };
-            println!("{verdict} {} {} → {}", p.package, p.from, p.to);
+            println!(
+                "{verdict} {} {} → {} ({:.0} ms for {:.1} MB)",
+                p.package,
+                p.from,
+                p.to,
+                took.as_secs_f64() * 1000.0,
+                (a.len() + b.len()) as f64 / 1e6
+            );
             for f in &findings {
                 *codes.entry(f.code.clone()).or_default() += 1;
                 if levels.get(f.code.as_str()) != Some(&Level::Allow) {
