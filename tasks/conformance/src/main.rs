@@ -6,6 +6,7 @@
 
 mod attest;
 mod benign;
+mod benign_pypi;
 mod lockfiles;
 mod pylockfiles;
 
@@ -13,6 +14,7 @@ const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest> [--vectors D
        turncoat-conformance pylockfiles [--regenerate] (real uv/poetry/pip-tools/pip/pipenv/pdm lockfiles)\n\
        turncoat-conformance benign [--corpus FILE]... (default: dev + dev2) [--limit N] [--registry URL] [--cache-dir DIR] [--output FILE]\n\
                                    [--detonate] [--detonate-timeout SECS] [--detonate-events FILE]\n\
+       turncoat-conformance benign-pypi [--corpus FILE]... [--cache-dir DIR] [--limit N]\n\
   default vectors: $TURNCOAT_VECTORS, else <repo>/../shared/vectors";
 
 fn main() {
@@ -27,6 +29,7 @@ fn main() {
         Some("attest") => attest::run(&args[1..]),
         Some("pylockfiles") => pylockfiles::run(&args[1..]),
         Some("benign") => run_benign(&args[1..]),
+        Some("benign-pypi") => benign_pypi::run(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             2

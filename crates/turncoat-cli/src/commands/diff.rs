@@ -11,7 +11,8 @@ use crate::settings::Context;
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// Base lockfile (or, with --base-ref, the lockfile to read at that revision and from the work tree).
+    /// Base lockfile (or, with --base-ref, the lockfile to read at that revision and from the work tree),
+    /// or a Python wheel/sdist (.whl, .tar.gz, .zip) to compare HEAD, the next release's file, with.
     pub base: Option<PathBuf>,
     /// Head lockfile.
     pub head: Option<PathBuf>,
@@ -35,6 +36,12 @@ pub struct DiffArgs {
 }
 
 pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    if let (None, Some(b), Some(h)) = (&args.base_ref, &args.base, &args.head)
+        && turncoat_gate::python::is_python_dist(&b.to_string_lossy())
+        && turncoat_gate::python::is_python_dist(&h.to_string_lossy())
+    {
+        return python(b, h, &args, ctx);
+    }
     let (base, head) = match (&args.base_ref, &args.base, &args.head) {
         (Some(rev), lock, None) => {
             let head_path =
@@ -83,5 +90,30 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         gate.detonator = Some(&detonator);
     }
     let report = turncoat_gate::diff(&base, &head, &gate)?;
+    super::finish(&report, &args.gate, ctx)
+}
+
+/// `diff OLD.whl NEW.whl` (wheels or sdists): one Python release judged against the previous.
+fn python(
+    base: &std::path::Path,
+    head: &std::path::Path,
+    args: &DiffArgs,
+    ctx: &Context,
+) -> anyhow::Result<Outcome> {
+    if args.detonate {
+        anyhow::bail!("--detonate is not available for Python files yet");
+    }
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+    };
+    let (old, new) = (read(base)?, read(head)?);
+    let env = super::GateEnv::new(ctx, &args.gate, std::path::Path::new("."))?;
+    let gate = env.context(ctx, args.gate.jobs);
+    let report = turncoat_gate::python::diff_files(
+        (&base.to_string_lossy(), &old),
+        (&head.to_string_lossy(), &new),
+        gate.policy,
+        turncoat_policy::Date::from_unix(gate.now_unix),
+    )?;
     super::finish(&report, &args.gate, ctx)
 }
