@@ -824,6 +824,8 @@ fn python_lockfiles_are_listed_and_linted_but_not_gated() {
         "{}",
         stderr(&out)
     );
+}
+
 fn write_wheel(path: &Path, files: &[(&str, &str)]) {
     use std::io::Write;
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
