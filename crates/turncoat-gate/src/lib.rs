@@ -50,6 +50,13 @@ pub enum GateError {
         version: String,
         error: Box<turncoat_archive::ArchiveError>,
     },
+    /// A Python release the index could not supply as the lockfile pins it.
+    #[error("{name}=={version}: {message}; failing closed")]
+    Pypi {
+        name: String,
+        version: String,
+        message: String,
+    },
     /// `diff OLD NEW` of two Python files of different projects.
     #[error("the two files are different projects ({0} and {1})")]
     DifferentProjects(String, String),

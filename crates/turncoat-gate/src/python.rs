@@ -3,10 +3,14 @@
 //! the two files, names the release from its file name (PEP 427 / sdist naming: the name a
 //! package gives itself inside is not trusted more than its file name) and applies the policy.
 
+use std::collections::BTreeMap;
+
 use turncoat_archive::{ArchiveError, Limits};
+use turncoat_lockfile::{LockedPackage, Lockfile, SourceKind};
 use turncoat_policy::{Date, ExceptionUse, Policy};
 use turncoat_pyanalyze::{DiffContext, DistFacts};
-use turncoat_report::{Change, Ecosystem, PackageReport, Report};
+use turncoat_pypi::{DistFile, ProjectName, PypiClient};
+use turncoat_report::{Change, Ecosystem, LockfileLocation, PackageReport, Report};
 
 use crate::GateError;
 
@@ -67,6 +71,26 @@ pub fn diff_files(
     policy: &Policy,
     today: Date,
 ) -> Result<Report, GateError> {
+    let mut used = ExceptionUse::default();
+    let package = judge_pair(old, new, Change::Updated, policy, today, &mut used)?;
+    let mut report = Report::new(
+        "diff",
+        vec![old.0.to_string(), new.0.to_string()],
+        vec![package],
+    );
+    report.ecosystem = Ecosystem::Pypi;
+    report.unused_exceptions = policy.unused_exceptions(&used, today);
+    Ok(report)
+}
+
+fn judge_pair(
+    old: (&str, &[u8]),
+    new: (&str, &[u8]),
+    change: Change,
+    policy: &Policy,
+    today: Date,
+    used: &mut ExceptionUse,
+) -> Result<PackageReport, GateError> {
     let (name, from) =
         dist_name_version(old.0).unwrap_or_else(|| (old.0.to_string(), String::new()));
     let (new_name, to) =
@@ -88,25 +112,227 @@ pub fn diff_files(
     if new_name != name {
         return Err(GateError::DifferentProjects(name, new_name));
     }
-    let mut used = ExceptionUse::default();
-    let (verdict, findings) = policy.evaluate(&new_name, Some(&to), findings, today, &mut used);
-    let package = PackageReport {
+    let (verdict, findings) = policy.evaluate(&new_name, Some(&to), findings, today, used);
+    Ok(PackageReport {
         name: new_name,
         from: Some(from),
         to: Some(to),
-        change: Change::Updated,
+        change,
         verdict,
         findings,
         lockfile: None,
         introduced_by: Vec::new(),
         rests_on_cache: Vec::new(),
         detonation: None,
+    })
+}
+
+/// One changed Python dependency between two lockfiles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PyChange<'a> {
+    pub name: String,
+    /// The base lockfile's entry (None: newly added).
+    pub base: Option<&'a LockedPackage>,
+    pub head: &'a LockedPackage,
+}
+
+/// Index packages whose version changed or that are new, by PEP 503 name. Packages from VCS,
+/// URLs or paths are not judged here (`lockfile lint` reports them).
+pub fn changed<'a>(base: &'a Lockfile, head: &'a Lockfile) -> Vec<PyChange<'a>> {
+    let index: BTreeMap<&str, &LockedPackage> = base
+        .packages
+        .iter()
+        .filter(|p| p.source == SourceKind::Registry)
+        .map(|p| (p.name.as_str(), p))
+        .collect();
+    let mut out: Vec<PyChange<'a>> = Vec::new();
+    for p in head
+        .packages
+        .iter()
+        .filter(|p| p.source == SourceKind::Registry)
+    {
+        if p.version.is_empty()
+            || out
+                .iter()
+                .any(|c| c.name == p.name && c.head.version == p.version)
+        {
+            continue;
+        }
+        match index.get(p.name.as_str()) {
+            Some(b) if b.version == p.version => {}
+            other => out.push(PyChange {
+                name: p.name.clone(),
+                base: other.copied(),
+                head: p,
+            }),
+        }
+    }
+    out
+}
+
+/// A wheel for any platform first (the same file kind on both sides keeps the comparison
+/// like for like), then any wheel, then the sdist.
+fn rank(file: &str) -> u8 {
+    let f = file.to_ascii_lowercase();
+    if f.ends_with("-none-any.whl") {
+        0
+    } else if f.ends_with(".whl") {
+        1
+    } else {
+        2
+    }
+}
+
+/// The file of `version` to judge, with the sha256 values it must match: those the lockfile
+/// accepts for it (`pkg`), or, for a release the lockfile does not pin (the previous release
+/// of a newly added dependency), the index's own sha256.
+fn pick<'p>(
+    page: &'p turncoat_pypi::ProjectPage,
+    version: &'p str,
+    pkg: Option<&LockedPackage>,
+    prefer_rank: Option<u8>,
+) -> Option<(&'p DistFile, Vec<String>)> {
+    let mut files: Vec<(&DistFile, Vec<String>)> = page
+        .files_of(version)
+        .filter(|f| is_python_dist(&f.filename))
+        .filter_map(|f| {
+            let expected = match pkg {
+                Some(p) => {
+                    let accepted = turncoat_pypi::expected_sha256(p, &f.filename);
+                    // The index must also list the file with one of the accepted hashes when
+                    // the lockfile does not name files (requirements.txt): pick the one it is.
+                    match &f.sha256 {
+                        Some(h) if !accepted.contains(h) => return None,
+                        _ => accepted,
+                    }
+                }
+                None => vec![f.sha256.clone()?],
+            };
+            (!expected.is_empty()).then_some((f, expected))
+        })
+        .collect();
+    files.sort_by_key(|(f, _)| {
+        let r = rank(&f.filename);
+        (prefer_rank.is_some_and(|p| p != r), r, f.filename.clone())
+    });
+    files.into_iter().next()
+}
+
+/// The release published just before `version` on the index (by the versions the page lists,
+/// in upload order of their first file), for a newly added dependency.
+fn previous_release(page: &turncoat_pypi::ProjectPage, version: &str) -> Option<String> {
+    let mut firsts: Vec<(String, String)> = Vec::new();
+    for f in &page.files {
+        let Some((_, v)) = turncoat_pypi::file_project(&f.filename) else {
+            continue;
+        };
+        let t = f.upload_time.clone().unwrap_or_default();
+        match firsts.iter_mut().find(|(vv, _)| *vv == v) {
+            Some(e) => {
+                if t < e.1 {
+                    e.1 = t;
+                }
+            }
+            None => firsts.push((v, t)),
+        }
+    }
+    firsts.sort_by(|a, b| a.1.cmp(&b.1));
+    let at = firsts.iter().position(|(v, _)| v == version)?;
+    at.checked_sub(1).map(|i| firsts[i].0.clone())
+}
+
+/// Judge every changed Python dependency between two lockfiles: each new release's file,
+/// downloaded and checked against the lockfile's hashes, against the file of the release it
+/// replaces (a newly added dependency: against its own previous release on the index).
+pub fn diff_lockfiles(
+    base: &Lockfile,
+    head: &Lockfile,
+    client: &PypiClient,
+    policy: &Policy,
+    today: Date,
+    progress: &dyn Fn(&str),
+) -> Result<Report, GateError> {
+    let fail = |name: &str, version: &str, message: String| GateError::Pypi {
+        name: name.to_string(),
+        version: version.to_string(),
+        message,
     };
-    let mut report = Report::new(
-        "diff",
-        vec![old.0.to_string(), new.0.to_string()],
-        vec![package],
-    );
+    let mut used = ExceptionUse::default();
+    let mut packages = Vec::new();
+    for c in changed(base, head) {
+        let to = c.head.version.as_str();
+        progress(&format!("{}=={to}", c.name));
+        let project = ProjectName::new(&c.name).map_err(|e| fail(&c.name, to, e.to_string()))?;
+        let page = client
+            .project(&project)
+            .map_err(|e| fail(&c.name, to, e.to_string()))?;
+        let (new_file, new_expected) = pick(&page, to, Some(c.head), None).ok_or_else(|| {
+            fail(
+                &c.name,
+                to,
+                "no file of this release on the index matches the lockfile's hashes".into(),
+            )
+        })?;
+        let (from, old_pkg) = match c.base {
+            Some(b) => (Some(b.version.clone()), Some(b)),
+            None => (previous_release(&page, to), None),
+        };
+        let Some(from) = from else {
+            // A first release: nothing of its own to compare with.
+            let (verdict, findings) =
+                policy.evaluate(&c.name, Some(to), Vec::new(), today, &mut used);
+            packages.push(PackageReport {
+                name: c.name.clone(),
+                from: None,
+                to: Some(to.to_string()),
+                change: Change::Added,
+                verdict,
+                findings,
+                lockfile: Some(LockfileLocation {
+                    path: head.path.clone(),
+                    line: c.head.line,
+                }),
+                introduced_by: Vec::new(),
+                rests_on_cache: Vec::new(),
+                detonation: None,
+            });
+            continue;
+        };
+        let (old_file, old_expected) = pick(&page, &from, old_pkg, Some(rank(&new_file.filename)))
+            .ok_or_else(|| {
+                fail(
+                    &c.name,
+                    &from,
+                    "no file of the release it replaces on the index matches".into(),
+                )
+            })?;
+        let download = |f: &DistFile, expected: &[String], v: &str| {
+            client
+                .download(f, expected)
+                .map_err(|e| fail(&c.name, v, e.to_string()))
+        };
+        let old_bytes = download(old_file, &old_expected, &from)?;
+        let new_bytes = download(new_file, &new_expected, to)?;
+        let change = if c.base.is_some() {
+            Change::Updated
+        } else {
+            Change::Added
+        };
+        let mut p = judge_pair(
+            (&old_file.filename, &old_bytes),
+            (&new_file.filename, &new_bytes),
+            change,
+            policy,
+            today,
+            &mut used,
+        )?;
+        p.lockfile = Some(LockfileLocation {
+            path: head.path.clone(),
+            line: c.head.line,
+        });
+        packages.push(p);
+    }
+    let mut report = Report::new("diff", vec![base.path.clone(), head.path.clone()], packages);
     report.ecosystem = Ecosystem::Pypi;
     report.unused_exceptions = policy.unused_exceptions(&used, today);
     Ok(report)

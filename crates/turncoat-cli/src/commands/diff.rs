@@ -46,7 +46,7 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         (Some(rev), lock, None) => {
             let head_path =
                 super::single_lockfile(lock.as_deref().unwrap_or(std::path::Path::new(".")))?;
-            let head = super::read_lockfile(&head_path)?;
+            let head = super::read_any_lockfile(&head_path)?;
             let dir = super::project_dir_of(&head_path);
             let top = turncoat_sandbox::host::git_toplevel(&dir)?;
             let abs = head_path
@@ -66,17 +66,30 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
                 .replace('\\', "/");
             let bytes = turncoat_sandbox::host::git_show(&top, rev, &rel)?;
             let label = format!("{rev}:{rel}");
-            let base = super::npm_only(turncoat_lockfile::parse(&label, &bytes)?)?;
+            let base = turncoat_lockfile::parse(&label, &bytes)?;
             (base, head)
         }
         (Some(_), _, Some(_)) => {
             anyhow::bail!("with --base-ref give at most one lockfile (the head)")
         }
-        (None, Some(b), Some(h)) => (super::read_lockfile(b)?, super::read_lockfile(h)?),
+        (None, Some(b), Some(h)) => (super::read_any_lockfile(b)?, super::read_any_lockfile(h)?),
         (None, _, _) => {
             anyhow::bail!("give BASE and HEAD lockfiles, or --base-ref <GIT_REF> [LOCKFILE]")
         }
     };
+    if base.ecosystem != head.ecosystem {
+        anyhow::bail!(
+            "{} is a {} lockfile and {} a {} one: compare lockfiles of one ecosystem",
+            base.path,
+            base.ecosystem,
+            head.path,
+            head.ecosystem
+        );
+    }
+    if head.ecosystem == turncoat_lockfile::Ecosystem::Pypi {
+        return python_lockfiles(&base, &head, &args, ctx);
+    }
+    let (base, head) = (super::npm_only(base)?, super::npm_only(head)?);
     let project = super::project_dir_of(std::path::Path::new(&head.path));
     let env = super::GateEnv::new(ctx, &args.gate, &project)?;
     let mut gate = env.context(ctx, args.gate.jobs);
@@ -114,6 +127,53 @@ fn python(
         (&head.to_string_lossy(), &new),
         gate.policy,
         turncoat_policy::Date::from_unix(gate.now_unix),
+    )?;
+    super::finish(&report, &args.gate, ctx)
+}
+
+/// Two Python lockfiles: every changed release downloaded from the index (hashes checked
+/// against the lockfile while streaming) and judged against the release it replaces.
+fn python_lockfiles(
+    base: &turncoat_lockfile::Lockfile,
+    head: &turncoat_lockfile::Lockfile,
+    args: &DiffArgs,
+    ctx: &Context,
+) -> anyhow::Result<Outcome> {
+    if args.detonate {
+        anyhow::bail!("--detonate is not available for Python lockfiles yet");
+    }
+    let project = super::project_dir_of(std::path::Path::new(&head.path));
+    let index = turncoat_pypi::IndexConfig::load(args.gate.index_url.as_deref(), &project)?;
+    if !index.extra_index_urls.is_empty() {
+        crate::output::note(
+            ctx,
+            "extra index URLs are configured; only the main index is read (an extra index is dependency confusion: `turncoat lockfile lint` reports it)",
+        );
+    }
+    let cache = super::cache(ctx)?;
+    let pypi_cache = turncoat_pypi::PypiCache::new(&cache.dir().join("pypi"));
+    let client = turncoat_pypi::PypiClient::new(
+        index.index_url.clone(),
+        Some(pypi_cache),
+        turncoat_pypi::ClientOptions {
+            offline: args.gate.offline,
+            ..Default::default()
+        },
+    )?;
+    let env = super::GateEnv::new(ctx, &args.gate, &project)?;
+    let gate = env.context(ctx, args.gate.jobs);
+    let quiet = ctx.quiet;
+    let report = turncoat_gate::python::diff_lockfiles(
+        base,
+        head,
+        &client,
+        gate.policy,
+        turncoat_policy::Date::from_unix(gate.now_unix),
+        &|what| {
+            if !quiet {
+                crate::output::note(ctx, &format!("judging {what}"));
+            }
+        },
     )?;
     super::finish(&report, &args.gate, ctx)
 }

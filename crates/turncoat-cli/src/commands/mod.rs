@@ -32,6 +32,10 @@ pub struct GateArgs {
     /// Registry URL (https:// or a file:// directory registry); overrides .npmrc and the default.
     #[arg(long, value_name = "URL")]
     pub registry: Option<String>,
+    /// Python package index (simple API root, https:// or a file:// directory index) for
+    /// Python lockfiles; default: PIP_INDEX_URL / uv settings / pip.conf, else PyPI.
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
     /// Use only the cache; a missing document or tarball is an error.
     #[arg(long)]
     pub offline: bool,
