@@ -21,9 +21,16 @@ pub struct DemoArgs {
     /// sandbox, when this machine allows user namespaces).
     #[arg(long)]
     pub no_detonate: bool,
+    /// The Python half: a trojanized patch release of a PyPI library in a requirements.txt
+    /// update, judged from a bundled directory index.
+    #[arg(long)]
+    pub pypi: bool,
 }
 
 pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    if args.pypi {
+        return pypi(args, ctx);
+    }
     let tmp = tempfile::tempdir().context("cannot create a temporary directory")?;
     let root = args
         .keep
@@ -112,6 +119,64 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     crate::output::note(
         ctx,
         "demo: the trojanized update was blocked and the benign one passed, as expected (a real PR would exit 1).",
+    );
+    Ok(Outcome::Pass)
+}
+
+/// `turncoat demo --pypi`: `humanize-lite` 2.4.0 → 2.4.1 (AWS keys from the environment sent
+/// at import) and `tinyfmt` 1.0.0 → 1.0.1, from a bundled directory index, offline.
+fn pypi(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let tmp = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let root = args
+        .keep
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_path_buf());
+    let world = turncoat_gate::demo::materialize_pypi(&root)
+        .with_context(|| format!("cannot write the demo to {}", root.display()))?;
+    let read =
+        |path: &std::path::Path, label: &str| -> anyhow::Result<turncoat_lockfile::Lockfile> {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(turncoat_lockfile::parse(label, &bytes)?)
+        };
+    let base = read(&world.base_lockfile, "base/requirements.txt")?;
+    let head = read(&world.head_lockfile, "head/requirements.txt")?;
+    let index = url::Url::parse(&world.index_url).context("demo index URL")?;
+    let client =
+        turncoat_pypi::PypiClient::new(index, None, turncoat_pypi::ClientOptions::default())?;
+    let policy = turncoat_policy::Policy::builtin(&turncoat_gate::all_rules());
+    crate::output::note(
+        ctx,
+        "turncoat demo --pypi: a Dependabot PR updates humanize-lite 2.4.0 → 2.4.1 and tinyfmt 1.0.0 → 1.0.1 in requirements.txt (offline, bundled index)",
+    );
+    let report = turncoat_gate::python::diff_lockfiles(
+        &base,
+        &head,
+        &client,
+        &policy,
+        turncoat_policy::Date::from_unix(ctx.now_unix()),
+        &|_| {},
+    )?;
+    let text = crate::output::render_report(&report, args.format, ctx, false, false);
+    crate::output::emit(&text, None)?;
+    let mut unmet = Vec::new();
+    for (name, expect) in &world.expect {
+        let got = report
+            .packages
+            .iter()
+            .find(|p| p.name == *name)
+            .map(|p| p.verdict.as_str())
+            .unwrap_or("absent");
+        if got != *expect {
+            unmet.push(format!("{name}: expected {expect}, got {got}"));
+        }
+    }
+    if !unmet.is_empty() {
+        anyhow::bail!("the demo did not behave as expected: {}", unmet.join("; "));
+    }
+    crate::output::note(
+        ctx,
+        "demo: the trojanized Python release was blocked and the benign one passed, as expected (a real PR would exit 1).",
     );
     Ok(Outcome::Pass)
 }

