@@ -146,6 +146,32 @@ fn demo_blocks_the_takeover_and_exits_0() {
 }
 
 #[test]
+fn demo_pypi_blocks_the_python_takeover_and_exits_0() {
+    let sb = Sandbox::new();
+    let out = sb.run(sb.path(), &["demo", "--pypi", "--format", "json"]);
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("as expected"), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(report["ecosystem"], "pypi");
+    let pkg = |name: &str| {
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(pkg("humanize-lite")["verdict"], "block");
+    assert!(
+        pkg("humanize-lite")["findings"]
+            .to_string()
+            .contains("py-env-exfiltration")
+    );
+    assert_eq!(pkg("tinyfmt")["verdict"], "pass");
+}
+
+#[test]
 fn demo_detonates_by_default_and_names_the_dns_exfiltration() {
     let sb = Sandbox::new();
     let out = sb.run(sb.path(), &["demo", "--format", "json"]);
