@@ -72,6 +72,14 @@ enum Command {
     Fortify(commands::fortify::FortifyArgs),
     /// What an attacker learns about your maintainers from git history: exposed identities, secrets, publish tokens.
     Recon(Box<commands::recon::ReconArgs>),
+    /// The lockfile index: which repositories, branches and lockfiles lock which package versions.
+    #[command(subcommand)]
+    Index(commands::index::IndexCommand),
+    /// From "pkg@ver is malicious" to scope, executions, secrets to rotate and a playbook.
+    #[command(subcommand)]
+    Incident(commands::incident::IncidentCommand),
+    /// The latest value of every recorded metric against its target.
+    Metrics(commands::metrics::MetricsArgs),
 }
 
 /// What a command returns: pass or policy violation. Tool errors are `Err`.
@@ -102,6 +110,9 @@ fn main() -> ExitCode {
         Command::Watch(args) => commands::watch::run(args, &ctx),
         Command::Fortify(args) => commands::fortify::run(args, &ctx),
         Command::Recon(args) => commands::recon::run(*args, &ctx),
+        Command::Index(cmd) => commands::index::run(cmd, &ctx),
+        Command::Incident(cmd) => commands::incident::run(cmd, &ctx),
+        Command::Metrics(args) => commands::metrics::run(args, &ctx),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

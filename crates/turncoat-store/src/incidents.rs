@@ -22,13 +22,22 @@ pub struct Incident {
     pub closed_at: Option<i64>,
     pub reason: Option<String>,
     pub forced: bool,
+    /// What the command that opened it keeps (the `--since` time, advisories, output path).
+    pub meta: serde_json::Map<String, serde_json::Value>,
     pub items: Vec<IncidentItem>,
 }
 
 impl Store {
     /// Open an incident. The id must be new.
-    pub fn open_incident(&mut self, id: &str, spec: &[String], now: i64) -> Result<(), Error> {
+    pub fn open_incident(
+        &mut self,
+        id: &str,
+        spec: &[String],
+        meta: &serde_json::Map<String, serde_json::Value>,
+        now: i64,
+    ) -> Result<(), Error> {
         let spec = serde_json::to_string(spec).map_err(|e| Error::Invalid(e.to_string()))?;
+        let meta = serde_json::Value::Object(meta.clone()).to_string();
         self.tx(|c| {
             let exists = !c
                 .query(
@@ -40,8 +49,9 @@ impl Store {
                 return Err(Error::Invalid(format!("incident {id} already exists")));
             }
             c.exec(
-                "INSERT INTO incidents (id, spec, opened_at, forced) VALUES ($1, $2, $3, 0)",
-                &[Val::T(id.into()), Val::T(spec), Val::I(now)],
+                "INSERT INTO incidents (id, spec, opened_at, forced, meta) \
+                 VALUES ($1, $2, $3, 0, $4)",
+                &[Val::T(id.into()), Val::T(spec), Val::I(now), Val::T(meta)],
             )?;
             Ok(())
         })
@@ -122,7 +132,7 @@ impl Store {
         };
         let rows = self.conn.query(
             &format!(
-                "SELECT id, spec, opened_at, closed_at, reason, forced FROM incidents{filter} \
+                "SELECT id, spec, opened_at, closed_at, reason, forced, meta FROM incidents{filter} \
                  ORDER BY opened_at, id"
             ),
             &params,
@@ -151,6 +161,10 @@ impl Store {
                 closed_at: r[3].int(),
                 reason: r[4].text().map(str::to_string),
                 forced: r[5].int() == Some(1),
+                meta: match serde_json::from_str(r[6].text().unwrap_or("{}")) {
+                    Ok(serde_json::Value::Object(m)) => m,
+                    _ => serde_json::Map::new(),
+                },
                 items,
             });
         }

@@ -60,7 +60,8 @@ const MIGRATIONS: &[&str] = &[
         opened_at BIGINT NOT NULL,
         closed_at BIGINT,
         reason TEXT,
-        forced BIGINT NOT NULL DEFAULT 0
+        forced BIGINT NOT NULL DEFAULT 0,
+        meta TEXT NOT NULL DEFAULT '{}'
     );
     CREATE TABLE incident_items (
         incident_id TEXT NOT NULL,

@@ -174,9 +174,12 @@ fn scenario(loc: &Location) -> String {
     log.push(serde_json::to_string(&s.latest_samples().unwrap()).unwrap());
 
     // Incidents.
-    s.open_incident("INC-1", &["evil@1.0.0".into()], 100)
+    s.open_incident("INC-1", &["evil@1.0.0".into()], &Default::default(), 100)
         .unwrap();
-    assert!(s.open_incident("INC-1", &[], 101).is_err());
+    assert!(
+        s.open_incident("INC-1", &[], &Default::default(), 101)
+            .is_err()
+    );
     s.add_items("INC-1", &["rotate NPM_TOKEN".into(), "rotate AWS".into()])
         .unwrap();
     s.add_items("INC-1", &["rotate NPM_TOKEN".into(), "purge caches".into()])
