@@ -104,6 +104,9 @@ pub fn render(
             item: r,
         })
         .collect();
+    // Checklist items from an earlier render whose exposure is no longer in scope (the repo
+    // was fixed): the credential was still exposed and stays on the list.
+    let current: Vec<String> = scope.rotation.iter().map(|r| r.checklist_key()).collect();
     let refs: std::collections::BTreeSet<(&str, &str)> = scope
         .repos
         .iter()
@@ -119,6 +122,15 @@ pub fn render(
             repos => repos.len(),
             refs => refs.len(),
         },
+        earlier => incident
+            .items
+            .iter()
+            .filter(|i| !current.contains(&i.item))
+            .map(|i| ChecklistView {
+                item: i.item.clone(),
+                checked_at: i.checked_at.map(rfc3339),
+            })
+            .collect::<Vec<_>>(),
         checklist => incident.items.iter().map(|i| ChecklistView {
             item: i.item.clone(),
             checked_at: i.checked_at.map(rfc3339),
