@@ -271,7 +271,32 @@ fn installs_of(repo: &Repo, w: &Workflow, job: &Job, npmrc_off: bool) -> Vec<Ins
 /// The package manager when `words` is an install command.
 fn install_tool(words: &[&str]) -> Option<&'static str> {
     let tool = words.first()?.rsplit('/').next()?;
-    let sub = words[1..].iter().find(|w| !w.starts_with('-')).copied();
+    // The subcommand is the first word that is neither an option nor an option's value
+    // (`npm --prefix web ci`, `yarn --cwd web install`, `pnpm --filter app i`).
+    const WITH_VALUE: &[&str] = &[
+        "--prefix",
+        "-C",
+        "--dir",
+        "--cwd",
+        "--filter",
+        "-F",
+        "--workspace",
+        "-w",
+        "--registry",
+        "--userconfig",
+        "--cache",
+        "--loglevel",
+    ];
+    let mut sub = None;
+    let mut rest = words[1..].iter();
+    while let Some(w) = rest.next() {
+        if WITH_VALUE.contains(w) {
+            rest.next();
+        } else if !w.starts_with('-') {
+            sub = Some(*w);
+            break;
+        }
+    }
     match tool {
         "npm" => matches!(
             sub?,
@@ -550,6 +575,25 @@ mod tests {
             j[0].scripts(),
             Scripts::Off(".npmrc ignore-scripts=true".into())
         );
+    }
+
+    #[test]
+    fn installs_hidden_from_a_naive_reader_are_found() {
+        // Options with values before the subcommand, a shell wrapper, a composite action.
+        let wf = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: npm --prefix web ci\n  b:\n    runs-on: x\n    steps:\n      - run: bash -c 'cd web && npm i'\n  c:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup\n  d:\n    runs-on: x\n    steps:\n      - run: pnpm --filter app install\n  e:\n    runs-on: x\n    steps:\n      - run: npm run ci\n";
+        let action = "runs:\n  using: composite\n  steps:\n    - run: yarn --cwd web install\n      shell: bash\n";
+        let f = parse_files(vec![
+            (".github/workflows/ci.yml".into(), wf.as_bytes().to_vec()),
+            (
+                ".github/actions/setup/action.yml".into(),
+                action.as_bytes().to_vec(),
+            ),
+        ]);
+        assert!(f.skipped.is_empty(), "{:?}", f.skipped);
+        let judged = judge(&f);
+        let jobs: Vec<&str> = judged.iter().map(|j| j.job.as_str()).collect();
+        // `npm run ci` runs a package script named ci, not an install.
+        assert_eq!(jobs, vec!["a", "b", "c", "d"]);
     }
 
     #[test]
