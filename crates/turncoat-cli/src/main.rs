@@ -83,6 +83,14 @@ enum Command {
     Drill(Box<commands::drill::DrillArgs>),
     /// Write the battlecard metrics dashboard: one self-contained HTML page.
     Report(commands::report_html::ReportArgs),
+    /// The lockfile index: which repositories, branches and lockfiles lock which package versions.
+    #[command(subcommand)]
+    Index(commands::index::IndexCommand),
+    /// From "pkg@ver is malicious" to scope, executions, secrets to rotate and a playbook.
+    #[command(subcommand)]
+    Incident(commands::incident::IncidentCommand),
+    /// The latest value of every recorded metric against its target.
+    Metrics(commands::metrics::MetricsArgs),
 }
 
 /// What a command returns: pass or policy violation. Tool errors are `Err`.
@@ -118,6 +126,9 @@ fn main() -> ExitCode {
         Command::Install(args) => commands::install::run(args, &ctx),
         Command::Drill(args) => commands::drill::run(*args, &ctx),
         Command::Report(args) => commands::report_html::run(args, &ctx),
+        Command::Index(cmd) => commands::index::run(cmd, &ctx),
+        Command::Incident(cmd) => commands::incident::run(cmd, &ctx),
+        Command::Metrics(args) => commands::metrics::run(args, &ctx),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

@@ -51,6 +51,13 @@ const RUNNERS: &[&[&str]] = &[
     &["exec"],
 ];
 
+/// The simple commands of a shell script, as words, with leading `VAR=value` assignments and
+/// runners (`npx`, `sudo`, ...) dropped: the reading `turncoat incident` uses to find install
+/// commands (`npm ci`, `pnpm i`, `yarn`).
+pub fn simple_commands(script: &str) -> Vec<Vec<&str>> {
+    commands(script)
+}
+
 /// The simple commands of a shell script, as words.
 fn commands(script: &str) -> Vec<Vec<&str>> {
     let mut out = Vec::new();
