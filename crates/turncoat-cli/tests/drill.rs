@@ -48,8 +48,11 @@ fn a_drill_against_verdaccio_is_detected_by_the_gate_and_timed() {
         .args([
             "--quiet", "drill", "--layer", "gate", "--keep", "--format", "json",
         ])
-        .arg("--record")
+        .arg("--samples-out")
         .arg(&record)
+        .arg("--record")
+        .arg("--database")
+        .arg(dir.path().join("store.sqlite"))
         .args(["--layer-timeout", "120"])
         .env("TURNCOAT_VERDACCIO", v)
         .output()
@@ -114,6 +117,28 @@ fn a_drill_against_verdaccio_is_detected_by_the_gate_and_timed() {
     assert!(st.success());
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("new-dependency") && page.contains("drill "));
+    // The same samples went to the store: the dashboard and `turncoat metrics` read them there.
+    let from_store = dir.path().join("s.html");
+    let st = turncoat()
+        .args(["--quiet", "report", "--html"])
+        .arg(&from_store)
+        .arg("--database")
+        .arg(dir.path().join("store.sqlite"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(
+        std::fs::read_to_string(&from_store)
+            .unwrap()
+            .contains("new-dependency")
+    );
+    let m = turncoat()
+        .args(["metrics", "--format", "json", "--database"])
+        .arg(dir.path().join("store.sqlite"))
+        .output()
+        .unwrap();
+    assert!(m.status.success());
+    assert!(String::from_utf8_lossy(&m.stdout).contains("time-to-detect"));
     // Verdaccio is gone: its port refuses connections.
     let addr = report["registry"]
         .as_str()

@@ -182,6 +182,9 @@ pub struct Policy {
     pub cooldown_set: bool,
     pub cooldown_excludes: Vec<CooldownExclude>,
     pub allow_scripts: Vec<AllowScript>,
+    /// `[metrics] record = true`: commands record their battlecard metrics in the store
+    /// without `--record`.
+    pub record_metrics: bool,
 }
 
 /// Packages the cooldown does not hold back: a name, a name pattern (`@acme/*`) or one pinned
@@ -268,6 +271,8 @@ struct RawPolicy {
     #[serde(default)]
     gate: RawGate,
     #[serde(default)]
+    metrics: RawMetrics,
+    #[serde(default)]
     levels: BTreeMap<String, Spanned<String>>,
     #[serde(default, rename = "exception")]
     exceptions: Vec<Spanned<RawException>>,
@@ -284,6 +289,13 @@ struct RawGate {
     cooldown_days: Option<u32>,
     #[serde(default)]
     registries: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    #[serde(default)]
+    record: bool,
 }
 
 #[derive(Deserialize)]
@@ -345,6 +357,7 @@ impl Policy {
             cooldown_set: false,
             cooldown_excludes: Vec::new(),
             allow_scripts: Vec::new(),
+            record_metrics: false,
         }
     }
 
@@ -392,6 +405,7 @@ impl Policy {
             policy.cooldown_days = u32::try_from(secs.div_ceil(86_400)).unwrap_or(u32::MAX);
             policy.cooldown_set = true;
         }
+        policy.record_metrics = raw.metrics.record;
         policy.cooldown_excludes = parse_cooldown_excludes(text, path, raw.cooldown_excludes)?;
         policy.allow_scripts = parse_allow_scripts(text, path, raw.allow_scripts)?;
         for r in &raw.gate.registries {

@@ -122,6 +122,37 @@ pub struct ReconReport {
 }
 
 impl ReconReport {
+    /// The battlecard samples of this scan, measured at `at`: personal emails exposed and
+    /// publish tokens in history, per repository (`repo:PATH`) and per organisation (`org:NAME`).
+    pub fn samples(&self, at: time::OffsetDateTime) -> Vec<turncoat_metrics::Sample> {
+        let mut out = Vec::new();
+        let mut push = |metric: &str, value: usize, scope: String| {
+            if let Ok(s) = turncoat_metrics::Sample::new(metric, value as f64, at, scope) {
+                out.push(s);
+            }
+        };
+        for r in &self.repositories {
+            push(
+                "personal-emails-exposed",
+                r.metrics.personal_emails_exposed,
+                format!("repo:{}", r.path),
+            );
+            push(
+                "publish-tokens-in-history",
+                r.metrics.publish_tokens,
+                format!("repo:{}", r.path),
+            );
+        }
+        for o in &self.totals.organisations {
+            push(
+                "personal-emails-exposed",
+                o.personal_emails_exposed,
+                format!("org:{}", o.organisation),
+            );
+        }
+        out
+    }
+
     pub fn new(repositories: Vec<RepoReport>) -> ReconReport {
         let mut t = Totals {
             repositories: repositories.len(),

@@ -46,9 +46,12 @@ pub struct DrillArgs {
     /// Time limit per layer run, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub layer_timeout: u64,
-    /// Append the time-to-detect samples to this JSON Lines file (read by `turncoat report --html`).
+    #[command(flatten)]
+    pub record: super::metrics::RecordArgs,
+    /// Also append the time-to-detect samples to this JSON Lines file (an export
+    /// `turncoat report --html --samples FILE` reads).
     #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
+    pub samples_out: Option<PathBuf>,
     /// Keep the drill's temp dir (registry storage, apps, events) and print its path.
     #[arg(long)]
     pub keep: bool,
@@ -104,9 +107,10 @@ pub fn run(args: DrillArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         );
     }
     let report = turncoat_exercise::run(&cfg)?;
-    if let Some(path) = &args.record {
+    if let Some(path) = &args.samples_out {
         super::report_html::append_samples(path, &report.samples())?;
     }
+    super::metrics::record(ctx, &args.record, false, &report.samples())?;
     let text = match args.format {
         DrillFormat::Human => report.to_human(),
         DrillFormat::Json => {

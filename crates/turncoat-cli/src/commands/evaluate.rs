@@ -56,6 +56,8 @@ pub struct EvaluateArgs {
     /// The soft-target table of a lockfile's dependencies instead of the roster.
     #[arg(long, value_name = "PATH")]
     pub lockfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: super::metrics::RecordArgs,
 }
 
 /// `--lockfile`: one row per locked registry package (name, version), from its packument.
@@ -262,8 +264,10 @@ pub fn run(args: EvaluateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let report = evaluate::judge(
         &input,
         |code| policy.level(code),
-        time::OffsetDateTime::now_utc(),
+        time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
+            .unwrap_or_else(|_| time::OffsetDateTime::now_utc()),
     );
+    super::metrics::record(ctx, &args.record, policy.record_metrics, &report.metrics)?;
     let text = match args.format {
         Format::Human => evaluate::human(&report, args.verbose),
         Format::Json => evaluate::json(&report),

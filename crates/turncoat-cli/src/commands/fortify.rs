@@ -36,6 +36,8 @@ pub struct FortifyArgs {
     /// Do not read the git history (workflows only).
     #[arg(long)]
     pub no_history: bool,
+    #[command(flatten)]
+    pub record: super::metrics::RecordArgs,
 }
 
 /// Read a keys file, bounded.
@@ -75,7 +77,7 @@ fn load_keys(args: &FortifyArgs) -> anyhow::Result<turncoat_posture::signing::Ke
     Ok(out)
 }
 
-pub fn run(args: FortifyArgs, _ctx: &Context) -> anyhow::Result<Outcome> {
+pub fn run(args: FortifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     if !args.repo.is_dir() {
         anyhow::bail!("{} is not a directory", args.repo.display());
     }
@@ -101,7 +103,11 @@ pub fn run(args: FortifyArgs, _ctx: &Context) -> anyhow::Result<Outcome> {
             Err(e) => report.without_signing(e.to_string()),
         };
     }
-    report.metrics = report.samples(time::OffsetDateTime::now_utc());
+    report.metrics = report.samples(
+        time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
+            .unwrap_or_else(|_| time::OffsetDateTime::now_utc()),
+    );
+    super::metrics::record(ctx, &args.record, policy.record_metrics, &report.metrics)?;
     let text = match args.format {
         ReportFormat::Human => turncoat_posture::report::human(&report, args.verbose),
         ReportFormat::Json => turncoat_posture::report::json(&report),

@@ -1,6 +1,7 @@
 //! `turncoat metrics`: the latest value of every metric in the store, per scope, against
 //! its target.
 
+use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 
@@ -103,4 +104,42 @@ fn human(rows: &[Row]) -> String {
         ));
     }
     s
+}
+
+/// `--record` and the store, for every command that measures a battlecard metric.
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// Record this run's battlecard metrics in the metrics store (read by `turncoat metrics`
+    /// and `turncoat report --html`); `[metrics] record = true` in turncoat.toml does the same.
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+/// Store `samples` when `--record` (or the policy's `[metrics] record`) asks for it.
+pub fn record(
+    ctx: &Context,
+    args: &RecordArgs,
+    policy_says: bool,
+    samples: &[turncoat_metrics::Sample],
+) -> anyhow::Result<()> {
+    if !(args.record || policy_says) {
+        return Ok(());
+    }
+    let mut store = args.db.open(ctx)?;
+    store
+        .record(samples)
+        .with_context(|| format!("cannot record metrics in {}", store.location().display()))?;
+    if !ctx.quiet {
+        crate::output::note(
+            ctx,
+            &format!(
+                "recorded {} metric sample(s) in {}",
+                samples.len(),
+                store.location().display()
+            ),
+        );
+    }
+    Ok(())
 }

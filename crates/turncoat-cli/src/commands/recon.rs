@@ -58,6 +58,8 @@ pub struct ReconArgs {
     pub verbose: bool,
     #[command(flatten)]
     pub breach: BreachArgs,
+    #[command(flatten)]
+    pub record: super::metrics::RecordArgs,
 }
 
 pub fn run(args: ReconArgs, ctx: &Context) -> anyhow::Result<Outcome> {
@@ -122,6 +124,14 @@ pub fn run(args: ReconArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         reports.push(report::judge(&facts, &level, baseline));
     }
     let report = ReconReport::new(reports);
+    let at = time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    super::metrics::record(
+        ctx,
+        &args.record,
+        policy.record_metrics,
+        &report.samples(at),
+    )?;
     if let Some(path) = &args.write_baseline {
         let b = Baseline::of(report.findings().map(|f| f.fingerprint.clone()));
         std::fs::write(path, b.to_json())

@@ -1,7 +1,7 @@
 //! `turncoat report --html OUT.html`: the metrics dashboard, one self-contained page.
 //!
-//! Samples come from a JSON Lines file (`--samples`, written by `turncoat drill --record`).
-//! The metrics store (`turncoat-store`) is pending; once it lands this command reads it.
+//! Samples come from the metrics store (`--database`, the same default as `turncoat
+//! metrics`), or from a JSON Lines export (`--samples FILE`, e.g. `drill --samples-out`).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,14 +21,26 @@ pub struct ReportArgs {
     /// Write the dashboard page here.
     #[arg(long, value_name = "OUT.html")]
     pub html: PathBuf,
-    /// JSON Lines of metric samples (e.g. from `turncoat drill --record FILE`). A missing
-    /// file is an empty store.
-    #[arg(long, value_name = "FILE", default_value = ".turncoat/metrics.jsonl")]
-    pub samples: PathBuf,
+    /// Read the samples from this JSON Lines file instead of the store (a missing file is an
+    /// empty store).
+    #[arg(long, value_name = "FILE")]
+    pub samples: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: super::index::DatabaseArgs,
 }
 
 pub fn run(args: ReportArgs, ctx: &Context) -> anyhow::Result<Outcome> {
-    let samples = read_samples(&args.samples)?;
+    let samples = match &args.samples {
+        Some(path) => read_samples(path)?,
+        None => {
+            let mut store = args.db.open(ctx)?;
+            store
+                .samples(&turncoat_store::SampleFilter::default())
+                .with_context(|| {
+                    format!("cannot read metrics from {}", store.location().display())
+                })?
+        }
+    };
     let now = time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let page = turncoat_exercise::dashboard::render(&samples, now);
