@@ -98,27 +98,7 @@ fn system_roots() -> ureq::tls::RootCerts {
     if files.is_empty() {
         files.extend(BUNDLES.iter().map(PathBuf::from).find(|p| p.is_file()));
     }
-    let mut certs = Vec::new();
-    for f in files {
-        // Public data, but capped so a wrong path cannot eat memory.
-        if std::fs::metadata(&f)
-            .map(|m| m.len() > 16 << 20)
-            .unwrap_or(true)
-        {
-            continue;
-        }
-        let Ok(pem) = std::fs::read(&f) else { continue };
-        for item in ureq::tls::parse_pem(&pem).flatten() {
-            if let ureq::tls::PemItem::Certificate(c) = item {
-                certs.push(c.to_owned());
-            }
-        }
-    }
-    if certs.is_empty() {
-        ureq::tls::RootCerts::WebPki
-    } else {
-        ureq::tls::RootCerts::new_with_certs(&certs)
-    }
+    turncoat_registry::root_certs(&files)
 }
 
 fn is_loopback(u: &Url) -> bool {

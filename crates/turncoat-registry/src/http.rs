@@ -358,16 +358,24 @@ fn system_roots() -> ureq::tls::RootCerts {
     if let Some(extra) = std::env::var_os("NODE_EXTRA_CA_CERTS") {
         files.push(extra.into());
     }
+    root_certs(&files)
+}
+
+/// The certificates of the PEM bundles `files` as trust anchors (a missing, unreadable or
+/// oversized file is skipped: a bundle is public data, capped so a wrong path cannot eat
+/// memory); Mozilla's roots (webpki) when none yields a certificate. Shared with the PyPI
+/// client, which picks its own files (`SSL_CERT_FILE`, `PIP_CERT`).
+pub fn root_certs(files: &[std::path::PathBuf]) -> ureq::tls::RootCerts {
     let mut certs = Vec::new();
     for f in files {
         // A bundle is public data; cap it anyway so a wrong path cannot eat memory.
-        let Ok(meta) = std::fs::metadata(&f) else {
+        let Ok(meta) = std::fs::metadata(f) else {
             continue;
         };
         if meta.len() > 16 * 1024 * 1024 {
             continue;
         }
-        let Ok(pem) = std::fs::read(&f) else { continue };
+        let Ok(pem) = std::fs::read(f) else { continue };
         for item in ureq::tls::parse_pem(&pem).flatten() {
             if let ureq::tls::PemItem::Certificate(c) = item {
                 certs.push(c.to_owned());

@@ -28,7 +28,7 @@ pub use cache::{BUCKETS, BucketStats, Cache, CacheStats};
 pub use client::{CacheReliance, Client, ClientOptions, TarballRequest};
 pub use config::{ConfigError, Credential, DEFAULT_REGISTRY_HOSTS, RegistryConfig, Secret};
 pub use error::RegistryError;
-pub use http::{ProxySetting, redact_url};
+pub use http::{ProxySetting, redact_url, root_certs};
 
 /// Progress of a bulk operation; the CLI implements it with a progress bar.
 pub trait Progress: Send + Sync {

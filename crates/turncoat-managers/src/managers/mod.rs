@@ -136,6 +136,33 @@ pub(crate) fn approvals(
     serde_json::Value::Object(map)
 }
 
+/// Set a top-level key of a YAML settings file (pnpm-workspace.yaml, .yarnrc.yml) unless it
+/// already says `value`.
+pub(crate) fn set_yaml_top(
+    files: &mut Files,
+    path: &str,
+    manager: Manager,
+    key: &str,
+    value: serde_json::Value,
+) -> Result<(), Error> {
+    let text = files.text(path).to_string();
+    let current = crate::edit::yaml::read(path, &text)?;
+    if current.get(key) == Some(&value) {
+        return Ok(());
+    }
+    let (prev, after) = crate::edit::yaml::set(path, &text, &[], key, &value)?;
+    let render = crate::edit::render;
+    files.set(
+        path,
+        manager,
+        key,
+        prev.as_ref().map(render),
+        render(&value),
+        after,
+    );
+    Ok(())
+}
+
 /// An ISO 8601 duration (`P3D`, `PT36H`, `PT90M`), what uv and pip accept for a relative
 /// cutoff.
 pub(crate) fn iso_duration(secs: u64) -> String {

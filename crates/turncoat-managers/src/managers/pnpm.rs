@@ -5,27 +5,13 @@
 use serde_json::{Value, json};
 
 use super::Manager;
-use crate::edit::{Files, render, yaml};
+use crate::edit::{Files, yaml};
 use crate::{Error, Wanted};
 
 const PATH: &str = "pnpm-workspace.yaml";
 
 fn set(files: &mut Files, key: &str, value: Value) -> Result<(), Error> {
-    let text = files.text(PATH).to_string();
-    let current = yaml::read(PATH, &text)?;
-    if current.get(key) == Some(&value) {
-        return Ok(());
-    }
-    let (prev, after) = yaml::set(PATH, &text, &[], key, &value)?;
-    files.set(
-        PATH,
-        Manager::Pnpm,
-        key,
-        prev.as_ref().map(render),
-        render(&value),
-        after,
-    );
-    Ok(())
+    super::set_yaml_top(files, PATH, Manager::Pnpm, key, value)
 }
 
 pub(super) fn apply(wanted: &Wanted, files: &mut Files) -> Result<(), Error> {

@@ -6,27 +6,13 @@
 use serde_json::{Value, json};
 
 use super::Manager;
-use crate::edit::{Files, json as jsonedit, render, yaml};
+use crate::edit::{Files, json as jsonedit, yaml};
 use crate::{Error, Note, Project, Wanted};
 
 const PATH: &str = ".yarnrc.yml";
 
 fn set(files: &mut Files, key: &str, value: Value) -> Result<(), Error> {
-    let text = files.text(PATH).to_string();
-    let current = yaml::read(PATH, &text)?;
-    if current.get(key) == Some(&value) {
-        return Ok(());
-    }
-    let (prev, after) = yaml::set(PATH, &text, &[], key, &value)?;
-    files.set(
-        PATH,
-        Manager::Yarn,
-        key,
-        prev.as_ref().map(render),
-        render(&value),
-        after,
-    );
-    Ok(())
+    super::set_yaml_top(files, PATH, Manager::Yarn, key, value)
 }
 
 /// Yarn 1 writes `# yarn lockfile v1`; Berry lockfiles carry `__metadata`.
