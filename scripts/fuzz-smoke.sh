@@ -24,6 +24,8 @@ seeds_for() { # real lockfiles to start the corpus from
     lockfile_yarn) echo "$fx/yarn-classic $fx/yarn-berry $v/yarn" ;;
     lockfile_pnpm) echo "$fx/pnpm10 $fx/pnpm8 $v/pnpm" ;;
     lockfile_bun) echo "$fx/bun $v/bun" ;;
+    lockfile_any) echo "$fx/pypi" ;;
+    wheel) echo "$ROOT/crates/turncoat-gate/demo/pypi/files" ;;
     *) echo "" ;;
   esac
 }

@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
         max_uncompressed: 8 << 20,
         max_entries: 1_000,
         max_file: 4 << 20,
+        max_ratio: 200,
     };
     if let Ok(archive) = read_tgz(data, &limits) {
         assert!(archive.unpacked_size() <= archive.total_uncompressed);

@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-const NAMES: [&str; 7] = [
+const NAMES: [&str; 13] = [
     "package-lock.json",
     "npm-shrinkwrap.json",
     "yarn.lock",
@@ -11,6 +11,12 @@ const NAMES: [&str; 7] = [
     "bun.lock",
     "bun.lockb",
     "unknown.txt",
+    "requirements.txt",
+    "uv.lock",
+    "poetry.lock",
+    "Pipfile.lock",
+    "pylock.toml",
+    "pdm.lock",
 ];
 
 fuzz_target!(|data: &[u8]| {
