@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the gate once per output format; record the verdict, the report and the SARIF paths as
+# Run the gate once, writing the Markdown and SARIF reports; record the verdict, the report and the SARIF paths as
 # step outputs. Exit 0 on pass and on a violation (later steps post the report, the last one
 # fails); a tool error (exit 2) fails here.
 set -euo pipefail
@@ -21,9 +21,9 @@ if [ -n "${LOCKFILE:-}" ]; then
   files=("$LOCKFILE")
 fi
 set +e
-turncoat diff "${opts[@]}" --format markdown --output "$out/turncoat.md" "${files[@]}" 2>"$out/turncoat.log"
+# One run writes both reports: judging (and detonating) twice would double the job's time.
+turncoat diff "${opts[@]}" --format markdown --output "$out/turncoat.md" --sarif "$out/turncoat.sarif" "${files[@]}" 2>"$out/turncoat.log"
 code=$?
-turncoat diff "${opts[@]}" --format sarif --output "$out/turncoat.sarif" "${files[@]}" 2>>"$out/turncoat.log"
 set -e
 cat "$out/turncoat.log" >&2
 case "$code" in

@@ -51,6 +51,10 @@ pub struct GateArgs {
     /// Write the report to a file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the SARIF report to this file, from the same run (CI wants both a comment
+    /// and code scanning without judging, downloading or detonating everything twice).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
     /// Analysis threads (default: all cores).
     #[arg(long, short, value_name = "N", default_value_t = 0)]
     pub jobs: usize,
@@ -73,6 +77,16 @@ pub fn finish(
         args.verbose,
     );
     crate::output::emit(&text, args.output.as_deref())?;
+    if let Some(path) = &args.sarif {
+        let sarif = crate::output::render_report(
+            report,
+            crate::output::ReportFormat::Sarif,
+            ctx,
+            true,
+            args.verbose,
+        );
+        crate::output::emit(&sarif, Some(path))?;
+    }
     Ok(if report.blocked() {
         crate::Outcome::Violation
     } else {
