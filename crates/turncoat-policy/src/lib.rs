@@ -988,11 +988,18 @@ fn parse_allow_scripts(
                         .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=')
             })
         });
-        if !sri_ok {
+        // Yarn 2+ locks no SRI but the checksum of its archive: `<cacheKey>/<sha512 hex>`.
+        let yarn_ok = integrity.split_once('/').is_some_and(|(k, h)| {
+            !k.is_empty()
+                && k.bytes().all(|c| c.is_ascii_alphanumeric())
+                && h.len() == 128
+                && h.bytes().all(|c| c.is_ascii_hexdigit())
+        });
+        if !sri_ok && !yarn_ok {
             return Err(invalid(
                 e.integrity.span().start,
                 format!(
-                    "allow-script {spec}: integrity must be the lockfile's sha512-/sha384-/sha256- value"
+                    "allow-script {spec}: integrity must be the lockfile's sha512-/sha384-/sha256- value (Yarn: its checksum, `10c0/<hex>`)"
                 ),
             ));
         }
@@ -1169,6 +1176,13 @@ mod install_policy_tests {
         let p = parse(&ok).unwrap();
         assert_eq!(p.allow_scripts[0].name, "@scope/esbuild");
         assert_eq!(p.allow_scripts[0].version, "0.25.0");
+        // Yarn 2+ pins its archive checksum instead of an SRI.
+        let yarn = format!("10c0/{}", "ab".repeat(64));
+        let yarn_bad = format!("10c0/{}", "zz".repeat(64));
+        let text = format!(
+            "[[allow-script]]\npackage = \"esbuild@0.25.0\"\nintegrity = \"{yarn}\"\nreason = \"r\"\n"
+        );
+        assert_eq!(parse(&text).unwrap().allow_scripts[0].integrity, yarn);
         for (pkg, integrity) in [
             ("esbuild", SRI),
             ("esbuild@^0.25.0", SRI),
@@ -1176,6 +1190,8 @@ mod install_policy_tests {
             ("esbuild@0.25.0 || 0.26.0", SRI),
             ("esbuild@0.25.0", "sha1-abc"),
             ("esbuild@0.25.0", "sha512-short"),
+            ("esbuild@0.25.0", "10c0/abc"),
+            ("esbuild@0.25.0", &yarn_bad),
         ] {
             let text = format!(
                 "[[allow-script]]\npackage = {pkg:?}\nintegrity = {integrity:?}\nreason = \"r\"\n"

@@ -35,6 +35,10 @@ pub struct WatchArgs {
     /// An environment variable to pass through (everything else outside a small allowlist is dropped).
     #[arg(long = "pass-env", value_name = "NAME")]
     pub pass_env: Vec<String>,
+    /// Environment set for the command (not a flag: `turncoat install` sets its managers'
+    /// scripts-off settings here).
+    #[arg(skip)]
+    pub set_env: Vec<(String, String)>,
     /// Baseline file: written from this run when missing; otherwise anything new fails the run.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -128,6 +132,7 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     opts.allow_write = args.allow_write.iter().map(expand).collect();
     opts.unmask = args.allow_read.iter().map(expand).collect();
     opts.pass_env = args.pass_env.clone();
+    opts.set_env = args.set_env.clone();
     opts.timeout = args.timeout.map(std::time::Duration::from_secs);
     opts.degraded = args.tier == Tier::Degraded;
     if let Some(Limit(m)) = args.memory_max {

@@ -1,0 +1,360 @@
+//! Which locked package each installed directory is, decided by the lockfile and where the
+//! manager put things, never by the package's own `package.json` (a tarball can call itself
+//! anything: manifest confusion).
+//!
+//! - npm: the lockfile's install paths (`node_modules/a/node_modules/b`).
+//! - Bun: the lockfile's package keys are install paths too (`a/b` is
+//!   `node_modules/a/node_modules/b`).
+//! - pnpm: each snapshot key names its directory under `node_modules/.pnpm` (pnpm's
+//!   `depPathToFilename`; the hashed form pnpm uses for long or upper-case keys is not
+//!   reproduced, so such a directory stays unidentified).
+//! - Yarn (node-modules linker): the layout is the hoister's, not the lockfile's, so the
+//!   lockfile graph is walked from the root workspace and each dependency found the way Node
+//!   finds it (`<dir>/node_modules/<name>`, then the ancestors'). A directory reached as two
+//!   different packages is an error.
+//!
+//! Then every package directory actually on disk is listed (links are not followed), so a
+//! directory no lockfile entry accounts for is reported, never run. Hand-written: no crate
+//! maps a lockfile to an installed tree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use turncoat_lockfile::{DepKind, Lockfile};
+
+use super::manager::Manager;
+
+/// One package directory under `node_modules`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Installed {
+    /// The real directory (inside the project's `node_modules`, not a link).
+    pub dir: PathBuf,
+    /// Relative to the project, for messages.
+    pub rel: String,
+    /// Index into the lockfile's packages, when the lockfile accounts for this directory.
+    pub entry: Option<usize>,
+}
+
+/// Caps on the walk: a tree deeper or bigger than this is refused, not walked forever.
+const MAX_DEPTH: usize = 64;
+const MAX_DIRS: usize = 200_000;
+
+pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Result<Vec<Installed>> {
+    let nm = project.join("node_modules");
+    let on_disk = package_dirs(&nm)?;
+    let mut map: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut claim = |dir: PathBuf, i: usize| -> anyhow::Result<bool> {
+        match map.get(&dir) {
+            Some(&j) if j != i => {
+                let (a, b) = (&lock.packages[j], &lock.packages[i]);
+                bail!(
+                    "{} is reached as {}@{} and as {}@{}: cannot tell which locked package it is; no install script runs",
+                    dir.display(),
+                    a.name,
+                    a.version,
+                    b.name,
+                    b.version
+                )
+            }
+            Some(_) => Ok(false),
+            None => {
+                map.insert(dir, i);
+                Ok(true)
+            }
+        }
+    };
+    match manager {
+        Manager::Npm | Manager::Bun => {
+            for (i, p) in lock.packages.iter().enumerate() {
+                for key in &p.paths {
+                    let rel = if manager == Manager::Npm {
+                        Some(key.clone())
+                    } else {
+                        bun_key_path(key)
+                    };
+                    if let Some(dir) = rel.and_then(|r| real_dir_in(project, &nm, &r)) {
+                        claim(dir, i)?;
+                    }
+                }
+            }
+        }
+        Manager::Pnpm => {
+            let store = nm.join(".pnpm");
+            for (i, p) in lock.packages.iter().enumerate() {
+                for key in &p.paths {
+                    let Some(file) = pnpm_dir_name(key) else {
+                        continue;
+                    };
+                    let rel = format!("node_modules/.pnpm/{file}/node_modules/{}", p.name);
+                    if let Some(dir) = real_dir_in(project, &store, &rel) {
+                        claim(dir, i)?;
+                    }
+                }
+            }
+        }
+        Manager::Yarn => {
+            let Some(root) = lock.importer("").or_else(|| lock.importer(".")) else {
+                bail!("the lockfile has no root workspace");
+            };
+            let mut queue: Vec<(PathBuf, &[turncoat_lockfile::Dependency])> =
+                vec![(project.to_path_buf(), &root.dependencies)];
+            while let Some((from, deps)) = queue.pop() {
+                for d in deps.iter().filter(|d| d.kind != DepKind::Peer) {
+                    let Some(i) = yarn_entry(lock, &d.name, &d.range) else {
+                        continue;
+                    };
+                    let Some(dir) = node_resolve(project, &nm, &from, &d.name) else {
+                        continue;
+                    };
+                    if claim(dir.clone(), i)? {
+                        if queue.len() > MAX_DIRS {
+                            bail!("the lockfile graph is larger than {MAX_DIRS} packages");
+                        }
+                        queue.push((dir, &lock.packages[i].dependencies));
+                    }
+                }
+            }
+        }
+    }
+    Ok(on_disk
+        .into_iter()
+        .map(|dir| Installed {
+            rel: dir
+                .strip_prefix(project)
+                .unwrap_or(&dir)
+                .display()
+                .to_string(),
+            entry: map.get(&dir).copied(),
+            dir,
+        })
+        .collect())
+}
+
+/// `project/rel` when it is a real directory (no link anywhere below `within`) inside `within`.
+fn real_dir_in(project: &Path, within: &Path, rel: &str) -> Option<PathBuf> {
+    if rel
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return None;
+    }
+    let dir = project.join(rel);
+    let mut cur = dir.as_path();
+    // No component from the package directory up to `within` may be a link.
+    while cur != within {
+        let meta = std::fs::symlink_metadata(cur).ok()?;
+        if meta.file_type().is_symlink() {
+            return None;
+        }
+        cur = cur.parent()?;
+    }
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    meta.is_dir().then_some(dir)
+}
+
+/// Node's lookup of `name` from the directory `from`: `from/node_modules/name`, then each
+/// ancestor's (skipping directories that are themselves `node_modules`), up to the project.
+/// Only a real directory inside `nm` counts: a link (a workspace, a `link:` dependency, or
+/// one planted to point outside) is never a package whose scripts run.
+fn node_resolve(project: &Path, nm: &Path, from: &Path, name: &str) -> Option<PathBuf> {
+    let mut cur = from;
+    loop {
+        if cur.file_name().is_none_or(|n| n != "node_modules") {
+            let cand = cur.join("node_modules").join(name);
+            if std::fs::symlink_metadata(&cand).is_ok() {
+                let rel = cand.strip_prefix(project).ok()?.to_str()?.to_string();
+                return real_dir_in(project, nm, &rel);
+            }
+        }
+        if cur == project {
+            return None;
+        }
+        cur = cur.parent()?;
+    }
+}
+
+/// The lockfile entry a Yarn dependency (`b`, `npm:^1.0.0`) resolves to: the entry whose key
+/// lists the descriptor `b@npm:^1.0.0`.
+fn yarn_entry(lock: &Lockfile, name: &str, range: &str) -> Option<usize> {
+    let descriptor = format!("{name}@{range}");
+    lock.packages.iter().position(|p| {
+        p.paths.iter().any(|k| {
+            k.split(',')
+                .any(|d| d.trim().trim_matches('"') == descriptor)
+        })
+    })
+}
+
+/// A Bun package key (`a`, `a/b`, `@s/a/@t/b`) as an install path.
+fn bun_key_path(key: &str) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut parts = key.split('/');
+    while let Some(p) = parts.next() {
+        if p.starts_with('@') {
+            names.push(format!("{p}/{}", parts.next()?));
+        } else {
+            names.push(p.to_string());
+        }
+    }
+    Some(
+        names
+            .iter()
+            .map(|n| format!("node_modules/{n}"))
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// pnpm's directory under `node_modules/.pnpm` for a snapshot key (`depPathToFilename`),
+/// `None` where pnpm would hash it (longer than 120 characters, or upper case).
+pub fn pnpm_dir_name(key: &str) -> Option<String> {
+    let key = key.strip_prefix('/').unwrap_or(key);
+    if key.starts_with("file:") || key.starts_with("link:") {
+        return None;
+    }
+    let mut f: String = key
+        .chars()
+        .map(|c| {
+            if matches!(
+                c,
+                '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '#'
+            ) {
+                '+'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if f.contains('(') {
+        if f.ends_with(')') {
+            f.pop();
+        }
+        f = f.replace(")(", "_").replace(['(', ')'], "_");
+    }
+    (f.len() <= 120 && f == f.to_lowercase()).then_some(f)
+}
+
+/// Every package directory under `nm`: `name`, `@scope/name`, their nested `node_modules`,
+/// and pnpm's `.pnpm/*/node_modules/*`. Links are listed nowhere and never followed.
+pub fn package_dirs(nm: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if std::fs::symlink_metadata(nm).is_ok_and(|m| m.is_dir()) {
+        walk_nm(nm, 0, &mut out)?;
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn real_dirs(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<(String, PathBuf)> = rd
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
+        .collect();
+    v.sort();
+    v
+}
+
+fn walk_nm(nm: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if depth > MAX_DEPTH || out.len() > MAX_DIRS {
+        bail!(
+            "{}: node_modules nested deeper than {MAX_DEPTH} or more than {MAX_DIRS} packages",
+            nm.display()
+        );
+    }
+    for (name, path) in real_dirs(nm) {
+        if name == ".pnpm" {
+            for (_, entry) in real_dirs(&path) {
+                let inner = entry.join("node_modules");
+                if std::fs::symlink_metadata(&inner).is_ok_and(|m| m.is_dir()) {
+                    walk_nm(&inner, depth + 1, out)?;
+                }
+            }
+        } else if name.starts_with('.') {
+            continue;
+        } else if name.starts_with('@') {
+            for (_, pkg) in real_dirs(&path) {
+                package(&pkg, depth, out)?;
+            }
+        } else {
+            package(&path, depth, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn package(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    out.push(dir.to_path_buf());
+    let inner = dir.join("node_modules");
+    if std::fs::symlink_metadata(&inner).is_ok_and(|m| m.is_dir()) {
+        walk_nm(&inner, depth + 1, out)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pnpm_directory_names() {
+        assert_eq!(pnpm_dir_name("a@1.0.0").as_deref(), Some("a@1.0.0"));
+        assert_eq!(
+            pnpm_dir_name("@s/a@1.0.0(p@2.0.0)(q@1.0.0)").as_deref(),
+            Some("@s+a@1.0.0_p@2.0.0_q@1.0.0")
+        );
+        assert_eq!(pnpm_dir_name("Upper@1.0.0"), None);
+        assert_eq!(
+            pnpm_dir_name(&format!("a@1.0.0({})", "p".repeat(130))),
+            None
+        );
+    }
+
+    #[test]
+    fn bun_keys_are_install_paths() {
+        assert_eq!(
+            bun_key_path("a/@s/b").as_deref(),
+            Some("node_modules/a/node_modules/@s/b")
+        );
+        assert_eq!(bun_key_path("@s").as_deref(), None);
+    }
+
+    #[test]
+    fn links_are_never_package_directories() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("package.json"), "{}").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().canonicalize().unwrap();
+        let nm = project.join("node_modules");
+        std::fs::create_dir_all(nm.join("real/node_modules/inner")).unwrap();
+        std::fs::create_dir_all(nm.join("@s/x")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), nm.join("evil")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), nm.join("real/node_modules/evil2")).unwrap();
+        // A directory reached through a linked parent is not inside the project either.
+        std::os::unix::fs::symlink(outside.path(), nm.join("@t")).unwrap();
+        let found: Vec<String> = package_dirs(&nm)
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(&project).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "node_modules/@s/x",
+                "node_modules/real",
+                "node_modules/real/node_modules/inner"
+            ]
+        );
+        assert_eq!(real_dir_in(&project, &nm, "node_modules/evil"), None);
+        assert_eq!(real_dir_in(&project, &nm, "node_modules/../../etc"), None);
+        assert!(node_resolve(&project, &nm, &nm.join("real"), "evil").is_none());
+        assert_eq!(
+            node_resolve(&project, &nm, &nm.join("real"), "inner"),
+            Some(nm.join("real/node_modules/inner"))
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! Which package manager a project uses (from the lockfile present, never from what
+//! package.json claims alone), and how to run it with every lifecycle script off. Our flags
+//! are given on the command line *and* in the environment, which both beat the project's
+//! `.npmrc`, `pnpm-workspace.yaml`, `.yarnrc.yml` and `bunfig.toml`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Manager {
+    Npm,
+    Pnpm,
+    Yarn,
+    Bun,
+}
+
+/// Lockfile names, in the order a project's files are looked up.
+const LOCKFILES: &[(&str, Manager)] = &[
+    ("npm-shrinkwrap.json", Manager::Npm),
+    ("package-lock.json", Manager::Npm),
+    ("pnpm-lock.yaml", Manager::Pnpm),
+    ("yarn.lock", Manager::Yarn),
+    ("bun.lock", Manager::Bun),
+];
+
+impl Manager {
+    pub fn name(self) -> &'static str {
+        match self {
+            Manager::Npm => "npm",
+            Manager::Pnpm => "pnpm",
+            Manager::Yarn => "yarn",
+            Manager::Bun => "bun",
+        }
+    }
+
+    /// The install run with scripts off: the program and its arguments (the user's, or the
+    /// frozen-lockfile default), then our flags last.
+    pub fn install_command(self, user: &[String]) -> anyhow::Result<Vec<String>> {
+        for a in user {
+            let lower = a.to_ascii_lowercase();
+            if lower.contains("ignore-scripts=false")
+                || lower.contains("ignore-scripts=0")
+                || lower.contains("enable-scripts")
+                || lower.contains("side-effects-cache")
+                || lower.starts_with("--mode")
+                || lower == "--no-ignore-scripts"
+            {
+                bail!(
+                    "`turncoat install` runs {} with every script off; remove {a:?}",
+                    self.name()
+                );
+            }
+        }
+        let default: &[&str] = match self {
+            Manager::Npm => &["ci"],
+            Manager::Pnpm => &["install", "--frozen-lockfile"],
+            Manager::Yarn => &["install", "--immutable"],
+            Manager::Bun => &["install", "--frozen-lockfile"],
+        };
+        let ours: &[&str] = match self {
+            Manager::Npm => &["--ignore-scripts"],
+            // The side-effects cache would restore what a script built elsewhere.
+            Manager::Pnpm => &["--ignore-scripts", "--config.side-effects-cache=false"],
+            Manager::Yarn => &["--mode=skip-build"],
+            Manager::Bun => &["--ignore-scripts"],
+        };
+        let mut cmd = vec![self.name().to_string()];
+        if user.is_empty() {
+            cmd.extend(default.iter().map(|s| s.to_string()));
+        } else {
+            cmd.extend(user.iter().cloned());
+        }
+        cmd.extend(ours.iter().map(|s| s.to_string()));
+        Ok(cmd)
+    }
+
+    /// Settings in the environment, which every one of these clients ranks above the
+    /// project's files.
+    pub fn install_env(self) -> Vec<(String, String)> {
+        let kv = |k: &str, v: &str| (k.to_string(), v.to_string());
+        match self {
+            Manager::Npm | Manager::Bun => vec![kv("npm_config_ignore_scripts", "true")],
+            Manager::Pnpm => vec![
+                kv("npm_config_ignore_scripts", "true"),
+                kv("npm_config_side_effects_cache", "false"),
+                kv("npm_config_verify_store_integrity", "true"),
+            ],
+            Manager::Yarn => vec![
+                kv("YARN_ENABLE_SCRIPTS", "false"),
+                // A project's `yarnPath` would swap the client for one that ignores the above.
+                kv("YARN_IGNORE_PATH", "1"),
+                // A project's `checksumBehavior: ignore` would install unverified archives.
+                kv("YARN_CHECKSUM_BEHAVIOR", "throw"),
+                kv("YARN_ENABLE_TELEMETRY", "0"),
+            ],
+        }
+    }
+}
+
+/// The manager of the project in `dir`: the one whose lockfile is there. Two managers'
+/// lockfiles is an error unless `chosen` says which; `bun.lockb` and Yarn 1 are refused.
+pub fn detect(dir: &Path, chosen: Option<Manager>) -> anyhow::Result<(Manager, PathBuf)> {
+    let present: Vec<(&str, Manager)> = LOCKFILES
+        .iter()
+        .copied()
+        .filter(|(f, _)| dir.join(f).is_file())
+        .collect();
+    let candidates: Vec<(&str, Manager)> = present
+        .iter()
+        .copied()
+        .filter(|(_, m)| chosen.is_none_or(|c| c == *m))
+        .collect();
+    let managers: Vec<Manager> = {
+        let mut m: Vec<Manager> = candidates.iter().map(|c| c.1).collect();
+        m.dedup();
+        m
+    };
+    match managers.as_slice() {
+        [] if dir.join("bun.lockb").is_file() => bail!(
+            "{}: only bun.lockb (Bun's binary lockfile), which turncoat does not read; run `bun install --save-text-lockfile` to write bun.lock",
+            dir.display()
+        ),
+        [] => match chosen {
+            Some(m) => bail!(
+                "{}: --manager {} but no {} lockfile",
+                dir.display(),
+                m.name(),
+                m.name()
+            ),
+            None => bail!(
+                "{}: no lockfile (package-lock.json, pnpm-lock.yaml, yarn.lock or bun.lock); `turncoat install` installs what a lockfile pins",
+                dir.display()
+            ),
+        },
+        [m] => {
+            let file = candidates[0].0;
+            let path = dir.join(file);
+            if *m == Manager::Yarn {
+                yarn_berry_node_modules(dir, &path)?;
+            }
+            Ok((*m, path))
+        }
+        _ => bail!(
+            "{}: lockfiles of several package managers ({}); say which one this project uses with --manager {}",
+            dir.display(),
+            candidates
+                .iter()
+                .map(|c| c.0)
+                .collect::<Vec<_>>()
+                .join(", "),
+            managers
+                .iter()
+                .map(|m| m.name())
+                .collect::<Vec<_>>()
+                .join("|")
+        ),
+    }
+}
+
+/// Yarn: only Yarn 2+ (Berry) with the node-modules linker. Yarn 1 lockfiles have no
+/// `__metadata`; Plug'n'Play installs no `node_modules` to run scripts in.
+fn yarn_berry_node_modules(dir: &Path, lock: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(lock)?;
+    if !text.lines().any(|l| l.starts_with("__metadata:")) {
+        bail!(
+            "{}: a Yarn 1 (classic) lockfile; `turncoat install` supports Yarn 2 and later (yarn.lock with __metadata)",
+            lock.display()
+        );
+    }
+    let rc = std::fs::read_to_string(dir.join(".yarnrc.yml")).unwrap_or_default();
+    let linker = rc.lines().find_map(|l| {
+        l.strip_prefix("nodeLinker:")
+            .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+    });
+    if linker.as_deref() != Some("node-modules") {
+        bail!(
+            "{}: Yarn installs with Plug'n'Play here; `turncoat install` runs approved scripts in node_modules, so set `nodeLinker: node-modules` in .yarnrc.yml",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_comes_from_the_lockfile_and_two_need_a_choice() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        assert!(
+            detect(p, None)
+                .unwrap_err()
+                .to_string()
+                .contains("no lockfile")
+        );
+        // package.json claiming a manager is not a lockfile.
+        std::fs::write(
+            p.join("package.json"),
+            r#"{"packageManager":"pnpm@10.0.0"}"#,
+        )
+        .unwrap();
+        assert!(detect(p, None).is_err());
+        std::fs::write(p.join("bun.lock"), "{}").unwrap();
+        assert_eq!(detect(p, None).unwrap().0, Manager::Bun);
+        std::fs::write(p.join("pnpm-lock.yaml"), "lockfileVersion: '9.0'\n").unwrap();
+        let e = detect(p, None).unwrap_err().to_string();
+        assert!(
+            e.contains("--manager bun|pnpm") || e.contains("--manager pnpm|bun"),
+            "{e}"
+        );
+        assert_eq!(detect(p, Some(Manager::Pnpm)).unwrap().0, Manager::Pnpm);
+        assert!(detect(p, Some(Manager::Npm)).is_err());
+
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::write(p.join("yarn.lock"), "# yarn lockfile v1\n\n").unwrap();
+        assert!(detect(p, None).unwrap_err().to_string().contains("Yarn 1"));
+        std::fs::write(p.join("yarn.lock"), "__metadata:\n  version: 8\n").unwrap();
+        assert!(
+            detect(p, None)
+                .unwrap_err()
+                .to_string()
+                .contains("nodeLinker")
+        );
+        std::fs::write(p.join(".yarnrc.yml"), "nodeLinker: \"node-modules\"\n").unwrap();
+        assert_eq!(detect(p, None).unwrap().0, Manager::Yarn);
+    }
+
+    #[test]
+    fn scripts_stay_off_whatever_the_user_passes() {
+        for m in [Manager::Npm, Manager::Pnpm, Manager::Yarn, Manager::Bun] {
+            for bad in [
+                "--ignore-scripts=false",
+                "--mode=update-lockfile",
+                "--config.enable-scripts=true",
+            ] {
+                assert!(
+                    m.install_command(&[bad.to_string()]).is_err(),
+                    "{m:?} {bad}"
+                );
+            }
+        }
+        assert_eq!(
+            Manager::Yarn.install_command(&[]).unwrap(),
+            ["yarn", "install", "--immutable", "--mode=skip-build"]
+        );
+        assert_eq!(
+            Manager::Npm.install_command(&["install".into()]).unwrap(),
+            ["npm", "install", "--ignore-scripts"]
+        );
+    }
+}
