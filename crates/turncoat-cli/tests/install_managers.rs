@@ -154,7 +154,7 @@ fn write(dir: &Path, rel: &str, body: &str) {
 
 /// The project for `manager` with hostile settings, its lockfile written by the real client
 /// (lockfile only, scripts off: no package code runs outside the sandbox).
-fn project(dir: &Path, manager: &str, f: &Fixture) {
+fn project(dir: &Path, manager: &str, f: &Fixture, hoisted: bool) {
     std::fs::create_dir_all(dir.join(".home")).unwrap();
     let mut deps: Vec<&str> = vec!["approved", "swapped", "plain"];
     // pnpm refuses a tarball whose package.json names another package (its store content
@@ -168,6 +168,11 @@ fn project(dir: &Path, manager: &str, f: &Fixture) {
         "registry={}/\nignore-scripts=false\naudit=false\nfund=false\nupdate-notifier=false\n",
         f.url
     );
+    let registry = if hoisted {
+        registry + "node-linker=hoisted\n"
+    } else {
+        registry
+    };
     let lock_args: &[&str] = match manager {
         "npm" => {
             write(dir, ".npmrc", &registry);
@@ -292,8 +297,8 @@ fn ran_in(t: &BTreeMap<String, String>, pkg: &str) -> bool {
         .any(|k| k.ends_with(&format!("/{pkg}/ran.txt")) || *k == format!("{pkg}/ran.txt"))
 }
 
-fn case(manager: &str) {
-    let test = format!("install_with_{manager}");
+fn case(manager: &str, hoisted: bool) {
+    let test = format!("install_with_{manager} (hoisted: {hoisted})");
     if !available(&test, manager) {
         return;
     }
@@ -304,12 +309,23 @@ fn case(manager: &str) {
     let plain = base.path().join("plain");
     for d in [&ours, &plain] {
         std::fs::create_dir_all(d).unwrap();
-        project(d, manager, &f);
+        project(d, manager, &f, hoisted);
     }
     policy(&ours, manager, &f);
     let turncoat = env!("CARGO_BIN_EXE_turncoat");
 
-    let o = cmd(&ours, turncoat, &["install", "--allow-host", &host]);
+    let events = base.path().join("events");
+    let o = cmd(
+        &ours,
+        turncoat,
+        &[
+            "install",
+            "--allow-host",
+            &host,
+            "--events-dir",
+            events.to_str().unwrap(),
+        ],
+    );
     let out = text(&o);
     eprintln!("{out}");
     assert_eq!(
@@ -349,6 +365,11 @@ fn case(manager: &str) {
             "{manager}: {out}"
         );
     }
+    // Each sandboxed step's events, in a file named for the locked package and stage.
+    let approved_events =
+        std::fs::read_to_string(events.join("01-approved@1.0.0-postinstall.jsonl")).unwrap();
+    assert!(approved_events.contains("\"exec\""), "{approved_events}");
+    assert!(events.join("00-install.jsonl").is_file());
     if manager != "yarn" {
         assert!(
             out.contains(&format!(
@@ -393,22 +414,28 @@ fn case(manager: &str) {
 
 #[test]
 fn install_with_npm() {
-    case("npm");
+    case("npm", false);
 }
 
 #[test]
 fn install_with_pnpm() {
-    case("pnpm");
+    case("pnpm", false);
+}
+
+/// pnpm with `node-linker=hoisted`: no `.pnpm` directory, an npm-like tree.
+#[test]
+fn install_with_pnpm_hoisted() {
+    case("pnpm", true);
 }
 
 #[test]
 fn install_with_yarn() {
-    case("yarn");
+    case("yarn", false);
 }
 
 #[test]
 fn install_with_bun() {
-    case("bun");
+    case("bun", false);
 }
 
 /// npm gives a package with a `binding.gyp` and no install script an implicit

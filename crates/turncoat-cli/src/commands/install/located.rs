@@ -8,13 +8,14 @@
 //! - pnpm: each snapshot key names its directory under `node_modules/.pnpm` (pnpm's
 //!   `depPathToFilename`; the hashed form pnpm uses for long or upper-case keys is not
 //!   reproduced, so such a directory stays unidentified).
-//! - Yarn (node-modules linker): the layout is the hoister's, not the lockfile's, so the
-//!   lockfile graph is walked from the root workspace and each dependency found the way Node
-//!   finds it (`<dir>/node_modules/<name>`, then the ancestors'). A directory reached as two
-//!   different packages is an error.
+//! - Yarn (node-modules linker) and pnpm's `node-linker=hoisted`: the layout is the
+//!   hoister's, not the lockfile's, so the lockfile graph is walked from every workspace and
+//!   each dependency found the way Node finds it (`<dir>/node_modules/<name>`, then the
+//!   ancestors'). A directory reached as two different packages is an error.
 //!
-//! Then every package directory actually on disk is listed (links are not followed), so a
-//! directory no lockfile entry accounts for is reported, never run. Hand-written: no crate
+//! Then every package directory actually on disk (the root's and each workspace member's
+//! `node_modules`; links are not followed) is listed, so a directory no lockfile entry
+//! accounts for is reported, never run. Hand-written: no crate
 //! maps a lockfile to an installed tree.
 
 use std::collections::BTreeMap;
@@ -42,7 +43,27 @@ const MAX_DIRS: usize = 200_000;
 
 pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Result<Vec<Installed>> {
     let nm = project.join("node_modules");
-    let on_disk = package_dirs(&nm)?;
+    // Where packages are installed: the root's node_modules and each workspace member's.
+    let mut on_disk = package_dirs(&nm)?;
+    let members: Vec<(PathBuf, &turncoat_lockfile::Importer)> = lock
+        .importers
+        .iter()
+        .filter_map(|imp| {
+            let path = imp.path.trim_start_matches("./").trim_end_matches('/');
+            let dir = if path.is_empty() || path == "." {
+                Some(project.to_path_buf())
+            } else {
+                real_dir_in(project, path)
+            };
+            dir.map(|d| (d, imp))
+        })
+        .collect();
+    for (dir, _) in members.iter().filter(|(d, _)| d != project) {
+        on_disk.extend(package_dirs(&dir.join("node_modules"))?);
+    }
+    on_disk.sort();
+    on_disk.dedup();
+
     let mut map: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut claim = |dir: PathBuf, i: usize| -> anyhow::Result<bool> {
         match map.get(&dir) {
@@ -64,6 +85,20 @@ pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Resu
             }
         }
     };
+    if manager == Manager::Pnpm {
+        // The isolated layout: each snapshot key names its directory under `.pnpm`.
+        for (i, p) in lock.packages.iter().enumerate() {
+            for key in &p.paths {
+                let Some(file) = pnpm_dir_name(key) else {
+                    continue;
+                };
+                let rel = format!("node_modules/.pnpm/{file}/node_modules/{}", p.name);
+                if let Some(dir) = real_dir_in(project, &rel) {
+                    claim(dir, i)?;
+                }
+            }
+        }
+    }
     match manager {
         Manager::Npm | Manager::Bun => {
             for (i, p) in lock.packages.iter().enumerate() {
@@ -73,38 +108,31 @@ pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Resu
                     } else {
                         bun_key_path(key)
                     };
-                    if let Some(dir) = rel.and_then(|r| real_dir_in(project, &nm, &r)) {
+                    if let Some(dir) = rel.and_then(|r| real_dir_in(project, &r)) {
                         claim(dir, i)?;
                     }
                 }
             }
         }
-        Manager::Pnpm => {
-            let store = nm.join(".pnpm");
-            for (i, p) in lock.packages.iter().enumerate() {
-                for key in &p.paths {
-                    let Some(file) = pnpm_dir_name(key) else {
-                        continue;
-                    };
-                    let rel = format!("node_modules/.pnpm/{file}/node_modules/{}", p.name);
-                    if let Some(dir) = real_dir_in(project, &store, &rel) {
-                        claim(dir, i)?;
-                    }
-                }
-            }
-        }
-        Manager::Yarn => {
-            let Some(root) = lock.importer("").or_else(|| lock.importer(".")) else {
-                bail!("the lockfile has no root workspace");
-            };
-            let mut queue: Vec<(PathBuf, &[turncoat_lockfile::Dependency])> =
-                vec![(project.to_path_buf(), &root.dependencies)];
+        // Yarn, and pnpm with `node-linker=hoisted`: the hoister's layout, found by walking
+        // the lockfile graph from every workspace with Node's lookup. (In pnpm's isolated
+        // layout this finds only links, which never count.)
+        Manager::Pnpm | Manager::Yarn => {
+            let mut queue: Vec<(PathBuf, &[turncoat_lockfile::Dependency])> = members
+                .iter()
+                .map(|(d, imp)| (d.clone(), imp.dependencies.as_slice()))
+                .collect();
             while let Some((from, deps)) = queue.pop() {
                 for d in deps.iter().filter(|d| d.kind != DepKind::Peer) {
-                    let Some(i) = yarn_entry(lock, &d.name, &d.range) else {
+                    let entry = if manager == Manager::Yarn {
+                        yarn_entry(lock, &d.name, &d.range)
+                    } else {
+                        pnpm_entry(lock, &d.name, d.locked.as_deref().unwrap_or(&d.range))
+                    };
+                    let Some(i) = entry else {
                         continue;
                     };
-                    let Some(dir) = node_resolve(project, &nm, &from, &d.name) else {
+                    let Some(dir) = node_resolve(project, &from, &d.name) else {
                         continue;
                     };
                     if claim(dir.clone(), i)? {
@@ -131,8 +159,8 @@ pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Resu
         .collect())
 }
 
-/// `project/rel` when it is a real directory (no link anywhere below `within`) inside `within`.
-fn real_dir_in(project: &Path, within: &Path, rel: &str) -> Option<PathBuf> {
+/// `project/rel` when it is a real directory with no link anywhere between it and the project.
+fn real_dir_in(project: &Path, rel: &str) -> Option<PathBuf> {
     if rel
         .split('/')
         .any(|c| c.is_empty() || c == "." || c == "..")
@@ -141,8 +169,7 @@ fn real_dir_in(project: &Path, within: &Path, rel: &str) -> Option<PathBuf> {
     }
     let dir = project.join(rel);
     let mut cur = dir.as_path();
-    // No component from the package directory up to `within` may be a link.
-    while cur != within {
+    while cur != project {
         let meta = std::fs::symlink_metadata(cur).ok()?;
         if meta.file_type().is_symlink() {
             return None;
@@ -157,14 +184,14 @@ fn real_dir_in(project: &Path, within: &Path, rel: &str) -> Option<PathBuf> {
 /// ancestor's (skipping directories that are themselves `node_modules`), up to the project.
 /// Only a real directory inside `nm` counts: a link (a workspace, a `link:` dependency, or
 /// one planted to point outside) is never a package whose scripts run.
-fn node_resolve(project: &Path, nm: &Path, from: &Path, name: &str) -> Option<PathBuf> {
+fn node_resolve(project: &Path, from: &Path, name: &str) -> Option<PathBuf> {
     let mut cur = from;
     loop {
         if cur.file_name().is_none_or(|n| n != "node_modules") {
             let cand = cur.join("node_modules").join(name);
             if std::fs::symlink_metadata(&cand).is_ok() {
                 let rel = cand.strip_prefix(project).ok()?.to_str()?.to_string();
-                return real_dir_in(project, nm, &rel);
+                return real_dir_in(project, &rel);
             }
         }
         if cur == project {
@@ -183,6 +210,17 @@ fn yarn_entry(lock: &Lockfile, name: &str, range: &str) -> Option<usize> {
             k.split(',')
                 .any(|d| d.trim().trim_matches('"') == descriptor)
         })
+    })
+}
+
+/// The lockfile entry a pnpm dependency resolves to: its reference (`1.0.0`,
+/// `1.0.0(peer@2.0.0)`, or `real@1.0.0` for an alias) names a snapshot key.
+fn pnpm_entry(lock: &Lockfile, name: &str, reference: &str) -> Option<usize> {
+    let keys = [format!("{name}@{reference}"), reference.to_string()];
+    lock.packages.iter().position(|p| {
+        p.paths
+            .iter()
+            .any(|k| keys.iter().any(|c| k.trim_start_matches('/') == c))
     })
 }
 
@@ -349,11 +387,11 @@ mod tests {
                 "node_modules/real/node_modules/inner"
             ]
         );
-        assert_eq!(real_dir_in(&project, &nm, "node_modules/evil"), None);
-        assert_eq!(real_dir_in(&project, &nm, "node_modules/../../etc"), None);
-        assert!(node_resolve(&project, &nm, &nm.join("real"), "evil").is_none());
+        assert_eq!(real_dir_in(&project, "node_modules/evil"), None);
+        assert_eq!(real_dir_in(&project, "node_modules/../../etc"), None);
+        assert!(node_resolve(&project, &nm.join("real"), "evil").is_none());
         assert_eq!(
-            node_resolve(&project, &nm, &nm.join("real"), "inner"),
+            node_resolve(&project, &nm.join("real"), "inner"),
             Some(nm.join("real/node_modules/inner"))
         );
     }
