@@ -210,3 +210,77 @@ fn without_a_lockfile_it_says_why() {
     );
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// npm nests a dependency inside its dependent (`node_modules/a/node_modules/b`), so the
+/// approved package's writable directory holds another package: its script must not change
+/// it (`b` would then run the approved package's code under its own name).
+#[test]
+fn an_approved_script_cannot_change_the_package_nested_in_its_directory() {
+    if !common::have_tools(
+        "an_approved_script_cannot_change_the_package_nested_in_its_directory",
+        &["npm", "node"],
+    ) {
+        return;
+    }
+    const TAMPER: &str = "node -e \"const fs=require('fs');fs.writeFileSync('ran.txt','x');try { fs.writeFileSync('node_modules/b/index.js','pwned') } catch (e) {} try { fs.writeFileSync('node_modules/b/new.js','pwned') } catch (e) {}\"";
+    let a = package("a", Some(TAMPER));
+    let b = package("b", None);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("app");
+    std::fs::create_dir(&d).unwrap();
+    let server = common::StaticServer::bind();
+    let url = server.url.clone();
+    let mut routes = BTreeMap::new();
+    for p in [&a, &b] {
+        routes.insert(
+            format!("/{}/-/{}-1.0.0.tgz", p.name, p.name),
+            ("application/octet-stream".to_string(), p.tgz.clone()),
+        );
+    }
+    server.serve(routes);
+    let entry = |p: &Pkg| {
+        serde_json::json!({"version": "1.0.0", "resolved": format!("{url}/{}/-/{}-1.0.0.tgz", p.name, p.name),
+            "integrity": p.integrity, "hasInstallScript": p.script.is_some()})
+    };
+    let mut a_entry = entry(&a);
+    a_entry["dependencies"] = serde_json::json!({"b": "1.0.0"});
+    let lock = serde_json::json!({"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+        "": {"name": "app", "version": "1.0.0", "dependencies": {"a": "1.0.0"}},
+        "node_modules/a": a_entry,
+        "node_modules/a/node_modules/b": entry(&b),
+    }});
+    std::fs::write(
+        d.join("package.json"),
+        r#"{"name":"app","version":"1.0.0","dependencies":{"a":"1.0.0"}}"#,
+    )
+    .unwrap();
+    std::fs::write(d.join("package-lock.json"), lock.to_string()).unwrap();
+    std::fs::write(
+        d.join(".npmrc"),
+        format!(
+            "registry={url}/\naudit=false\nfund=false\ncache={}\n",
+            d.join(".npm-cache").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("turncoat.toml"),
+        format!(
+            "[[allow-script]]\npackage = \"a@1.0.0\"\nintegrity = \"{}\"\nreason = \"test\"\n",
+            a.integrity
+        ),
+    )
+    .unwrap();
+    let host = url.trim_start_matches("http://").to_string();
+    let o = turncoat(&d, &["install", "--allow-host", &host]);
+    let out = text(&o);
+    let nested = d.join("node_modules/a/node_modules/b");
+    assert!(d.join("node_modules/a/ran.txt").exists(), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(nested.join("index.js")).unwrap(),
+        "module.exports = 1;\n",
+        "the approved script rewrote its nested dependency: {out}"
+    );
+    assert!(!nested.join("new.js").exists(), "{out}");
+    assert_eq!(o.status.code(), Some(0), "{out}");
+}

@@ -44,6 +44,10 @@ pub struct WatchOptions {
     pub allow_hosts: Vec<String>,
     /// Extra directories the command may write.
     pub allow_write: Vec<PathBuf>,
+    /// Directories inside the writable places that the command may only read (full tier:
+    /// each bind-mounted read-only onto itself; a link is refused). `turncoat install` shows
+    /// an approved package the packages nested in its directory this way.
+    pub read_only: Vec<PathBuf>,
     /// Extra environment variables passed through unchanged.
     pub pass_env: Vec<String>,
     /// Variables set for the command (after scrubbing), e.g. honeytokens.
@@ -78,6 +82,7 @@ impl WatchOptions {
             cwd,
             allow_hosts: Vec::new(),
             allow_write: Vec::new(),
+            read_only: Vec::new(),
             pass_env: Vec::new(),
             set_env: Vec::new(),
             home: None,
@@ -752,6 +757,20 @@ fn prepare_view(
         home_masks(&mut view, opts, project, id, run);
     }
     writable_places(&mut view, opts, project, id, run)?;
+    if !opts.degraded {
+        for p in &opts.read_only {
+            match std::fs::symlink_metadata(p) {
+                Ok(m) if m.is_dir() => view.binds.push((p.clone(), p.clone(), true)),
+                Ok(_) => {
+                    return Err(SandboxError::Setup(format!(
+                        "{} is not a directory; cannot show it read-only",
+                        p.display()
+                    )));
+                }
+                Err(_) => {}
+            }
+        }
+    }
     Ok(view)
 }
 

@@ -39,6 +39,10 @@ pub struct WatchArgs {
     /// scripts-off settings here).
     #[arg(skip)]
     pub set_env: Vec<(String, String)>,
+    /// Directories inside the writable ones shown read-only (not a flag: `turncoat install`
+    /// shows an approved package the packages nested in its directory this way).
+    #[arg(skip)]
+    pub read_only: Vec<PathBuf>,
     /// Baseline file: written from this run when missing; otherwise anything new fails the run.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -133,6 +137,7 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     opts.unmask = args.allow_read.iter().map(expand).collect();
     opts.pass_env = args.pass_env.clone();
     opts.set_env = args.set_env.clone();
+    opts.read_only = args.read_only.clone();
     opts.timeout = args.timeout.map(std::time::Duration::from_secs);
     opts.degraded = args.tier == Tier::Degraded;
     if let Some(Limit(m)) = args.memory_max {

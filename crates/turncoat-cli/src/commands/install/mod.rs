@@ -10,8 +10,8 @@
 //! the directory's own package.json. npm's implicit `node-gyp rebuild` (a `binding.gyp` and no
 //! install script) is a script like any other. Each approved script runs with `--block` in a
 //! sandbox whose writable project is the package's own directory and whose egress is the
-//! configured registries only; the packages nested inside it are fingerprinted before and
-//! checked after. A dependency with an install script that is not approved is skipped and
+//! configured registries only; the packages nested inside it are shown read-only, and
+//! fingerprinted before and checked after (the degraded tier cannot mount). A dependency with an install script that is not approved is skipped and
 //! reported with the exact lines to add.
 
 mod located;
@@ -293,6 +293,7 @@ fn watch_args(
         allow_read: Vec::new(),
         pass_env: Vec::new(),
         set_env: Vec::new(),
+        read_only: Vec::new(),
         baseline: None,
         events,
         cwd: Some(cwd.to_path_buf()),
@@ -352,7 +353,12 @@ fn run_scripts(
             *n,
             &format!("{}@{}-{}", p.name, p.version, stage.name),
         );
-        let outcome = super::watch::run(watch_args(args, &inst.dir, cmd, events), ctx)?;
+        let mut w = watch_args(args, &inst.dir, cmd, events);
+        // The packages nested in its directory are another package's files: read-only.
+        if std::fs::symlink_metadata(&nested).is_ok_and(|m| m.is_dir()) {
+            w.read_only.push(nested.clone());
+        }
+        let outcome = super::watch::run(w, ctx)?;
         if fingerprint(&nested)? != before {
             return Ok(Err(format!(
                 "its {} changed the packages nested in {}/node_modules",
