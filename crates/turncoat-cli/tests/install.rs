@@ -284,3 +284,56 @@ fn an_approved_script_cannot_change_the_package_nested_in_its_directory() {
     assert!(!nested.join("new.js").exists(), "{out}");
     assert_eq!(o.status.code(), Some(0), "{out}");
 }
+
+/// A dependency installed as a link out of the project (`file:../outside`, or one planted in
+/// node_modules) is not a package turncoat can identify from the lockfile: its scripts do not
+/// run, and it is reported, not skipped in silence.
+#[test]
+fn a_package_linked_from_outside_the_project_is_reported_not_run() {
+    if !common::have_tools(
+        "a_package_linked_from_outside_the_project_is_reported_not_run",
+        &["npm", "node"],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(
+        outside.join("package.json"),
+        format!(
+            "{{\"name\":\"outside\",\"version\":\"1.0.0\",\"scripts\":{{\"postinstall\":{}}}}}",
+            serde_json::json!(GOOD)
+        ),
+    )
+    .unwrap();
+    let d = dir.path().join("app");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(
+        d.join("package.json"),
+        r#"{"name":"app","version":"1.0.0","dependencies":{"outside":"file:../outside"}}"#,
+    )
+    .unwrap();
+    std::fs::write(d.join(".npmrc"), "audit=false\nfund=false\n").unwrap();
+    let o = Command::new("npm")
+        .args(["install", "--package-lock-only", "--ignore-scripts"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = turncoat(&d, &["install"]);
+    let out = text(&o);
+    assert!(
+        std::fs::symlink_metadata(d.join("node_modules/outside"))
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "{out}"
+    );
+    assert!(!outside.join("ran.txt").exists(), "{out}");
+    assert!(
+        out.contains("node_modules/outside links outside the project"),
+        "{out}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{out}");
+}

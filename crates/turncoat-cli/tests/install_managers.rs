@@ -312,6 +312,16 @@ fn case(manager: &str, hoisted: bool) {
         project(d, manager, &f, hoisted);
     }
     policy(&ours, manager, &f);
+    if manager == "yarn" {
+        // A project's `yarnPath` swaps in another client, one that would ignore our flags.
+        let rc = std::fs::read_to_string(ours.join(".yarnrc.yml")).unwrap();
+        write(&ours, ".yarnrc.yml", &(rc + "yarnPath: evil.cjs\n"));
+        write(
+            &ours,
+            "evil.cjs",
+            "require('fs').writeFileSync('yarnpath-ran', 'x');\n",
+        );
+    }
     let turncoat = env!("CARGO_BIN_EXE_turncoat");
 
     let events = base.path().join("events");
@@ -349,6 +359,10 @@ fn case(manager: &str, hoisted: bool) {
     assert!(
         !ran_in(&t, "renamed"),
         "{manager}: a package that renamed itself ran as the approved one: {out}"
+    );
+    assert!(
+        !ours.join("yarnpath-ran").exists(),
+        "{manager}: the project's yarnPath client ran: {out}"
     );
     assert!(
         !ours.join("escaped.txt").exists(),

@@ -41,10 +41,18 @@ pub struct Installed {
 const MAX_DEPTH: usize = 64;
 const MAX_DIRS: usize = 200_000;
 
-pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Result<Vec<Installed>> {
+/// The installed tree as the lockfile explains it.
+#[derive(Debug)]
+pub struct Located {
+    pub installed: Vec<Installed>,
+    /// Links in a package's place whose target is outside the project: (link, target).
+    pub outside: Vec<(String, PathBuf)>,
+}
+
+pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Result<Located> {
     let nm = project.join("node_modules");
     // Where packages are installed: the root's node_modules and each workspace member's.
-    let mut on_disk = package_dirs(&nm)?;
+    let mut found = package_dirs(&nm)?;
     let members: Vec<(PathBuf, &turncoat_lockfile::Importer)> = lock
         .importers
         .iter()
@@ -59,10 +67,12 @@ pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Resu
         })
         .collect();
     for (dir, _) in members.iter().filter(|(d, _)| d != project) {
-        on_disk.extend(package_dirs(&dir.join("node_modules"))?);
+        let more = package_dirs(&dir.join("node_modules"))?;
+        found.dirs.extend(more.dirs);
+        found.links.extend(more.links);
     }
-    on_disk.sort();
-    on_disk.dedup();
+    found.dirs.sort();
+    found.dirs.dedup();
 
     let mut map: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut claim = |dir: PathBuf, i: usize| -> anyhow::Result<bool> {
@@ -145,18 +155,29 @@ pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Resu
             }
         }
     }
-    Ok(on_disk
-        .into_iter()
-        .map(|dir| Installed {
-            rel: dir
-                .strip_prefix(project)
-                .unwrap_or(&dir)
-                .display()
-                .to_string(),
-            entry: map.get(&dir).copied(),
-            dir,
+    let rel = |p: &Path| p.strip_prefix(project).unwrap_or(p).display().to_string();
+    // Links whose target is inside the project are pnpm's layout or workspace members (the
+    // project's own code); one that leads out is a package nobody can approve here.
+    let outside = found
+        .links
+        .iter()
+        .filter_map(|l| {
+            let target = l.canonicalize().ok()?;
+            (!target.starts_with(project)).then(|| (rel(l), target))
         })
-        .collect())
+        .collect();
+    Ok(Located {
+        installed: found
+            .dirs
+            .into_iter()
+            .map(|dir| Installed {
+                rel: rel(&dir),
+                entry: map.get(&dir).copied(),
+                dir,
+            })
+            .collect(),
+        outside,
+    })
 }
 
 /// `project/rel` when it is a real directory with no link anywhere between it and the project.
@@ -273,50 +294,69 @@ pub fn pnpm_dir_name(key: &str) -> Option<String> {
     (f.len() <= 120 && f == f.to_lowercase()).then_some(f)
 }
 
+/// What is under a `node_modules`: package directories, and the links that stand where a
+/// package would (never followed).
+#[derive(Debug, Default)]
+pub struct Found {
+    pub dirs: Vec<PathBuf>,
+    pub links: Vec<PathBuf>,
+}
+
 /// Every package directory under `nm`: `name`, `@scope/name`, their nested `node_modules`,
-/// and pnpm's `.pnpm/*/node_modules/*`. Links are listed nowhere and never followed.
-pub fn package_dirs(nm: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+/// and pnpm's `.pnpm/*/node_modules/*`; and every link in a package's place.
+pub fn package_dirs(nm: &Path) -> anyhow::Result<Found> {
+    let mut out = Found::default();
     if std::fs::symlink_metadata(nm).is_ok_and(|m| m.is_dir()) {
         walk_nm(nm, 0, &mut out)?;
     }
-    out.sort();
+    out.dirs.sort();
+    out.links.sort();
     Ok(out)
 }
 
-fn real_dirs(dir: &Path) -> Vec<(String, PathBuf)> {
+/// Directories and links in `dir`: (name, path, is a link).
+fn entries(dir: &Path) -> Vec<(String, PathBuf, bool)> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut v: Vec<(String, PathBuf)> = rd
+    let mut v: Vec<(String, PathBuf, bool)> = rd
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
+        .filter_map(|e| {
+            let t = e.file_type().ok()?;
+            (t.is_dir() || t.is_symlink())
+                .then(|| Some((e.file_name().into_string().ok()?, e.path(), t.is_symlink())))?
+        })
         .collect();
     v.sort();
     v
 }
 
-fn walk_nm(nm: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    if depth > MAX_DEPTH || out.len() > MAX_DIRS {
+fn walk_nm(nm: &Path, depth: usize, out: &mut Found) -> anyhow::Result<()> {
+    if depth > MAX_DEPTH || out.dirs.len() + out.links.len() > MAX_DIRS {
         bail!(
             "{}: node_modules nested deeper than {MAX_DEPTH} or more than {MAX_DIRS} packages",
             nm.display()
         );
     }
-    for (name, path) in real_dirs(nm) {
-        if name == ".pnpm" {
-            for (_, entry) in real_dirs(&path) {
+    for (name, path, link) in entries(nm) {
+        if name == ".pnpm" && !link {
+            for (_, entry, link) in entries(&path) {
                 let inner = entry.join("node_modules");
-                if std::fs::symlink_metadata(&inner).is_ok_and(|m| m.is_dir()) {
+                if !link && std::fs::symlink_metadata(&inner).is_ok_and(|m| m.is_dir()) {
                     walk_nm(&inner, depth + 1, out)?;
                 }
             }
         } else if name.starts_with('.') {
             continue;
+        } else if link {
+            out.links.push(path);
         } else if name.starts_with('@') {
-            for (_, pkg) in real_dirs(&path) {
-                package(&pkg, depth, out)?;
+            for (_, pkg, link) in entries(&path) {
+                if link {
+                    out.links.push(pkg);
+                } else {
+                    package(&pkg, depth, out)?;
+                }
             }
         } else {
             package(&path, depth, out)?;
@@ -325,8 +365,8 @@ fn walk_nm(nm: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()
     Ok(())
 }
 
-fn package(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    out.push(dir.to_path_buf());
+fn package(dir: &Path, depth: usize, out: &mut Found) -> anyhow::Result<()> {
+    out.dirs.push(dir.to_path_buf());
     let inner = dir.join("node_modules");
     if std::fs::symlink_metadata(&inner).is_ok_and(|m| m.is_dir()) {
         walk_nm(&inner, depth + 1, out)?;
@@ -374,8 +414,22 @@ mod tests {
         std::os::unix::fs::symlink(outside.path(), nm.join("real/node_modules/evil2")).unwrap();
         // A directory reached through a linked parent is not inside the project either.
         std::os::unix::fs::symlink(outside.path(), nm.join("@t")).unwrap();
-        let found: Vec<String> = package_dirs(&nm)
-            .unwrap()
+        let all = package_dirs(&nm).unwrap();
+        let links: Vec<String> = all
+            .links
+            .iter()
+            .map(|p| p.strip_prefix(&project).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            links,
+            [
+                "node_modules/@t",
+                "node_modules/evil",
+                "node_modules/real/node_modules/evil2"
+            ]
+        );
+        let found: Vec<String> = all
+            .dirs
             .iter()
             .map(|p| p.strip_prefix(&project).unwrap().display().to_string())
             .collect();

@@ -194,9 +194,18 @@ pub fn run(args: InstallArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     }
 
     // 2. Which locked package each installed directory is, and which have install stages.
-    let installed = located::locate(&dir, &lock, manager)?;
+    let found = located::locate(&dir, &lock, manager)?;
+    let mut unidentified = Vec::new();
+    for (link, target) in &found.outside {
+        if stages_of(target).is_ok_and(|s| !s.is_empty()) {
+            unidentified.push(format!(
+                "{link} links outside the project (to {}); its install scripts are not run",
+                target.display()
+            ));
+        }
+    }
     let mut todo: Vec<(&located::Installed, Vec<Stage>)> = Vec::new();
-    for i in &installed {
+    for i in &found.installed {
         let stages = stages_of(&i.dir)?;
         if !stages.is_empty() {
             todo.push((i, stages));
@@ -210,13 +219,15 @@ pub fn run(args: InstallArgs, ctx: &Context) -> anyhow::Result<Outcome> {
 
     // 3. The scripts, one package at a time, only when approved by name, version and integrity.
     let mut unapproved: Vec<&LockedPackage> = Vec::new();
-    let mut unidentified = Vec::new();
     let mut failed = Vec::new();
     let mut ran = 0usize;
     let mut n = 0usize;
     for (inst, stages) in todo {
         let Some(p) = inst.entry.map(|e| &lock.packages[e]) else {
-            unidentified.push(inst.rel.clone());
+            unidentified.push(format!(
+                "{} has install scripts but no lockfile entry accounts for that directory",
+                inst.rel
+            ));
             continue;
         };
         let mut decision = decide(p, &policy.allow_scripts);
@@ -489,9 +500,7 @@ fn report(
         s.push_str(&format!("  failed or blocked: {f}\n"));
     }
     for u in unidentified {
-        s.push_str(&format!(
-            "  not run: {u} has install scripts but no lockfile entry accounts for that directory\n"
-        ));
+        s.push_str(&format!("  not run: {u}\n"));
     }
     if !unapproved.is_empty() {
         s.push_str("\nThese dependencies have install scripts that did not run. To approve one after review, add to turncoat.toml:\n\n");
