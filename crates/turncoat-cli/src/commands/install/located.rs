@@ -180,6 +180,89 @@ pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Resu
     })
 }
 
+/// `items` in an order where every package comes after the packages it depends on (through
+/// any number of packages without scripts): a script may use what its dependency's built.
+/// Ties, and cycles, go deepest directory first, then by path.
+pub fn dependencies_first<'a, T>(
+    project: &Path,
+    lock: &Lockfile,
+    installed: &'a [Installed],
+    items: Vec<(&'a Installed, T)>,
+) -> Vec<(&'a Installed, T)> {
+    let entry_of: BTreeMap<&Path, Option<usize>> = installed
+        .iter()
+        .map(|i| (i.dir.as_path(), i.entry))
+        .collect();
+    // The directories a package's dependencies resolve to from its own (links followed, but
+    // only to directories listed as installed).
+    let deps_of = |dir: &Path| -> Vec<PathBuf> {
+        let Some(Some(e)) = entry_of.get(dir) else {
+            return Vec::new();
+        };
+        lock.packages[*e]
+            .dependencies
+            .iter()
+            .filter(|d| d.kind != DepKind::Peer)
+            .filter_map(|d| {
+                let mut cur = dir;
+                loop {
+                    if cur.file_name().is_none_or(|n| n != "node_modules") {
+                        let cand = cur.join("node_modules").join(&d.name);
+                        if std::fs::symlink_metadata(&cand).is_ok() {
+                            let real = cand.canonicalize().ok()?;
+                            return entry_of.contains_key(real.as_path()).then_some(real);
+                        }
+                    }
+                    if cur == project {
+                        return None;
+                    }
+                    cur = cur.parent()?;
+                }
+            })
+            .collect()
+    };
+    let depth = |i: &Installed| i.rel.matches("node_modules").count();
+    let mut items = items;
+    items.sort_by(|a, b| depth(b.0).cmp(&depth(a.0)).then(a.0.rel.cmp(&b.0.rel)));
+    let index: BTreeMap<&Path, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(k, (i, _))| (i.dir.as_path(), k))
+        .collect();
+    // What each item needs first: the items reachable through its dependencies.
+    let needs: Vec<Vec<usize>> = items
+        .iter()
+        .map(|(i, _)| {
+            let mut seen: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
+            let mut stack = deps_of(&i.dir);
+            let mut out = Vec::new();
+            while let Some(d) = stack.pop() {
+                if d == i.dir || !seen.insert(d.clone()) || seen.len() > MAX_DIRS {
+                    continue;
+                }
+                if let Some(&k) = index.get(d.as_path()) {
+                    out.push(k);
+                }
+                stack.extend(deps_of(&d));
+            }
+            out
+        })
+        .collect();
+    let mut done = vec![false; items.len()];
+    let mut order = Vec::with_capacity(items.len());
+    while order.len() < items.len() {
+        // The first item whose needs are done; on a cycle, the first left.
+        let next = (0..items.len())
+            .find(|&k| !done[k] && needs[k].iter().all(|&n| done[n]))
+            .or_else(|| (0..items.len()).find(|&k| !done[k]));
+        let Some(k) = next else { break };
+        done[k] = true;
+        order.push(k);
+    }
+    let mut slots: Vec<Option<(&'a Installed, T)>> = items.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|k| slots[k].take()).collect()
+}
+
 /// `project/rel` when it is a real directory with no link anywhere between it and the project.
 fn real_dir_in(project: &Path, rel: &str) -> Option<PathBuf> {
     if rel
@@ -377,6 +460,41 @@ fn package(dir: &Path, depth: usize, out: &mut Found) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dependencies_run_first_even_through_packages_without_scripts() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().canonicalize().unwrap();
+        for p in ["a", "m", "z"] {
+            std::fs::create_dir_all(project.join("node_modules").join(p)).unwrap();
+        }
+        let entry = |deps: &str| {
+            format!(
+                "{{\"version\":\"1.0.0\",\"resolved\":\"https://r/x.tgz\",\"integrity\":\"sha512-AAAA\"{deps}}}"
+            )
+        };
+        let lock = format!(
+            "{{\"lockfileVersion\":3,\"packages\":{{\"\":{{}},\"node_modules/a\":{},\"node_modules/m\":{},\"node_modules/z\":{}}}}}",
+            entry(",\"dependencies\":{\"m\":\"1.0.0\"}"),
+            entry(",\"dependencies\":{\"z\":\"1.0.0\"}"),
+            entry("")
+        );
+        let lock = turncoat_lockfile::parse("package-lock.json", lock.as_bytes()).unwrap();
+        let found = locate(&project, &lock, Manager::Npm).unwrap();
+        assert_eq!(found.installed.len(), 3);
+        assert!(found.installed.iter().all(|i| i.entry.is_some()));
+        let with_scripts: Vec<(&Installed, ())> = found
+            .installed
+            .iter()
+            .filter(|i| !i.rel.ends_with("/m"))
+            .map(|i| (i, ()))
+            .collect();
+        let order: Vec<&str> = dependencies_first(&project, &lock, &found.installed, with_scripts)
+            .iter()
+            .map(|(i, ())| i.rel.as_str())
+            .collect();
+        assert_eq!(order, ["node_modules/z", "node_modules/a"]);
+    }
 
     #[test]
     fn pnpm_directory_names() {

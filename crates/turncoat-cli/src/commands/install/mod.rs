@@ -211,11 +211,8 @@ pub fn run(args: InstallArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             todo.push((i, stages));
         }
     }
-    // Dependencies first: the deepest directories, then by path.
-    todo.sort_by(|a, b| {
-        let depth = |i: &located::Installed| i.rel.matches("node_modules").count();
-        depth(b.0).cmp(&depth(a.0)).then(a.0.rel.cmp(&b.0.rel))
-    });
+    // Dependencies first, as the managers run them.
+    let todo = located::dependencies_first(&dir, &lock, &found.installed, todo);
 
     // 3. The scripts, one package at a time, only when approved by name, version and integrity.
     let mut unapproved: Vec<&LockedPackage> = Vec::new();
