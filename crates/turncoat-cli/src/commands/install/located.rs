@@ -5,9 +5,8 @@
 //! - npm: the lockfile's install paths (`node_modules/a/node_modules/b`).
 //! - Bun: the lockfile's package keys are install paths too (`a/b` is
 //!   `node_modules/a/node_modules/b`).
-//! - pnpm: each snapshot key names its directory under `node_modules/.pnpm` (pnpm's
-//!   `depPathToFilename`; the hashed form pnpm uses for long or upper-case keys is not
-//!   reproduced, so such a directory stays unidentified).
+//! - pnpm: each snapshot key names its directory under `node_modules/.pnpm` (pnpm 10's
+//!   `depPathToFilename`, with its hashed form for long or upper-case keys).
 //! - Yarn (node-modules linker) and pnpm's `node-linker=hoisted`: the layout is the
 //!   hoister's, not the lockfile's, so the lockfile graph is walked from every workspace and
 //!   each dependency found the way Node finds it (`<dir>/node_modules/<name>`, then the
@@ -348,8 +347,8 @@ fn bun_key_path(key: &str) -> Option<String> {
     )
 }
 
-/// pnpm's directory under `node_modules/.pnpm` for a snapshot key (`depPathToFilename`),
-/// `None` where pnpm would hash it (longer than 120 characters, or upper case).
+/// pnpm's directory under `node_modules/.pnpm` for a snapshot key (pnpm 10's
+/// `depPathToFilename`, hashed names included).
 pub fn pnpm_dir_name(key: &str) -> Option<String> {
     let key = key.strip_prefix('/').unwrap_or(key);
     if key.starts_with("file:") || key.starts_with("link:") {
@@ -374,8 +373,23 @@ pub fn pnpm_dir_name(key: &str) -> Option<String> {
         }
         f = f.replace(")(", "_").replace(['(', ')'], "_");
     }
-    (f.len() <= 120 && f == f.to_lowercase()).then_some(f)
+    if f.len() <= PNPM_MAX_NAME && f == f.to_lowercase() {
+        return Some(f);
+    }
+    // pnpm 10: the first 87 characters, `_`, and 32 hex digits of the name's SHA-256 (JS
+    // counts UTF-16 units: only ASCII is cut the same way here).
+    if !f.is_ascii() {
+        return None;
+    }
+    use sha2::Digest as _;
+    let hash = format!("{:x}", sha2::Sha256::digest(f.as_bytes()));
+    let keep = PNPM_MAX_NAME.saturating_sub(33).min(f.len());
+    Some(format!("{}_{}", &f[..keep], &hash[..32]))
 }
+
+/// pnpm's `virtual-store-dir-max-length` default (a project that changes it gets its
+/// long-named directories reported as unidentified).
+const PNPM_MAX_NAME: usize = 120;
 
 /// What is under a `node_modules`: package directories, and the links that stand where a
 /// package would (never followed).
@@ -503,10 +517,17 @@ mod tests {
             pnpm_dir_name("@s/a@1.0.0(p@2.0.0)(q@1.0.0)").as_deref(),
             Some("@s+a@1.0.0_p@2.0.0_q@1.0.0")
         );
-        assert_eq!(pnpm_dir_name("Upper@1.0.0"), None);
+        // Upper case and long names are hashed (values from pnpm 10.34).
+        assert_eq!(
+            pnpm_dir_name("Upper@1.0.0").as_deref(),
+            Some("Upper@1.0.0_2f38233065cbb506de7089bd7fce2421")
+        );
         assert_eq!(
             pnpm_dir_name(&format!("a@1.0.0({})", "p".repeat(130))),
-            None
+            Some(format!(
+                "a@1.0.0_{}_d7f4777d4d428c7f0f5abe7dea52a06c",
+                "p".repeat(79)
+            ))
         );
     }
 
