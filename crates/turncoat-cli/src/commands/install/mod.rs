@@ -100,6 +100,12 @@ fn decide<'a>(p: &LockedPackage, approved: &'a [AllowScript]) -> Decision<'a> {
 
 /// The `[[allow-script]]` lines that would approve `p`.
 fn approval_lines(p: &LockedPackage) -> String {
+    if pin(p).is_none() {
+        return format!(
+            "# {}@{}: the lockfile pins no integrity for it (bundled in another package's tarball, a git, file or link dependency), so it cannot be approved by pin; its scripts do not run\n",
+            p.name, p.version
+        );
+    }
     format!(
         "[[allow-script]]\npackage = \"{}@{}\"\nintegrity = \"{}\"\nreason = \"\"  # why this install script may run\n",
         p.name,
@@ -556,5 +562,10 @@ mod tests {
         );
         // An alias installs under another name; approval follows the real name.
         assert!(approval_lines(&p).contains("package = \"esbuild@0.25.0\""));
+        // Nothing pinned, nothing to approve: never an entry with an empty integrity.
+        let mut bundled = p.clone();
+        bundled.integrity = None;
+        assert!(!approval_lines(&bundled).contains("[[allow-script]]"));
+        assert_eq!(decide(&bundled, &ok), Decision::IntegrityDiffers(&ok[0]));
     }
 }
