@@ -534,3 +534,43 @@ fn npm_implicit_node_gyp_rebuild_needs_approval() {
     );
     assert!(!out.contains("package = \"gyp@1.0.0\""), "{out}");
 }
+
+/// Yarn: the registry serves another archive than the one the lockfile pins, and the
+/// project's `.yarnrc.yml` says `checksumBehavior: ignore`. The approval matches the lockfile,
+/// so if Yarn installed the other archive unverified its script would run as approved: our
+/// `YARN_CHECKSUM_BEHAVIOR=throw` wins, the install fails, and nothing runs.
+#[test]
+fn yarn_cannot_be_told_to_ignore_checksums() {
+    if !available("yarn_cannot_be_told_to_ignore_checksums", "yarn") {
+        return;
+    }
+    let f = registry();
+    let host = f.url.trim_start_matches("http://").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    project(d, "yarn", &f, false);
+    let real = yarn_checksum(d, "approved");
+    let forged = format!("10c0/{}", "1".repeat(128));
+    let lock = std::fs::read_to_string(d.join("yarn.lock")).unwrap();
+    write(d, "yarn.lock", &lock.replace(&real, &forged));
+    let rc = std::fs::read_to_string(d.join(".yarnrc.yml")).unwrap();
+    write(d, ".yarnrc.yml", &(rc + "checksumBehavior: ignore\n"));
+    write(
+        d,
+        "turncoat.toml",
+        &format!(
+            "[[allow-script]]\npackage = \"approved@1.0.0\"\nintegrity = \"{forged}\"\nreason = \"test\"\n"
+        ),
+    );
+    let o = cmd(
+        d,
+        env!("CARGO_BIN_EXE_turncoat"),
+        &["install", "--allow-host", &host],
+    );
+    let out = text(&o);
+    assert!(
+        !d.join("node_modules/approved/ran.txt").exists(),
+        "an archive the lockfile does not pin ran as approved: {out}"
+    );
+    assert_ne!(o.status.code(), Some(0), "{out}");
+}
