@@ -574,3 +574,69 @@ fn yarn_cannot_be_told_to_ignore_checksums() {
     );
     assert_ne!(o.status.code(), Some(0), "{out}");
 }
+
+/// npm, pnpm and Bun: the lockfile pins an integrity the registry's tarball does not have
+/// (and pnpm's project settings turn its store check off): the install fails, so the
+/// approval, which matches the lockfile, never runs another tarball's script.
+#[test]
+fn a_tarball_the_lockfile_does_not_pin_never_runs_as_approved() {
+    let forged = format!("sha512-{}==", "B".repeat(86));
+    for manager in ["npm", "pnpm", "bun"] {
+        if !available(
+            "a_tarball_the_lockfile_does_not_pin_never_runs_as_approved",
+            manager,
+        ) {
+            return;
+        }
+        let f = registry();
+        let host = f.url.trim_start_matches("http://").to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        project(d, manager, &f, false);
+        let file = match manager {
+            "npm" => "package-lock.json",
+            "pnpm" => "pnpm-lock.yaml",
+            _ => "bun.lock",
+        };
+        let lock = std::fs::read_to_string(d.join(file)).unwrap();
+        let real = &f.sri["approved"].0;
+        assert!(lock.contains(real.as_str()), "{manager}: {lock}");
+        write(d, file, &lock.replace(real.as_str(), &forged));
+        if manager != "bun" {
+            // No retries with back-off: the mismatch is final.
+            let mut rc = std::fs::read_to_string(d.join(".npmrc")).unwrap();
+            rc.push_str("fetch-retries=0\n");
+            if manager == "pnpm" {
+                rc.push_str("verify-store-integrity=false\n");
+            }
+            write(d, ".npmrc", &rc);
+        }
+        write(
+            d,
+            "turncoat.toml",
+            &format!(
+                "[[allow-script]]\npackage = \"approved@1.0.0\"\nintegrity = \"{forged}\"\nreason = \"test\"\n"
+            ),
+        );
+        let o = cmd(
+            d,
+            env!("CARGO_BIN_EXE_turncoat"),
+            &["install", "--allow-host", &host],
+        );
+        let out = text(&o);
+        let ran = package_dirs_with_ran(d);
+        assert!(ran.is_empty(), "{manager}: {ran:?} ran: {out}");
+        assert_ne!(o.status.code(), Some(0), "{manager}: {out}");
+    }
+}
+
+/// Every `ran.txt` under node_modules (any layout).
+fn package_dirs_with_ran(d: &Path) -> Vec<String> {
+    if !d.join("node_modules").exists() {
+        return Vec::new();
+    }
+    tree(d)
+        .into_keys()
+        .filter(|k| k.ends_with("ran.txt"))
+        .collect()
+}
