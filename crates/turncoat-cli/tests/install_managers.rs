@@ -526,12 +526,27 @@ fn npm_implicit_node_gyp_rebuild_needs_approval() {
             p.integrity
         ),
     );
-    let o = cmd(d, turncoat, &["install", "--allow-host", &host]);
+    let events = d.join("events");
+    let o = cmd(
+        d,
+        turncoat,
+        &[
+            "install",
+            "--allow-host",
+            &host,
+            "--events-dir",
+            events.to_str().unwrap(),
+        ],
+    );
     let out = text(&o);
     assert!(
         out.contains("running install (node-gyp rebuild, implicit) of gyp@1.0.0"),
         "{out}"
     );
+    // node-gyp ran, in the sandbox, in the package's directory (whether it could build: here
+    // it cannot fetch Node's headers from nodejs.org, which the sandbox does not reach).
+    let recorded = std::fs::read_to_string(events.join("01-gyp@1.0.0-install.jsonl")).unwrap();
+    assert!(recorded.contains("node-gyp"), "{recorded}");
     assert!(!out.contains("package = \"gyp@1.0.0\""), "{out}");
 }
 
