@@ -511,6 +511,35 @@ mod tests {
     }
 
     #[test]
+    fn npm_workspace_members_own_node_modules_are_walked() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(project.join("packages/w/node_modules/x")).unwrap();
+        std::fs::create_dir_all(project.join("node_modules")).unwrap();
+        std::os::unix::fs::symlink("../packages/w", project.join("node_modules/w")).unwrap();
+        let lock = r#"{"lockfileVersion":3,"packages":{
+            "":{"workspaces":["packages/*"]},
+            "node_modules/w":{"resolved":"packages/w","link":true},
+            "packages/w":{"name":"w","version":"1.0.0","dependencies":{"x":"2.0.0"}},
+            "packages/w/node_modules/x":{"version":"2.0.0","resolved":"https://r/x.tgz","integrity":"sha512-AAAA"}}}"#;
+        let lock = turncoat_lockfile::parse("package-lock.json", lock.as_bytes()).unwrap();
+        let found = locate(&project, &lock, Manager::Npm).unwrap();
+        let x: Vec<(&str, Option<&str>)> = found
+            .installed
+            .iter()
+            .map(|i| {
+                (
+                    i.rel.as_str(),
+                    i.entry.map(|e| lock.packages[e].version.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(x, [("packages/w/node_modules/x", Some("2.0.0"))]);
+        // The link to the member leads inside the project: not reported as outside.
+        assert!(found.outside.is_empty(), "{:?}", found.outside);
+    }
+
+    #[test]
     fn pnpm_directory_names() {
         assert_eq!(pnpm_dir_name("a@1.0.0").as_deref(), Some("a@1.0.0"));
         assert_eq!(

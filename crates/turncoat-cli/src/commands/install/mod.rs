@@ -267,6 +267,16 @@ pub fn run(args: InstallArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         }
     }
     report(ctx, ran, &unapproved, &unidentified, &failed);
+    let own = own_scripts(&dir, &lock);
+    if !own.is_empty() {
+        step(
+            ctx,
+            &format!(
+                "the project's own lifecycle scripts did not run either (they are not a dependency's; run them yourself where needed): {}",
+                own.join(", ")
+            ),
+        );
+    }
     Ok(
         if unapproved.is_empty() && failed.is_empty() && unidentified.is_empty() {
             Outcome::Pass
@@ -274,6 +284,65 @@ pub fn run(args: InstallArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             Outcome::Violation
         },
     )
+}
+
+/// The lifecycle scripts the manager would have run for the project itself and its
+/// workspace members (`package.json: prepare`), which the scripts-off install skipped.
+fn own_scripts(project: &Path, lock: &turncoat_lockfile::Lockfile) -> Vec<String> {
+    const OWN: &[&str] = &[
+        "preinstall",
+        "install",
+        "postinstall",
+        "prepublish",
+        "preprepare",
+        "prepare",
+        "postprepare",
+    ];
+    let mut dirs = vec![String::new()];
+    dirs.extend(
+        lock.importers
+            .iter()
+            .map(|i| {
+                i.path
+                    .trim_start_matches("./")
+                    .trim_end_matches('/')
+                    .to_string()
+            })
+            .filter(|p| {
+                !p.is_empty() && p != "." && !p.split('/').any(|c| c == ".." || c.is_empty())
+            }),
+    );
+    dirs.sort();
+    dirs.dedup();
+    let mut out = Vec::new();
+    for d in dirs {
+        let rel = if d.is_empty() {
+            "package.json".to_string()
+        } else {
+            format!("{d}/package.json")
+        };
+        let path = project.join(&rel);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            continue;
+        }
+        let Some(manifest) = std::fs::read(&path)
+            .ok()
+            .filter(|b| b.len() as u64 <= MAX_MANIFEST)
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        else {
+            continue;
+        };
+        let scripts = manifest.get("scripts").and_then(|s| s.as_object());
+        for stage in OWN {
+            if scripts
+                .and_then(|m| m.get(*stage))
+                .is_some_and(|v| v.is_string())
+            {
+                out.push(format!("{rel}: {stage}"));
+            }
+        }
+    }
+    out
 }
 
 /// `DIR/NN-what.jsonl` when `--events-dir` is given.
@@ -539,6 +608,36 @@ mod tests {
             reason: "r".into(),
             line: None,
         }
+    }
+
+    #[test]
+    fn the_projects_own_skipped_scripts_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("package.json"),
+            r#"{"scripts":{"prepare":"husky","test":"x","postinstall":"patch-package"}}"#,
+        )
+        .unwrap();
+        std::fs::create_dir_all(d.join("packages/w")).unwrap();
+        std::fs::write(
+            d.join("packages/w/package.json"),
+            r#"{"name":"w","version":"1.0.0","scripts":{"install":"node build.js"}}"#,
+        )
+        .unwrap();
+        let lock = turncoat_lockfile::parse(
+            "package-lock.json",
+            br#"{"lockfileVersion":3,"packages":{"":{"workspaces":["packages/*"]},"packages/w":{"name":"w","version":"1.0.0"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            own_scripts(d, &lock),
+            [
+                "package.json: postinstall",
+                "package.json: prepare",
+                "packages/w/package.json: install"
+            ]
+        );
     }
 
     #[test]
