@@ -655,3 +655,80 @@ fn package_dirs_with_ran(d: &Path) -> Vec<String> {
         .filter(|k| k.ends_with("ran.txt"))
         .collect()
 }
+
+/// The "done when", per manager: turncoat.toml with `cooldown = "3d"` and two
+/// approved scripts, `turncoat policy compile`, then `turncoat install`: only those two
+/// scripts run, the dependency's before its dependent's.
+#[test]
+fn policy_compile_then_install_runs_only_the_two_approved_scripts() {
+    for manager in ["npm", "pnpm", "yarn", "bun"] {
+        if !available(
+            "policy_compile_then_install_runs_only_the_two_approved_scripts",
+            manager,
+        ) {
+            return;
+        }
+        let f = registry();
+        let host = f.url.trim_start_matches("http://").to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        project(d, manager, &f, false);
+        let pin = |name: &str| {
+            if manager == "yarn" {
+                yarn_checksum(d, name)
+            } else {
+                f.sri[name].0.clone()
+            }
+        };
+        let entry = |name: &str| {
+            format!(
+                "[[allow-script]]\npackage = \"{name}@1.0.0\"\nintegrity = \"{}\"\nreason = \"test\"\n\n",
+                pin(name)
+            )
+        };
+        write(
+            d,
+            "turncoat.toml",
+            &format!("cooldown = \"3d\"\n\n{}{}", entry("approved"), entry("dep")),
+        );
+        let turncoat = env!("CARGO_BIN_EXE_turncoat");
+        let o = cmd(d, turncoat, &["policy", "compile"]);
+        assert_eq!(o.status.code(), Some(0), "{manager}: {}", text(&o));
+        if manager == "yarn" {
+            // Yarn keeps package.json's dependenciesMeta in yarn.lock (no scripts run).
+            let o = cmd(d, "yarn", &["install", "--mode=update-lockfile"]);
+            assert!(o.status.success(), "{}", text(&o));
+        }
+        let events = d.join(".events");
+        let o = cmd(
+            d,
+            turncoat,
+            &[
+                "install",
+                "--allow-host",
+                &host,
+                "--events-dir",
+                events.to_str().unwrap(),
+            ],
+        );
+        let out = text(&o);
+        let t = tree(d);
+        assert!(
+            ran_in(&t, "approved") && ran_in(&t, "dep"),
+            "{manager}: {out}"
+        );
+        assert!(
+            !ran_in(&t, "swapped") && !ran_in(&t, "renamed"),
+            "{manager}: {out}"
+        );
+        assert!(
+            out.contains("2 approved install script(s) ran"),
+            "{manager}: {out}"
+        );
+        assert!(
+            events.join("01-dep@1.0.0-postinstall.jsonl").is_file()
+                && events.join("02-approved@1.0.0-postinstall.jsonl").is_file(),
+            "{manager}: the dependency's script runs first: {out}"
+        );
+    }
+}

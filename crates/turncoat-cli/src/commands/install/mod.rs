@@ -196,6 +196,12 @@ pub fn run(args: InstallArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let first = super::watch::run(w, ctx)?;
     if first != Outcome::Pass {
         step(ctx, "the install did not pass; no install script runs");
+        if manager == Manager::Yarn {
+            step(
+                ctx,
+                "Yarn records package.json's dependenciesMeta (which `turncoat policy compile` writes) in yarn.lock: if Yarn said the lockfile would be modified, run `yarn install --mode=update-lockfile` (it runs no scripts) and commit yarn.lock",
+            );
+        }
         return Ok(first);
     }
 
