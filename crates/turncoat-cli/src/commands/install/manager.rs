@@ -75,6 +75,46 @@ impl Manager {
         Ok(cmd)
     }
 
+    /// Registries the install may reach besides the user's `.npmrc` ones: Yarn's default
+    /// registry, and the `npmRegistryServer` of the user's own `~/.yarnrc.yml` (never the
+    /// project's: a file in the checkout must not widen the sandbox's egress).
+    pub fn registry_hosts(self, home: Option<&Path>) -> Vec<String> {
+        if self != Manager::Yarn {
+            return Vec::new();
+        }
+        let mut hosts = vec!["registry.yarnpkg.com".to_string()];
+        let rc = home
+            .map(|h| h.join(".yarnrc.yml"))
+            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default();
+        for line in rc.lines() {
+            if let Some(v) = line.strip_prefix("npmRegistryServer:") {
+                let v = v.trim().trim_matches(['"', '\'']);
+                // An address on loopback or a private network passes only with --allow-host
+                // on the command line, as for the user's .npmrc (see `turncoat watch`).
+                if let Some(host) = url::Url::parse(v).ok().and_then(|u| {
+                    let h = u.host_str()?.to_string();
+                    let ip = h.trim_start_matches('[').trim_end_matches(']');
+                    if h == "localhost"
+                        || ip
+                            .parse::<std::net::IpAddr>()
+                            .is_ok_and(turncoat_sandbox::proxy::is_forbidden)
+                    {
+                        return None;
+                    }
+                    Some(match u.port() {
+                        Some(p) => format!("{h}:{p}"),
+                        None => h,
+                    })
+                }) {
+                    hosts.push(host);
+                }
+            }
+        }
+        hosts
+    }
+
     /// Settings in the environment, which every one of these clients ranks above the
     /// project's files.
     pub fn install_env(self) -> Vec<(String, String)> {
@@ -227,6 +267,34 @@ mod tests {
         );
         std::fs::write(p.join(".yarnrc.yml"), "nodeLinker: \"node-modules\"\n").unwrap();
         assert_eq!(detect(p, None).unwrap().0, Manager::Yarn);
+    }
+
+    #[test]
+    fn yarn_may_reach_its_default_registry_and_the_users_own() {
+        let home = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Manager::Yarn.registry_hosts(Some(home.path())),
+            ["registry.yarnpkg.com"]
+        );
+        std::fs::write(
+            home.path().join(".yarnrc.yml"),
+            "npmRegistryServer: \"https://npm.corp.example:8443/api\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Manager::Yarn.registry_hosts(Some(home.path())),
+            ["registry.yarnpkg.com", "npm.corp.example:8443"]
+        );
+        assert!(Manager::Pnpm.registry_hosts(Some(home.path())).is_empty());
+        std::fs::write(
+            home.path().join(".yarnrc.yml"),
+            "npmRegistryServer: \"http://127.0.0.1:4873\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Manager::Yarn.registry_hosts(Some(home.path())),
+            ["registry.yarnpkg.com"]
+        );
     }
 
     #[test]

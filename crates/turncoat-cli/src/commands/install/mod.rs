@@ -193,6 +193,8 @@ pub fn run(args: InstallArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     );
     let mut w = watch_args(&args, &dir, cmd, events_file(&args, 0, "install"));
     w.set_env = manager.install_env();
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    w.allow_host.extend(manager.registry_hosts(home.as_deref()));
     let first = super::watch::run(w, ctx)?;
     if first != Outcome::Pass {
         step(ctx, "the install did not pass; no install script runs");
