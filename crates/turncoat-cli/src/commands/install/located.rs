@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-use turncoat_lockfile::{DepKind, Lockfile};
+use turncoat_lockfile::{DepKind, Dependency, Importer, Lockfile};
 
 use super::manager::Manager;
 
@@ -49,22 +49,9 @@ pub struct Located {
 }
 
 pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Result<Located> {
-    let nm = project.join("node_modules");
     // Where packages are installed: the root's node_modules and each workspace member's.
-    let mut found = package_dirs(&nm)?;
-    let members: Vec<(PathBuf, &turncoat_lockfile::Importer)> = lock
-        .importers
-        .iter()
-        .filter_map(|imp| {
-            let path = imp.path.trim_start_matches("./").trim_end_matches('/');
-            let dir = if path.is_empty() || path == "." {
-                Some(project.to_path_buf())
-            } else {
-                real_dir_in(project, path)
-            };
-            dir.map(|d| (d, imp))
-        })
-        .collect();
+    let mut found = package_dirs(&project.join("node_modules"))?;
+    let members = members(project, lock);
     for (dir, _) in members.iter().filter(|(d, _)| d != project) {
         let more = package_dirs(&dir.join("node_modules"))?;
         found.dirs.extend(more.dirs);
@@ -73,86 +60,18 @@ pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Resu
     found.dirs.sort();
     found.dirs.dedup();
 
-    let mut map: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    let mut claim = |dir: PathBuf, i: usize| -> anyhow::Result<bool> {
-        match map.get(&dir) {
-            Some(&j) if j != i => {
-                let (a, b) = (&lock.packages[j], &lock.packages[i]);
-                bail!(
-                    "{} is reached as {}@{} and as {}@{}: cannot tell which locked package it is; no install script runs",
-                    dir.display(),
-                    a.name,
-                    a.version,
-                    b.name,
-                    b.version
-                )
-            }
-            Some(_) => Ok(false),
-            None => {
-                map.insert(dir, i);
-                Ok(true)
-            }
-        }
+    let mut claims = Claims {
+        lock,
+        map: BTreeMap::new(),
     };
-    if manager == Manager::Pnpm {
-        // The isolated layout: each snapshot key names its directory under `.pnpm`.
-        for (i, p) in lock.packages.iter().enumerate() {
-            for key in &p.paths {
-                let Some(file) = pnpm_dir_name(key) else {
-                    continue;
-                };
-                let rel = format!("node_modules/.pnpm/{file}/node_modules/{}", p.name);
-                if let Some(dir) = real_dir_in(project, &rel) {
-                    claim(dir, i)?;
-                }
-            }
-        }
+    // npm's install paths, Bun's keys, pnpm's `.pnpm` directories.
+    if manager != Manager::Yarn {
+        by_keys(project, lock, manager, &mut claims)?;
     }
-    match manager {
-        Manager::Npm | Manager::Bun => {
-            for (i, p) in lock.packages.iter().enumerate() {
-                for key in &p.paths {
-                    let rel = if manager == Manager::Npm {
-                        Some(key.clone())
-                    } else {
-                        bun_key_path(key)
-                    };
-                    if let Some(dir) = rel.and_then(|r| real_dir_in(project, &r)) {
-                        claim(dir, i)?;
-                    }
-                }
-            }
-        }
-        // Yarn, and pnpm with `node-linker=hoisted`: the hoister's layout, found by walking
-        // the lockfile graph from every workspace with Node's lookup. (In pnpm's isolated
-        // layout this finds only links, which never count.)
-        Manager::Pnpm | Manager::Yarn => {
-            let mut queue: Vec<(PathBuf, &[turncoat_lockfile::Dependency])> = members
-                .iter()
-                .map(|(d, imp)| (d.clone(), imp.dependencies.as_slice()))
-                .collect();
-            while let Some((from, deps)) = queue.pop() {
-                for d in deps.iter().filter(|d| d.kind != DepKind::Peer) {
-                    let entry = if manager == Manager::Yarn {
-                        yarn_entry(lock, &d.name, &d.range)
-                    } else {
-                        pnpm_entry(lock, &d.name, d.locked.as_deref().unwrap_or(&d.range))
-                    };
-                    let Some(i) = entry else {
-                        continue;
-                    };
-                    let Some(dir) = node_resolve(project, &from, &d.name) else {
-                        continue;
-                    };
-                    if claim(dir.clone(), i)? {
-                        if queue.len() > MAX_DIRS {
-                            bail!("the lockfile graph is larger than {MAX_DIRS} packages");
-                        }
-                        queue.push((dir, &lock.packages[i].dependencies));
-                    }
-                }
-            }
-        }
+    // Yarn, and pnpm with `node-linker=hoisted`: the hoister's layout. (In pnpm's isolated
+    // layout the walk finds only links, which never count.)
+    if matches!(manager, Manager::Pnpm | Manager::Yarn) {
+        walk_graph(project, lock, manager, &members, &mut claims)?;
     }
     let rel = |p: &Path| p.strip_prefix(project).unwrap_or(p).display().to_string();
     // Links whose target is inside the project are pnpm's layout or workspace members (the
@@ -171,12 +90,119 @@ pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Resu
             .into_iter()
             .map(|dir| Installed {
                 rel: rel(&dir),
-                entry: map.get(&dir).copied(),
+                entry: claims.map.get(&dir).copied(),
                 dir,
             })
             .collect(),
         outside,
     })
+}
+
+/// The project and its workspace members (the lockfile's importers), as real directories.
+fn members<'l>(project: &Path, lock: &'l Lockfile) -> Vec<(PathBuf, &'l Importer)> {
+    lock.importers
+        .iter()
+        .filter_map(|imp| {
+            let path = imp.path.trim_start_matches("./").trim_end_matches('/');
+            let dir = if path.is_empty() || path == "." {
+                Some(project.to_path_buf())
+            } else {
+                real_dir_in(project, path)
+            };
+            dir.map(|d| (d, imp))
+        })
+        .collect()
+}
+
+/// Which locked package each directory is; one directory is only ever one package.
+struct Claims<'l> {
+    lock: &'l Lockfile,
+    map: BTreeMap<PathBuf, usize>,
+}
+
+impl Claims<'_> {
+    /// Record `dir` as package `i`: true when new, an error when it already is another one.
+    fn claim(&mut self, dir: PathBuf, i: usize) -> anyhow::Result<bool> {
+        match self.map.get(&dir) {
+            Some(&j) if j != i => {
+                let (a, b) = (&self.lock.packages[j], &self.lock.packages[i]);
+                bail!(
+                    "{} is reached as {}@{} and as {}@{}: cannot tell which locked package it is; no install script runs",
+                    dir.display(),
+                    a.name,
+                    a.version,
+                    b.name,
+                    b.version
+                )
+            }
+            Some(_) => Ok(false),
+            None => {
+                self.map.insert(dir, i);
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// npm's install paths, Bun's package keys, pnpm's `.pnpm/<key>` directories.
+fn by_keys(
+    project: &Path,
+    lock: &Lockfile,
+    manager: Manager,
+    claims: &mut Claims<'_>,
+) -> anyhow::Result<()> {
+    for (i, p) in lock.packages.iter().enumerate() {
+        for key in &p.paths {
+            let rel = match manager {
+                Manager::Npm => Some(key.clone()),
+                Manager::Bun => bun_key_path(key),
+                Manager::Pnpm => pnpm_dir_name(key)
+                    .map(|file| format!("node_modules/.pnpm/{file}/node_modules/{}", p.name)),
+                Manager::Yarn => None,
+            };
+            if let Some(dir) = rel.and_then(|r| real_dir_in(project, &r)) {
+                claims.claim(dir, i)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The lockfile graph walked from every workspace, each dependency found the way Node finds
+/// it from its dependent's directory.
+fn walk_graph(
+    project: &Path,
+    lock: &Lockfile,
+    manager: Manager,
+    members: &[(PathBuf, &Importer)],
+    claims: &mut Claims<'_>,
+) -> anyhow::Result<()> {
+    let mut queue: Vec<(PathBuf, &[Dependency])> = members
+        .iter()
+        .map(|(d, imp)| (d.clone(), imp.dependencies.as_slice()))
+        .collect();
+    while let Some((from, deps)) = queue.pop() {
+        for d in deps.iter().filter(|d| d.kind != DepKind::Peer) {
+            let entry = if manager == Manager::Yarn {
+                yarn_entry(lock, &d.name, &d.range)
+            } else {
+                pnpm_entry(lock, &d.name, d.locked.as_deref().unwrap_or(&d.range))
+            };
+            let Some(i) = entry else {
+                continue;
+            };
+            let Some(dir) = node_resolve(project, &from, &d.name) else {
+                continue;
+            };
+            if claims.claim(dir.clone(), i)? {
+                if queue.len() > MAX_DIRS {
+                    bail!("the lockfile graph is larger than {MAX_DIRS} packages");
+                }
+                queue.push((dir, &lock.packages[i].dependencies));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `items` in an order where every package comes after the packages it depends on (through

@@ -186,47 +186,14 @@ pub fn run(args: InstallArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         .with_context(|| format!("cannot read {}", lock_path.display()))?;
 
     // 1. Everything, scripts off, fenced.
-    let cmd = manager.install_command(&args.npm_args)?;
-    step(
-        ctx,
-        &format!("installing with scripts off: {}", cmd.join(" ")),
-    );
-    let mut w = watch_args(&args, &dir, cmd, events_file(&args, 0, "install"));
-    w.set_env = manager.install_env();
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    w.allow_host.extend(manager.registry_hosts(home.as_deref()));
-    let first = super::watch::run(w, ctx)?;
+    let first = install_scripts_off(&args, ctx, &dir, manager)?;
     if first != Outcome::Pass {
-        step(ctx, "the install did not pass; no install script runs");
-        if manager == Manager::Yarn {
-            step(
-                ctx,
-                "Yarn records package.json's dependenciesMeta (which `turncoat policy compile` writes) in yarn.lock: if Yarn said the lockfile would be modified, run `yarn install --mode=update-lockfile` (it runs no scripts) and commit yarn.lock",
-            );
-        }
         return Ok(first);
     }
 
     // 2. Which locked package each installed directory is, and which have install stages.
     let found = located::locate(&dir, &lock, manager)?;
-    let mut unidentified = Vec::new();
-    for (link, target) in &found.outside {
-        if stages_of(target).is_ok_and(|s| !s.is_empty()) {
-            unidentified.push(format!(
-                "{link} links outside the project (to {}); its install scripts are not run",
-                target.display()
-            ));
-        }
-    }
-    let mut todo: Vec<(&located::Installed, Vec<Stage>)> = Vec::new();
-    for i in &found.installed {
-        let stages = stages_of(&i.dir)?;
-        if !stages.is_empty() {
-            todo.push((i, stages));
-        }
-    }
-    // Dependencies first, as the managers run them.
-    let todo = located::dependencies_first(&dir, &lock, &found.installed, todo);
+    let (todo, mut unidentified) = plan(&dir, &lock, &found)?;
 
     // 3. The scripts, one package at a time, only when approved by name, version and integrity.
     let mut unapproved: Vec<&LockedPackage> = Vec::new();
@@ -292,6 +259,66 @@ pub fn run(args: InstallArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             Outcome::Violation
         },
     )
+}
+
+/// Step 1: the manager's install with every script off, inside `watch --block`.
+fn install_scripts_off(
+    args: &InstallArgs,
+    ctx: &Context,
+    dir: &Path,
+    manager: Manager,
+) -> anyhow::Result<Outcome> {
+    let cmd = manager.install_command(&args.npm_args)?;
+    step(
+        ctx,
+        &format!("installing with scripts off: {}", cmd.join(" ")),
+    );
+    let mut w = watch_args(args, dir, cmd, events_file(args, 0, "install"));
+    w.set_env = manager.install_env();
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    w.allow_host.extend(manager.registry_hosts(home.as_deref()));
+    let first = super::watch::run(w, ctx)?;
+    if first != Outcome::Pass {
+        step(ctx, "the install did not pass; no install script runs");
+        if manager == Manager::Yarn {
+            step(
+                ctx,
+                "Yarn records package.json's dependenciesMeta (which `turncoat policy compile` writes) in yarn.lock: if Yarn said the lockfile would be modified, run `yarn install --mode=update-lockfile` (it runs no scripts) and commit yarn.lock",
+            );
+        }
+    }
+    Ok(first)
+}
+
+/// Installed packages with the stages to run in each.
+type Todo<'a> = Vec<(&'a located::Installed, Vec<Stage>)>;
+
+/// Step 2: the installed packages with install stages, dependencies first, and what cannot
+/// be run at all (links out of the project).
+fn plan<'a>(
+    dir: &Path,
+    lock: &turncoat_lockfile::Lockfile,
+    found: &'a located::Located,
+) -> anyhow::Result<(Todo<'a>, Vec<String>)> {
+    let mut unidentified = Vec::new();
+    for (link, target) in &found.outside {
+        if stages_of(target).is_ok_and(|s| !s.is_empty()) {
+            unidentified.push(format!(
+                "{link} links outside the project (to {}); its install scripts are not run",
+                target.display()
+            ));
+        }
+    }
+    let mut todo: Todo<'a> = Vec::new();
+    for i in &found.installed {
+        let stages = stages_of(&i.dir)?;
+        if !stages.is_empty() {
+            todo.push((i, stages));
+        }
+    }
+    // Dependencies first, as the managers run them.
+    let todo = located::dependencies_first(dir, lock, &found.installed, todo);
+    Ok((todo, unidentified))
 }
 
 /// The lifecycle scripts the manager would have run for the project itself and its
