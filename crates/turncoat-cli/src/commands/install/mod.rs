@@ -11,8 +11,9 @@
 //! install script) is a script like any other. Each approved script runs with `--block` in a
 //! sandbox whose writable project is the package's own directory and whose egress is the
 //! configured registries only; the packages nested inside it are shown read-only, and
-//! fingerprinted before and checked after (the degraded tier cannot mount). A dependency with an install script that is not approved is skipped and
-//! reported with the exact lines to add.
+//! fingerprinted before and checked after (the degraded tier cannot mount). A dependency
+//! with an install script that is not approved is skipped and reported with the exact lines
+//! to add.
 
 mod located;
 mod manager;
