@@ -2,11 +2,11 @@
 //! blocking sandbox, then run only the approved install scripts, each in its own sandbox.
 //!
 //! The manager is the one whose lockfile the project has (npm, pnpm, Yarn 2+ with the
-//! node-modules linker, Bun; [`manager`]). Approval comes from turncoat.toml's
+//! node-modules linker, Bun; [`turncoat_install::manager`]). Approval comes from turncoat.toml's
 //! `[[allow-script]]` entries and the lockfile, never from the package: a script runs only when
 //! the lockfile's name, version **and** integrity (which the manager verified against the
 //! tarball it installed; Yarn: its archive checksum) match an entry, and which locked package
-//! an installed directory is comes from the lockfile and the layout ([`located`]), never from
+//! an installed directory is comes from the lockfile and the layout ([`turncoat_install::located`]), never from
 //! the directory's own package.json. npm's implicit `node-gyp rebuild` (a `binding.gyp` and no
 //! install script) is a script like any other. Each approved script runs with `--block` in a
 //! sandbox whose writable project is the package's own directory and whose egress is the
@@ -14,9 +14,6 @@
 //! fingerprinted before and checked after (the degraded tier cannot mount). A dependency
 //! with an install script that is not approved is skipped and reported with the exact lines
 //! to add.
-
-mod located;
-mod manager;
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -29,7 +26,7 @@ use turncoat_policy::AllowScript;
 use crate::Outcome;
 use crate::commands::watch::{Tier, WatchArgs};
 use crate::settings::Context;
-use manager::Manager;
+use turncoat_install::{Manager, located, manager};
 
 /// The lifecycle scripts a manager runs for a dependency at install, in order.
 const STAGES: &[&str] = &["preinstall", "install", "postinstall"];
@@ -44,7 +41,7 @@ pub struct InstallArgs {
     pub dir: PathBuf,
     /// The package manager, when the project has lockfiles of several (default: the one
     /// whose lockfile is there).
-    #[arg(long, value_enum)]
+    #[arg(long, value_name = "npm|pnpm|yarn|bun")]
     pub manager: Option<Manager>,
     /// Policy file (default: turncoat.toml in the project or the current directory).
     #[arg(long, value_name = "FILE")]

@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Manager {
     Npm,
     Pnpm,
@@ -24,6 +24,19 @@ const LOCKFILES: &[(&str, Manager)] = &[
     ("bun.lock", Manager::Bun),
 ];
 
+impl std::str::FromStr for Manager {
+    type Err = String;
+
+    /// The `--manager` names: `npm`, `pnpm`, `yarn`, `bun`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        LOCKFILES
+            .iter()
+            .map(|(_, m)| *m)
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown package manager {s:?}: one of npm, pnpm, yarn, bun"))
+    }
+}
+
 impl Manager {
     pub fn name(self) -> &'static str {
         match self {
@@ -36,7 +49,7 @@ impl Manager {
 
     /// The install run with scripts off: the program and its arguments (the user's, or the
     /// frozen-lockfile default), then our flags last.
-    pub fn install_command(self, user: &[String]) -> anyhow::Result<Vec<String>> {
+    pub fn install_command(self, user: &[String]) -> Result<Vec<String>> {
         for a in user {
             let lower = a.to_ascii_lowercase();
             if lower.contains("ignore-scripts=false")
@@ -46,10 +59,10 @@ impl Manager {
                 || lower.starts_with("--mode")
                 || lower == "--no-ignore-scripts"
             {
-                bail!(
-                    "`turncoat install` runs {} with every script off; remove {a:?}",
-                    self.name()
-                );
+                return Err(Error::ScriptsFlag {
+                    manager: self.name(),
+                    arg: a.clone(),
+                });
             }
         }
         let default: &[&str] = match self {
@@ -140,7 +153,7 @@ impl Manager {
 
 /// The manager of the project in `dir`: the one whose lockfile is there. Two managers'
 /// lockfiles is an error unless `chosen` says which; `bun.lockb` and Yarn 1 are refused.
-pub fn detect(dir: &Path, chosen: Option<Manager>) -> anyhow::Result<(Manager, PathBuf)> {
+pub fn detect(dir: &Path, chosen: Option<Manager>) -> Result<(Manager, PathBuf)> {
     let present: Vec<(&str, Manager)> = LOCKFILES
         .iter()
         .copied()
@@ -157,21 +170,17 @@ pub fn detect(dir: &Path, chosen: Option<Manager>) -> anyhow::Result<(Manager, P
         m
     };
     match managers.as_slice() {
-        [] if dir.join("bun.lockb").is_file() => bail!(
-            "{}: only bun.lockb (Bun's binary lockfile), which turncoat does not read; run `bun install --save-text-lockfile` to write bun.lock",
-            dir.display()
-        ),
+        [] if dir.join("bun.lockb").is_file() => Err(Error::BunBinaryLockfile {
+            dir: dir.to_path_buf(),
+        }),
         [] => match chosen {
-            Some(m) => bail!(
-                "{}: --manager {} but no {} lockfile",
-                dir.display(),
-                m.name(),
-                m.name()
-            ),
-            None => bail!(
-                "{}: no lockfile (package-lock.json, pnpm-lock.yaml, yarn.lock or bun.lock); `turncoat install` installs what a lockfile pins",
-                dir.display()
-            ),
+            Some(m) => Err(Error::ChosenWithoutLockfile {
+                dir: dir.to_path_buf(),
+                manager: m.name(),
+            }),
+            None => Err(Error::NoLockfile {
+                dir: dir.to_path_buf(),
+            }),
         },
         [m] => {
             let file = candidates[0].0;
@@ -181,32 +190,33 @@ pub fn detect(dir: &Path, chosen: Option<Manager>) -> anyhow::Result<(Manager, P
             }
             Ok((*m, path))
         }
-        _ => bail!(
-            "{}: lockfiles of several package managers ({}); say which one this project uses with --manager {}",
-            dir.display(),
-            candidates
+        _ => Err(Error::SeveralManagers {
+            dir: dir.to_path_buf(),
+            files: candidates
                 .iter()
                 .map(|c| c.0)
                 .collect::<Vec<_>>()
                 .join(", "),
-            managers
+            choices: managers
                 .iter()
                 .map(|m| m.name())
                 .collect::<Vec<_>>()
-                .join("|")
-        ),
+                .join("|"),
+        }),
     }
 }
 
 /// Yarn: only Yarn 2+ (Berry) with the node-modules linker. Yarn 1 lockfiles have no
 /// `__metadata`; Plug'n'Play installs no `node_modules` to run scripts in.
-fn yarn_berry_node_modules(dir: &Path, lock: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(lock)?;
+fn yarn_berry_node_modules(dir: &Path, lock: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(lock).map_err(|source| Error::Io {
+        path: lock.to_path_buf(),
+        source,
+    })?;
     if !text.lines().any(|l| l.starts_with("__metadata:")) {
-        bail!(
-            "{}: a Yarn 1 (classic) lockfile; `turncoat install` supports Yarn 2 and later (yarn.lock with __metadata)",
-            lock.display()
-        );
+        return Err(Error::YarnClassic {
+            lock: lock.to_path_buf(),
+        });
     }
     let rc = std::fs::read_to_string(dir.join(".yarnrc.yml")).unwrap_or_default();
     let linker = rc.lines().find_map(|l| {
@@ -214,10 +224,9 @@ fn yarn_berry_node_modules(dir: &Path, lock: &Path) -> anyhow::Result<()> {
             .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
     });
     if linker.as_deref() != Some("node-modules") {
-        bail!(
-            "{}: Yarn installs with Plug'n'Play here; `turncoat install` runs approved scripts in node_modules, so set `nodeLinker: node-modules` in .yarnrc.yml",
-            dir.display()
-        );
+        return Err(Error::YarnPnp {
+            dir: dir.to_path_buf(),
+        });
     }
     Ok(())
 }

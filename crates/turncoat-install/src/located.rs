@@ -20,10 +20,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
 use turncoat_lockfile::{DepKind, Dependency, Importer, Lockfile};
 
-use super::manager::Manager;
+use crate::manager::Manager;
+use crate::{Error, Result};
 
 /// One package directory under `node_modules`.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +48,7 @@ pub struct Located {
     pub outside: Vec<(String, PathBuf)>,
 }
 
-pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> anyhow::Result<Located> {
+pub fn locate(project: &Path, lock: &Lockfile, manager: Manager) -> Result<Located> {
     // Where packages are installed: the root's node_modules and each workspace member's.
     let mut found = package_dirs(&project.join("node_modules"))?;
     let members = members(project, lock);
@@ -122,18 +122,15 @@ struct Claims<'l> {
 
 impl Claims<'_> {
     /// Record `dir` as package `i`: true when new, an error when it already is another one.
-    fn claim(&mut self, dir: PathBuf, i: usize) -> anyhow::Result<bool> {
+    fn claim(&mut self, dir: PathBuf, i: usize) -> Result<bool> {
         match self.map.get(&dir) {
             Some(&j) if j != i => {
                 let (a, b) = (&self.lock.packages[j], &self.lock.packages[i]);
-                bail!(
-                    "{} is reached as {}@{} and as {}@{}: cannot tell which locked package it is; no install script runs",
-                    dir.display(),
-                    a.name,
-                    a.version,
-                    b.name,
-                    b.version
-                )
+                Err(Error::AmbiguousDir {
+                    first: format!("{}@{}", a.name, a.version),
+                    second: format!("{}@{}", b.name, b.version),
+                    dir,
+                })
             }
             Some(_) => Ok(false),
             None => {
@@ -150,7 +147,7 @@ fn by_keys(
     lock: &Lockfile,
     manager: Manager,
     claims: &mut Claims<'_>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     for (i, p) in lock.packages.iter().enumerate() {
         for key in &p.paths {
             let rel = match manager {
@@ -176,7 +173,7 @@ fn walk_graph(
     manager: Manager,
     members: &[(PathBuf, &Importer)],
     claims: &mut Claims<'_>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let mut queue: Vec<(PathBuf, &[Dependency])> = members
         .iter()
         .map(|(d, imp)| (d.clone(), imp.dependencies.as_slice()))
@@ -196,7 +193,7 @@ fn walk_graph(
             };
             if claims.claim(dir.clone(), i)? {
                 if queue.len() > MAX_DIRS {
-                    bail!("the lockfile graph is larger than {MAX_DIRS} packages");
+                    return Err(Error::GraphTooLarge { max: MAX_DIRS });
                 }
                 queue.push((dir, &lock.packages[i].dependencies));
             }
@@ -427,7 +424,7 @@ pub struct Found {
 
 /// Every package directory under `nm`: `name`, `@scope/name`, their nested `node_modules`,
 /// and pnpm's `.pnpm/*/node_modules/*`; and every link in a package's place.
-pub fn package_dirs(nm: &Path) -> anyhow::Result<Found> {
+pub fn package_dirs(nm: &Path) -> Result<Found> {
     let mut out = Found::default();
     if std::fs::symlink_metadata(nm).is_ok_and(|m| m.is_dir()) {
         walk_nm(nm, 0, &mut out)?;
@@ -443,7 +440,7 @@ fn entries(dir: &Path) -> Vec<(String, PathBuf, bool)> {
         return Vec::new();
     };
     let mut v: Vec<(String, PathBuf, bool)> = rd
-        .filter_map(Result::ok)
+        .filter_map(std::result::Result::ok)
         .filter_map(|e| {
             let t = e.file_type().ok()?;
             (t.is_dir() || t.is_symlink())
@@ -454,12 +451,13 @@ fn entries(dir: &Path) -> Vec<(String, PathBuf, bool)> {
     v
 }
 
-fn walk_nm(nm: &Path, depth: usize, out: &mut Found) -> anyhow::Result<()> {
+fn walk_nm(nm: &Path, depth: usize, out: &mut Found) -> Result<()> {
     if depth > MAX_DEPTH || out.dirs.len() + out.links.len() > MAX_DIRS {
-        bail!(
-            "{}: node_modules nested deeper than {MAX_DEPTH} or more than {MAX_DIRS} packages",
-            nm.display()
-        );
+        return Err(Error::TreeTooLarge {
+            dir: nm.to_path_buf(),
+            max_depth: MAX_DEPTH,
+            max_dirs: MAX_DIRS,
+        });
     }
     for (name, path, link) in entries(nm) {
         if name == ".pnpm" && !link {
@@ -488,7 +486,7 @@ fn walk_nm(nm: &Path, depth: usize, out: &mut Found) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn package(dir: &Path, depth: usize, out: &mut Found) -> anyhow::Result<()> {
+fn package(dir: &Path, depth: usize, out: &mut Found) -> Result<()> {
     out.dirs.push(dir.to_path_buf());
     let inner = dir.join("node_modules");
     if std::fs::symlink_metadata(&inner).is_ok_and(|m| m.is_dir()) {
