@@ -83,6 +83,16 @@ impl Node {
         Node { line, value, size }
     }
 
+    /// A node built outside the parser (GitLab CI's `extends:` and `<<` merges).
+    pub fn build(line: u32, value: Value) -> Node {
+        Node::new(line, value)
+    }
+
+    /// Nodes in this subtree, itself included.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
     pub fn entries(&self) -> &[Entry] {
         match &self.value {
             Value::Map(e) => e,

@@ -37,6 +37,8 @@ pub const ALL: &[&RuleDoc] = &[
     &script_injection::RULE,
     &unpinned_action::RULE,
     &untrusted_checkout::RULE,
+    // GitLab CI only: judged by [`crate::gitlab::rules`].
+    &crate::gitlab::rules::publish_from_unprotected_ref::RULE,
     // Signed commits and tags: judged on a [`crate::signing::History`] by [`check_history`].
     &signature_unverified::RULE,
     &unsigned_commits::RULE,
@@ -132,7 +134,7 @@ pub fn is_publish_job(repo: &Repo, job: &Job) -> bool {
 }
 
 /// Env and `with:` keys that carry a registry credential whatever the secret is called.
-const CREDENTIAL_KEYS: &[&str] = &[
+pub(crate) const CREDENTIAL_KEYS: &[&str] = &[
     "NODE_AUTH_TOKEN",
     "NPM_TOKEN",
     "NPM_AUTH_TOKEN",
