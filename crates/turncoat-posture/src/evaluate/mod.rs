@@ -6,6 +6,7 @@
 //! sans-IO: an [`Input`] in, [`Report`] out, with the rules in [`rules`] and the battlecard
 //! numbers in [`Metrics`].
 
+pub mod npm_access;
 pub mod roster;
 pub mod rules;
 pub mod soft;
@@ -32,6 +33,16 @@ pub struct PackageFacts {
     pub organization: Option<String>,
     /// npm "require 2FA to publish"; `None`: unknown (needs a token that may read it).
     pub publish_requires_2fa: Option<bool>,
+    /// npm's MFA level behind it (`none`, `automation`: tokens bypass 2FA, `publish`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_level: Option<npm_access::MfaLevel>,
+    /// npm collaborators read with a token (users and `org:team`s); those that can publish
+    /// are in `publishers` too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub collaborators: Vec<npm_access::Collaborator>,
+    /// Why the token-only settings (2FA, collaborators) could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings_error: Option<String>,
     /// Why the registry could not be read (the package is then not judged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
