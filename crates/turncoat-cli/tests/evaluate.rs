@@ -591,3 +591,50 @@ fn two_factor_setting_and_collaborators_are_read_with_a_token() {
     assert_code(&o, 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("NPM_READ_TOKEN"));
 }
+
+/// `--passwords NAME=FILE` joins `turncoat recon passwords --format json` reports into the
+/// people table; a report for someone not in the roster, or not such a report, is an error.
+#[test]
+fn password_check_results_join_the_people_table() {
+    let (server, dir) = world();
+    std::fs::write(dir.path().join("publishers.toml"), ROSTER).unwrap();
+    std::fs::write(
+        dir.path().join("alice.json"),
+        r#"{"schema": "turncoat-recon-passwords/1", "format": "bitwarden-json",
+ "metrics": {"entries": 4, "developer_logins": 3, "checked_against_pwned_passwords": true,
+             "breached": 1, "reused": 2, "weak": 0,
+             "breached_percent": 33.3, "reused_percent": 66.7, "weak_percent": 0.0,
+             "platforms": {"github": 1, "npm": 1, "pypi": 1}},
+ "entries": [], "findings": []}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("other.json"),
+        r#"{"schema": "something-else"}"#,
+    )
+    .unwrap();
+    let url = server.url();
+    let base = ["evaluate", "--registry", &url, "--pypi-url", &url];
+    let with = |extra: &[&str]| {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend_from_slice(extra);
+        run(dir.path(), &a)
+    };
+    let o = with(&["--passwords", "Alice=alice.json"]);
+    assert_code(&o, 1);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let alice = text.lines().find(|l| l.starts_with("Alice ")).unwrap();
+    assert!(alice.ends_with("yes       1/2/0 of 3"), "{alice:?}");
+    let bob = text.lines().find(|l| l.starts_with("Bob ")).unwrap();
+    assert!(bob.ends_with("not checked"), "{bob:?}");
+    let o = with(&["--passwords", "Alice=alice.json", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["passwords"][0]["person"], "Alice");
+    assert_eq!(v["passwords"][0]["reused"], 2);
+    let o = with(&["--passwords", "Zed=alice.json"]);
+    assert_code(&o, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no person named `Zed`"));
+    let o = with(&["--passwords", "Alice=other.json"]);
+    assert_code(&o, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("schema something-else"));
+}

@@ -40,6 +40,10 @@ pub struct EvaluateArgs {
     /// this environment variable (a token that may read the packages' settings; never printed).
     #[arg(long, value_name = "VAR")]
     pub token_env: Option<String>,
+    /// Join a `turncoat recon passwords --format json` report into the people table, for the
+    /// roster person NAME (repeatable).
+    #[arg(long, value_name = "NAME=FILE")]
+    pub passwords: Vec<String>,
     /// PyPI base URL (a mirror or a test server).
     #[arg(long, value_name = "URL", default_value = turncoat_recon::published::PYPI_API)]
     pub pypi_url: String,
@@ -265,6 +269,33 @@ fn npm_client(args: &EvaluateArgs, ctx: &Context) -> anyhow::Result<turncoat_reg
     )?)
 }
 
+/// The `--passwords NAME=FILE` reports, read bounded.
+fn read_passwords(
+    specs: &[String],
+) -> anyhow::Result<Vec<turncoat_posture::evaluate::passwords::PasswordResults>> {
+    use std::io::Read as _;
+    const MAX: u64 = 64 << 20;
+    let mut out = Vec::new();
+    for spec in specs {
+        let (name, file) = spec
+            .split_once('=')
+            .filter(|(n, f)| !n.trim().is_empty() && !f.is_empty())
+            .with_context(|| format!("--passwords {spec}: expected NAME=FILE"))?;
+        let mut buf = Vec::new();
+        std::fs::File::open(file)
+            .and_then(|f| f.take(MAX + 1).read_to_end(&mut buf))
+            .with_context(|| format!("cannot read {file}"))?;
+        if buf.len() as u64 > MAX {
+            anyhow::bail!("{file} is larger than {MAX} bytes");
+        }
+        out.push(
+            turncoat_posture::evaluate::passwords::parse(name.trim(), file, &buf)
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    Ok(out)
+}
+
 fn pypi_facts(pypi: Option<&turncoat_recon::published::PypiClient>, name: &str) -> PackageFacts {
     let mut f = PackageFacts {
         ecosystem: Ecosystem::Pypi,
@@ -346,6 +377,9 @@ pub fn run(args: EvaluateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
             .unwrap_or_else(|_| time::OffsetDateTime::now_utc()),
     );
+    let report = report
+        .with_passwords(read_passwords(&args.passwords)?)
+        .map_err(anyhow::Error::msg)?;
     super::metrics::record(ctx, &args.record, policy.record_metrics, &report.metrics)?;
     let text = match args.format {
         Format::Human => evaluate::human(&report, args.verbose),
