@@ -249,6 +249,35 @@ fn decode(files: &[String], raw: u32) -> (String, u32) {
     )
 }
 
+/// A file with a `spec:` header (GitLab's inputs, a first YAML document ended by `---`) is the
+/// pipeline after it; the header's lines are kept as blank lines so line numbers stay true.
+/// `$[[ inputs.x ]]` interpolations are left as text.
+fn without_spec_header(text: &str) -> std::borrow::Cow<'_, str> {
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    if !first.is_some_and(|l| l.starts_with("spec:")) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut in_header = true;
+    for line in text.split_inclusive('\n') {
+        if in_header {
+            if line.trim_end() == "---" {
+                in_header = false;
+            }
+            out.push('\n');
+        } else {
+            out.push_str(line);
+        }
+    }
+    if in_header {
+        // A header without a pipeline after it.
+        return text.into();
+    }
+    out.into()
+}
+
 /// A file of the repository as a tree, `<<` merges applied, lines encoded with `index`.
 fn parse_file(
     path: &str,
@@ -269,7 +298,8 @@ fn parse_file(
         path: path.into(),
         offset: e.valid_up_to(),
     })?;
-    let root = yaml::parse(text, limits).map_err(|source| LoadError::Yaml {
+    let body = without_spec_header(text);
+    let root = yaml::parse(&body, limits).map_err(|source| LoadError::Yaml {
         path: path.into(),
         source,
     })?;
@@ -1157,6 +1187,16 @@ mod tests {
         let err = super::read_all(&mut read, &crate::yaml::Limits::default(), &mut Vec::new())
             .unwrap_err();
         assert!(err.to_string().contains("extends"), "{err}");
+    }
+
+    #[test]
+    fn a_spec_header_is_skipped_and_lines_stay_true() {
+        let (p, _) = pipelines(&[(
+            ".gitlab-ci.yml",
+            "spec:\n  inputs:\n    stage:\n      default: deploy\n---\npublish:\n  stage: $[[ inputs.stage ]]\n  script: [npm publish]\n",
+        )]);
+        let j = p[0].job("publish").unwrap();
+        assert_eq!((j.line, j.script[0].line), (6, 8));
     }
 
     #[test]
