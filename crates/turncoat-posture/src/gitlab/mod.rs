@@ -971,7 +971,19 @@ pub fn read_pipeline(
             &mut budget,
             skipped,
         )?;
-        jobs.push(gl_job(&merged, def, &node));
+        let job = gl_job(&merged, def, &node);
+        // `default:` and global variables are copied into every job: bound the copies too.
+        let copied =
+            job.script.len() + job.variables.len() + job.caches.len() + job.id_tokens.len();
+        budget = budget.saturating_sub(copied);
+        if budget == 0 {
+            return Err(shape(
+                &def.file,
+                job.line,
+                "too many nodes once `default:` and global variables are copied into the jobs",
+            ));
+        }
+        jobs.push(job);
     }
     let workflow_rules = merged
         .get("workflow")
@@ -1187,6 +1199,42 @@ mod tests {
         let err = super::read_all(&mut read, &crate::yaml::Limits::default(), &mut Vec::new())
             .unwrap_err();
         assert!(err.to_string().contains("extends"), "{err}");
+    }
+
+    #[test]
+    fn extends_cannot_multiply_a_template_without_bound() {
+        // 5 000 nodes in one template, copied into 200 jobs: a million nodes from a 30 KB
+        // file. The parser's node budget sees the template once; extends has its own.
+        let mut src = String::from(".big:\n  variables:\n");
+        for i in 0..5000 {
+            src.push_str(&format!("    V{i}: x\n"));
+        }
+        for j in 0..200 {
+            src.push_str(&format!("job{j}:\n  extends: .big\n"));
+        }
+        let mut read = |p: &str| -> Result<Option<Vec<u8>>, crate::LoadError> {
+            Ok((p == super::MAIN_FILE).then(|| src.as_bytes().to_vec()))
+        };
+        let err = super::read_all(&mut read, &crate::yaml::Limits::default(), &mut Vec::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("too many nodes"), "{err}");
+    }
+
+    #[test]
+    fn global_variables_cannot_multiply_without_bound() {
+        let mut src = String::from("variables:\n");
+        for i in 0..60_000 {
+            src.push_str(&format!("  V{i}: x\n"));
+        }
+        for j in 0..60 {
+            src.push_str(&format!("job{j}:\n  script: [a]\n"));
+        }
+        let mut read = |p: &str| -> Result<Option<Vec<u8>>, crate::LoadError> {
+            Ok((p == super::MAIN_FILE).then(|| src.as_bytes().to_vec()))
+        };
+        let err = super::read_all(&mut read, &crate::yaml::Limits::default(), &mut Vec::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("global variables"), "{err}");
     }
 
     #[test]
