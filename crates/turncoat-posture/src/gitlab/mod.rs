@@ -972,6 +972,24 @@ pub fn read_pipeline(
             skipped,
         )?;
         let job = gl_job(&merged, def, &node);
+        if let Some(t) = node.get("trigger")
+            && job.trigger_local.is_none()
+        {
+            let what = t
+                .scalar()
+                .or_else(|| t.get("project").and_then(Node::scalar))
+                .map_or_else(
+                    || "a child pipeline from outside the repository (project, artifact or template include)".to_string(),
+                    |p| format!("the pipeline of project `{p}`"),
+                );
+            skipped.push(Skipped {
+                file: def.file.clone(),
+                reason: format!(
+                    "line {}: job `{}` triggers {what}, which is not read",
+                    job.line, job.id
+                ),
+            });
+        }
         // `default:` and global variables are copied into every job: bound the copies too.
         let copied =
             job.script.len() + job.variables.len() + job.caches.len() + job.id_tokens.len();
@@ -1192,6 +1210,15 @@ mod tests {
             "include:\n  - local: ../../etc/passwd\n  - local: 'ci/*.yml'\n  - local: missing.yml\njob:\n  script: [echo]\n",
         )]);
         assert_eq!(skipped.len(), 3, "{skipped:?}");
+        let (_, skipped) = pipelines(&[(
+            ".gitlab-ci.yml",
+            "include:\n  - local: ci/$TARGET.yml\nup:\n  trigger: group/other\nart:\n  trigger:\n    include:\n      - artifact: gen.yml\n        job: make\n",
+        )]);
+        let reasons: Vec<&str> = skipped.iter().map(|s| s.reason.as_str()).collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons[0].contains("computed path"));
+        assert!(reasons[1].contains("project `group/other`"));
+        assert!(reasons[2].contains("artifact"));
         let mut read = |p: &str| -> Result<Option<Vec<u8>>, crate::LoadError> {
             Ok((p == super::MAIN_FILE)
                 .then(|| b".a:\n  extends: .b\n.b:\n  extends: .a\njob:\n  extends: .a\n".to_vec()))
