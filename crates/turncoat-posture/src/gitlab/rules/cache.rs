@@ -9,7 +9,7 @@
 //! (`release-cache`). Keys scoped by ref (`$CI_COMMIT_REF_SLUG`) are not shared across refs.
 
 use crate::gitlab::reach::Scenario;
-use crate::gitlab::rules::{chain, job_link, publish_jobs, reach, sites, untrusted_reach};
+use crate::gitlab::rules::{chain, job_link, publish_jobs, reach, untrusted_reach};
 use crate::gitlab::{CacheUse, GlJob, Pipeline};
 use crate::rules::{cache_shared_with_release, release_cache};
 use crate::{Link, LinkKind, PostureFinding, Repo};
@@ -29,69 +29,88 @@ fn ref_scoped(key: &str) -> bool {
 }
 
 /// A job elsewhere in the pipelines that uses the same cache key and runs on untrusted refs.
-fn writer<'a>(repo: &'a Repo, cache: &CacheUse) -> Option<(&'a Pipeline, &'a GlJob, Vec<Link>)> {
+fn writer<'a>(repo: &'a Repo, cache: &CacheUse) -> Option<(&'a GlJob, Vec<Link>)> {
     for p in &repo.gitlab {
         for j in &p.jobs {
             if j.caches.iter().all(|c| c.key != cache.key) {
                 continue;
             }
             if let Some((_, t)) = untrusted_reach(p, repo, j) {
-                return Some((p, j, t));
+                return Some((j, t));
             }
         }
     }
     None
 }
 
+/// The publish job and, transitively, the jobs it `needs:` (their artifacts become the
+/// release). Jobs of earlier stages without `needs:` are not followed.
+fn release_path<'a>(p: &'a Pipeline, publish: &'a GlJob) -> Vec<&'a GlJob> {
+    let mut out: Vec<&GlJob> = Vec::new();
+    let mut todo = vec![publish];
+    while let Some(j) = todo.pop() {
+        if out.iter().any(|o| o.id == j.id) {
+            continue;
+        }
+        out.push(j);
+        todo.extend(j.needs.iter().filter_map(|n| p.job(n)));
+    }
+    out
+}
+
 pub fn check(repo: &Repo) -> Vec<PostureFinding> {
     let mut out = Vec::new();
-    let all = sites(repo);
-    for (p, job) in publish_jobs(repo) {
-        let site = all
-            .iter()
-            .find(|s| s.p.path == p.path && s.job.id == job.id);
-        let untrusted_publish = reach(p, repo, job, Scenario::AnyBranch)
-            .or_else(|| reach(p, repo, job, Scenario::MergeRequest))
+    for (p, publish) in publish_jobs(repo) {
+        let untrusted_publish = reach(p, repo, publish, Scenario::AnyBranch)
+            .or_else(|| reach(p, repo, publish, Scenario::MergeRequest))
             .is_some();
-        for cache in &job.caches {
-            let step = Link {
-                kind: LinkKind::Step,
-                label: format!("cache: key {}", cache.key),
-                file: cache.file.clone(),
-                line: cache.line,
-            };
-            let shared = if untrusted_publish && !ref_scoped(&cache.key) {
-                writer(repo, cache)
+        for job in release_path(p, publish) {
+            let via = if job.id == publish.id {
+                String::new()
             } else {
-                None
+                format!(" (in job `{}`, whose artifacts it `needs:`)", job.id)
             };
-            if let Some((wp, wj, trigger)) = shared {
-                let mut c = trigger;
-                c.push(job_link(wj));
-                c.push(job_link(job));
+            for cache in &job.caches {
+                let step = Link {
+                    kind: LinkKind::Step,
+                    label: format!("cache: key {}", cache.key),
+                    file: cache.file.clone(),
+                    line: cache.line,
+                };
+                let shared = if untrusted_publish && !ref_scoped(&cache.key) {
+                    writer(repo, cache)
+                } else {
+                    None
+                };
+                let (rule, message, mut c) = if let Some((wj, trigger)) = shared {
+                    let mut c = trigger;
+                    c.push(job_link(wj));
+                    c.push(job_link(publish));
+                    (
+                        &cache_shared_with_release::RULE,
+                        format!(
+                            "publish job `{}` restores cache `{}`{via}, which job `{}` also writes on refs anyone who can push controls (both run on unprotected refs, where GitLab's protected/unprotected cache split does not help): a poisoned cache becomes the release",
+                            publish.id, cache.key, wj.id
+                        ),
+                        c,
+                    )
+                } else {
+                    (
+                        &release_cache::RULE,
+                        format!(
+                            "publish job `{}` restores cache `{}`{via}: any job that writes it on the same ref (a test step, a dependency's install script) can change what is released",
+                            publish.id, cache.key
+                        ),
+                        chain(p, None, publish, None),
+                    )
+                };
+                if job.id != publish.id {
+                    c.push(job_link(job));
+                }
                 c.push(step);
-                let _ = wp;
                 out.push(PostureFinding::new(
-                    &cache_shared_with_release::RULE,
-                    format!(
-                        "publish job `{}` restores cache `{}`, which job `{}` also writes on refs anyone who can push controls (both run on unprotected refs, where GitLab's protected/unprotected cache split does not help): a poisoned cache becomes the release",
-                        job.id, cache.key, wj.id
-                    ),
-                    &cache.file,
-                    cache.line,
-                    &format!("cache: key {}", cache.key),
-                    c,
-                ));
-            } else {
-                let mut c = chain(p, None, job, None);
-                c.push(step);
-                let _ = site;
-                out.push(PostureFinding::new(
-                    &release_cache::RULE,
-                    format!(
-                        "publish job `{}` restores cache `{}`: any job that writes it on the same ref (a test step, a dependency's install script) can change what is released",
-                        job.id, cache.key
-                    ),
+                    rule,
+                    message,
                     &cache.file,
                     cache.line,
                     &format!("cache: key {}", cache.key),
@@ -118,6 +137,19 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].code(), "cache-shared-with-release");
         assert_eq!(f[0].line, 3);
+    }
+
+    #[test]
+    fn a_cache_in_a_job_the_publish_needs_counts() {
+        let r = repo(&[(
+            ".gitlab-ci.yml",
+            "build:\n  only: [tags]\n  cache:\n    key: deps\n    paths: [node_modules]\n  script: [npm ci, npm run build]\npublish:\n  only: [tags]\n  needs: [build]\n  script: [npm publish]\n",
+        )]);
+        let f = check(&r);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].code(), "release-cache");
+        assert!(f[0].finding.message.contains("in job `build`"));
+        assert_eq!(f[0].chain.len(), 4);
     }
 
     #[test]
