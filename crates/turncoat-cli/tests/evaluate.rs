@@ -465,3 +465,176 @@ fn the_soft_target_table_of_a_lockfile() {
     );
     assert!(text.contains("soft-one@2.0.0"), "{text}");
 }
+
+/// npm's token-only settings, replayed on 127.0.0.1: `GET /-/package/NAME/access` and
+/// `/collaborators`, answered only to the bearer token (401 otherwise, as npmjs.org does).
+/// Verdaccio does not implement these endpoints and npmjs.org cannot be reached from a test,
+/// so the replies are the shapes of the clients' own fixtures: the collaborators object of
+/// libnpmaccess `test/index.js` ("ls-collaborators": `{"name": "write" | "read"}`) and the
+/// `{access, publish_requires_tfa, automation_token_overrides_tfa}` document pnpm's
+/// `access get status` reads (pnpm/pnpm `pnpm11/registry-access/commands/src/access.ts`;
+/// the npm CLI only POSTs these fields, libnpmaccess `setMfa`).
+#[test]
+fn two_factor_setting_and_collaborators_are_read_with_a_token() {
+    let (server, dir) = world();
+    std::fs::write(dir.path().join("publishers.toml"), ROSTER).unwrap();
+    const TOKEN: &str = "npm_s3cr3tT0kenValue";
+    let guarded = |body: Value| {
+        move |req: &support::Request, _: usize| {
+            if req.header("authorization") == Some(&format!("Bearer {TOKEN}")) {
+                Reply::json(&body)
+            } else {
+                Reply::status(401)
+            }
+        }
+    };
+    server.hook(
+        "/-/package/widget/access",
+        guarded(json!({"access": "public", "publish_requires_tfa": true,
+                       "automation_token_overrides_tfa": true})),
+    );
+    server.hook(
+        "/-/package/widget/collaborators",
+        guarded(json!({"alice": "write", "bob": "write", "mallory": "write",
+                       "eve": "write", "reader": "read", "acme:devs": "write"})),
+    );
+    server.hook(
+        "/-/package/solo/access",
+        guarded(json!({"access": "public", "publish_requires_tfa": true,
+                       "automation_token_overrides_tfa": false})),
+    );
+    server.hook(
+        "/-/package/solo/collaborators",
+        guarded(json!({"alice": "write"})),
+    );
+    let url = server.url();
+    let run_with = |env: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_turncoat"));
+        c.args([
+            "evaluate",
+            "--registry",
+            &url,
+            "--pypi-url",
+            &url,
+            "--format",
+            "json",
+            "--token-env",
+            "NPM_READ_TOKEN",
+        ])
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .stdin(Stdio::null());
+        if let Some(t) = env {
+            c.env("NPM_READ_TOKEN", t);
+        }
+        c.output().unwrap()
+    };
+    let o = run_with(Some(TOKEN));
+    assert_code(&o, 1);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains(TOKEN) && !String::from_utf8_lossy(&o.stderr).contains(TOKEN));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pkg = |n: &str| {
+        v["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    let widget = pkg("widget");
+    assert_eq!(widget["publish_requires_2fa"], false);
+    assert_eq!(widget["mfa_level"], "automation");
+    // eve is a collaborator with write access the packument does not list: she can publish.
+    assert_eq!(
+        widget["publishers"],
+        json!(["alice", "bob", "eve", "mallory"])
+    );
+    assert_eq!(widget["collaborators"].as_array().unwrap().len(), 6);
+    assert_eq!(pkg("solo")["publish_requires_2fa"], true);
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "publish-2fa-not-required" || f["code"] == "undeclared-publisher")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.contains(
+            &"npm widget: publishing does not require 2FA (mfa=automation: automation tokens publish without it)"
+        ),
+        "{messages:?}"
+    );
+    assert!(messages.contains(&"npm user `eve` can publish widget but is not in the roster"));
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    let sent = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/-/package/"))
+        .count();
+    assert_eq!(sent, 4);
+
+    // A wrong token: the registry refuses, the setting stays unknown and nothing fires.
+    let o = run_with(Some("wrong"));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let w = &v["packages"].as_array().unwrap()[0];
+    assert!(w["publish_requires_2fa"].is_null(), "{w}");
+    assert!(w["settings_error"].as_str().unwrap().contains("401"), "{w}");
+
+    // The variable not set: a tool error naming the variable, not a silent "unknown".
+    let o = run_with(None);
+    assert_code(&o, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("NPM_READ_TOKEN"));
+}
+
+/// `--passwords NAME=FILE` joins `turncoat recon passwords --format json` reports into the
+/// people table; a report for someone not in the roster, or not such a report, is an error.
+#[test]
+fn password_check_results_join_the_people_table() {
+    let (server, dir) = world();
+    std::fs::write(dir.path().join("publishers.toml"), ROSTER).unwrap();
+    std::fs::write(
+        dir.path().join("alice.json"),
+        r#"{"schema": "turncoat-recon-passwords/1", "format": "bitwarden-json",
+ "metrics": {"entries": 4, "developer_logins": 3, "checked_against_pwned_passwords": true,
+             "breached": 1, "reused": 2, "weak": 0,
+             "breached_percent": 33.3, "reused_percent": 66.7, "weak_percent": 0.0,
+             "platforms": {"github": 1, "npm": 1, "pypi": 1}},
+ "entries": [], "findings": []}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("other.json"),
+        r#"{"schema": "something-else"}"#,
+    )
+    .unwrap();
+    let url = server.url();
+    let base = ["evaluate", "--registry", &url, "--pypi-url", &url];
+    let with = |extra: &[&str]| {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend_from_slice(extra);
+        run(dir.path(), &a)
+    };
+    let o = with(&["--passwords", "Alice=alice.json"]);
+    assert_code(&o, 1);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let alice = text.lines().find(|l| l.starts_with("Alice ")).unwrap();
+    assert!(alice.ends_with("yes       1/2/0 of 3"), "{alice:?}");
+    let bob = text.lines().find(|l| l.starts_with("Bob ")).unwrap();
+    assert!(bob.ends_with("not checked"), "{bob:?}");
+    let o = with(&["--passwords", "Alice=alice.json", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["passwords"][0]["person"], "Alice");
+    assert_eq!(v["passwords"][0]["reused"], 2);
+    let o = with(&["--passwords", "Zed=alice.json"]);
+    assert_code(&o, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no person named `Zed`"));
+    let o = with(&["--passwords", "Alice=other.json"]);
+    assert_code(&o, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("schema something-else"));
+}

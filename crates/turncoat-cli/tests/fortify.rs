@@ -55,6 +55,8 @@ jobs:
       id-token: write
     steps:
       - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683
+        with:
+          persist-credentials: false
       - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020
         with:
           registry-url: https://registry.npmjs.org
@@ -75,7 +77,7 @@ fn a_hardened_repository_passes() {
     let repo = repo_with(&[("release.yml", HARDENED)]);
     let o = run(repo.path(), &["fortify"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
-    assert!(out(&o).contains("publishes: npm publish (job publish, line 19)"));
+    assert!(out(&o).contains("publishes: npm publish (job publish, line 21)"));
     assert!(out(&o).contains("0 deny, 0 warn"));
 }
 
@@ -412,4 +414,43 @@ fn signing_policy_and_key_errors() {
     let o = run(plain.path(), &["fortify", "."]);
     assert_eq!(o.status.code(), Some(0));
     assert!(out(&o).contains("signed commits and tags: "), "{}", out(&o));
+}
+
+/// A GitLab CI pipeline is audited beside the workflows: a tag-only npm publish with a token
+/// written into `.npmrc` by a template it `extends:`, and a hostile include that is refused.
+#[test]
+fn a_gitlab_pipeline_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".gitlab-ci.yml"),
+        "include:\n  - local: ../outside.yml\n.auth:\n  before_script:\n    - echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > .npmrc\npublish:\n  extends: .auth\n  rules:\n    - if: $CI_COMMIT_TAG\n  script:\n    - npm publish\n",
+    )
+    .unwrap();
+    let o = run(dir.path(), &["fortify", "--no-history", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(v["workflows"][0]["file"], ".gitlab-ci.yml");
+    assert_eq!(v["workflows"][0]["publish_steps"][0]["job"], "publish");
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "publish-long-lived-token",
+            "no-release-environment",
+            "publish-without-provenance"
+        ],
+        "{codes:?}"
+    );
+    assert_eq!(v["findings"][0]["line"], 5);
+    assert!(
+        v["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("leaving the repository")
+    );
 }

@@ -21,6 +21,7 @@
 
 pub mod evaluate;
 pub mod expr;
+pub mod gitlab;
 pub mod load;
 pub mod model;
 pub mod publish;
@@ -40,6 +41,8 @@ pub use model::{Job, LocalAction, Step, Workflow};
 pub struct Repo {
     pub workflows: Vec<Workflow>,
     pub actions: Vec<LocalAction>,
+    /// GitLab CI pipelines (`.gitlab-ci.yml` and the child pipelines it starts).
+    pub gitlab: Vec<gitlab::Pipeline>,
 }
 
 impl Repo {
@@ -193,6 +196,7 @@ pub fn rules() -> Vec<&'static RuleDoc> {
 /// Run every rule on the repository; findings sorted by file, line and code.
 pub fn audit(repo: &Repo) -> Vec<PostureFinding> {
     let mut out = rules::check_all(repo);
+    out.extend(gitlab::rules::check_all(repo));
     out.sort_by(|a, b| {
         (&a.file, a.line, &a.finding.code, &a.finding.message).cmp(&(
             &b.file,

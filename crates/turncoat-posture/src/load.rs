@@ -185,6 +185,15 @@ fn load_actions(
 /// Every workflow of the repository at `root`, sorted by path, its composite actions, and the
 /// files skipped.
 pub fn load_repo(root: &Path, limits: &Limits) -> Result<(crate::Repo, Vec<Skipped>), LoadError> {
+    let (mut repo, mut skipped) = load_github(root, limits)?;
+    let (gitlab, gl_skipped) = crate::gitlab::load(root, limits)?;
+    repo.gitlab = gitlab;
+    skipped.extend(gl_skipped);
+    Ok((repo, skipped))
+}
+
+/// `.github/workflows` and `.github/actions`.
+fn load_github(root: &Path, limits: &Limits) -> Result<(crate::Repo, Vec<Skipped>), LoadError> {
     let dir = root.join(".github").join("workflows");
     let mut repo = crate::Repo::default();
     let mut skipped = Vec::new();

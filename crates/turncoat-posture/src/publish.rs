@@ -126,6 +126,27 @@ pub fn in_script(script: &str) -> Vec<Publish> {
             other => other,
         };
         let has = |w: &str| words[1..].contains(&w);
+        // `npm install -g semantic-release` installs it; it publishes nothing.
+        let installs = words[1..]
+            .iter()
+            .find(|w| !w.starts_with('-'))
+            .is_some_and(|w| {
+                matches!(
+                    *w,
+                    "install"
+                        | "i"
+                        | "add"
+                        | "ci"
+                        | "uninstall"
+                        | "remove"
+                        | "rm"
+                        | "un"
+                        | "update"
+                        | "up"
+                        | "upgrade"
+                        | "link"
+                )
+            });
         let found = match first {
             "changeset" | "changesets" if has("publish") => {
                 Some((Ecosystem::Npm, "changeset publish".to_string()))
@@ -139,7 +160,7 @@ pub fn in_script(script: &str) -> Vec<Publish> {
             "semantic-release" | "@semantic-release/cli" => {
                 Some((Ecosystem::Npm, "semantic-release".to_string()))
             }
-            "npm" | "pnpm" | "yarn" | "bun" if has("semantic-release") => {
+            "npm" | "pnpm" | "yarn" | "bun" if has("semantic-release") && !installs => {
                 Some((Ecosystem::Npm, "semantic-release".to_string()))
             }
             "twine" if has("upload") => Some((Ecosystem::Pypi, "twine upload".to_string())),
@@ -308,5 +329,8 @@ mod tests {
         assert!(tools("echo npm publish is next").is_empty());
         assert!(tools("cargo build --release").is_empty());
         assert!(tools("npm ci && npm test").is_empty());
+        assert!(tools("npm install -g semantic-release @semantic-release/gitlab").is_empty());
+        assert!(tools("yarn add -D semantic-release").is_empty());
+        assert_eq!(tools("yarn semantic-release"), ["semantic-release"]);
     }
 }

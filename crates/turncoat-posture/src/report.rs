@@ -88,9 +88,16 @@ impl Report {
         findings: Vec<PostureFinding>,
         level: impl Fn(&str) -> Level,
     ) -> Report {
+        // GitLab pipelines are summarised like workflows (one step per script line).
+        let gitlab: Vec<crate::Workflow> = repo
+            .gitlab
+            .iter()
+            .map(crate::gitlab::Pipeline::as_workflow)
+            .collect();
         let workflows: Vec<WorkflowSummary> = repo
             .workflows
             .iter()
+            .chain(&gitlab)
             .map(|wf| WorkflowSummary {
                 file: wf.path.clone(),
                 triggers: wf.triggers.iter().map(|t| t.event.clone()).collect(),
@@ -326,9 +333,14 @@ pub fn human(report: &Report, verbose: bool) -> String {
             write_finding(&mut out, f);
         }
     }
-    // Findings in files that are not workflows (local composite actions).
+    // Findings in files that are not workflows (local composite actions, GitLab includes).
     for file in report.other_files() {
-        let _ = writeln!(out, "\n{file}  [composite action]");
+        let kind = if file.starts_with(".github/") {
+            "composite action"
+        } else {
+            "included file"
+        };
+        let _ = writeln!(out, "\n{file}  [{kind}]");
         for f in report
             .findings
             .iter()

@@ -83,6 +83,16 @@ impl Node {
         Node { line, value, size }
     }
 
+    /// A node built outside the parser (GitLab CI's `extends:` and `<<` merges).
+    pub fn build(line: u32, value: Value) -> Node {
+        Node::new(line, value)
+    }
+
+    /// Nodes in this subtree, itself included.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
     pub fn entries(&self) -> &[Entry] {
         match &self.value {
             Value::Map(e) => e,
@@ -138,6 +148,8 @@ enum Frame {
         anchor: usize,
         entries: Vec<Entry>,
         pending: Option<(String, u32)>,
+        /// Keys seen, for the duplicate check (a linear scan is quadratic on a hostile map).
+        keys: std::collections::HashSet<String>,
     },
 }
 
@@ -211,6 +223,7 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Option<Node>, YamlError> {
                         anchor,
                         entries: Vec::new(),
                         pending: None,
+                        keys: std::collections::HashSet::new(),
                     }
                 } else {
                     Frame::Seq {
@@ -241,12 +254,12 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Option<Node>, YamlError> {
                     return Err(err(format!("more than {} nodes", limits.max_nodes)));
                 }
                 if let Some(Frame::Map {
-                    entries,
                     pending: pending @ None,
+                    keys,
                     ..
                 }) = stack.last_mut()
                 {
-                    if entries.iter().any(|e| e.key == *text) {
+                    if !keys.insert(text.to_string()) {
                         return Err(err(format!("duplicate key {:?}", &*text)));
                     }
                     *pending = Some((text.into_owned(), line));

@@ -518,6 +518,47 @@ impl Client {
         }
     }
 
+    /// A package's access settings (`GET /-/package/<name>/access`: `publish_requires_tfa`,
+    /// `automation_token_overrides_tfa`) or collaborators (`GET
+    /// /-/package/<name>/collaborators`), as the registry answers them; both need a token that
+    /// may read the package's settings. Always asked of the registry, never of the cache (a
+    /// cache can be written by whoever restored it, and a setting read from it could say
+    /// "2FA required" when it is not); `Ok(None)` on 404, an error offline.
+    pub fn package_settings(
+        &self,
+        name: &PackageName,
+        doc: PackageSettings,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let Backend::Http(reg) = self.backend(name) else {
+            return Ok(None);
+        };
+        if self.inner.options.offline {
+            return Err(RegistryError::Offline {
+                what: format!("{} of {name}", doc.path()),
+            });
+        }
+        let url = join(
+            &reg,
+            &format!("-/package/{}/{}", name.url_path(), doc.path()),
+        )?;
+        let req = Get {
+            accept: Some(ACCEPT_FULL),
+            etag: None,
+            last_modified: None,
+            limit: self.inner.options.max_document,
+            integrity: None,
+        };
+        match self.inner.http.get(&self.inner.config, &url, &req)? {
+            Fetched::Body { body, .. } => Ok(Some(body)),
+            Fetched::Status { status: 404, .. } => Ok(None),
+            Fetched::Status { status, url } => Err(RegistryError::Http { status, url }),
+            Fetched::NotModified => Err(RegistryError::Http {
+                status: 304,
+                url: redact_url(&url),
+            }),
+        }
+    }
+
     /// The default registry's signing keys document (`GET /-/npm/v1/keys`).
     pub fn keys(&self) -> Result<Vec<u8>, RegistryError> {
         let reg = self.inner.config.registry().clone();
@@ -709,6 +750,24 @@ impl Client {
                 Ok(None)
             }
             Fetched::Status { status, url } => Err(RegistryError::Http { status, url }),
+        }
+    }
+}
+
+/// Which per-package settings document [`Client::package_settings`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageSettings {
+    /// `/-/package/<name>/access`.
+    Access,
+    /// `/-/package/<name>/collaborators`.
+    Collaborators,
+}
+
+impl PackageSettings {
+    fn path(self) -> &'static str {
+        match self {
+            PackageSettings::Access => "access",
+            PackageSettings::Collaborators => "collaborators",
         }
     }
 }

@@ -36,6 +36,14 @@ pub struct EvaluateArgs {
     /// npm registry URL; overrides .npmrc and the default.
     #[arg(long, value_name = "URL")]
     pub registry: Option<String>,
+    /// Read npm's "require 2FA to publish" setting and the collaborators with the token in
+    /// this environment variable (a token that may read the packages' settings; never printed).
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+    /// Join a `turncoat recon passwords --format json` report into the people table, for the
+    /// roster person NAME (repeatable).
+    #[arg(long, value_name = "NAME=FILE")]
+    pub passwords: Vec<String>,
     /// PyPI base URL (a mirror or a test server).
     #[arg(long, value_name = "URL", default_value = turncoat_recon::published::PYPI_API)]
     pub pypi_url: String,
@@ -166,6 +174,9 @@ fn npm_facts(client: &turncoat_registry::Client, name: &str) -> PackageFacts {
         // Readable only with a token allowed to read the package's access settings; not
         // asked (see docs/evaluate.md).
         publish_requires_2fa: None,
+        mfa_level: None,
+        collaborators: Vec::new(),
+        settings_error: None,
         error: None,
     };
     let pn = match turncoat_npm::PackageName::new(name) {
@@ -196,6 +207,95 @@ fn npm_facts(client: &turncoat_registry::Client, name: &str) -> PackageFacts {
     f
 }
 
+/// npm's token-only settings: the MFA level and the collaborators (those that can publish join
+/// the publishers). A failure is kept in `settings_error`; the maintainers still count.
+fn npm_settings(client: &turncoat_registry::Client, f: &mut PackageFacts) {
+    use turncoat_posture::evaluate::npm_access;
+    use turncoat_registry::PackageSettings;
+    let Ok(pn) = turncoat_npm::PackageName::new(&f.name) else {
+        return;
+    };
+    let read = |doc| match client.package_settings(&pn, doc) {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => Err("the registry does not have it (404)".to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let mut errors = Vec::new();
+    match read(PackageSettings::Access).and_then(|b| npm_access::mfa_level(&b)) {
+        Ok(level) => {
+            f.mfa_level = level;
+            f.publish_requires_2fa = level.map(npm_access::MfaLevel::requires_2fa);
+        }
+        Err(e) => errors.push(format!("access settings: {e}")),
+    }
+    match read(PackageSettings::Collaborators).and_then(|b| npm_access::collaborators(&b)) {
+        Ok(c) => {
+            for w in c.iter().filter(|c| c.can_publish() && !c.is_team()) {
+                if !f.publishers.iter().any(|p| p.eq_ignore_ascii_case(&w.name)) {
+                    f.publishers.push(w.name.clone());
+                }
+            }
+            f.publishers.sort();
+            f.collaborators = c;
+        }
+        Err(e) => errors.push(format!("collaborators: {e}")),
+    }
+    if !errors.is_empty() {
+        f.settings_error = Some(errors.join("; "));
+    }
+}
+
+/// The npm client; with `--token-env VAR`, the token is added for the registry (and sent to
+/// it only).
+fn npm_client(args: &EvaluateArgs, ctx: &Context) -> anyhow::Result<turncoat_registry::Client> {
+    let Some(var) = &args.token_env else {
+        return super::client(ctx, Path::new("."), args.registry.as_deref(), args.offline);
+    };
+    let token = std::env::var(var)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .with_context(|| format!("--token-env {var}: the variable is not set or empty"))?;
+    let config = turncoat_registry::RegistryConfig::load(Path::new("."), args.registry.as_deref())?;
+    let registry = config.registry().to_string();
+    let config = config.with_token(&registry, token.trim())?;
+    let options = turncoat_registry::ClientOptions {
+        offline: args.offline,
+        ..Default::default()
+    };
+    Ok(turncoat_registry::Client::new(
+        config,
+        super::cache(ctx)?,
+        options,
+    )?)
+}
+
+/// The `--passwords NAME=FILE` reports, read bounded.
+fn read_passwords(
+    specs: &[String],
+) -> anyhow::Result<Vec<turncoat_posture::evaluate::passwords::PasswordResults>> {
+    use std::io::Read as _;
+    const MAX: u64 = 64 << 20;
+    let mut out = Vec::new();
+    for spec in specs {
+        let (name, file) = spec
+            .split_once('=')
+            .filter(|(n, f)| !n.trim().is_empty() && !f.is_empty())
+            .with_context(|| format!("--passwords {spec}: expected NAME=FILE"))?;
+        let mut buf = Vec::new();
+        std::fs::File::open(file)
+            .and_then(|f| f.take(MAX + 1).read_to_end(&mut buf))
+            .with_context(|| format!("cannot read {file}"))?;
+        if buf.len() as u64 > MAX {
+            anyhow::bail!("{file} is larger than {MAX} bytes");
+        }
+        out.push(
+            turncoat_posture::evaluate::passwords::parse(name.trim(), file, &buf)
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    Ok(out)
+}
+
 fn pypi_facts(pypi: Option<&turncoat_recon::published::PypiClient>, name: &str) -> PackageFacts {
     let mut f = PackageFacts {
         ecosystem: Ecosystem::Pypi,
@@ -203,6 +303,9 @@ fn pypi_facts(pypi: Option<&turncoat_recon::published::PypiClient>, name: &str) 
         publishers: Vec::new(),
         organization: None,
         publish_requires_2fa: None,
+        mfa_level: None,
+        collaborators: Vec::new(),
+        settings_error: None,
         error: None,
     };
     let Some(pypi) = pypi else {
@@ -238,8 +341,15 @@ pub fn run(args: EvaluateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         .collect();
     let mut packages = Vec::new();
     if !npm.is_empty() {
-        let client = super::client(ctx, Path::new("."), args.registry.as_deref(), args.offline)?;
-        packages.extend(client.fetch_many(&npm, "maintainers", |c, name| npm_facts(c, name)));
+        let client = npm_client(&args, ctx)?;
+        let with_token = args.token_env.is_some();
+        packages.extend(client.fetch_many(&npm, "maintainers", |c, name| {
+            let mut f = npm_facts(c, name);
+            if with_token && f.error.is_none() {
+                npm_settings(c, &mut f);
+            }
+            f
+        }));
     }
     let pypi = if args.offline {
         None
@@ -267,6 +377,9 @@ pub fn run(args: EvaluateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
             .unwrap_or_else(|_| time::OffsetDateTime::now_utc()),
     );
+    let report = report
+        .with_passwords(read_passwords(&args.passwords)?)
+        .map_err(anyhow::Error::msg)?;
     super::metrics::record(ctx, &args.record, policy.record_metrics, &report.metrics)?;
     let text = match args.format {
         Format::Human => evaluate::human(&report, args.verbose),

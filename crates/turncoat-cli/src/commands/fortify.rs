@@ -12,7 +12,7 @@ use crate::settings::Context;
 
 #[derive(Debug, Args)]
 pub struct FortifyArgs {
-    /// Repository directory (its .github/workflows is read).
+    /// Repository directory (its .github/workflows and .gitlab-ci.yml are read).
     #[arg(default_value = ".")]
     pub repo: PathBuf,
     /// Output format.

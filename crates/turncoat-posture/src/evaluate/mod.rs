@@ -6,6 +6,8 @@
 //! sans-IO: an [`Input`] in, [`Report`] out, with the rules in [`rules`] and the battlecard
 //! numbers in [`Metrics`].
 
+pub mod npm_access;
+pub mod passwords;
 pub mod roster;
 pub mod rules;
 pub mod soft;
@@ -32,6 +34,16 @@ pub struct PackageFacts {
     pub organization: Option<String>,
     /// npm "require 2FA to publish"; `None`: unknown (needs a token that may read it).
     pub publish_requires_2fa: Option<bool>,
+    /// npm's MFA level behind it (`none`, `automation`: tokens bypass 2FA, `publish`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_level: Option<npm_access::MfaLevel>,
+    /// npm collaborators read with a token (users and `org:team`s); those that can publish
+    /// are in `publishers` too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub collaborators: Vec<npm_access::Collaborator>,
+    /// Why the token-only settings (2FA, collaborators) could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings_error: Option<String>,
     /// Why the registry could not be read (the package is then not judged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -151,11 +163,31 @@ pub struct Report {
     pub numbers: Metrics,
     /// Battlecard samples for the metrics store.
     pub metrics: Vec<turncoat_metrics::Sample>,
+    /// `turncoat recon passwords` results joined per person (`--passwords NAME=FILE`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passwords: Vec<passwords::PasswordResults>,
 }
 
 impl Report {
     pub fn blocked(&self) -> bool {
         self.summary.deny > 0
+    }
+
+    /// Join password-check results; each must name a person of the roster.
+    pub fn with_passwords(
+        mut self,
+        results: Vec<passwords::PasswordResults>,
+    ) -> Result<Report, String> {
+        for r in &results {
+            if !self.people.iter().any(|p| p.name == r.person) {
+                return Err(format!(
+                    "--passwords {}={}: no person named `{}` in the roster",
+                    r.person, r.file, r.person
+                ));
+            }
+        }
+        self.passwords = results;
+        Ok(self)
     }
 }
 
@@ -204,6 +236,7 @@ pub fn judge(input: &Input, level: impl Fn(&str) -> Level, at: time::OffsetDateT
         summary,
         metrics: numbers.samples(at, &input.roster_file),
         numbers,
+        passwords: Vec::new(),
     }
 }
 
@@ -262,21 +295,41 @@ pub fn human(r: &Report, verbose: bool) -> String {
             yes_no(p.facts.publish_requires_2fa),
         );
     }
+    let pw_col = !r.passwords.is_empty();
     let _ = writeln!(
         out,
-        "\n{:<24} {:<16} {:<16} {:<13} {:<9} recovery",
-        "person", "npm", "pypi", "mfa", "pw-mgr"
+        "\n{:<24} {:<16} {:<16} {:<13} {:<9} recovery{}",
+        "person",
+        "npm",
+        "pypi",
+        "mfa",
+        "pw-mgr",
+        if pw_col {
+            "  passwords breached/reused/weak"
+        } else {
+            ""
+        }
     );
     for p in &r.people {
+        let recovery = yes_no(p.recovery_codes);
+        let last = if pw_col {
+            let s = r
+                .passwords
+                .iter()
+                .find(|x| x.person == p.name)
+                .map_or_else(|| "not checked".to_string(), |x| x.summary());
+            format!("{recovery:<8}  {s}")
+        } else {
+            recovery.to_string()
+        };
         let _ = writeln!(
             out,
-            "{:<24} {:<16} {:<16} {:<13} {:<9} {}",
+            "{:<24} {:<16} {:<16} {:<13} {:<9} {last}",
             p.name,
             p.npm.as_deref().unwrap_or("-"),
             p.pypi.as_deref().unwrap_or("-"),
             p.mfa.as_str(),
             if p.password_manager { "yes" } else { "no" },
-            yes_no(p.recovery_codes)
         );
     }
     let m = &r.numbers;

@@ -6,11 +6,13 @@
 pub mod broad_token_permissions;
 pub mod cache_shared_with_release;
 pub mod no_release_environment;
+pub mod persisted_checkout_credentials;
 pub mod publish_from_untrusted_trigger;
 pub mod publish_long_lived_token;
 pub mod publish_without_provenance;
 pub mod release_cache;
 pub mod script_injection;
+pub mod secret_to_third_party_action;
 pub mod signature_unverified;
 pub mod unpinned_action;
 pub mod unsigned_commits;
@@ -30,13 +32,17 @@ pub const ALL: &[&RuleDoc] = &[
     &broad_token_permissions::RULE,
     &cache_shared_with_release::RULE,
     &no_release_environment::RULE,
+    &persisted_checkout_credentials::RULE,
     &publish_from_untrusted_trigger::RULE,
     &publish_long_lived_token::RULE,
     &publish_without_provenance::RULE,
     &release_cache::RULE,
     &script_injection::RULE,
+    &secret_to_third_party_action::RULE,
     &unpinned_action::RULE,
     &untrusted_checkout::RULE,
+    // GitLab CI only: judged by [`crate::gitlab::rules`].
+    &crate::gitlab::rules::publish_from_unprotected_ref::RULE,
     // Signed commits and tags: judged on a [`crate::signing::History`] by [`check_history`].
     &signature_unverified::RULE,
     &unsigned_commits::RULE,
@@ -48,11 +54,13 @@ pub fn check_all(repo: &Repo) -> Vec<PostureFinding> {
     out.extend(broad_token_permissions::check(repo));
     out.extend(cache_shared_with_release::check(repo));
     out.extend(no_release_environment::check(repo));
+    out.extend(persisted_checkout_credentials::check(repo));
     out.extend(publish_from_untrusted_trigger::check(repo));
     out.extend(publish_long_lived_token::check(repo));
     out.extend(publish_without_provenance::check(repo));
     out.extend(release_cache::check(repo));
     out.extend(script_injection::check(repo));
+    out.extend(secret_to_third_party_action::check(repo));
     out.extend(unpinned_action::check(repo));
     out.extend(untrusted_checkout::check(repo));
     out
@@ -132,7 +140,7 @@ pub fn is_publish_job(repo: &Repo, job: &Job) -> bool {
 }
 
 /// Env and `with:` keys that carry a registry credential whatever the secret is called.
-const CREDENTIAL_KEYS: &[&str] = &[
+pub(crate) const CREDENTIAL_KEYS: &[&str] = &[
     "NODE_AUTH_TOKEN",
     "NPM_TOKEN",
     "NPM_AUTH_TOKEN",

@@ -61,6 +61,9 @@ pub(crate) mod testing {
             publishers: publishers.iter().map(|s| s.to_string()).collect(),
             organization: None,
             publish_requires_2fa: None,
+            mfa_level: None,
+            collaborators: Vec::new(),
+            settings_error: None,
             error: None,
         }
     }

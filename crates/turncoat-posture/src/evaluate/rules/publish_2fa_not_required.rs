@@ -17,8 +17,9 @@ npm's per-package setting `npm access set mfa=publish` requires a second factor 
 publish and refuses tokens that would bypass it (trusted publishing from CI still works); \
 `mfa=automation` lets automation tokens publish without it and `mfa=none` asks for nothing. \
 A phished password plus a token, or a token leaked from CI, then publishes. The setting can \
-only be read with a token that may read the package's access settings; without one, \
-`turncoat evaluate` reports it as unknown and raises no finding.
+only be read with a token that may read the package's access settings (`turncoat evaluate \
+--token-env VAR`); without one, `turncoat evaluate` reports it as unknown and raises no \
+finding. `mfa=automation` counts as not required: the stolen token is an automation token.
 
 Fix: `npm access set mfa=publish PKG` and move CI to trusted publishing.",
 };
@@ -32,9 +33,16 @@ pub fn check(input: &Input) -> Vec<Finding> {
             Finding::new(
                 &RULE,
                 format!(
-                    "{} {}: publishing does not require 2FA",
+                    "{} {}: publishing does not require 2FA{}",
                     p.ecosystem.as_str(),
-                    p.name
+                    p.name,
+                    match p.mfa_level {
+                        Some(crate::evaluate::npm_access::MfaLevel::Automation) => {
+                            " (mfa=automation: automation tokens publish without it)"
+                        }
+                        Some(crate::evaluate::npm_access::MfaLevel::None) => " (mfa=none)",
+                        _ => "",
+                    }
                 ),
             )
             .with_evidence(Evidence::at(&p.name, 0))
