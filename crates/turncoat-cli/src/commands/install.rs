@@ -187,6 +187,12 @@ fn watch_args(args: &InstallArgs, cwd: &Path, command: Vec<String>) -> WatchArgs
         timeout: Some(args.timeout),
         memory_max: None,
         pids_max: None,
+        record: super::metrics::RecordArgs {
+            record: false,
+            db: super::index::DatabaseArgs { database: None },
+        },
+        // The cwd is a package's directory: its turncoat.toml is the package's, not the team's.
+        never_record: true,
         command,
     }
 }
