@@ -526,3 +526,55 @@ fn the_dashboard_shows_the_stores_incidents_in_chromium() {
         "no screenshot"
     );
 }
+
+/// SIGINT and SIGTERM: the drill's temp dir (registry storage, token, apps) is removed and
+/// the process ends with that signal.
+#[test]
+fn an_interrupted_drill_removes_its_temp_dir() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let Some(v) = drill_tools() else { return };
+    for (sig, num) in [("TERM", 15), ("INT", 2)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut child = turncoat()
+            .args(["--quiet", "drill", "--scenario", "seed", "--layer", "gate"])
+            .env("TURNCOAT_VERDACCIO", &v)
+            .env("TMPDIR", tmp.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until Verdaccio's storage exists inside the drill's temp dir.
+        let start = std::time::Instant::now();
+        let drill_dir = loop {
+            let found = std::fs::read_dir(tmp.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("turncoat-drill-"))
+                        && p.join("verdaccio").exists()
+                });
+            if let Some(d) = found {
+                break d;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "no drill temp dir appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let st = Command::new("kill")
+            .args([format!("-{sig}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(num), "SIG{sig}: {status:?}");
+        assert!(
+            !drill_dir.exists(),
+            "SIG{sig}: {} is still there",
+            drill_dir.display()
+        );
+    }
+}

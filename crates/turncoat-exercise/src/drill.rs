@@ -272,6 +272,13 @@ pub fn run(cfg: &DrillConfig) -> Result<DrillReport, DrillError> {
         .tempdir()
         .map_err(|e| DrillError::io("create the drill temp dir", e))?;
     let root = tmp.path().to_path_buf();
+    // Ctrl-C or a CI job's SIGTERM: the temp dir (registry storage, publish token, apps)
+    // goes with the process; the guard hands it back to `tmp` when the drill ends normally.
+    let _cleanup = if cfg.keep {
+        None
+    } else {
+        Some(turncoat_sandbox::cleanup::remove_on_signal(&root).map_err(DrillError::Other)?)
+    };
     let host = Host {
         node: need("node", "install Node.js 20 or later")?,
         npm: need("npm", "install npm (it comes with Node.js)")?,
