@@ -578,3 +578,150 @@ fn an_interrupted_drill_removes_its_temp_dir() {
         );
     }
 }
+
+/// A public registry is refused before anything starts or is read, for `--package` and for
+/// generated canaries alike.
+#[test]
+fn a_drill_refuses_a_public_registry() {
+    for extra in [&["--package", "left-pad"][..], &[][..]] {
+        let out = turncoat()
+            .args([
+                "--quiet",
+                "drill",
+                "--registry",
+                "https://registry.npmjs.org/",
+            ])
+            .args(extra)
+            .args(["--npmrc", "/nonexistent/.npmrc"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("public registry"), "{stderr}");
+    }
+}
+
+/// `--package` on the team's registry (a Verdaccio started here stands in for it): the canary
+/// is the next patch of the package's `latest`, published under the `turncoat-drill` tag so
+/// `latest` stays on the team's release; the gate detects it; the token never shows.
+#[test]
+fn a_drill_of_the_teams_package_publishes_its_next_patch_under_the_drill_tag() {
+    let Some(v) = drill_tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let node = on_path("node").unwrap();
+    let npm = on_path("npm").unwrap();
+    // Started by the drill's own code: it finds Verdaccio where drill_tools() did
+    // ($TURNCOAT_VERDACCIO, else PATH).
+    let team = turncoat_exercise::registry::Registry::start_local(
+        &node,
+        &dir.path().join("team-registry"),
+        std::time::Duration::from_secs(60),
+    )
+    .expect("start the team's registry");
+    let release = turncoat_exercise::canary::PackageRelease {
+        name: "@team/widget".into(),
+        version: "2.3.4".into(),
+        files: vec![
+            (
+                "package.json".into(),
+                br#"{"name":"@team/widget","version":"2.3.4","main":"index.js"}"#.to_vec(),
+            ),
+            ("index.js".into(), b"module.exports = 1;\n".to_vec()),
+        ],
+    };
+    team.publish(&npm, &home, &release, &dir.path().join("pkg"))
+        .expect("publish the team's release");
+    let npmrc_text = std::fs::read_to_string(&team.npmrc).unwrap();
+    let token = npmrc_text
+        .lines()
+        .find_map(|l| l.split_once(":_authToken=").map(|(_, t)| t.to_string()))
+        .unwrap();
+
+    let out = turncoat()
+        .args([
+            "--quiet",
+            "drill",
+            "--package",
+            "@team/widget",
+            "--registry",
+        ])
+        .arg(&team.url)
+        .arg("--npmrc")
+        .arg(&team.npmrc)
+        .args(["--scenario", "seed", "--layer", "gate", "--format", "json"])
+        .env("TURNCOAT_VERDACCIO", &v)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {stderr}\nstdout: {stdout}"
+    );
+    assert!(
+        !stdout.contains(&token) && !stderr.contains(&token),
+        "the token leaked"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let s = &report["scenarios"][0];
+    assert_eq!(s["package"], "@team/widget");
+    assert_eq!(s["from"], "2.3.4");
+    assert_eq!(s["to"], "2.3.5");
+    assert_eq!(s["layers"][0]["detected"], true, "{s}");
+    assert_eq!(report["local_registry"], false);
+
+    let doc = http_get_json(&format!("{}@team%2fwidget", team.url), &token);
+    assert_eq!(
+        doc["dist-tags"]["latest"], "2.3.4",
+        "latest moved: {}",
+        doc["dist-tags"]
+    );
+    assert_eq!(doc["dist-tags"]["turncoat-drill"], "2.3.5");
+}
+
+/// GET a JSON document from a registry on 127.0.0.1 (HTTP/1.0, the whole answer).
+fn http_get_json(url: &str, token: &str) -> serde_json::Value {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (authority, path) = rest.split_once('/').unwrap();
+    let mut c = std::net::TcpStream::connect(authority).unwrap();
+    write!(
+        c,
+        "GET /{path} HTTP/1.0\r\nHost: {authority}\r\nAccept: application/json\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    c.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "{head}"
+    );
+    serde_json::from_str(body).unwrap()
+}
+
+/// `--package` without `--registry`: the local Verdaccio has no such package, so the drill
+/// publishes a clean 1.0.0 of that name first and the canary is 1.0.1.
+#[test]
+fn a_drill_of_a_package_on_the_local_registry_starts_from_a_clean_release() {
+    let Some(v) = drill_tools() else { return };
+    let out = turncoat()
+        .args(["--quiet", "drill", "--package", "@team/local-widget"])
+        .args(["--scenario", "seed", "--layer", "gate", "--format", "json"])
+        .env("TURNCOAT_VERDACCIO", &v)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &report["scenarios"][0];
+    assert_eq!(s["package"], "@team/local-widget");
+    assert_eq!(
+        (s["from"].as_str(), s["to"].as_str()),
+        (Some("1.0.0"), Some("1.0.1"))
+    );
+    assert_eq!(s["layers"][0]["detected"], true, "{s}");
+}
