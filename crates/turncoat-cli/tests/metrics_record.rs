@@ -191,6 +191,27 @@ fn diff_records_gate_alerts_by_code() {
     assert_eq!(alerts["value"].as_f64(), Some(total));
     assert!(alerts["detail"]["blocked"].as_u64() >= Some(1));
     assert_eq!(alerts["source"], "diff");
+
+    // `[metrics] record = true` in the project's turncoat.toml records without the flag.
+    let head_dir = world.head_lockfile.parent().unwrap();
+    std::fs::write(head_dir.join("turncoat.toml"), "[metrics]\nrecord = true\n").unwrap();
+    let db2 = dir.path().join("store2.sqlite");
+    let mut a = args(false);
+    let at = a.iter().position(|x| x == db).unwrap();
+    a[at] = db2.display().to_string();
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = turncoat(dir.path(), &a);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows = metric_rows(dir.path(), db2.to_str().unwrap());
+    assert!(
+        rows.iter().any(|r| r["metric"] == "gate-alerts"),
+        "{rows:?}"
+    );
 }
 
 #[test]
@@ -321,4 +342,50 @@ fn watch_records_blocked_builds_and_new_domains_against_the_baseline() {
         new["detail"]["items"],
         serde_json::json!(["turncoat-new.invalid"])
     );
+
+    // `[metrics] record = true` read before the run records without the flag; a turncoat.toml
+    // the watched command writes during the run is not read.
+    let db2 = dir.path().join("store2.sqlite");
+    let db3 = dir.path().join("store3.sqlite");
+    let plain = |db: &Path, script: &str| {
+        turncoat(
+            dir.path(),
+            &[
+                "watch",
+                "--database",
+                db.to_str().unwrap(),
+                "--",
+                "sh",
+                "-c",
+                script,
+            ],
+        )
+    };
+    let o = plain(
+        &db3,
+        "printf '[metrics]\\nrecord = true\\n' > turncoat.toml",
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !db3.exists(),
+        "a turncoat.toml written by the watched command was obeyed"
+    );
+    assert!(
+        dir.path().join("turncoat.toml").exists(),
+        "the command could not write the project"
+    );
+    let o = plain(&db2, "true");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows = metric_rows(dir.path(), db2.to_str().unwrap());
+    assert!(find(&rows, "egress-blocked-builds").is_some(), "{rows:?}");
 }
