@@ -708,9 +708,20 @@ fn http_get_json(url: &str, token: &str) -> serde_json::Value {
 #[test]
 fn a_drill_of_a_package_on_the_local_registry_starts_from_a_clean_release() {
     let Some(v) = drill_tools() else { return };
+    // `[metrics] record = true` in the current directory records without --record.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("turncoat.toml"),
+        "[metrics]\nrecord = true\n",
+    )
+    .unwrap();
+    let db = dir.path().join("store.sqlite");
     let out = turncoat()
         .args(["--quiet", "drill", "--package", "@team/local-widget"])
         .args(["--scenario", "seed", "--layer", "gate", "--format", "json"])
+        .arg("--database")
+        .arg(&db)
+        .current_dir(dir.path())
         .env("TURNCOAT_VERDACCIO", &v)
         .output()
         .unwrap();
@@ -724,4 +735,18 @@ fn a_drill_of_a_package_on_the_local_registry_starts_from_a_clean_release() {
         (Some("1.0.0"), Some("1.0.1"))
     );
     assert_eq!(s["layers"][0]["detected"], true, "{s}");
+    let m = turncoat()
+        .args(["metrics", "--format", "json", "--database"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&m.stdout).unwrap();
+    assert!(
+        m["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["metric"] == "time-to-detect"),
+        "{m}"
+    );
 }

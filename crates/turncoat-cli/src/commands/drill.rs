@@ -119,11 +119,14 @@ pub fn run(args: DrillArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             ),
         );
     }
+    // `[metrics] record = true` in turncoat.toml here (or the --project's) records like --record.
+    let policy_dir = args.project.clone().unwrap_or_else(|| PathBuf::from("."));
+    let record_policy = super::load_policy(None, &policy_dir)?.record_metrics;
     let report = turncoat_exercise::run(&cfg)?;
     if let Some(path) = &args.samples_out {
         super::report_html::append_samples(path, &report.samples())?;
     }
-    super::metrics::record(ctx, &args.record, false, &report.samples())?;
+    super::metrics::record(ctx, &args.record, record_policy, &report.samples())?;
     let text = match args.format {
         DrillFormat::Human => report.to_human(),
         DrillFormat::Json => {
