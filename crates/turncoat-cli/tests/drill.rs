@@ -424,3 +424,329 @@ fn the_dashboard_renders_in_chromium_without_console_messages_or_requests() {
         std::fs::copy(&shot, out).unwrap();
     }
 }
+
+/// The dashboard from a real store: incident rows (an open one with its checklist progress and
+/// a closed one with its TTR) rendered in Chromium without console messages or requests.
+#[test]
+fn the_dashboard_shows_the_stores_incidents_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite");
+    let run = |args: &[&str]| {
+        let o = turncoat()
+            .args(["--quiet"])
+            .args(args)
+            .arg("--database")
+            .arg(&db)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    // An app that locks the malicious version and installs it in CI with a secret in scope:
+    // the incident's checklist gets that secret to rotate.
+    let app = dir.path().join("app");
+    std::fs::create_dir_all(app.join(".github/workflows")).unwrap();
+    std::fs::write(
+        app.join("package-lock.json"),
+        r#"{"name":"app","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","dependencies":{"evil-pkg":"^1.0.0"}},"node_modules/evil-pkg":{"version":"1.0.1","resolved":"https://registry.npmjs.org/evil-pkg/-/evil-pkg-1.0.1.tgz","integrity":"sha512-AAAA","hasInstallScript":true}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        app.join(".github/workflows/ci.yml"),
+        "name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}\n    steps:\n      - run: npm ci\n",
+    )
+    .unwrap();
+    run(&["index", "add", app.to_str().unwrap()]);
+    run(&[
+        "incident",
+        "open",
+        "evil-pkg@1.0.1",
+        "--id",
+        "INC-OPEN",
+        "-o",
+        "open.md",
+    ]);
+    run(&["incident", "check", "INC-OPEN", "1"]);
+    run(&[
+        "incident",
+        "open",
+        "other-pkg@2.0.0",
+        "--id",
+        "INC-DONE",
+        "-o",
+        "done.md",
+    ]);
+    run(&["incident", "close", "INC-DONE"]);
+    let page = dir.path().join("dashboard.html");
+    let st = turncoat()
+        .args(["--quiet", "report", "--html"])
+        .arg(&page)
+        .arg("--database")
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let html = std::fs::read_to_string(&page).unwrap();
+    let inc = &html[html.find("<section id=\"incidents\"").unwrap()..];
+    let inc = &inc[..inc.find("</section>").unwrap()];
+    let open = &inc[inc.find("INC-OPEN").unwrap()..];
+    let open = &open[..open.find("</tr>").unwrap()];
+    assert!(
+        open.contains(">open<") && open.contains("evil-pkg@1.0.1"),
+        "{open}"
+    );
+    let progress = open
+        .split("</svg> ")
+        .nth(1)
+        .and_then(|t| t.split(" checked").next())
+        .expect("checklist progress");
+    let (done, total) = progress.split_once('/').unwrap();
+    assert_eq!(done, "1", "{open}");
+    assert!(total.parse::<u32>().unwrap() >= 1);
+    let closed = &inc[inc.find("INC-DONE").unwrap()..];
+    assert!(
+        closed.contains("closed ") && closed.contains("other-pkg@2.0.0"),
+        "{closed}"
+    );
+
+    if on_path("chromium").is_none() {
+        return skip("chromium not found (apt-get install -y chromium)");
+    }
+    let shot = dir.path().join("shot.png");
+    let log = chromium(&page, &shot, &dir.path().join("profile"));
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5000,
+        "no screenshot"
+    );
+}
+
+/// SIGINT and SIGTERM: the drill's temp dir (registry storage, token, apps) is removed and
+/// the process ends with that signal.
+#[test]
+fn an_interrupted_drill_removes_its_temp_dir() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let Some(v) = drill_tools() else { return };
+    for (sig, num) in [("TERM", 15), ("INT", 2)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut child = turncoat()
+            .args(["--quiet", "drill", "--scenario", "seed", "--layer", "gate"])
+            .env("TURNCOAT_VERDACCIO", &v)
+            .env("TMPDIR", tmp.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until Verdaccio's storage exists inside the drill's temp dir.
+        let start = std::time::Instant::now();
+        let drill_dir = loop {
+            let found = std::fs::read_dir(tmp.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("turncoat-drill-"))
+                        && p.join("verdaccio").exists()
+                });
+            if let Some(d) = found {
+                break d;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "no drill temp dir appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let st = Command::new("kill")
+            .args([format!("-{sig}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(num), "SIG{sig}: {status:?}");
+        assert!(
+            !drill_dir.exists(),
+            "SIG{sig}: {} is still there",
+            drill_dir.display()
+        );
+    }
+}
+
+/// A public registry is refused before anything starts or is read, for `--package` and for
+/// generated canaries alike.
+#[test]
+fn a_drill_refuses_a_public_registry() {
+    for extra in [&["--package", "left-pad"][..], &[][..]] {
+        let out = turncoat()
+            .args([
+                "--quiet",
+                "drill",
+                "--registry",
+                "https://registry.npmjs.org/",
+            ])
+            .args(extra)
+            .args(["--npmrc", "/nonexistent/.npmrc"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("public registry"), "{stderr}");
+    }
+}
+
+/// `--package` on the team's registry (a Verdaccio started here stands in for it): the canary
+/// is the next patch of the package's `latest`, published under the `turncoat-drill` tag so
+/// `latest` stays on the team's release; the gate detects it; the token never shows.
+#[test]
+fn a_drill_of_the_teams_package_publishes_its_next_patch_under_the_drill_tag() {
+    let Some(v) = drill_tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let node = on_path("node").unwrap();
+    let npm = on_path("npm").unwrap();
+    // Started by the drill's own code: it finds Verdaccio where drill_tools() did
+    // ($TURNCOAT_VERDACCIO, else PATH).
+    let team = turncoat_exercise::registry::Registry::start_local(
+        &node,
+        &dir.path().join("team-registry"),
+        std::time::Duration::from_secs(60),
+    )
+    .expect("start the team's registry");
+    let release = turncoat_exercise::canary::PackageRelease {
+        name: "@team/widget".into(),
+        version: "2.3.4".into(),
+        files: vec![
+            (
+                "package.json".into(),
+                br#"{"name":"@team/widget","version":"2.3.4","main":"index.js"}"#.to_vec(),
+            ),
+            ("index.js".into(), b"module.exports = 1;\n".to_vec()),
+        ],
+    };
+    team.publish(&npm, &home, &release, &dir.path().join("pkg"))
+        .expect("publish the team's release");
+    let npmrc_text = std::fs::read_to_string(&team.npmrc).unwrap();
+    let token = npmrc_text
+        .lines()
+        .find_map(|l| l.split_once(":_authToken=").map(|(_, t)| t.to_string()))
+        .unwrap();
+
+    let out = turncoat()
+        .args([
+            "--quiet",
+            "drill",
+            "--package",
+            "@team/widget",
+            "--registry",
+        ])
+        .arg(&team.url)
+        .arg("--npmrc")
+        .arg(&team.npmrc)
+        .args(["--scenario", "seed", "--layer", "gate", "--format", "json"])
+        .env("TURNCOAT_VERDACCIO", &v)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {stderr}\nstdout: {stdout}"
+    );
+    assert!(
+        !stdout.contains(&token) && !stderr.contains(&token),
+        "the token leaked"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let s = &report["scenarios"][0];
+    assert_eq!(s["package"], "@team/widget");
+    assert_eq!(s["from"], "2.3.4");
+    assert_eq!(s["to"], "2.3.5");
+    assert_eq!(s["layers"][0]["detected"], true, "{s}");
+    assert_eq!(report["local_registry"], false);
+
+    let doc = http_get_json(&format!("{}@team%2fwidget", team.url), &token);
+    assert_eq!(
+        doc["dist-tags"]["latest"], "2.3.4",
+        "latest moved: {}",
+        doc["dist-tags"]
+    );
+    assert_eq!(doc["dist-tags"]["turncoat-drill"], "2.3.5");
+}
+
+/// GET a JSON document from a registry on 127.0.0.1 (HTTP/1.0, the whole answer).
+fn http_get_json(url: &str, token: &str) -> serde_json::Value {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (authority, path) = rest.split_once('/').unwrap();
+    let mut c = std::net::TcpStream::connect(authority).unwrap();
+    write!(
+        c,
+        "GET /{path} HTTP/1.0\r\nHost: {authority}\r\nAccept: application/json\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    c.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "{head}"
+    );
+    serde_json::from_str(body).unwrap()
+}
+
+/// `--package` without `--registry`: the local Verdaccio has no such package, so the drill
+/// publishes a clean 1.0.0 of that name first and the canary is 1.0.1.
+#[test]
+fn a_drill_of_a_package_on_the_local_registry_starts_from_a_clean_release() {
+    let Some(v) = drill_tools() else { return };
+    // `[metrics] record = true` in the current directory records without --record.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("turncoat.toml"),
+        "[metrics]\nrecord = true\n",
+    )
+    .unwrap();
+    let db = dir.path().join("store.sqlite");
+    let out = turncoat()
+        .args(["--quiet", "drill", "--package", "@team/local-widget"])
+        .args(["--scenario", "seed", "--layer", "gate", "--format", "json"])
+        .arg("--database")
+        .arg(&db)
+        .current_dir(dir.path())
+        .env("TURNCOAT_VERDACCIO", &v)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &report["scenarios"][0];
+    assert_eq!(s["package"], "@team/local-widget");
+    assert_eq!(
+        (s["from"].as_str(), s["to"].as_str()),
+        (Some("1.0.0"), Some("1.0.1"))
+    );
+    assert_eq!(s["layers"][0]["detected"], true, "{s}");
+    let m = turncoat()
+        .args(["metrics", "--format", "json", "--database"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&m.stdout).unwrap();
+    assert!(
+        m["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["metric"] == "time-to-detect"),
+        "{m}"
+    );
+}

@@ -9,6 +9,10 @@
 #[path = "../../turncoat-registry/tests/support/mod.rs"]
 mod support;
 
+#[path = "../../turncoat-recon/tests/fixture/mod.rs"]
+mod fixture;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
@@ -623,4 +627,136 @@ fn every_new_code_is_explained() {
         assert_code(&out, 0);
         assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("# {code}")));
     }
+}
+
+/// The breach sections in Markdown and SARIF (snapshots of those sections), on the recon
+/// fixture repository (a token of every format in its history), and no token, API key or
+/// other secret in any of the four formats, stdout or stderr.
+#[test]
+fn breach_sections_in_every_format_and_no_secret_anywhere() {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return;
+    }
+    let fx = fixture::build();
+    let server = TestRegistry::start();
+    let doc = npm_doc(
+        &server,
+        "widget",
+        json!([{"name": "jane", "email": "jane@gmail.com"}, {"name": "ops", "email": "ops@corp.example"}]),
+    );
+    server.set("/widget", Reply::json(&doc));
+    server.set(
+        "/solo-dep",
+        Reply::json(&npm_doc(
+            &server,
+            "solo-dep",
+            json!([{"name": "dev", "email": "dev|<b>@gone.example"}]),
+        )),
+    );
+    server.set(
+        &format!("/breachedaccount/jane@gmail.com{QUERY}"),
+        Reply::json(
+            &json!([{"Name": "Adobe", "BreachDate": "2013-10-04", "DataClasses": ["Passwords"]}]),
+        ),
+    );
+    // Every other address (the fixture's identities) is clean: 404.
+    std::fs::write(
+        fx.repo.join("package.json"),
+        r#"{"name":"widget","version":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        fx.repo.join("package-lock.json"),
+        json!({"name": "widget", "lockfileVersion": 3, "packages": {
+            "": {"name": "widget", "version": "1.0.0"},
+            "node_modules/solo-dep": {"version": "1.0.0", "integrity": "sha512-AAAA",
+                "resolved": "https://registry.npmjs.org/solo-dep/-/solo-dep-1.0.0.tgz"}}})
+        .to_string(),
+    )
+    .unwrap();
+    let url = server.url();
+    let cap = fixture::CAP.to_string();
+    let mut outputs = BTreeMap::new();
+    for format in ["human", "json", "sarif", "markdown"] {
+        let args = [
+            "recon",
+            ".",
+            "--max-blob-size",
+            &cap,
+            "--published",
+            "--pwned",
+            "--lockfile",
+            "package-lock.json",
+            "--registry",
+            &url,
+            "--hibp-url",
+            &url,
+            "--pypi-url",
+            &url,
+            "--format",
+            format,
+        ];
+        let out = run(&fx.repo, &args, &[("HIBP_API_KEY", KEY)], b"");
+        assert_code(&out, 1); // the history's tokens deny
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        for (stream, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+            fixture::assert_no_secret(&format!("{format} {stream}"), text, &fx);
+            assert!(
+                !text.contains(KEY),
+                "the API key leaked in {format} {stream}"
+            );
+        }
+        outputs.insert(format, stdout.replace(&url, "http://registry.test"));
+    }
+    // Markdown: the history tables, then the breach sections (snapshot of those).
+    let md = &outputs["markdown"];
+    assert!(md.starts_with("## turncoat recon"), "{md}");
+    let sections = &md[md.find("\n### Published identities").expect(md)..];
+    assert!(
+        !sections.contains("<b>"),
+        "markup from a registry reached the Markdown"
+    );
+    insta::assert_snapshot!("recon_breach_markdown", sections);
+
+    // SARIF: the history's results and the sections' results in one run.
+    let sarif: Value = serde_json::from_str(&outputs["sarif"]).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "publish-token-in-history")
+    );
+    let exposure: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["properties"]["section"] == "exposure")
+        .collect();
+    let codes: BTreeSet<&str> = exposure
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains("email-in-breach"), "{codes:?}");
+    assert!(codes.contains("registry-email-exposed"), "{codes:?}");
+    let rules: BTreeSet<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(codes.is_subset(&rules), "every result's rule is described");
+    insta::assert_json_snapshot!("recon_breach_sarif_results", exposure);
+
+    // JSON keeps its shape; human still prints the sections.
+    let v: Value = serde_json::from_str(&outputs["json"]).unwrap();
+    assert_eq!(v["exposure"]["breaches"]["pwned_accounts"], 1);
+    assert_eq!(
+        v["exposure"]["breaches"]["accounts"]
+            .as_array()
+            .map(Vec::len),
+        v["exposure"]["breaches"]["checked"]
+            .as_u64()
+            .map(|n| n as usize)
+    );
+    assert!(outputs["human"].contains("Breached accounts (HIBP): 1 of"));
 }

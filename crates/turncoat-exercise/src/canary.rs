@@ -67,6 +67,9 @@ pub struct CanarySpec {
     pub value: String,
     /// The file a payload writes when it runs.
     pub marker: String,
+    /// `--package NAME`: the team's own package the canaries are releases of (instead of a
+    /// generated `drill-<id>-…-sanitizer` per scenario).
+    pub drilled: Option<String>,
 }
 
 impl CanarySpec {
@@ -76,6 +79,7 @@ impl CanarySpec {
             domain: format!("{id}.drill.invalid"),
             value: format!("turncoat-drill-canary-{id}"),
             marker: marker.display().to_string(),
+            drilled: None,
         }
     }
 
@@ -89,7 +93,15 @@ impl CanarySpec {
 
     /// The package a scenario updates.
     pub fn package(&self, s: Scenario) -> String {
-        format!("drill-{}-{}-sanitizer", self.id, s.as_str())
+        match &self.drilled {
+            Some(name) => name.clone(),
+            None => format!("drill-{}-{}-sanitizer", self.id, s.as_str()),
+        }
+    }
+
+    /// A package this drill published: a generated `drill-<id>-…` one, or the drilled one.
+    pub fn is_drill_package(&self, name: &str) -> bool {
+        name.starts_with(&format!("drill-{}-", self.id)) || self.drilled.as_deref() == Some(name)
     }
 
     /// The dependency the `new-dependency` scenario adds.
@@ -239,15 +251,28 @@ fn clean(name: &str, version: &str) -> PackageRelease {
 /// The releases for one scenario. `addon` is the native addon for [`Scenario::Binary`]
 /// (see [`crate::elf`]); other scenarios ignore it.
 pub fn generate(spec: &CanarySpec, scenario: Scenario, addon: &[u8]) -> Canary {
+    generate_versions(spec, scenario, addon, "1.0.0", "1.0.1")
+}
+
+/// [`generate`] with the base and update versions given (`--package`: the next patch of the
+/// team's package). `before` starts with a clean `base` release of the package; the caller
+/// leaves it out when the registry already has that version.
+pub fn generate_versions(
+    spec: &CanarySpec,
+    scenario: Scenario,
+    addon: &[u8],
+    base_version: &str,
+    update_version: &str,
+) -> Canary {
     let name = spec.package(scenario);
-    let base = clean(&name, "1.0.0");
+    let base = clean(&name, base_version);
     let mut before = vec![base];
-    let mut trojan = clean(&name, "1.0.1");
+    let mut trojan = clean(&name, update_version);
     match scenario {
         Scenario::Seed => {
             trojan.files[0].1 = manifest(
                 &name,
-                "1.0.1",
+                update_version,
                 serde_json::json!({"scripts": {"postinstall": "node lib/setup.js"}}),
             );
             trojan
@@ -276,7 +301,7 @@ pub fn generate(spec: &CanarySpec, scenario: Scenario, addon: &[u8]) -> Canary {
             before.push(h);
             trojan.files[0].1 = manifest(
                 &name,
-                "1.0.1",
+                update_version,
                 serde_json::json!({"dependencies": {helper: "^1.0.1"}}),
             );
         }
@@ -294,8 +319,8 @@ pub fn generate(spec: &CanarySpec, scenario: Scenario, addon: &[u8]) -> Canary {
     Canary {
         scenario,
         package: name,
-        base: "1.0.0".into(),
-        update: "1.0.1".into(),
+        base: base_version.into(),
+        update: update_version.into(),
         before,
         trojan,
     }

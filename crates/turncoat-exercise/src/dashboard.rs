@@ -78,8 +78,40 @@ th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #e4e7ec;font-size
 th{background:#eef0f4}section{margin-top:24px}.empty{background:#fff;border-radius:8px;padding:16px 20px}\
 code{background:#eef0f4;padding:1px 4px;border-radius:3px}";
 
-/// The whole page.
+/// One incident as the store keeps it. The dashboard stays sans-IO: the CLI reads the store's
+/// incident rows and passes them in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentRow {
+    pub id: String,
+    /// The affected packages, `name@range` each.
+    pub spec: Vec<String>,
+    /// Unix seconds.
+    pub opened_at: i64,
+    pub closed_at: Option<i64>,
+    /// Closed with checklist items still open.
+    pub forced: bool,
+    pub items_total: usize,
+    pub items_checked: usize,
+}
+
+/// Metrics whose samples are one per run and whose tile shows the sum per week (Monday
+/// 00:00 UTC): builds blocked, new destinations.
+pub const WEEKLY: &[&str] = &["egress-blocked-builds", "new-unapproved-domains"];
+
+/// Days of gate alerts summed in the "alerts by code" table.
+const ALERT_DAYS: i64 = 28;
+
+/// The whole page, from samples only (no store incident rows).
 pub fn render(samples: &[Sample], generated_at: OffsetDateTime) -> String {
+    render_with(samples, &[], generated_at)
+}
+
+/// The whole page: samples, and the store's incident rows (open ones have no TTR sample yet).
+pub fn render_with(
+    samples: &[Sample],
+    incident_rows: &[IncidentRow],
+    generated_at: OffsetDateTime,
+) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str(
@@ -93,7 +125,7 @@ pub fn render(samples: &[Sample], generated_at: OffsetDateTime) -> String {
         escape(&when(generated_at)),
         samples.len()
     );
-    if samples.is_empty() {
+    if samples.is_empty() && incident_rows.is_empty() {
         out.push_str(
             "<div class=\"empty\" id=\"empty\"><h2>No measurements yet</h2>\
 <p>Nothing has been recorded. Fill the page by running a drill and recording it:</p>\
@@ -108,7 +140,8 @@ pub fn render(samples: &[Sample], generated_at: OffsetDateTime) -> String {
     }
     out.push_str("</div>");
     drills(&mut out, samples);
-    incidents(&mut out, samples);
+    alerts(&mut out, samples, generated_at);
+    incidents(&mut out, samples, incident_rows, generated_at);
     let unknown = samples.iter().filter(|s| s.def().is_none()).count();
     if unknown > 0 {
         let _ = write!(
@@ -121,10 +154,18 @@ pub fn render(samples: &[Sample], generated_at: OffsetDateTime) -> String {
     out
 }
 
+/// An `incident open` or `check` sample: the time so far, not a time to remediate.
+fn interim(s: &Sample) -> bool {
+    matches!(
+        s.detail.get("event").and_then(|v| v.as_str()),
+        Some("open" | "check")
+    )
+}
+
 fn series<'a>(samples: &'a [Sample], def: &MetricDef) -> Vec<&'a Sample> {
     let mut v: Vec<&Sample> = samples
         .iter()
-        .filter(|s| s.metric == def.name && s.value.is_finite())
+        .filter(|s| s.metric == def.name && s.value.is_finite() && !interim(s))
         .collect();
     v.sort_by_key(|s| s.at);
     v
@@ -138,7 +179,13 @@ fn stage_tile(out: &mut String, stage: Stage, samples: &[Sample]) {
         escape(stage.title())
     );
     for def in METRICS.iter().filter(|m| m.stage == stage) {
-        let s = series(samples, def);
+        let weekly_points;
+        let s = if WEEKLY.contains(&def.name) {
+            weekly_points = weekly(&series(samples, def), def.name);
+            weekly_points.iter().collect()
+        } else {
+            series(samples, def)
+        };
         let _ = write!(
             out,
             "<div class=\"metric\" id=\"metric-{}\"><div class=\"name\">{}</div><div class=\"sum\">{}</div>",
@@ -180,13 +227,18 @@ fn stage_tile(out: &mut String, stage: Stage, samples: &[Sample]) {
                     Some(false) => " · misses target",
                     None => "",
                 };
+                let when_text = if WEEKLY.contains(&def.name) {
+                    format!("week of {}", day(last.at))
+                } else {
+                    when(last.at)
+                };
                 let _ = write!(
                     out,
                     "<div class=\"val {class}\">{}</div><div class=\"target\">{}{} · {} · {}</div>",
                     escape(&format_value(def.unit, last.value)),
                     escape(&target),
                     verdict,
-                    escape(&when(last.at)),
+                    escape(&when_text),
                     escape(&last.scope)
                 );
                 out.push_str(&sparkline(&s, def));
@@ -195,6 +247,55 @@ fn stage_tile(out: &mut String, stage: Stage, samples: &[Sample]) {
         out.push_str("</div>");
     }
     out.push_str("</div>");
+}
+
+fn day(t: OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&f)
+        .unwrap_or_default()
+}
+
+/// The Monday 00:00 UTC that starts `t`'s week.
+fn week_start(t: OffsetDateTime) -> OffsetDateTime {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let days = i64::from(t.weekday().number_days_from_monday());
+    (t - time::Duration::days(days)).replace_time(time::Time::MIDNIGHT)
+}
+
+/// One point per week with samples: the sum of the week's values, except for
+/// `new-unapproved-domains`, where a destination new in several runs of a week counts once
+/// (the distinct `items` of the week; at least the largest single run's count, since a run
+/// keeps at most 100 items). Scope is "all scopes" (the team's week).
+fn weekly(s: &[&Sample], metric: &str) -> Vec<Sample> {
+    let mut weeks: BTreeMap<OffsetDateTime, (f64, f64, std::collections::BTreeSet<String>)> =
+        BTreeMap::new();
+    for x in s {
+        let w = weeks.entry(week_start(x.at)).or_default();
+        w.0 += x.value;
+        w.1 = w.1.max(x.value);
+        if let Some(items) = x.detail.get("items").and_then(|v| v.as_array()) {
+            w.2.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string)));
+        }
+    }
+    weeks
+        .into_iter()
+        .map(|(at, (sum, max, items))| {
+            let value = if metric == "new-unapproved-domains" {
+                (items.len() as f64).max(max)
+            } else {
+                sum
+            };
+            Sample {
+                metric: metric.to_string(),
+                value,
+                at,
+                scope: "all scopes".to_string(),
+                source: String::new(),
+                detail: serde_json::Map::new(),
+            }
+        })
+        .collect()
 }
 
 /// An inline SVG trend of the latest points, with the target as a dashed line.
@@ -315,26 +416,135 @@ fn drills(out: &mut String, samples: &[Sample]) {
     out.push_str("</table></section>");
 }
 
-fn incidents(out: &mut String, samples: &[Sample]) {
-    out.push_str("<section id=\"incidents\"><h2>Incidents — time to remediate</h2>");
-    let rows = latest(samples, "time-to-remediate");
-    if rows.is_empty() {
-        out.push_str("<p class=\"none\">No closed incident recorded (<code>turncoat incident</code>).</p></section>");
-        return;
+/// Gate alerts by finding code over the last [`ALERT_DAYS`] days (`by_code` of each
+/// `gate-alerts` sample), most frequent first.
+fn alerts(out: &mut String, samples: &[Sample], now: OffsetDateTime) {
+    out.push_str("<section id=\"alerts\"><h2>Gate alerts by code — last 28 days</h2>");
+    let since = now - time::Duration::days(ALERT_DAYS);
+    let runs: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.metric == "gate-alerts" && s.at >= since)
+        .collect();
+    let mut by_code: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for s in &runs {
+        if let Some(m) = s.detail.get("by_code").and_then(|v| v.as_object()) {
+            for (code, n) in m {
+                let e = by_code.entry(code.clone()).or_default();
+                e.0 += n.as_f64().unwrap_or(0.0);
+                e.1 += 1;
+            }
+        }
     }
-    let mut by_incident: BTreeMap<String, &Sample> = BTreeMap::new();
-    for s in rows {
-        let key = format!("{}\u{0}{}", s.scope, detail(s, "incident"));
-        by_incident.entry(key).or_insert(s);
-    }
-    out.push_str("<table><tr><th>closed</th><th>scope</th><th>incident</th><th>TTR</th></tr>");
-    for s in by_incident.values() {
+    if by_code.is_empty() {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<p class=\"none\">No gate alert in {} recorded run(s) (<code>turncoat diff --record</code>).</p></section>",
+            runs.len()
+        );
+        return;
+    }
+    let mut rows: Vec<(String, (f64, usize))> = by_code.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    let _ = write!(
+        out,
+        "<table><tr><th>finding code</th><th>alerts</th><th>runs with it (of {})</th></tr>",
+        runs.len()
+    );
+    for (code, (n, r)) in rows.iter().take(MAX_ROWS) {
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            escape(code),
+            escape(&format_value(Unit::Count, *n)),
+            r
+        );
+    }
+    out.push_str("</table></section>");
+}
+
+fn incidents(out: &mut String, samples: &[Sample], rows: &[IncidentRow], now: OffsetDateTime) {
+    out.push_str("<section id=\"incidents\"><h2>Incidents — time to remediate</h2>");
+    // Closed incidents known only from their samples (a `--samples` export, or rows not
+    // passed in): the `close` sample, or a sample of an older turncoat without an event.
+    let known: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut by_incident: BTreeMap<String, &Sample> = BTreeMap::new();
+    for s in latest(samples, "time-to-remediate") {
+        if interim(s) {
+            continue;
+        }
+        let id = match detail(s, "incident") {
+            d if d.is_empty() => s.scope.clone(),
+            d => d,
+        };
+        if !known.contains(id.as_str()) {
+            by_incident.entry(id).or_insert(s);
+        }
+    }
+    if rows.is_empty() && by_incident.is_empty() {
+        out.push_str("<p class=\"none\">No incident recorded (<code>turncoat incident open</code>).</p></section>");
+        return;
+    }
+    let def = turncoat_metrics::metric("time-to-remediate");
+    out.push_str("<table><tr><th>incident</th><th>packages</th><th>opened</th><th>status</th><th>TTR</th><th>checklist</th></tr>");
+    // Open incidents first (newest first), then closed ones (newest first).
+    let mut sorted: Vec<&IncidentRow> = rows.iter().collect();
+    sorted.sort_by_key(|r| (r.closed_at.is_some(), std::cmp::Reverse(r.opened_at)));
+    for r in sorted.iter().take(MAX_ROWS) {
+        let opened = OffsetDateTime::from_unix_timestamp(r.opened_at).unwrap_or(now);
+        let (status, ttr, class) = match r.closed_at {
+            Some(c) => {
+                let ttr = (c - r.opened_at).max(0) as f64;
+                let ok = def.and_then(|d| d.meets_target(ttr));
+                let closed = OffsetDateTime::from_unix_timestamp(c).unwrap_or(now);
+                (
+                    format!(
+                        "closed {}{}",
+                        when(closed),
+                        if r.forced { " (forced)" } else { "" }
+                    ),
+                    format_value(Unit::Seconds, ttr),
+                    if ok == Some(false) { "bad" } else { "ok" },
+                )
+            }
+            None => {
+                let open_for = (now.unix_timestamp() - r.opened_at).max(0) as f64;
+                let over = def.and_then(|d| d.meets_target(open_for)) == Some(false);
+                (
+                    "open".to_string(),
+                    format!("open for {}", format_value(Unit::Seconds, open_for)),
+                    if over { "bad" } else { "none" },
+                )
+            }
+        };
+        let pct = if r.items_total == 0 {
+            0.0
+        } else {
+            r.items_checked as f64 * 100.0 / r.items_total as f64
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"incident\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td>\
+<td><svg width=\"80\" height=\"8\" role=\"img\" aria-label=\"{} of {} checked\"><rect width=\"80\" height=\"8\" fill=\"#e4e7ec\"/>\
+<rect width=\"{:.1}\" height=\"8\" fill=\"#12805c\"/></svg> {}/{} checked</td></tr>",
+            escape(&r.id),
+            escape(&r.spec.join(", ")),
+            escape(&when(opened)),
+            escape(&status),
+            escape(&ttr),
+            r.items_checked,
+            r.items_total,
+            pct * 0.8,
+            r.items_checked,
+            r.items_total,
+        );
+    }
+    for (id, s) in by_incident.iter().take(MAX_ROWS) {
+        let _ = write!(
+            out,
+            "<tr class=\"incident\"><td>{}</td><td>{}</td><td></td><td>closed {}</td><td>{}</td><td></td></tr>",
+            escape(id),
+            escape(&detail(s, "packages")),
             escape(&when(s.at)),
-            escape(&s.scope),
-            escape(&detail(s, "incident")),
             escape(&format_value(Unit::Seconds, s.value)),
         );
     }
@@ -411,6 +621,137 @@ mod tests {
         let ttd = &page[page.find("id=\"metric-time-to-detect\"").unwrap()..];
         assert!(ttd.contains("val bad\">2.0 h<"));
         assert!(page.contains("id=\"drills\""));
+    }
+
+    fn section<'a>(page: &'a str, id: &str) -> &'a str {
+        let start = page.find(&format!("<section id=\"{id}\"")).expect(id);
+        let rest = &page[start..];
+        &rest[..rest.find("</section>").unwrap()]
+    }
+
+    #[test]
+    fn incident_rows_show_open_incidents_with_checklist_progress_and_closed_ones_with_ttr() {
+        let rows = vec![
+            IncidentRow {
+                id: "inc-open".into(),
+                spec: vec!["evil@1.0.1".into()],
+                opened_at: at(0).unix_timestamp(),
+                closed_at: None,
+                forced: false,
+                items_total: 5,
+                items_checked: 2,
+            },
+            IncidentRow {
+                id: "inc-closed".into(),
+                spec: vec!["<b>bad</b>@2".into()],
+                opened_at: at(0).unix_timestamp(),
+                closed_at: Some(at(7200).unix_timestamp()),
+                forced: true,
+                items_total: 3,
+                items_checked: 3,
+            },
+        ];
+        // The `open` sample (TTR 0 so far) is not a time to remediate.
+        let samples = vec![
+            Sample::new("time-to-remediate", 0.0, at(0), "inc-open")
+                .unwrap()
+                .with("event", "open"),
+        ];
+        let page = render_with(&samples, &rows, at(3600));
+        let inc = section(&page, "incidents");
+        assert_eq!(inc.matches("<tr class=\"incident\">").count(), 2, "{inc}");
+        let open = &inc[inc.find("inc-open").unwrap()..inc.find("inc-closed").unwrap()];
+        assert!(open.contains(">open<"), "{open}");
+        assert!(open.contains("open for 60.0 min"), "{open}");
+        assert!(open.contains("2/5 checked"), "{open}");
+        let closed = &inc[inc.find("inc-closed").unwrap()..];
+        assert!(
+            closed.contains("(forced)") && closed.contains("2.0 h"),
+            "{closed}"
+        );
+        assert!(closed.contains("3/3 checked"));
+        assert!(closed.contains("&lt;b&gt;bad"));
+        // The tile ignores the interim sample: nothing closed, nothing measured.
+        let start = page.find("id=\"metric-time-to-remediate\"").unwrap();
+        assert!(page[start..].contains("not measured yet"));
+        // Without store rows, a closed incident known from its `close` sample still shows.
+        let close = Sample::new("time-to-remediate", 600.0, at(600), "inc-x")
+            .unwrap()
+            .with("event", "close");
+        let page = render(&[close], at(700));
+        let inc = section(&page, "incidents");
+        assert!(inc.contains("inc-x") && inc.contains("10.0 min"), "{inc}");
+    }
+
+    #[test]
+    fn watch_metrics_are_summed_per_week_and_new_domains_counted_once() {
+        // 1_790_000_000 is a Monday (14:13 UTC); +7 days is in the next week.
+        let day = 86_400;
+        let domains = |t: i64, items: &[&str]| {
+            Sample::new("new-unapproved-domains", items.len() as f64, at(t), "p")
+                .unwrap()
+                .with("items", items.to_vec())
+        };
+        let samples = vec![
+            Sample::new("egress-blocked-builds", 1.0, at(0), "a").unwrap(),
+            Sample::new("egress-blocked-builds", 0.0, at(day), "b").unwrap(),
+            Sample::new("egress-blocked-builds", 1.0, at(2 * day), "a").unwrap(),
+            Sample::new("egress-blocked-builds", 1.0, at(7 * day), "a").unwrap(),
+            domains(0, &["x.example", "y.example"]),
+            domains(day, &["x.example"]),
+        ];
+        let refs: Vec<&Sample> = samples.iter().collect();
+        let blocked: Vec<&Sample> = refs
+            .iter()
+            .copied()
+            .filter(|s| s.metric == "egress-blocked-builds")
+            .collect();
+        let w = weekly(&blocked, "egress-blocked-builds");
+        assert_eq!(
+            w.iter().map(|s| s.value).collect::<Vec<_>>(),
+            vec![2.0, 1.0]
+        );
+        assert_eq!(w[1].at.weekday(), time::Weekday::Monday);
+        let d: Vec<&Sample> = refs
+            .iter()
+            .copied()
+            .filter(|s| s.metric == "new-unapproved-domains")
+            .collect();
+        assert_eq!(weekly(&d, "new-unapproved-domains")[0].value, 2.0);
+        let page = render(&samples, at(8 * day));
+        let start = page.find("id=\"metric-egress-blocked-builds\"").unwrap();
+        let tile = &page[start..start + page[start..].find("</svg>").unwrap()];
+        assert!(tile.contains("val bad\">1<"), "{tile}");
+        assert!(tile.contains("week of "), "{tile}");
+    }
+
+    #[test]
+    fn gate_alerts_are_tabled_by_code_over_four_weeks() {
+        let run = |t: i64, codes: serde_json::Value| {
+            Sample::new("gate-alerts", 0.0, at(t), "repo")
+                .unwrap()
+                .with("by_code", codes)
+        };
+        let samples = vec![
+            run(
+                0,
+                serde_json::json!({"new-install-script": 2, "new-network": 1}),
+            ),
+            run(100, serde_json::json!({"new-network": 4})),
+            // Older than 28 days before the page: not counted.
+            run(-40 * 86_400, serde_json::json!({"old-code": 9})),
+        ];
+        let page = render(&samples, at(200));
+        let t = section(&page, "alerts");
+        let net = t.find("new-network").unwrap();
+        let inst = t.find("new-install-script").unwrap();
+        assert!(net < inst, "most frequent first: {t}");
+        assert!(
+            t.contains("<code>new-network</code></td><td>5</td><td>2</td>"),
+            "{t}"
+        );
+        assert!(!t.contains("old-code"));
+        assert!(section(&render(&[], at(0)), "alerts").contains("No gate alert"));
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub struct DrillConfig {
     pub layer_timeout: Duration,
     /// Keep the temp dir (its path is in the report).
     pub keep: bool,
+    /// `--package NAME`: drill the team's own package; each scenario's canary is the next
+    /// patch of its `latest` (on the local registry: of a clean 1.0.0 published first).
+    pub package: Option<String>,
 }
 
 impl DrillConfig {
@@ -80,6 +83,7 @@ impl DrillConfig {
             domain: None,
             layer_timeout: Duration::from_secs(300),
             keep: false,
+            package: None,
         }
     }
 }
@@ -272,6 +276,13 @@ pub fn run(cfg: &DrillConfig) -> Result<DrillReport, DrillError> {
         .tempdir()
         .map_err(|e| DrillError::io("create the drill temp dir", e))?;
     let root = tmp.path().to_path_buf();
+    // Ctrl-C or a CI job's SIGTERM: the temp dir (registry storage, publish token, apps)
+    // goes with the process; the guard hands it back to `tmp` when the drill ends normally.
+    let _cleanup = if cfg.keep {
+        None
+    } else {
+        Some(turncoat_sandbox::cleanup::remove_on_signal(&root).map_err(DrillError::Other)?)
+    };
     let host = Host {
         node: need("node", "install Node.js 20 or later")?,
         npm: need("npm", "install npm (it comes with Node.js)")?,
@@ -298,15 +309,30 @@ pub fn run(cfg: &DrillConfig) -> Result<DrillReport, DrillError> {
         .unwrap_or_else(crate::elf::minimal_addon);
 
     // Publish everything first: the clock of each scenario starts at its trojan's publish.
+    spec.drilled = cfg.package.clone();
+    let versions = drilled_versions(cfg, &reg, &host, &spec, &addon, &root)?;
     let mut published = Vec::new();
-    for &scenario in &cfg.scenarios {
+    for (i, &scenario) in cfg.scenarios.iter().enumerate() {
         let mut spec = spec.clone();
         spec.marker = marker_of(scenario).display().to_string();
-        let c = canary::generate(&spec, scenario, &addon);
+        let c = match &versions {
+            Some((base, updates)) => {
+                canary::generate_versions(&spec, scenario, &addon, base, &updates[i])
+            }
+            None => canary::generate(&spec, scenario, &addon),
+        };
         for r in &c.before {
-            reg.publish(&host.npm, &host.home, r, &root.join("pkg"))?;
+            // The drilled package's base is the team's release (or was published once).
+            if versions.is_none() || spec.drilled.as_deref() != Some(r.name.as_str()) {
+                reg.publish(&host.npm, &host.home, r, &root.join("pkg"))?;
+            }
         }
-        reg.publish(&host.npm, &host.home, &c.trojan, &root.join("pkg"))?;
+        let tag = if versions.is_some() {
+            registry::DRILL_TAG
+        } else {
+            "latest"
+        };
+        reg.publish_tagged(&host.npm, &host.home, &c.trojan, &root.join("pkg"), tag)?;
         published.push((c, OffsetDateTime::now_utc(), Instant::now()));
     }
 
@@ -349,6 +375,63 @@ pub fn run(cfg: &DrillConfig) -> Result<DrillReport, DrillError> {
         work_dir,
         scenarios,
     })
+}
+
+/// `--package`: the base version (the registry's `latest`; on the local registry a clean
+/// 1.0.0 published now) and one next patch per scenario. None without `--package`.
+fn drilled_versions(
+    cfg: &DrillConfig,
+    reg: &Registry,
+    host: &Host,
+    spec: &CanarySpec,
+    addon: &[u8],
+    root: &Path,
+) -> Result<Option<(String, Vec<String>)>, DrillError> {
+    let Some(name) = &cfg.package else {
+        return Ok(None);
+    };
+    let base = match reg.latest_version(name)? {
+        Some(v) => v,
+        None if reg.local => {
+            let first = cfg.scenarios.first().copied().unwrap_or(Scenario::Seed);
+            let c = canary::generate(spec, first, addon);
+            reg.publish(&host.npm, &host.home, &c.before[0], &root.join("pkg"))?;
+            c.before[0].version.clone()
+        }
+        None => {
+            return Err(DrillError::Other(format!(
+                "--package {name}: {} has no such package (drill an existing private package of                  the team, or leave --package out for generated ones)",
+                reg.url
+            )));
+        }
+    };
+    let updates = next_patches(&base, cfg.scenarios.len()).ok_or_else(|| {
+        DrillError::Other(format!(
+            "--package {name}: its latest version `{}` is not MAJOR.MINOR.PATCH",
+            base.escape_debug()
+        ))
+    })?;
+    Ok(Some((base, updates)))
+}
+
+/// The `n` patch versions after `version` (a plain `x.y.z`; None for anything else).
+pub fn next_patches(version: &str, n: usize) -> Option<Vec<String>> {
+    let parts: Vec<u64> = version
+        .split('.')
+        .map(|p| {
+            (!p.is_empty() && p.len() <= 15 && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+        })
+        .collect::<Option<Vec<u64>>>()?;
+    let [major, minor, patch] = parts[..] else {
+        return None;
+    };
+    Some(
+        (1..=n as u64)
+            .map(|i| format!("{major}.{minor}.{}", patch + i))
+            .collect(),
+    )
 }
 
 fn git(host: &Host, dir: &Path) -> Tool {
@@ -570,7 +653,6 @@ fn app_name(app: &Path) -> String {
 /// The gate detected the canary when it exited 1 and blocked a drill package; the codes are
 /// that package's findings.
 pub fn judge_gate(r: &mut LayerResult, stdout: &[u8], stderr: &str, spec: &CanarySpec) {
-    let prefix = format!("drill-{}-", spec.id);
     let report: Option<serde_json::Value> = serde_json::from_slice(stdout).ok();
     let Some(report) = report else {
         r.error = Some(format!(
@@ -583,7 +665,7 @@ pub fn judge_gate(r: &mut LayerResult, stdout: &[u8], stderr: &str, spec: &Canar
     let mut blocked = false;
     for p in report["packages"].as_array().into_iter().flatten() {
         let name = p["name"].as_str().unwrap_or_default();
-        if !name.starts_with(&prefix) {
+        if !spec.is_drill_package(name) {
             continue;
         }
         if p["verdict"].as_str() == Some("block") {
@@ -673,6 +755,32 @@ mod tests {
         judge_gate(&mut r, b"", "registry unreachable", &spec());
         assert!(!r.detected);
         assert!(r.error.unwrap().contains("registry unreachable"));
+    }
+
+    #[test]
+    fn next_patches_of_plain_versions_only() {
+        assert_eq!(
+            next_patches("2.3.9", 2),
+            Some(vec!["2.3.10".to_string(), "2.3.11".to_string()])
+        );
+        assert_eq!(next_patches("1.0.0-beta.1", 1), None);
+        assert_eq!(next_patches("1.0", 1), None);
+        assert_eq!(next_patches("1.0.x", 1), None);
+        assert_eq!(next_patches("99999999999999999999.0.0", 1), None);
+    }
+
+    #[test]
+    fn the_gate_counts_the_drilled_package_by_its_exact_name() {
+        let mut s = spec();
+        s.drilled = Some("@team/widget".into());
+        let report = serde_json::json!({"packages": [
+            {"name": "@team/widget-extra", "verdict": "block", "findings": [{"code": "x"}]},
+            {"name": "@team/widget", "verdict": "block", "findings": [{"code": "new-install-script"}]}
+        ]});
+        let mut r = blank(Layer::Gate, 1);
+        judge_gate(&mut r, report.to_string().as_bytes(), "", &s);
+        assert!(r.detected);
+        assert_eq!(r.codes, vec!["new-install-script".to_string()]);
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub struct Registry {
     /// The local Verdaccio, killed on drop; None for `--registry`.
     service: Option<Service>,
     pub local: bool,
+    /// The publish token, to read the drilled package's versions (never shown).
+    token: String,
 }
 
 impl std::fmt::Debug for Registry {
@@ -146,6 +148,7 @@ impl Registry {
             &format!("registry={url}\n{}:_authToken={token}\n", nerf(&url)),
         )?;
         Ok(Registry {
+            token,
             url,
             npmrc,
             service: Some(service),
@@ -157,6 +160,7 @@ impl Registry {
     /// the drill's private `.npmrc`; nothing is printed.
     pub fn remote(url: &str, user_npmrc: &Path, dir: &Path) -> Result<Registry, DrillError> {
         let mut url = check_registry_url(url)?;
+        check_not_public(&url)?;
         if !url.ends_with('/') {
             url.push('/');
         }
@@ -185,16 +189,31 @@ impl Registry {
             npmrc,
             service: None,
             local: false,
+            token,
         })
     }
 
-    /// `npm publish` one release (written under `work`); returns when the registry has it.
+    /// `npm publish` one release (written under `work`) under the `latest` tag; returns
+    /// when the registry has it.
     pub fn publish(
         &self,
         npm: &Path,
         home: &Path,
         release: &PackageRelease,
         work: &Path,
+    ) -> Result<(), DrillError> {
+        self.publish_tagged(npm, home, release, work, "latest")
+    }
+
+    /// [`Registry::publish`] under dist-tag `tag` (a drilled package's canary goes under
+    /// [`DRILL_TAG`], so the team's `latest` keeps pointing at their real release).
+    pub fn publish_tagged(
+        &self,
+        npm: &Path,
+        home: &Path,
+        release: &PackageRelease,
+        work: &Path,
+        tag: &str,
     ) -> Result<(), DrillError> {
         let dir = work.join(format!("{}-{}", release.name, release.version));
         release
@@ -208,7 +227,7 @@ impl Registry {
                 "--access",
                 "public",
                 "--tag",
-                "latest",
+                tag,
             ])
             .arg("--registry")
             .arg(&self.url)
@@ -225,12 +244,82 @@ impl Registry {
         Ok(())
     }
 
+    /// The `latest` dist-tag of `name` on this registry (None: no such package), read with
+    /// the publish token (a private registry may need it to read).
+    pub fn latest_version(&self, name: &str) -> Result<Option<String>, DrillError> {
+        let path = match name.strip_prefix('@') {
+            Some(rest) => format!("@{}", rest.replacen('/', "%2f", 1)),
+            None => name.to_string(),
+        };
+        let mut resp = agent()
+            .get(&format!("{}{path}", self.url))
+            .header("authorization", &format!("Bearer {}", self.token))
+            .header("accept", "application/json")
+            .call()
+            .map_err(|e| DrillError::Other(format!("read {name} from {}: {e}", self.url)))?;
+        let status = resp.status();
+        if status.as_u16() == 404 {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(DrillError::Step {
+                step: format!("read {name} from {}", self.url),
+                detail: format!("HTTP {status}"),
+            });
+        }
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .map_err(|e| DrillError::Other(format!("read {name}: {e}")))?;
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            DrillError::Other(format!("{name}: the registry's answer is not JSON: {e}"))
+        })?;
+        Ok(v["dist-tags"]["latest"].as_str().map(str::to_string))
+    }
+
     /// Stop the local registry now (also done on drop).
     pub fn stop(&mut self) {
         if let Some(mut s) = self.service.take() {
             s.stop();
         }
     }
+}
+
+/// The dist-tag a drilled package's canaries are published under.
+pub const DRILL_TAG: &str = "turncoat-drill";
+
+/// Public registries: anyone installs from them, so a drill never publishes there (a
+/// canary is harmless, but it is still a trojan-shaped release under a real name).
+pub const PUBLIC_REGISTRY_HOSTS: &[&str] = &[
+    "registry.npmjs.org",
+    "registry.npmjs.com",
+    "registry.yarnpkg.com",
+    "registry.npmmirror.com",
+    "registry.npm.taobao.org",
+    "skimdb.npmjs.com",
+    "replicate.npmjs.com",
+];
+
+/// Refuse a public registry host (see [`PUBLIC_REGISTRY_HOSTS`]).
+pub fn check_not_public(url: &str) -> Result<(), DrillError> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if PUBLIC_REGISTRY_HOSTS.contains(&host.as_str()) {
+        return Err(DrillError::Other(format!(
+            "--registry {host} is a public registry: a drill publishes only to a private one              (the team's own, or the local Verdaccio it starts without --registry)"
+        )));
+    }
+    Ok(())
 }
 
 /// `--registry`: https anywhere, plain http only on loopback, and no credentials in the URL
@@ -420,6 +509,26 @@ mod tests {
         ] {
             let err = check_registry_url(bad).unwrap_err().to_string();
             assert!(!err.contains("s3cr3t"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn public_registry_hosts_are_refused_in_any_spelling() {
+        for url in [
+            "https://registry.npmjs.org/",
+            "https://REGISTRY.NPMJS.ORG",
+            "https://registry.npmjs.org.:443/",
+            "https://registry.yarnpkg.com/some/path",
+        ] {
+            let e = check_not_public(url).unwrap_err().to_string();
+            assert!(e.contains("public registry"), "{url}: {e}");
+        }
+        for url in [
+            "https://npm.internal.example/",
+            "http://127.0.0.1:4873/",
+            "https://registry.npmjs.org.evil.example/",
+        ] {
+            assert!(check_not_public(url).is_ok(), "{url}");
         }
     }
 

@@ -23,6 +23,7 @@ pub mod evaluate;
 pub mod expr;
 pub mod gitlab;
 pub mod load;
+pub mod merges;
 pub mod model;
 pub mod publish;
 pub mod report;

@@ -19,6 +19,7 @@ pub mod detect;
 pub mod discover;
 pub mod dns;
 pub mod email;
+pub mod exposure;
 pub mod hibp;
 pub mod history;
 pub mod identity;

@@ -260,7 +260,9 @@ pub fn judge(
     }
 }
 
-/// Findings with their level and a fingerprint (code and evidence, no secret).
+/// Findings with their level and a fingerprint (code, evidence and message, no secret: the
+/// message is printed anyway). The message tells apart two findings of one package or
+/// entry, e.g. two maintainers' addresses, which SARIF consumers would otherwise merge.
 pub fn leveled_findings(
     findings: Vec<Finding>,
     level: &dyn Fn(&str) -> Level,
@@ -275,6 +277,8 @@ pub fn leveled_findings(
                 h.update(b"\0");
                 h.update(e.path.as_bytes());
             }
+            h.update(b"\0");
+            h.update(f.message.as_bytes());
             LeveledFinding {
                 level: level(&f.code),
                 fingerprint: hex::encode(&h.finalize()[..8]),

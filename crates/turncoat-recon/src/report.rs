@@ -591,7 +591,21 @@ fn md_cell(s: &str) -> String {
 
 /// SARIF 2.1.0: one result per finding at `warn` or `deny`.
 pub fn render_sarif(report: &ReconReport, rules: &[&RuleDoc]) -> String {
-    let used: HashSet<&str> = report.findings().map(|f| f.finding.code.as_str()).collect();
+    render_sarif_with(report, &[], rules)
+}
+
+/// SARIF with the breach sections' findings too (`extra`: the artifact each points at, and
+/// the finding; see [`crate::exposure::Exposure::findings`]).
+pub fn render_sarif_with(
+    report: &ReconReport,
+    extra: &[(&str, &LeveledFinding)],
+    rules: &[&RuleDoc],
+) -> String {
+    let used: HashSet<&str> = report
+        .findings()
+        .chain(extra.iter().map(|(_, f)| *f))
+        .map(|f| f.finding.code.as_str())
+        .collect();
     let rule_objs: Vec<_> = rules
         .iter()
         .filter(|r| used.contains(r.code))
@@ -630,6 +644,29 @@ pub fn render_sarif(report: &ReconReport, rules: &[&RuleDoc]) -> String {
                 "properties": {"repository": repo.path, "severity": f.finding.severity.as_str()},
             })
         })
+        .chain(
+            extra
+                .iter()
+                .filter(|(_, f)| f.level != Level::Allow)
+                .map(|(artifact, f)| {
+                    // The artifact is a file of the repository (the manifest, the lockfile,
+                    // or the scanned path); the evidence names a registry subject
+                    // (`npm:widget`), kept as a property.
+                    let subject = f.finding.evidence.first().map(|e| e.path.as_str());
+                    serde_json::json!({
+                        "ruleId": f.finding.code,
+                        "level": sarif_level(f.level),
+                        "message": {"text": f.finding.message},
+                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact}}}],
+                        "partialFingerprints": {"turncoatRecon/v1": f.fingerprint},
+                        "properties": {
+                            "section": "exposure",
+                            "subject": subject,
+                            "severity": f.finding.severity.as_str(),
+                        },
+                    })
+                }),
+        )
         .collect();
     let doc = serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

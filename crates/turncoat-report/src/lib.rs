@@ -10,6 +10,7 @@ use turncoat_finding::{Evidence, Level, Severity};
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod metrics;
 pub mod sarif;
 mod text;
 

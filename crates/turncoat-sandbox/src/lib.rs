@@ -12,6 +12,7 @@
 pub mod allow;
 pub mod baseline;
 pub mod cgroup;
+pub mod cleanup;
 pub mod detonate;
 pub mod dns;
 pub mod event;

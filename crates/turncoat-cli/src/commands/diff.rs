@@ -103,7 +103,7 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         gate.detonator = Some(&detonator);
     }
     let report = turncoat_gate::diff(&base, &head, &gate)?;
-    super::finish(&report, &args.gate, ctx)
+    super::finish(&report, &args.gate, ctx, &env.policy, &project)
 }
 
 /// `diff OLD.whl NEW.whl` (wheels or sdists): one Python release judged against the previous.
@@ -120,6 +120,7 @@ fn python(
         std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
     };
     let (old, new) = (read(base)?, read(head)?);
+    let project = super::project_dir_of(head);
     let env = super::GateEnv::new(ctx, &args.gate, std::path::Path::new("."))?;
     let gate = env.context(ctx, args.gate.jobs);
     let report = turncoat_gate::python::diff_files(
@@ -128,7 +129,7 @@ fn python(
         gate.policy,
         turncoat_policy::Date::from_unix(gate.now_unix),
     )?;
-    super::finish(&report, &args.gate, ctx)
+    super::finish(&report, &args.gate, ctx, &env.policy, &project)
 }
 
 /// Two Python lockfiles: every changed release downloaded from the index (hashes checked
@@ -175,5 +176,5 @@ fn python_lockfiles(
             }
         },
     )?;
-    super::finish(&report, &args.gate, ctx)
+    super::finish(&report, &args.gate, ctx, &env.policy, &project)
 }

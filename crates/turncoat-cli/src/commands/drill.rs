@@ -26,6 +26,12 @@ pub struct DrillArgs {
     /// The .npmrc holding the --registry token (default: ~/.npmrc).
     #[arg(long, value_name = "FILE", requires = "registry")]
     pub npmrc: Option<PathBuf>,
+    /// Drill an existing private package of the team: each canary is the next patch of its
+    /// `latest` on the registry, published under the `turncoat-drill` dist-tag (so `latest`
+    /// does not move). A public registry host is refused. Default: generated
+    /// `drill-<id>-…` packages.
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
     /// A git repository to drill on (cloned; the original is never modified). Default: a
     /// generated app.
     #[arg(long, value_name = "DIR")]
@@ -87,6 +93,11 @@ pub fn run(args: DrillArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     cfg.keep = args.keep;
     cfg.project = args.project.clone();
     cfg.domain = args.domain.clone();
+    if let Some(name) = &args.package {
+        turncoat_npm::PackageName::new(name)
+            .map_err(|e| anyhow::anyhow!("--package {name:?}: {e}"))?;
+        cfg.package = Some(name.clone());
+    }
     if let Some(url) = &args.registry {
         let npmrc = match &args.npmrc {
             Some(p) => p.clone(),
@@ -94,6 +105,8 @@ pub fn run(args: DrillArgs, ctx: &Context) -> anyhow::Result<Outcome> {
                 .map(|h| PathBuf::from(h).join(".npmrc"))
                 .context("no --npmrc and no HOME")?,
         };
+        // Before anything is started or read: a drill never publishes to a public registry.
+        turncoat_exercise::registry::check_not_public(url)?;
         cfg.registry = Some((url.clone(), npmrc));
     }
     if !ctx.quiet {
@@ -106,11 +119,14 @@ pub fn run(args: DrillArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             ),
         );
     }
+    // `[metrics] record = true` in turncoat.toml here (or the --project's) records like --record.
+    let policy_dir = args.project.clone().unwrap_or_else(|| PathBuf::from("."));
+    let record_policy = super::load_policy(None, &policy_dir)?.record_metrics;
     let report = turncoat_exercise::run(&cfg)?;
     if let Some(path) = &args.samples_out {
         super::report_html::append_samples(path, &report.samples())?;
     }
-    super::metrics::record(ctx, &args.record, false, &report.samples())?;
+    super::metrics::record(ctx, &args.record, record_policy, &report.samples())?;
     let text = match args.format {
         DrillFormat::Human => report.to_human(),
         DrillFormat::Json => {

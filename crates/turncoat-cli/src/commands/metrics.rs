@@ -1,5 +1,6 @@
 //! `turncoat metrics`: the latest value of every metric in the store, per scope, against
-//! its target.
+//! its target; `turncoat metrics merge-times [REPO]...` measures the time-to-merge of
+//! dependency-update merges from git history (definition: turncoat-posture `merges`).
 
 use anyhow::Context as _;
 use clap::Args;
@@ -10,11 +11,35 @@ use crate::Outcome;
 use crate::settings::Context;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct MetricsArgs {
+    #[command(subcommand)]
+    pub command: Option<MetricsCommand>,
     #[command(flatten)]
     pub db: DatabaseArgs,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MetricsCommand {
+    /// Time from a dependency-update branch's first commit to its merge, per repository, from
+    /// the merges on HEAD's first-parent chain that change a lockfile.
+    MergeTimes(MergeTimesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeTimesArgs {
+    /// Git repositories (work trees or bare).
+    #[arg(default_value = ".")]
+    pub repos: Vec<std::path::PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Policy file (for `[metrics] record`; default: turncoat.toml in the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub record: RecordArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -33,6 +58,9 @@ struct Row {
 }
 
 pub fn run(args: MetricsArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    if let Some(MetricsCommand::MergeTimes(m)) = args.command {
+        return merge_times(m, ctx);
+    }
     let mut store = args.db.open(ctx)?;
     let rows: Vec<Row> = store
         .latest_samples()?
@@ -142,4 +170,83 @@ pub fn record(
         );
     }
     Ok(())
+}
+
+fn merge_times(args: MergeTimesArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let policy = super::load_policy(args.policy.as_deref(), std::path::Path::new("."))?;
+    let at = time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let limits = turncoat_posture::merges::MergeLimits::default();
+    let mut all = Vec::new();
+    let mut samples = Vec::new();
+    for repo in &args.repos {
+        let t = turncoat_posture::merges::merge_times(repo, &limits)
+            .with_context(|| format!("cannot read the history of {}", repo.display()))?;
+        samples.extend(t.samples(at));
+        all.push(t);
+    }
+    let text = match args.format {
+        Format::Json => {
+            let repos: Vec<serde_json::Value> = all
+                .iter()
+                .map(|t| {
+                    let mut v = serde_json::to_value(t).unwrap_or_default();
+                    v["median_seconds"] = serde_json::json!(t.median());
+                    v
+                })
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({
+                "repos": repos,
+                "metrics": samples,
+            }))? + "\n"
+        }
+        Format::Human => merge_times_human(&all),
+    };
+    crate::output::emit(&text, None)?;
+    record(ctx, &args.record, policy.record_metrics, &samples)?;
+    Ok(Outcome::Pass)
+}
+
+fn merge_times_human(all: &[turncoat_posture::merges::MergeTimes]) -> String {
+    let secs = |v: f64| value(v, Some(turncoat_metrics::Unit::Seconds));
+    let mut s = String::new();
+    for t in all {
+        s.push_str(&format!(
+            "{} ({}): {} merge(s) on the first-parent chain, {} changed a lockfile",
+            t.repo,
+            t.branch,
+            t.merges_seen,
+            t.merges.len() + t.skipped
+        ));
+        if t.skipped > 0 {
+            s.push_str(&format!(" ({} not measurable)", t.skipped));
+        }
+        if t.truncated {
+            s.push_str(" [walk limit reached]");
+        }
+        s.push('\n');
+        match t.median() {
+            Some(m) => {
+                let min = t.merges.iter().map(|m| m.seconds).min().unwrap_or(0);
+                let max = t.merges.iter().map(|m| m.seconds).max().unwrap_or(0);
+                s.push_str(&format!(
+                    "  time to merge: median {}, fastest {}, slowest {}\n",
+                    secs(m),
+                    secs(min as f64),
+                    secs(max as f64)
+                ));
+                for m in t.merges.iter().rev().take(10) {
+                    s.push_str(&format!(
+                        "  {} {:>8}  {}{}\n",
+                        &m.merge[..m.merge.len().min(12)],
+                        secs(m.seconds as f64),
+                        m.lockfiles.join(", "),
+                        if m.bot { "  (bot)" } else { "" }
+                    ));
+                }
+            }
+            None => s.push_str("  no dependency-update merge to measure\n"),
+        }
+    }
+    s
 }

@@ -61,14 +61,24 @@ pub struct GateArgs {
     /// Also show findings the policy allows.
     #[arg(long, short)]
     pub verbose: bool,
+    /// `--record`: the run's `gate-alerts` (findings by code) go to the metrics store.
+    #[command(flatten)]
+    pub record: metrics::RecordArgs,
 }
 
-/// Render and write the gate's report; a blocked update is a policy violation.
+/// Render and write the gate's report (and record its `gate-alerts` when asked); a blocked
+/// update is a policy violation. `project` names the scope the alerts are recorded under.
 pub fn finish(
     report: &turncoat_report::Report,
     args: &GateArgs,
     ctx: &Context,
+    policy: &turncoat_policy::Policy,
+    project: &Path,
 ) -> anyhow::Result<crate::Outcome> {
+    let at = time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let scope = turncoat_incident::index::repo_key(project);
+    let samples = turncoat_report::metrics::samples(report, at, &scope);
     let text = crate::output::render_report(
         report,
         args.format,
@@ -87,6 +97,8 @@ pub fn finish(
         );
         crate::output::emit(&sarif, Some(path))?;
     }
+    // After the report is out: a store that cannot be written must not hide the verdict.
+    metrics::record(ctx, &args.record, policy.record_metrics, &samples)?;
     Ok(if report.blocked() {
         crate::Outcome::Violation
     } else {

@@ -66,11 +66,6 @@ pub fn run(args: ReconArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     if let Some(ReconCommand::Passwords(p)) = args.command {
         return recon_breach::run_passwords(p, ctx);
     }
-    if args.breach.any() && matches!(args.format, ReportFormat::Sarif | ReportFormat::Markdown) {
-        anyhow::bail!(
-            "--pwned, --published and --lockfile report in the human and json formats only"
-        );
-    }
     let since =
         match &args.since {
             Some(s) => Some(history::parse_since(s).with_context(|| {
@@ -143,19 +138,13 @@ pub fn run(args: ReconArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         ));
         return Ok(Outcome::Pass);
     }
-    let mut text = match args.format {
-        ReportFormat::Human => report::render_human(&report, args.max_people, args.verbose),
-        ReportFormat::Json => report::render_json(&report),
-        ReportFormat::Sarif => report::render_sarif(&report, &turncoat_recon::rules()),
-        ReportFormat::Markdown => report::render_markdown(&report),
-    };
     let mut violation = report.violation();
-    if args.breach.any() {
-        let paths = if args.paths.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
-            args.paths.clone()
-        };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let ex = if args.breach.any() {
         let emails = report
             .repositories
             .iter()
@@ -165,20 +154,42 @@ pub fn run(args: ReconArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             .collect();
         let ex = recon_breach::extras(&paths, emails, &args.breach, &level, ctx)?;
         violation |= ex.violation;
-        match args.format {
-            ReportFormat::Json => {
-                let mut v: serde_json::Value = serde_json::from_str(&text)?;
-                v["exposure"] = ex.json;
-                text = format!("{v:#}\n");
-            }
-            // Project directories without history: only the sections asked for.
-            _ if report.repositories.is_empty() => text = ex.human,
-            _ => {
-                text.push('\n');
-                text.push_str(&ex.human);
+        Some(ex)
+    } else {
+        None
+    };
+    // Project directories without history: only the sections asked for.
+    let history = !report.repositories.is_empty() || ex.is_none();
+    let rules = turncoat_recon::rules();
+    let text = match (args.format, &ex) {
+        (ReportFormat::Human, None) => report::render_human(&report, args.max_people, args.verbose),
+        (ReportFormat::Human, Some(ex)) if history => format!(
+            "{}\n{}",
+            report::render_human(&report, args.max_people, args.verbose),
+            ex.human
+        ),
+        (ReportFormat::Human, Some(ex)) => ex.human.clone(),
+        (ReportFormat::Json, None) => report::render_json(&report),
+        (ReportFormat::Json, Some(ex)) => {
+            let mut v: serde_json::Value = serde_json::from_str(&report::render_json(&report))?;
+            v["exposure"] = ex.json.clone();
+            format!("{v:#}\n")
+        }
+        (ReportFormat::Sarif, None) => report::render_sarif(&report, &rules),
+        (ReportFormat::Sarif, Some(ex)) => {
+            let scanned = paths[0].display().to_string();
+            report::render_sarif_with(&report, &ex.exposure.findings(&scanned), &rules)
+        }
+        (ReportFormat::Markdown, None) => report::render_markdown(&report),
+        (ReportFormat::Markdown, Some(ex)) => {
+            let sections = turncoat_recon::exposure::render_markdown(&ex.exposure, args.breach.top);
+            if history {
+                report::render_markdown(&report) + &sections
+            } else {
+                format!("## turncoat recon\n{sections}")
             }
         }
-    }
+    };
     crate::output::emit(&text, args.output.as_deref())?;
     Ok(if violation {
         Outcome::Violation

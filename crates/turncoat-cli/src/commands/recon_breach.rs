@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use turncoat_finding::Level;
 use turncoat_recon::dns::{self, DomainStatus, Resolver};
 use turncoat_recon::email::{EmailClass, classify};
+use turncoat_recon::exposure::{AccountBreaches, AccountRow, Exposure};
 use turncoat_recon::hibp::{self, AccountClient, ApiKey, HashFile, PwnedPasswords, RangeClient};
 use turncoat_recon::maintainers::{self, PackageMaintainers};
 use turncoat_recon::passwords;
@@ -117,6 +118,8 @@ pub struct PasswordsArgs {
 pub struct Extras {
     pub human: String,
     pub json: Value,
+    /// The same sections as data, for the Markdown and SARIF renderers.
+    pub exposure: Exposure,
     pub violation: bool,
 }
 
@@ -132,6 +135,7 @@ pub fn extras(
     let mut ex = Extras {
         human: String::new(),
         json: json!({"schema": "turncoat-recon-exposure/1"}),
+        exposure: Exposure::default(),
         violation: false,
     };
     let mut emails: BTreeSet<String> = emails.into_iter().collect();
@@ -144,6 +148,7 @@ pub fn extras(
         ex.human.push_str(&published::render_human(&r));
         ex.human.push('\n');
         ex.json["published"] = serde_json::to_value(&r)?;
+        ex.exposure.published = Some(r);
     }
     if let Some(lock) = &args.lockfile {
         let r = maintainers_report(lock, args, level, ctx)?;
@@ -151,12 +156,14 @@ pub fn extras(
         ex.human.push_str(&maintainers::render_human(&r, args.top));
         ex.human.push('\n');
         ex.json["maintainers"] = serde_json::to_value(&r)?;
+        ex.exposure.maintainers = Some((lock.display().to_string(), r));
     }
     if args.pwned {
-        let (human, json, violation) = account_breaches(&emails, args, level, ctx)?;
-        ex.violation |= violation;
+        let (human, b) = account_breaches(&emails, args, level, ctx)?;
+        ex.violation |= b.findings.iter().any(|f| f.level == Level::Deny);
         ex.human.push_str(&human);
-        ex.json["breaches"] = json;
+        ex.json["breaches"] = serde_json::to_value(&b)?;
+        ex.exposure.breaches = Some(b);
     }
     Ok(ex)
 }
@@ -296,7 +303,7 @@ fn account_breaches(
     args: &BreachArgs,
     level: &dyn Fn(&str) -> Level,
     ctx: &Context,
-) -> anyhow::Result<(String, Value, bool)> {
+) -> anyhow::Result<(String, AccountBreaches)> {
     // Only mailboxes: noreply and machine-local identities are nobody's account.
     let accounts: Vec<&String> = emails
         .iter()
@@ -311,13 +318,13 @@ fn account_breaches(
         }
         let breaches = client.breaches(email)?;
         hibp::judge_account(email, &breaches, &mut findings);
-        rows.push(json!({"email": email, "breaches": breaches}));
+        rows.push(AccountRow {
+            email: email.to_string(),
+            breaches,
+        });
     }
     let findings = turncoat_recon::passwords::leveled_findings(findings, level);
-    let pwned = rows
-        .iter()
-        .filter(|r| r["breaches"].as_array().is_some_and(|a| !a.is_empty()))
-        .count();
+    let pwned = rows.iter().filter(|r| !r.breaches.is_empty()).count();
     let mut human = format!(
         "Breached accounts (HIBP): {pwned} of {} address(es) pwned\n",
         accounts.len()
@@ -330,9 +337,15 @@ fn account_breaches(
             f.finding.message
         ));
     }
-    let violation = findings.iter().any(|f| f.level == Level::Deny);
-    let json = json!({"checked": accounts.len(), "pwned_accounts": pwned, "accounts": rows, "findings": findings});
-    Ok((human, json, violation))
+    Ok((
+        human,
+        AccountBreaches {
+            checked: accounts.len(),
+            pwned_accounts: pwned,
+            accounts: rows,
+            findings,
+        },
+    ))
 }
 
 /// Read at most `limit` bytes into a zeroised buffer; more is an error.

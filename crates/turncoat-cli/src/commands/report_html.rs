@@ -30,20 +30,34 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs, ctx: &Context) -> anyhow::Result<Outcome> {
-    let samples = match &args.samples {
-        Some(path) => read_samples(path)?,
+    let (samples, incidents) = match &args.samples {
+        Some(path) => (read_samples(path)?, Vec::new()),
         None => {
             let mut store = args.db.open(ctx)?;
-            store
+            let at = store.location().display().to_string();
+            let samples = store
                 .samples(&turncoat_store::SampleFilter::default())
-                .with_context(|| {
-                    format!("cannot read metrics from {}", store.location().display())
-                })?
+                .with_context(|| format!("cannot read metrics from {at}"))?;
+            let incidents = store
+                .incidents()
+                .with_context(|| format!("cannot read incidents from {at}"))?
+                .into_iter()
+                .map(|i| turncoat_exercise::dashboard::IncidentRow {
+                    items_total: i.items.len(),
+                    items_checked: i.items.iter().filter(|x| x.checked_at.is_some()).count(),
+                    id: i.id,
+                    spec: i.spec,
+                    opened_at: i.opened_at,
+                    closed_at: i.closed_at,
+                    forced: i.forced,
+                })
+                .collect();
+            (samples, incidents)
         }
     };
     let now = time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let page = turncoat_exercise::dashboard::render(&samples, now);
+    let page = turncoat_exercise::dashboard::render_with(&samples, &incidents, now);
     std::fs::write(&args.html, page)
         .with_context(|| format!("cannot write {}", args.html.display()))?;
     if !ctx.quiet {

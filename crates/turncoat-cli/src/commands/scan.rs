@@ -51,5 +51,5 @@ pub fn run(args: ScanArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         );
     };
     let report = turncoat_gate::scan(target, &gate)?;
-    super::finish(&report, &args.gate, ctx)
+    super::finish(&report, &args.gate, ctx, &env.policy, &project)
 }

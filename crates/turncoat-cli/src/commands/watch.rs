@@ -67,6 +67,14 @@ pub struct WatchArgs {
     /// Processes and threads of the whole sandboxed tree (`0` or `none`: no limit). Default 4096.
     #[arg(long = "pids-max", value_name = "N", value_parser = parse_count)]
     pub pids_max: Option<Limit>,
+    /// `--record`: this run's `egress-blocked-builds` and (with a baseline) its
+    /// `new-unapproved-domains` go to the metrics store.
+    #[command(flatten)]
+    pub record: super::metrics::RecordArgs,
+    /// Set by `turncoat install`, whose sandboxes run in package directories: no metrics,
+    /// and no `turncoat.toml` read from there.
+    #[arg(skip)]
+    pub never_record: bool,
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -95,6 +103,13 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         Some(d) => d.clone(),
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
+    // `[metrics] record` is read before the run: the watched command may write the project.
+    let record_policy = if args.record.record || args.never_record {
+        false
+    } else {
+        super::load_policy(None, &cwd)?.record_metrics
+    };
+    let scope = turncoat_incident::index::repo_key(&cwd);
     let (mut hosts, refused_registries) = configured_registries();
     hosts.extend(args.allow_host.iter().cloned());
     let home = std::env::var_os("HOME")
@@ -169,6 +184,17 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     outcome.warnings.extend(tampered.iter().cloned());
     let written = args.baseline.is_some() && baseline.is_none();
     summary(ctx, &args, &outcome, &novelties, written);
+    let at = time::OffsetDateTime::from_unix_timestamp(ctx.now_unix())
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let samples = samples(
+        &outcome,
+        baseline.as_ref().map(|_| novelties.as_slice()),
+        at,
+        &scope,
+    );
+    if !args.never_record {
+        super::metrics::record(ctx, &args.record, record_policy, &samples)?;
+    }
     if outcome.blocked || !novelties.is_empty() || !tampered.is_empty() {
         return Ok(Outcome::Violation);
     }
@@ -363,6 +389,72 @@ fn summary(
     }
 }
 
+/// Most denied targets or new destinations kept in one sample's detail.
+const MAX_ITEMS: usize = 100;
+
+/// Egress event kinds: a denial of one of these is the egress policy stopping the build.
+fn is_egress(k: EventKind) -> bool {
+    matches!(
+        k,
+        EventKind::Dns | EventKind::Proxy | EventKind::Connect | EventKind::Send
+    )
+}
+
+/// The run's battlecard samples (sans-IO: facts in, samples out).
+///
+/// - `egress-blocked-builds`: 1 when the egress policy stopped something in this run (a DNS
+///   name, proxy request, connection or datagram with verdict `deny`, in either mode; or
+///   `--block` stopping anything), else 0. Summed per week on the dashboard.
+/// - `new-unapproved-domains` (only when a baseline was read, not when this run wrote it):
+///   the distinct domains and endpoints the run reached that the baseline does not list.
+///   The dashboard counts distinct ones per week from the `items` kept in the detail.
+fn samples(
+    o: &turncoat_sandbox::WatchOutcome,
+    novelties: Option<&[turncoat_sandbox::baseline::Novelty]>,
+    at: time::OffsetDateTime,
+    scope: &str,
+) -> Vec<turncoat_metrics::Sample> {
+    let mut out = Vec::new();
+    let denied: std::collections::BTreeSet<String> = o
+        .events
+        .iter()
+        .filter(|e| e.verdict == Verdict::Deny && is_egress(e.event))
+        .map(|e| clean(&e.target))
+        .collect();
+    let blocked = o.blocked || !denied.is_empty();
+    if let Ok(s) = turncoat_metrics::Sample::new(
+        "egress-blocked-builds",
+        if blocked { 1.0 } else { 0.0 },
+        at,
+        scope,
+    ) {
+        out.push(
+            s.with("denied_egress", denied.len())
+                .with(
+                    "denied",
+                    denied.iter().take(MAX_ITEMS).cloned().collect::<Vec<_>>(),
+                )
+                .with("block_mode_refused", o.blocked),
+        );
+    }
+    if let Some(novelties) = novelties {
+        let new: std::collections::BTreeSet<String> = novelties
+            .iter()
+            .filter(|n| n.kind == "domain" || n.kind == "endpoint")
+            .map(|n| clean(&n.item))
+            .collect();
+        if let Ok(s) =
+            turncoat_metrics::Sample::new("new-unapproved-domains", new.len() as f64, at, scope)
+        {
+            out.push(s.with(
+                "items",
+                new.iter().take(MAX_ITEMS).cloned().collect::<Vec<_>>(),
+            ));
+        }
+    }
+    out
+}
+
 /// One line: the limits, what enforced them, and what they stopped.
 fn limits_line(l: &turncoat_sandbox::cgroup::LimitReport) -> String {
     let mem = l.memory_max.map_or_else(
@@ -419,6 +511,96 @@ fn clean(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::internal_address;
+    use turncoat_sandbox::baseline::Novelty;
+    use turncoat_sandbox::event::{Event, EventKind, Source, Verdict};
+
+    fn ev(kind: EventKind, target: &str, verdict: Verdict) -> Event {
+        Event {
+            seq: 1,
+            time: "2026-12-01T00:00:00.000Z".into(),
+            event: kind,
+            target: target.into(),
+            verdict,
+            source: Source::Proxy,
+            pid: None,
+            exe: None,
+            argv: None,
+            package: None,
+            stage: None,
+            detail: None,
+        }
+    }
+
+    fn outcome(events: Vec<Event>, blocked: bool) -> turncoat_sandbox::WatchOutcome {
+        turncoat_sandbox::WatchOutcome {
+            exit_code: 0,
+            events,
+            blocked,
+            timed_out: false,
+            duration: std::time::Duration::from_secs(1),
+            tier: "test".into(),
+            warnings: Vec::new(),
+            home: "/home/x".into(),
+            project: "/p".into(),
+            limits: Default::default(),
+        }
+    }
+
+    #[test]
+    fn egress_denials_make_a_blocked_build_and_new_destinations_are_counted_once() {
+        let at = time::OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
+        let o = outcome(
+            vec![
+                ev(EventKind::Dns, "evil.example", Verdict::Deny),
+                ev(EventKind::Dns, "evil.example", Verdict::Deny),
+                ev(EventKind::Proxy, "registry.npmjs.org:443", Verdict::Allow),
+                // Not egress: a refused syscall or a secret read does not count here.
+                ev(EventKind::Refused, "io_uring_setup", Verdict::Deny),
+            ],
+            false,
+        );
+        let novelties = vec![
+            Novelty {
+                kind: "domain",
+                item: "evil.example".into(),
+            },
+            Novelty {
+                kind: "endpoint",
+                item: "evil.example:443".into(),
+            },
+            Novelty {
+                kind: "executable",
+                item: "x: curl".into(),
+            },
+        ];
+        let s = super::samples(&o, Some(&novelties), at, "/p");
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].metric, "egress-blocked-builds");
+        assert_eq!(s[0].value, 1.0);
+        assert_eq!(s[0].detail["denied"], serde_json::json!(["evil.example"]));
+        assert_eq!(s[1].metric, "new-unapproved-domains");
+        assert_eq!(s[1].value, 2.0);
+        assert_eq!(
+            s[1].detail["items"],
+            serde_json::json!(["evil.example", "evil.example:443"])
+        );
+
+        // A clean run: 0 blocked; no baseline read: no new-domain sample at all.
+        let clean = outcome(
+            vec![ev(
+                EventKind::Proxy,
+                "registry.npmjs.org:443",
+                Verdict::Allow,
+            )],
+            false,
+        );
+        let s = super::samples(&clean, None, at, "/p");
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].value, 0.0);
+        // --block refusing a persistence write is a blocked build too.
+        let s = super::samples(&outcome(Vec::new(), true), None, at, "/p");
+        assert_eq!(s[0].value, 1.0);
+    }
 
     #[test]
     fn internal_registry_addresses() {

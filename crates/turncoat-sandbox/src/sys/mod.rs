@@ -12,6 +12,7 @@
 pub mod mem;
 pub mod ns;
 pub mod seccomp;
+pub mod signals;
 
 use std::ffi::CString;
 use std::io;

@@ -417,6 +417,12 @@ fn watch_args(
         timeout: Some(args.timeout),
         memory_max: None,
         pids_max: None,
+        record: super::metrics::RecordArgs {
+            record: false,
+            db: super::index::DatabaseArgs { database: None },
+        },
+        // The cwd is a package's directory: its turncoat.toml is the package's, not the team's.
+        never_record: true,
         command,
     }
 }
