@@ -1,0 +1,659 @@
+//! `turncoat monitor`: follow the registry for every locked npm package and the team's own
+//! packages; alert on new versions (judged by the gate against the locked one), maintainer,
+//! publisher, provenance and dist-tag changes, unpublished versions, and the takeover alarm.
+//!
+//! Each package is polled with `If-None-Match` and the ETag stored beside its last snapshot in
+//! the store (SQLite by default, `--database postgres://…` for a team). The store is the
+//! trusted state: only this command writes it. A 304 is accepted only as an answer to the ETag
+//! we sent for the snapshot we hold. Design, trust and examples: docs/monitor.md.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use turncoat_lockfile::{Ecosystem, LockedPackage, Lockfile, SourceKind};
+use turncoat_monitor::{AlertLevel, Event, Snapshot, Watch, rules};
+use turncoat_npm::{PackageName, Packument};
+use turncoat_registry::Polled;
+use turncoat_store::{MonitorState, Store};
+
+use super::index::DatabaseArgs;
+use super::monitor_alerts::{Alert, AlertFormat, Sinks, Webhook, loudest};
+use crate::Outcome;
+use crate::settings::Context;
+
+/// New versions of one package judged per poll; more at once are reported unjudged.
+const MAX_JUDGED: usize = 5;
+const ECOSYSTEM: &str = "npm";
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// A lockfile whose registry packages to follow (repeatable; default: the lockfile of
+    /// the current directory, unless --own is given).
+    #[arg(long, value_name = "PATH")]
+    pub lockfile: Vec<PathBuf>,
+    /// One of the team's own npm packages (repeatable): a new version published by nobody in
+    /// the roster is the takeover alarm.
+    #[arg(long, value_name = "PACKAGE")]
+    pub own: Vec<String>,
+    /// The roster for --own (default: publishers.toml, else [publishers] in turncoat.toml).
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<PathBuf>,
+    /// One pass, then exit (the default).
+    #[arg(long, conflicts_with = "interval")]
+    pub once: bool,
+    /// Poll every DUR (`30s`, `10m`, `1h`) until interrupted.
+    #[arg(long, value_name = "DUR")]
+    pub interval: Option<String>,
+    /// Alerts on stdout as human lines or JSON Lines.
+    #[arg(long, value_enum, default_value_t = AlertFormat::Human)]
+    pub format: AlertFormat,
+    /// Also append every alert as a JSON line to this file.
+    #[arg(long, value_name = "PATH")]
+    pub alerts_file: Option<PathBuf>,
+    /// Also POST every alert as JSON to this URL (https, or http to loopback); shown redacted.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    /// Registry URL; overrides .npmrc and the default.
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+    /// Policy for the gate's verdicts (default: turncoat.toml beside the first lockfile or here).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+/// One followed package.
+struct Target {
+    name: PackageName,
+    own: bool,
+    /// Locked entries: (lockfile, entry).
+    locked: Vec<(LockfileRef, LockedPackage)>,
+}
+
+#[derive(Clone)]
+struct LockfileRef {
+    path: String,
+    format: turncoat_lockfile::LockfileFormat,
+}
+
+/// What one pass did (on stderr at its end; tests read it).
+#[derive(Debug, Default)]
+struct Stats {
+    polled: usize,
+    not_modified: usize,
+    changed: usize,
+    baselines: usize,
+    failed: usize,
+    deferred: usize,
+    alerts: usize,
+    undelivered: usize,
+}
+
+struct Env<'a> {
+    ctx: &'a Context,
+    args: &'a MonitorArgs,
+    project: PathBuf,
+    roster: Option<BTreeSet<String>>,
+    sinks: Sinks,
+    once: bool,
+}
+
+pub fn run(args: MonitorArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let interval = match &args.interval {
+        Some(s) => Some(parse_interval(s)?),
+        None => None,
+    };
+    let lockfiles = lockfile_paths(&args)?;
+    let project = lockfiles
+        .first()
+        .map(|p| super::project_dir_of(p))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let roster = roster(&args)?;
+    let targets = targets(&args, &lockfiles, ctx)?;
+    if targets.is_empty() {
+        anyhow::bail!(
+            "nothing to follow: the lockfiles lock no registry package and no --own was given"
+        );
+    }
+    let webhook = args.webhook.as_deref().map(Webhook::new).transpose()?;
+    let mut store = args.db.open(ctx)?;
+    let env = Env {
+        ctx,
+        args: &args,
+        project,
+        roster,
+        sinks: Sinks {
+            format: args.format,
+            file: args.alerts_file.clone(),
+            webhook,
+        },
+        once: interval.is_none(),
+    };
+    let Some(every) = interval else {
+        let (stats, loudest) = pass(&env, &mut store, &targets)?;
+        return Ok(outcome(&stats, loudest));
+    };
+    let mut n = 0u64;
+    loop {
+        n += 1;
+        if !ctx.quiet {
+            crate::output::note(ctx, &format!("monitor: pass {n}"));
+        }
+        pass(&env, &mut store, &targets)?;
+        std::thread::sleep(every);
+    }
+}
+
+/// 1 for a block-level alert; else 2 when a poll or a delivery failed; else 0.
+fn outcome(stats: &Stats, loudest: Option<AlertLevel>) -> Outcome {
+    if loudest == Some(AlertLevel::Block) {
+        Outcome::Violation
+    } else if stats.failed > 0 || stats.undelivered > 0 {
+        Outcome::Code(2)
+    } else {
+        Outcome::Pass
+    }
+}
+
+/// `30s`, `10m`, `1h`, `1d`; at least 10 s.
+fn parse_interval(s: &str) -> anyhow::Result<Duration> {
+    let t = s.trim();
+    let secs = match t.strip_suffix('s') {
+        Some(n) => n.trim().parse::<u64>().ok(),
+        None => turncoat_policy::parse_duration(t),
+    }
+    .with_context(|| format!("--interval {s:?}: give a number with s, m, h or d (`10m`)"))?;
+    if secs < 10 {
+        anyhow::bail!("--interval {s:?} is shorter than 10 s; that hammers the registry");
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+fn lockfile_paths(args: &MonitorArgs) -> anyhow::Result<Vec<PathBuf>> {
+    if !args.lockfile.is_empty() {
+        return args
+            .lockfile
+            .iter()
+            .map(|p| super::single_lockfile(p))
+            .collect();
+    }
+    if args.own.is_empty() {
+        return Ok(vec![super::single_lockfile(Path::new("."))?]);
+    }
+    Ok(Vec::new())
+}
+
+/// The roster's npm accounts, lower-case; required with --own (fail closed: without it no
+/// version of an own package could be told from a takeover).
+fn roster(args: &MonitorArgs) -> anyhow::Result<Option<BTreeSet<String>>> {
+    if args.own.is_empty() {
+        return Ok(None);
+    }
+    let (roster, file) = super::evaluate::load_roster(args.roster.as_deref())
+        .context("--own needs the roster of who may publish")?;
+    let accounts: BTreeSet<String> = roster
+        .people
+        .iter()
+        .filter_map(|p| p.account(turncoat_posture::evaluate::roster::Ecosystem::Npm))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if accounts.is_empty() {
+        anyhow::bail!(
+            "{file} lists no npm account: every version of an --own package would be a takeover alarm"
+        );
+    }
+    Ok(Some(accounts))
+}
+
+fn targets(
+    args: &MonitorArgs,
+    lockfiles: &[PathBuf],
+    ctx: &Context,
+) -> anyhow::Result<Vec<Target>> {
+    let mut by_name: BTreeMap<String, Target> = BTreeMap::new();
+    for raw in &args.own {
+        let name = PackageName::new(raw).with_context(|| format!("--own {raw:?}"))?;
+        by_name.insert(
+            name.as_str().to_string(),
+            Target {
+                name,
+                own: true,
+                locked: Vec::new(),
+            },
+        );
+    }
+    for path in lockfiles {
+        let lock = turncoat_lockfile::read(path)?;
+        if lock.ecosystem != Ecosystem::Npm {
+            crate::output::note(
+                ctx,
+                &format!(
+                    "{}: Python lockfiles are not followed yet (docs/monitor.md)",
+                    lock.path
+                ),
+            );
+            continue;
+        }
+        let lf = LockfileRef {
+            path: lock.path.clone(),
+            format: lock.format,
+        };
+        for p in lock.packages {
+            if p.source != SourceKind::Registry || p.version.is_empty() || p.bundled {
+                continue;
+            }
+            let Ok(name) = PackageName::new(&p.name) else {
+                continue;
+            };
+            by_name
+                .entry(p.name.clone())
+                .or_insert_with(|| Target {
+                    name,
+                    own: false,
+                    locked: Vec::new(),
+                })
+                .locked
+                .push((lf.clone(), p));
+        }
+    }
+    Ok(by_name.into_values().collect())
+}
+
+/// One poll of every target (those in backoff skipped, except with --once).
+fn pass(
+    env: &Env<'_>,
+    store: &mut Store,
+    targets: &[Target],
+) -> anyhow::Result<(Stats, Option<AlertLevel>)> {
+    let now = env.ctx.now_unix();
+    // A fresh client per pass: its per-process memo must not answer the gate with the
+    // packument of an earlier pass.
+    let gate = super::GateEnv {
+        policy: super::load_policy(env.args.policy.as_deref(), &env.project)?,
+        client: super::client(env.ctx, &env.project, env.args.registry.as_deref(), false)?,
+        keys: turncoat_attest::Keys::embedded().context("embedded npm registry keys")?,
+        root: turncoat_attest::TrustRoot::embedded(),
+        bar: crate::progress::Bar::new(false),
+    };
+    let mut stats = Stats::default();
+    let mut loud = None;
+    let progress = !env.ctx.quiet && targets.len() >= 20;
+    for (i, t) in targets.iter().enumerate() {
+        if progress && i % 20 == 0 {
+            crate::output::note(
+                env.ctx,
+                &format!("monitor: {i}/{} packages polled", targets.len()),
+            );
+        }
+        let level = follow(env, &gate, store, t, now, &mut stats)
+            .with_context(|| format!("following {}", t.name))?;
+        loud = loud.max(level);
+    }
+    if !env.ctx.quiet {
+        crate::output::note(
+            env.ctx,
+            &format!(
+                "monitor: {} polled ({} changed or fetched, {} unchanged (304), {} baselines, \
+                 {} failed), {} deferred by backoff, {} alerts{}",
+                stats.polled,
+                stats.changed,
+                stats.not_modified,
+                stats.baselines,
+                stats.failed,
+                stats.deferred,
+                stats.alerts,
+                if stats.undelivered > 0 {
+                    format!(", {} packages' alerts not delivered", stats.undelivered)
+                } else {
+                    String::new()
+                }
+            ),
+        );
+    }
+    Ok((stats, loud))
+}
+
+/// Poll one package, compare, judge, alert, remember. Err only for a store failure.
+fn follow(
+    env: &Env<'_>,
+    gate: &super::GateEnv,
+    store: &mut Store,
+    t: &Target,
+    now: i64,
+    stats: &mut Stats,
+) -> anyhow::Result<Option<AlertLevel>> {
+    let name = t.name.as_str();
+    let state = store
+        .monitor_state(ECOSYSTEM, name)?
+        .unwrap_or_else(|| MonitorState {
+            ecosystem: ECOSYSTEM.into(),
+            name: name.into(),
+            ..MonitorState::default()
+        });
+    if !env.once && state.next_poll > now {
+        stats.deferred += 1;
+        return Ok(None);
+    }
+    stats.polled += 1;
+    let registry = turncoat_registry::redact_url(gate.client.config().registry_for(&t.name));
+    let ctx = Poll {
+        env,
+        t,
+        now,
+        registry: &registry,
+    };
+    // The ETag is sent only while we hold the snapshot it belongs to.
+    let sent = state.snapshot.as_ref().and(state.etag.clone());
+    let (bytes, etag) = match gate.client.poll_packument(&t.name, sent.as_deref()) {
+        Ok(Polled::Modified { bytes, etag }) => (bytes, etag),
+        Ok(Polled::NotModified) if sent.is_some() => {
+            stats.not_modified += 1;
+            let st = MonitorState {
+                last_poll: now,
+                failures: 0,
+                next_poll: 0,
+                last_error: None,
+                ..state
+            };
+            store.put_monitor_state(&st)?;
+            return Ok(None);
+        }
+        Ok(Polled::NotModified) => {
+            let why = "the registry answered 304 Not Modified to a request that sent no ETag; \
+                       there is nothing it could be unchanged from";
+            return ctx.fail(store, state, why.into(), None, stats);
+        }
+        Ok(Polled::Throttled {
+            status,
+            url,
+            retry_after,
+        }) => {
+            return ctx.fail(
+                store,
+                state,
+                format!("HTTP {status} from {url}"),
+                retry_after,
+                stats,
+            );
+        }
+        Err(e) => return ctx.fail(store, state, e.to_string(), None, stats),
+    };
+    let new = match snapshot(name, &bytes) {
+        Ok(s) => s,
+        Err(why) => return ctx.fail(store, state, why, None, stats),
+    };
+    let old = match state.snapshot.as_deref().map(Snapshot::from_json) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            crate::output::note(env.ctx, &format!("{name}: {e}; recording a new baseline"));
+            None
+        }
+    };
+    let record = MonitorState {
+        etag,
+        snapshot: Some(new.to_json()),
+        last_poll: now,
+        failures: 0,
+        next_poll: 0,
+        last_error: None,
+        ..state
+    };
+    let Some(old) = old else {
+        stats.baselines += 1;
+        ctx.baseline(&new)?;
+        store.put_monitor_state(&record)?;
+        return Ok(None);
+    };
+    stats.changed += 1;
+    let watch = Watch {
+        own: t.own,
+        roster: env.roster.as_ref(),
+        now_unix: now,
+    };
+    let events = turncoat_monitor::compare(&old, &new, &watch);
+    let alerts = ctx.judge_and_wrap(gate, events);
+    stats.alerts += alerts.len();
+    match env.sinks.deliver(&alerts) {
+        Ok(()) => store.put_monitor_state(&record)?,
+        Err(e) => {
+            // Keep the old snapshot: the same alerts are raised again at the next poll.
+            stats.undelivered += 1;
+            crate::output::error(
+                env.ctx,
+                &e.context(format!(
+                    "{name}: alerts not delivered; they repeat next poll"
+                )),
+            );
+        }
+    }
+    Ok(loudest(&alerts))
+}
+
+/// The registry document, parsed and bounded.
+fn snapshot(name: &str, bytes: &[u8]) -> Result<Snapshot, String> {
+    let p = Packument::from_slice(bytes)
+        .map_err(|e| format!("invalid registry document for {name}: {e}"))?;
+    Snapshot::from_packument(name, &p, &turncoat_monitor::Limits::default())
+        .map_err(|e| e.to_string())
+}
+
+/// One package's poll, for the helpers below.
+struct Poll<'a> {
+    env: &'a Env<'a>,
+    t: &'a Target,
+    now: i64,
+    registry: &'a str,
+}
+
+impl Poll<'_> {
+    fn alert(&self, event: Event) -> Alert {
+        Alert {
+            event,
+            own: self.t.own,
+            locked: None,
+            verdict: None,
+            findings: Vec::new(),
+            registry: self.registry.to_string(),
+            at: rfc3339(self.now),
+        }
+    }
+
+    /// First sight: record, no alerts, and say so.
+    fn baseline(&self, s: &Snapshot) -> anyhow::Result<()> {
+        let msg = format!(
+            "baseline  {}: {} versions, {} maintainers recorded (first sight raises no alerts)",
+            s.name,
+            s.versions.len(),
+            s.maintainers.len()
+        );
+        match self.env.sinks.format {
+            AlertFormat::Human => crate::output::emit(&format!("{msg}\n"), None),
+            AlertFormat::Jsonl => {
+                if !self.env.ctx.quiet {
+                    crate::output::note(self.env.ctx, &msg);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A failed poll: alert, back off, keep the stored snapshot and ETag.
+    fn fail(
+        &self,
+        store: &mut Store,
+        mut state: MonitorState,
+        reason: String,
+        retry_after: Option<u64>,
+        stats: &mut Stats,
+    ) -> anyhow::Result<Option<AlertLevel>> {
+        stats.failed += 1;
+        let name = self.t.name.as_str();
+        state.failures = state.failures.saturating_add(1);
+        state.last_poll = self.now;
+        let failures = u32::try_from(state.failures).unwrap_or(u32::MAX);
+        let delay =
+            turncoat_monitor::backoff::delay_secs(failures, retry_after, jitter(name, self.now));
+        state.next_poll = self.now.saturating_add(delay as i64);
+        state.last_error = Some(reason.chars().take(500).collect());
+        let alerts = vec![self.alert(rules::poll_failed::event(
+            name,
+            &reason,
+            state.failures,
+            delay,
+        ))];
+        stats.alerts += 1;
+        if let Err(e) = self.env.sinks.deliver(&alerts) {
+            stats.undelivered += 1;
+            crate::output::error(self.env.ctx, &e);
+        }
+        store.put_monitor_state(&state)?;
+        Ok(loudest(&alerts))
+    }
+
+    /// Wrap events into alerts; each new version of a locked dependency judged by the gate.
+    fn judge_and_wrap(&self, gate: &super::GateEnv, events: Vec<Event>) -> Vec<Alert> {
+        let mut judged = 0;
+        let mut out: Vec<Alert> = Vec::with_capacity(events.len());
+        for e in events {
+            let mut a = self.alert(e);
+            let version = a.event.version.clone().unwrap_or_default();
+            if a.event.code != rules::new_version::RULE.code || self.t.locked.is_empty() {
+                out.push(a);
+                continue;
+            }
+            let (lf, entry) = base_entry(&self.t.locked, &version);
+            a.locked = Some(entry.version.clone());
+            let name = self.t.name.as_str();
+            if judged >= MAX_JUDGED {
+                a.event = rules::unjudged::event(
+                    name,
+                    &version,
+                    &format!(
+                        "more than {MAX_JUDGED} new versions at once; run `turncoat diff` on each"
+                    ),
+                );
+            } else {
+                judged += 1;
+                match judge(gate, self.env.ctx, lf, entry, &version) {
+                    Ok((verdict, codes)) => {
+                        a.event.level = match verdict {
+                            turncoat_report::Verdict::Pass => AlertLevel::Info,
+                            turncoat_report::Verdict::Warn => AlertLevel::Warn,
+                            turncoat_report::Verdict::Block => AlertLevel::Block,
+                        };
+                        a.verdict = Some(verdict.as_str().to_string());
+                        a.findings = codes;
+                    }
+                    Err(reason) => a.event = rules::unjudged::event(name, &version, &reason),
+                }
+            }
+            out.push(a);
+        }
+        out.sort_by_key(|a| {
+            (
+                a.event.code != rules::takeover::RULE.code,
+                std::cmp::Reverse(a.event.level),
+                std::cmp::Reverse(a.event.severity),
+            )
+        });
+        out
+    }
+}
+
+/// The locked entry a new version updates: the highest locked version below it, else the
+/// first locked one.
+fn base_entry<'a>(
+    locked: &'a [(LockfileRef, LockedPackage)],
+    to: &str,
+) -> (&'a LockfileRef, &'a LockedPackage) {
+    let parse = |v: &str| v.parse::<node_semver::Version>().ok();
+    let target = parse(to);
+    let below = locked
+        .iter()
+        .filter_map(|(l, p)| parse(&p.version).map(|v| (v, l, p)))
+        .filter(|(v, ..)| target.as_ref().is_some_and(|t| v < t))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, l, p)| (l, p));
+    below.unwrap_or_else(|| {
+        let (l, p) = &locked[0];
+        (l, p)
+    })
+}
+
+/// The gate on `name@locked → name@to`, through the same library path as `turncoat diff`:
+/// two one-package lockfiles, the head entry taking its tarball and integrity from the
+/// registry. Err: why it could not judge.
+fn judge(
+    gate: &super::GateEnv,
+    ctx: &Context,
+    lf: &LockfileRef,
+    entry: &LockedPackage,
+    to: &str,
+) -> Result<(turncoat_report::Verdict, Vec<String>), String> {
+    let lock = |p: LockedPackage| Lockfile {
+        path: lf.path.clone(),
+        format: lf.format.clone(),
+        packages: vec![p],
+        importers: Vec::new(),
+        ecosystem: Ecosystem::Npm,
+        indexes: Vec::new(),
+    };
+    let mut head = entry.clone();
+    head.version = to.to_string();
+    head.resolved = None;
+    head.integrity = None;
+    head.checksum = None;
+    head.has_install_script = None;
+    let report = turncoat_gate::diff(&lock(entry.clone()), &lock(head), &gate.context(ctx, 1))
+        .map_err(|e| e.to_string())?;
+    let p = report
+        .packages
+        .iter()
+        .find(|p| p.name == entry.name && p.to.as_deref() == Some(to))
+        .ok_or_else(|| "the gate returned no verdict for it".to_string())?;
+    let mut codes: Vec<String> = p
+        .findings
+        .iter()
+        .filter(|f| f.excepted.is_none() && f.level != turncoat_finding::Level::Allow)
+        .map(|f| f.code.clone())
+        .collect();
+    codes.dedup();
+    Ok((p.verdict, codes))
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// A number in [0, 1) for the backoff's jitter (std's per-process random hash keys).
+fn jitter(name: &str, now: i64) -> f64 {
+    use std::hash::BuildHasher as _;
+    let h = std::collections::hash_map::RandomState::new().hash_one((name, now));
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_interval("30s").unwrap(), Duration::from_secs(30));
+        assert!(parse_interval("1s").is_err());
+        assert!(parse_interval("soon").is_err());
+        let j = jitter("x", 1);
+        assert!((0.0..1.0).contains(&j));
+    }
+}

@@ -1,0 +1,574 @@
+//! `turncoat monitor` against registries on 127.0.0.1: a scripted one (exact documents, ETags,
+//! lies, throttling) with a webhook receiver, and a real Verdaccio (publish, lock, poll, the
+//! gate's verdict on the new version). Verdaccio tests skip with a printed reason when Node or
+//! Verdaccio is absent; `TURNCOAT_TEST_REQUIRE_TOOLS=1` turns the skip into a failure.
+#![allow(clippy::print_stderr)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+/// 2026-06-01T00:00:00Z: the monitor's clock in these tests.
+const NOW: i64 = 1_780_272_000;
+
+// ---------------------------------------------------------------- a scripted registry
+
+#[derive(Clone)]
+struct Doc {
+    status: u16,
+    etag: Option<String>,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Doc {
+    fn json(v: &Value, etag: &str) -> Doc {
+        Doc {
+            status: 200,
+            etag: Some(etag.into()),
+            headers: Vec::new(),
+            body: serde_json::to_vec(v).unwrap(),
+        }
+    }
+}
+
+/// (path, If-None-Match sent, status answered)
+type Log = Vec<(String, Option<String>, u16)>;
+
+#[derive(Default)]
+struct RegState {
+    docs: HashMap<String, Doc>,
+    /// Answer 304 to everything (a registry that lies about freshness).
+    always_304: bool,
+    log: Log,
+}
+
+struct Registry {
+    url: String,
+    state: Arc<Mutex<RegState>>,
+}
+
+/// The request line and headers (lower-case names) of one HTTP/1.1 request, and its body.
+fn read_request(s: &std::net::TcpStream) -> Option<(String, HashMap<String, String>, Vec<u8>)> {
+    let mut reader = BufReader::new(s.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some((line, headers, body))
+}
+
+fn respond(s: &mut std::net::TcpStream, status: u16, headers: &[(String, String)], body: &[u8]) {
+    let mut head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = s.write_all(head.as_bytes());
+    let _ = s.write_all(body);
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(RegState::default()));
+        let st = state.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut s) = conn else { continue };
+                let Some((line, headers, _)) = read_request(&s) else {
+                    continue;
+                };
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let inm = headers.get("if-none-match").cloned();
+                let mut st = st.lock().unwrap();
+                let (status, hdrs, body) = match st.docs.get(&path).cloned() {
+                    _ if st.always_304 => (304, Vec::new(), Vec::new()),
+                    Some(d) if d.etag.is_some() && inm == d.etag => (304, Vec::new(), Vec::new()),
+                    Some(d) => {
+                        let mut h = d.headers.clone();
+                        if let Some(e) = &d.etag {
+                            h.push(("etag".into(), e.clone()));
+                        }
+                        h.push(("content-type".into(), "application/json".into()));
+                        (d.status, h, d.body)
+                    }
+                    None => (404, Vec::new(), b"{}".to_vec()),
+                };
+                st.log.push((path, inm, status));
+                drop(st);
+                respond(&mut s, status, &hdrs, &body);
+            }
+        });
+        Registry { url, state }
+    }
+
+    fn set(&self, name: &str, doc: Doc) {
+        self.state
+            .lock()
+            .unwrap()
+            .docs
+            .insert(format!("/{name}"), doc);
+    }
+
+    fn log(&self) -> Log {
+        self.state.lock().unwrap().log.clone()
+    }
+}
+
+/// A packument: `versions` as (version, publisher, RFC 3339 time).
+fn packument(name: &str, versions: &[(&str, &str, &str)], maintainers: &[&str]) -> Value {
+    let mut vs = serde_json::Map::new();
+    let mut time = serde_json::Map::new();
+    for (v, by, at) in versions {
+        vs.insert(
+            v.to_string(),
+            json!({"name": name, "version": v, "_npmUser": {"name": by},
+                   "dist": {"tarball": format!("http://127.0.0.1:9/{name}-{v}.tgz")}}),
+        );
+        time.insert(v.to_string(), json!(at));
+    }
+    let latest = versions.last().map(|v| v.0).unwrap_or("0.0.0");
+    json!({
+        "name": name,
+        "dist-tags": {"latest": latest},
+        "maintainers": maintainers.iter().map(|m| json!({"name": m})).collect::<Vec<_>>(),
+        "time": time,
+        "versions": vs,
+    })
+}
+
+// ---------------------------------------------------------------- a webhook receiver
+
+struct Receiver {
+    url: String,
+    bodies: Arc<Mutex<Vec<Value>>>,
+    hits: Arc<Mutex<usize>>,
+}
+
+impl Receiver {
+    /// Answers `status` to every POST and keeps the JSON bodies.
+    fn start(status: u16) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let hits = Arc::new(Mutex::new(0));
+        let (b, h) = (bodies.clone(), hits.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut s) = conn else { continue };
+                *h.lock().unwrap() += 1;
+                let Some((line, headers, body)) = read_request(&s) else {
+                    continue;
+                };
+                assert!(line.starts_with("POST "), "{line}");
+                assert_eq!(
+                    headers.get("content-type").map(String::as_str),
+                    Some("application/json")
+                );
+                b.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                respond(&mut s, status, &[], b"");
+            }
+        });
+        Receiver { url, bodies, hits }
+    }
+
+    fn bodies(&self) -> Vec<Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+
+    fn hits(&self) -> usize {
+        *self.hits.lock().unwrap()
+    }
+}
+
+// ---------------------------------------------------------------- running turncoat
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn alerts(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+fn turncoat(dir: &Path, args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_turncoat"))
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("TURNCOAT_NOW", NOW.to_string())
+        .env("TURNCOAT_CACHE_DIR", dir.join("cache"))
+        .env_remove("TURNCOAT_DATABASE")
+        .env_remove("NPM_CONFIG_REGISTRY")
+        .env_remove("npm_config_registry")
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const ROSTER: &str = r#"
+[[package]]
+name = "team-pkg"
+
+[[person]]
+name = "Alice"
+npm = "alice"
+mfa = "hardware-key"
+password-manager = true
+"#;
+
+/// `monitor --once --own team-pkg` with jsonl alerts and the given extra arguments.
+fn own_args<'a>(reg: &'a Registry, db: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "monitor",
+        "--once",
+        "--own",
+        "team-pkg",
+        "--roster",
+        "roster.toml",
+        "--format",
+        "jsonl",
+        "--registry",
+        &reg.url,
+        "--database",
+        db,
+    ];
+    a.extend_from_slice(extra);
+    a
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("roster.toml"), ROSTER).unwrap();
+    dir
+}
+
+#[test]
+fn own_package_takeover_alarm_first_to_stdout_file_and_webhook_then_304() {
+    let reg = Registry::start();
+    let dir = project();
+    let d = dir.path();
+    reg.set(
+        "team-pkg",
+        Doc::json(
+            &packument(
+                "team-pkg",
+                &[("1.0.0", "alice", "2026-01-01T00:00:00Z")],
+                &["alice"],
+            ),
+            "\"v1\"",
+        ),
+    );
+    let hook = Receiver::start(200);
+    // A listener the package data names: nothing may ever connect to it.
+    let trap = Receiver::start(200);
+    let webhook = format!("{}/hook/s3cret-path?token=s3cret-query", hook.url);
+    let extra = [
+        "--webhook",
+        webhook.as_str(),
+        "--alerts-file",
+        "alerts.jsonl",
+    ];
+
+    let first = turncoat(d, &own_args(&reg, "store.sqlite", &extra));
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert_eq!(first.stdout, "", "first sight raises no alerts");
+    assert!(first.stderr.contains("1 baselines"), "{}", first.stderr);
+    assert!(
+        first.stderr.contains("first sight raises no alerts"),
+        "{}",
+        first.stderr
+    );
+
+    let mut doc = packument(
+        "team-pkg",
+        &[
+            ("1.0.0", "alice", "2026-01-01T00:00:00Z"),
+            ("1.0.1", "mallory", "2026-05-31T00:00:00Z"),
+        ],
+        &["alice", "mallory"],
+    );
+    // Registry-provided URLs everywhere a package can put one.
+    doc["homepage"] = json!(format!("{}/homepage", trap.url));
+    doc["repository"] = json!({"type": "git", "url": format!("{}/repo", trap.url)});
+    doc["versions"]["1.0.1"]["dist"]["attestations"] = json!({"url": format!("{}/att", trap.url)});
+    doc["versions"]["1.0.1"]["webhook"] = json!(format!("{}/webhook", trap.url));
+    reg.set("team-pkg", Doc::json(&doc, "\"v2\""));
+
+    let second = turncoat(d, &own_args(&reg, "store.sqlite", &extra));
+    assert_eq!(second.code, Some(1), "{}", second.stderr);
+    let alerts = second.alerts();
+    assert_eq!(alerts[0]["code"], "monitor-takeover", "{alerts:#?}");
+    assert_eq!(alerts[0]["level"], "block");
+    assert!(
+        alerts[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("TAKEOVER ALARM")
+    );
+    assert!(alerts[0]["message"].as_str().unwrap().contains("`mallory`"));
+    let codes: Vec<&str> = alerts.iter().map(|a| a["code"].as_str().unwrap()).collect();
+    for c in [
+        "monitor-new-version",
+        "monitor-publisher-changed",
+        "monitor-maintainer-added",
+    ] {
+        assert!(codes.contains(&c), "{codes:?}");
+    }
+    // The same alerts, in the same order, in the file and at the webhook.
+    let file: Vec<Value> = std::fs::read_to_string(d.join("alerts.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(file, alerts);
+    assert_eq!(hook.bodies(), alerts);
+    assert_eq!(trap.hits(), 0, "a registry-provided URL was contacted");
+    for text in [&second.stdout, &second.stderr, &first.stderr] {
+        assert!(
+            !text.contains("s3cret"),
+            "the webhook's secret was printed: {text}"
+        );
+    }
+
+    let third = turncoat(d, &own_args(&reg, "store.sqlite", &extra));
+    assert_eq!(third.code, Some(0), "{}", third.stderr);
+    assert_eq!(third.stdout, "");
+    assert!(
+        third.stderr.contains("1 unchanged (304)"),
+        "{}",
+        third.stderr
+    );
+    let last = reg.log().last().cloned().unwrap();
+    assert_eq!(last, ("/team-pkg".into(), Some("\"v2\"".into()), 304));
+    assert_eq!(hook.bodies().len(), alerts.len(), "nothing new posted");
+}
+
+#[test]
+fn lying_documents_are_alerts_or_refused_and_never_become_the_baseline() {
+    let reg = Registry::start();
+    let dir = project();
+    let d = dir.path();
+    let good = packument(
+        "team-pkg",
+        &[("1.0.0", "alice", "2026-01-01T00:00:00Z")],
+        &["alice"],
+    );
+    reg.set("team-pkg", Doc::json(&good, "\"g\""));
+    assert_eq!(turncoat(d, &own_args(&reg, "s.sqlite", &[])).code, Some(0));
+
+    // Thousands of maintainers: refused, the poll fails (exit 2), the state is kept.
+    let many: Vec<String> = (0..5_000).map(|i| format!("m{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let mut huge = packument(
+        "team-pkg",
+        &[
+            ("1.0.0", "alice", "2026-01-01T00:00:00Z"),
+            ("1.0.1", "alice", "2026-05-01T00:00:00Z"),
+        ],
+        &many,
+    );
+    reg.set("team-pkg", Doc::json(&huge, "\"h\""));
+    let r = turncoat(d, &own_args(&reg, "s.sqlite", &[]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    let a = r.alerts();
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(a[0]["code"], "monitor-poll-failed");
+    assert!(
+        a[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("5000 maintainers"),
+        "{a:#?}"
+    );
+
+    // A document for another package: refused too.
+    huge["name"] = json!("someone-else");
+    huge["maintainers"] = json!([{"name": "alice"}]);
+    reg.set("team-pkg", Doc::json(&huge, "\"o\""));
+    let r = turncoat(d, &own_args(&reg, "s.sqlite", &[]));
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stdout.contains("answered for \\\"someone-else\\\""),
+        "{}",
+        r.stdout
+    );
+
+    // A dist-tag on a missing version and a publish time a year ahead: alerts, judged against
+    // the good baseline (the refused documents were never stored: 1.0.1 is still new).
+    let mut lying = packument(
+        "team-pkg",
+        &[
+            ("1.0.0", "alice", "2026-01-01T00:00:00Z"),
+            ("1.0.1", "alice", "2027-06-01T00:00:00Z"),
+        ],
+        &["alice"],
+    );
+    lying["dist-tags"]["latest"] = json!("9.9.9");
+    reg.set("team-pkg", Doc::json(&lying, "\"l\""));
+    let r = turncoat(d, &own_args(&reg, "s.sqlite", &[]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let codes: Vec<String> = r
+        .alerts()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap().to_string())
+        .collect();
+    for c in [
+        "monitor-new-version",
+        "monitor-dist-tag-dangling",
+        "monitor-future-publish-time",
+    ] {
+        assert!(codes.iter().any(|x| x == c), "{codes:?}");
+    }
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+#[test]
+fn a_304_to_a_request_without_an_etag_is_refused() {
+    let reg = Registry::start();
+    let dir = project();
+    reg.state.lock().unwrap().always_304 = true;
+    let r = turncoat(dir.path(), &own_args(&reg, "s.sqlite", &[]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    let a = r.alerts();
+    assert_eq!(a[0]["code"], "monitor-poll-failed");
+    assert!(
+        a[0]["message"].as_str().unwrap().contains("sent no ETag"),
+        "{a:#?}"
+    );
+    assert_eq!(reg.log()[0].1, None, "no If-None-Match on first sight");
+    // Nothing was recorded as a baseline: the next good answer is the baseline, silently.
+    reg.state.lock().unwrap().always_304 = false;
+    reg.set(
+        "team-pkg",
+        Doc::json(
+            &packument(
+                "team-pkg",
+                &[("1.0.0", "alice", "2026-01-01T00:00:00Z")],
+                &["alice"],
+            ),
+            "\"a\"",
+        ),
+    );
+    let r = turncoat(dir.path(), &own_args(&reg, "s.sqlite", &[]));
+    assert_eq!((r.code, r.stdout.as_str()), (Some(0), ""), "{}", r.stderr);
+    assert!(r.stderr.contains("1 baselines"), "{}", r.stderr);
+}
+
+#[test]
+fn throttling_is_backed_off_with_retry_after_and_a_failing_webhook_is_retried_then_reported() {
+    let reg = Registry::start();
+    let dir = project();
+    let d = dir.path();
+    let v1 = packument(
+        "team-pkg",
+        &[("1.0.0", "alice", "2026-01-01T00:00:00Z")],
+        &["alice"],
+    );
+    reg.set("team-pkg", Doc::json(&v1, "\"1\""));
+    assert_eq!(turncoat(d, &own_args(&reg, "s.sqlite", &[])).code, Some(0));
+
+    reg.set(
+        "team-pkg",
+        Doc {
+            status: 429,
+            etag: None,
+            headers: vec![("retry-after".into(), "120".into())],
+            body: b"slow down".to_vec(),
+        },
+    );
+    let r = turncoat(d, &own_args(&reg, "s.sqlite", &[]));
+    assert_eq!(r.code, Some(2));
+    let msg = r.alerts()[0]["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("HTTP 429") && msg.contains("next attempt in 120 s"),
+        "{msg}"
+    );
+    // Exactly one request: the monitor does not hammer a throttling registry.
+    assert_eq!(reg.log().iter().filter(|l| l.2 == 429).count(), 1);
+
+    // A maintainer added (a warn-level alert); the webhook answers 500 every time.
+    let v2 = packument(
+        "team-pkg",
+        &[("1.0.0", "alice", "2026-01-01T00:00:00Z")],
+        &["alice", "eve"],
+    );
+    reg.set("team-pkg", Doc::json(&v2, "\"2\""));
+    let down = Receiver::start(500);
+    let hook = format!("{}/s3cret", down.url);
+    let r = turncoat(d, &own_args(&reg, "s.sqlite", &["--webhook", &hook]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(down.bodies().len(), 3, "retried");
+    assert!(
+        r.stderr.contains("failed after 3 attempts: HTTP 500"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("s3cret"), "{}", r.stderr);
+    // Not delivered: the state is kept, so the alert comes again once the webhook is back.
+    let up = Receiver::start(204);
+    let hook = format!("{}/s3cret", up.url);
+    let r = turncoat(d, &own_args(&reg, "s.sqlite", &["--webhook", &hook]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(up.bodies().len(), 1);
+    assert_eq!(up.bodies()[0]["code"], "monitor-maintainer-added");
+}
+
+#[test]
+fn own_without_a_roster_is_an_error() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let r = turncoat(
+        dir.path(),
+        &[
+            "monitor",
+            "--once",
+            "--own",
+            "x",
+            "--registry",
+            &reg.url,
+            "--database",
+            "s.sqlite",
+        ],
+    );
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("roster"), "{}", r.stderr);
+    assert!(reg.log().is_empty(), "nothing polled");
+}
