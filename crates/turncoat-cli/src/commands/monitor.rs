@@ -280,7 +280,8 @@ fn pass(
         bar: crate::progress::Bar::new(false),
     };
     let mut stats = Stats::default();
-    let mut loud = None;
+    let mut alerts: Vec<Alert> = Vec::new();
+    let mut records: Vec<MonitorState> = Vec::new();
     let progress = !env.ctx.quiet && targets.len() >= 20;
     for (i, t) in targets.iter().enumerate() {
         if progress && i % 20 == 0 {
@@ -289,9 +290,35 @@ fn pass(
                 &format!("monitor: {i}/{} packages polled", targets.len()),
             );
         }
-        let level = follow(env, &gate, store, t, now, &mut stats)
+        let (mut a, record) = follow(env, &gate, store, t, now, &mut stats)
             .with_context(|| format!("following {}", t.name))?;
-        loud = loud.max(level);
+        alerts.append(&mut a);
+        records.extend(record);
+    }
+    // One ordered batch for the whole pass: a takeover alarm comes first whatever the
+    // package's place in the list.
+    alerts.sort_by_key(|a| {
+        (
+            a.event.code != rules::takeover::RULE.code,
+            std::cmp::Reverse(a.event.level),
+            std::cmp::Reverse(a.event.severity),
+        )
+    });
+    stats.alerts = alerts.len();
+    match env.sinks.deliver(&alerts) {
+        Ok(()) => {
+            for r in &records {
+                store.put_monitor_state(r)?;
+            }
+        }
+        Err(e) => {
+            // The new snapshots are not stored: the same alerts are raised at the next poll.
+            stats.undelivered = records.len().max(1);
+            crate::output::error(
+                env.ctx,
+                &e.context("alerts not delivered; they are raised again at the next poll"),
+            );
+        }
     }
     if !env.ctx.quiet {
         crate::output::note(
@@ -314,10 +341,11 @@ fn pass(
             ),
         );
     }
-    Ok((stats, loud))
+    Ok((stats, loudest(&alerts)))
 }
 
-/// Poll one package, compare, judge, alert, remember. Err only for a store failure.
+/// Poll one package, compare and judge: its alerts, and the state to store once they are
+/// delivered (failures, 304s and baselines are stored at once). Err only for a store failure.
 fn follow(
     env: &Env<'_>,
     gate: &super::GateEnv,
@@ -325,7 +353,7 @@ fn follow(
     t: &Target,
     now: i64,
     stats: &mut Stats,
-) -> anyhow::Result<Option<AlertLevel>> {
+) -> anyhow::Result<(Vec<Alert>, Option<MonitorState>)> {
     let name = t.name.as_str();
     let state = store
         .monitor_state(ECOSYSTEM, name)?
@@ -336,7 +364,7 @@ fn follow(
         });
     if !env.once && state.next_poll > now {
         stats.deferred += 1;
-        return Ok(None);
+        return Ok((Vec::new(), None));
     }
     stats.polled += 1;
     let registry = turncoat_registry::redact_url(gate.client.config().registry_for(&t.name));
@@ -360,7 +388,7 @@ fn follow(
                 ..state
             };
             store.put_monitor_state(&st)?;
-            return Ok(None);
+            return Ok((Vec::new(), None));
         }
         Ok(Polled::NotModified) => {
             let why = "the registry answered 304 Not Modified to a request that sent no ETag; \
@@ -407,7 +435,7 @@ fn follow(
         stats.baselines += 1;
         ctx.baseline(&new)?;
         store.put_monitor_state(&record)?;
-        return Ok(None);
+        return Ok((Vec::new(), None));
     };
     stats.changed += 1;
     let watch = Watch {
@@ -416,22 +444,7 @@ fn follow(
         now_unix: now,
     };
     let events = turncoat_monitor::compare(&old, &new, &watch);
-    let alerts = ctx.judge_and_wrap(gate, events);
-    stats.alerts += alerts.len();
-    match env.sinks.deliver(&alerts) {
-        Ok(()) => store.put_monitor_state(&record)?,
-        Err(e) => {
-            // Keep the old snapshot: the same alerts are raised again at the next poll.
-            stats.undelivered += 1;
-            crate::output::error(
-                env.ctx,
-                &e.context(format!(
-                    "{name}: alerts not delivered; they repeat next poll"
-                )),
-            );
-        }
-    }
-    Ok(loudest(&alerts))
+    Ok((ctx.judge_and_wrap(gate, events), Some(record)))
 }
 
 /// The registry document, parsed and bounded.
@@ -490,7 +503,7 @@ impl Poll<'_> {
         reason: String,
         retry_after: Option<u64>,
         stats: &mut Stats,
-    ) -> anyhow::Result<Option<AlertLevel>> {
+    ) -> anyhow::Result<(Vec<Alert>, Option<MonitorState>)> {
         stats.failed += 1;
         let name = self.t.name.as_str();
         state.failures = state.failures.saturating_add(1);
@@ -500,19 +513,15 @@ impl Poll<'_> {
             turncoat_monitor::backoff::delay_secs(failures, retry_after, jitter(name, self.now));
         state.next_poll = self.now.saturating_add(delay as i64);
         state.last_error = Some(reason.chars().take(500).collect());
-        let alerts = vec![self.alert(rules::poll_failed::event(
+        let alert = self.alert(rules::poll_failed::event(
             name,
             &reason,
             state.failures,
             delay,
-        ))];
-        stats.alerts += 1;
-        if let Err(e) = self.env.sinks.deliver(&alerts) {
-            stats.undelivered += 1;
-            crate::output::error(self.env.ctx, &e);
-        }
+        ));
+        // The backoff is stored at once; the snapshot and ETag stay as they were.
         store.put_monitor_state(&state)?;
-        Ok(loudest(&alerts))
+        Ok((vec![alert], None))
     }
 
     /// Wrap events into alerts; each new version of a locked dependency judged by the gate.
@@ -554,13 +563,6 @@ impl Poll<'_> {
             }
             out.push(a);
         }
-        out.sort_by_key(|a| {
-            (
-                a.event.code != rules::takeover::RULE.code,
-                std::cmp::Reverse(a.event.level),
-                std::cmp::Reverse(a.event.severity),
-            )
-        });
         out
     }
 }
