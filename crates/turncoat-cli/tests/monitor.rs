@@ -573,6 +573,96 @@ fn own_without_a_roster_is_an_error() {
     assert!(reg.log().is_empty(), "nothing polled");
 }
 
+#[test]
+fn a_version_the_gate_cannot_judge_is_a_block_alert_never_a_pass() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lock = json!({
+        "name": "proj", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+        "packages": {
+            "": {"name": "proj", "version": "1.0.0", "dependencies": {"dep": "^1.0.0"}},
+            "node_modules/dep": {
+                "version": "1.0.0",
+                "resolved": format!("{}dep/-/dep-1.0.0.tgz", reg.url),
+                "integrity": "sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
+            }
+        }
+    });
+    std::fs::write(
+        d.join("package-lock.json"),
+        serde_json::to_vec_pretty(&lock).unwrap(),
+    )
+    .unwrap();
+    reg.set(
+        "dep",
+        Doc::json(
+            &packument(
+                "dep",
+                &[("1.0.0", "alice", "2026-01-01T00:00:00Z")],
+                &["alice"],
+            ),
+            "\"1\"",
+        ),
+    );
+    let args = ["monitor", "--registry", &reg.url, "--database", "s.sqlite"];
+    // Human output (the default) says a baseline was recorded.
+    let first = turncoat(d, &args);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert!(
+        first.stdout.starts_with(
+            "baseline  dep: 1 versions, 1 maintainers recorded (first sight raises no alerts)"
+        ),
+        "{}",
+        first.stdout
+    );
+    // 1.0.1 appears, but no tarball can be fetched (404): the gate fails.
+    reg.set(
+        "dep",
+        Doc::json(
+            &packument(
+                "dep",
+                &[
+                    ("1.0.0", "alice", "2026-01-01T00:00:00Z"),
+                    ("1.0.1", "alice", "2026-05-01T00:00:00Z"),
+                ],
+                &["alice"],
+            ),
+            "\"2\"",
+        ),
+    );
+    let second = turncoat(d, &args);
+    assert_eq!(second.code, Some(1), "{}\n{}", second.stdout, second.stderr);
+    assert!(
+        second
+            .stdout
+            .starts_with("BLOCK  could not judge dep@1.0.1: "),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second.stdout.contains("[monitor-unjudged]"),
+        "{}",
+        second.stdout
+    );
+    assert!(!second.stdout.contains("pass"), "{}", second.stdout);
+}
+
+#[test]
+fn every_monitor_code_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = turncoat(dir.path(), &["explain", "--list"]);
+    let codes: Vec<&str> = list
+        .stdout
+        .split_whitespace()
+        .filter(|w| w.starts_with("monitor-"))
+        .collect();
+    assert_eq!(codes.len(), 13, "{}", list.stdout);
+    let takeover = turncoat(dir.path(), &["explain", "monitor-takeover"]);
+    assert_eq!(takeover.code, Some(0));
+    assert!(takeover.stdout.contains("roster"), "{}", takeover.stdout);
+}
+
 // ---------------------------------------------------------------- a real Verdaccio
 
 fn require_tools() -> bool {
