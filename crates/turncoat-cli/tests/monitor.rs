@@ -657,10 +657,126 @@ fn every_monitor_code_is_explained() {
         .split_whitespace()
         .filter(|w| w.starts_with("monitor-"))
         .collect();
-    assert_eq!(codes.len(), 13, "{}", list.stdout);
+    assert_eq!(codes.len(), 15, "{}", list.stdout);
     let takeover = turncoat(dir.path(), &["explain", "monitor-takeover"]);
     assert_eq!(takeover.code, Some(0));
     assert!(takeover.stdout.contains("roster"), "{}", takeover.stdout);
+}
+
+/// A PyPI JSON API project document: `releases` as (version, [(file, yanked)]).
+fn pypi_doc(releases: &[(&str, &[(&str, bool)])], owners: &[&str]) -> Value {
+    let mut rel = serde_json::Map::new();
+    for (i, (v, files)) in releases.iter().enumerate() {
+        let files: Vec<Value> = files
+            .iter()
+            .map(|(f, yanked)| {
+                json!({"filename": f, "digests": {"sha256": "ab".repeat(32)},
+                       "upload_time_iso_8601": format!("2026-0{}-01T00:00:00.000000Z", i + 1),
+                       "packagetype": "sdist", "yanked": yanked})
+            })
+            .collect();
+        rel.insert(v.to_string(), Value::Array(files));
+    }
+    json!({
+        "info": {"name": "Demo", "version": releases.last().unwrap().0},
+        "releases": rel,
+        "ownership": {"roles": owners.iter().map(|o| json!({"role": "Owner", "user": o})).collect::<Vec<_>>(),
+                      "organization": null},
+        "last_serial": 7
+    })
+}
+
+#[test]
+fn python_lockfiles_are_followed_new_files_yanks_owners_and_unjudged_releases() {
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("requirements.txt"),
+        format!("demo==1.0 --hash=sha256:{}\n", "ab".repeat(32)),
+    )
+    .unwrap();
+    let index = format!("{}simple/", reg.url);
+    let args = [
+        "monitor",
+        "--lockfile",
+        "requirements.txt",
+        "--index-url",
+        &index,
+        "--database",
+        "s.sqlite",
+        "--format",
+        "jsonl",
+    ];
+    let set = |doc: Value| reg.set("pypi/demo/json", Doc::json(&doc, "\"x\""));
+    set(pypi_doc(
+        &[("1.0", &[("demo-1.0.tar.gz", false)])],
+        &["alice"],
+    ));
+    let first = turncoat(d, &args);
+    assert_eq!(
+        (first.code, first.stdout.as_str()),
+        (Some(0), ""),
+        "{}",
+        first.stderr
+    );
+    assert!(first.stderr.contains("1 baselines"), "{}", first.stderr);
+
+    // A wheel added to the locked release, a new owner, and a new release whose files the
+    // index does not serve (the gate cannot judge it: a block, never a pass).
+    set(pypi_doc(
+        &[
+            (
+                "1.0",
+                &[
+                    ("demo-1.0.tar.gz", false),
+                    ("demo-1.0-py3-none-any.whl", false),
+                ],
+            ),
+            ("1.1", &[("demo-1.1.tar.gz", false)]),
+        ],
+        &["alice", "mallory"],
+    ));
+    let second = turncoat(d, &args);
+    assert_eq!(second.code, Some(1), "{}\n{}", second.stdout, second.stderr);
+    let alerts = second.alerts();
+    let codes: Vec<&str> = alerts.iter().map(|a| a["code"].as_str().unwrap()).collect();
+    assert_eq!(codes[0], "monitor-unjudged", "{alerts:#?}");
+    assert_eq!(alerts[0]["version"], "1.1");
+    assert_eq!(alerts[0]["locked"], "1.0");
+    for c in ["monitor-file-added", "monitor-maintainer-added"] {
+        assert!(codes.contains(&c), "{codes:?}");
+    }
+    assert!(
+        alerts[0]["registry"]
+            .as_str()
+            .unwrap()
+            .ends_with("/simple/"),
+        "{alerts:#?}"
+    );
+
+    // The locked release is yanked.
+    set(pypi_doc(
+        &[
+            (
+                "1.0",
+                &[
+                    ("demo-1.0.tar.gz", true),
+                    ("demo-1.0-py3-none-any.whl", true),
+                ],
+            ),
+            ("1.1", &[("demo-1.1.tar.gz", false)]),
+        ],
+        &["alice", "mallory"],
+    ));
+    let third = turncoat(d, &args);
+    assert_eq!(third.code, Some(0), "{}", third.stderr);
+    let codes: Vec<String> = third
+        .alerts()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes, ["monitor-version-yanked"]);
 }
 
 // ---------------------------------------------------------------- a real Verdaccio

@@ -104,6 +104,8 @@ pub fn compare(old: &Snapshot, new: &Snapshot, watch: &Watch<'_>) -> Vec<Event> 
     out.extend(rules::maintainer_added::check(old, new));
     out.extend(rules::maintainer_removed::check(old, new));
     out.extend(rules::version_unpublished::check(old, new));
+    out.extend(rules::file_added::check(old, new));
+    out.extend(rules::version_yanked::check(old, new));
     out.extend(rules::dist_tag_dangling::check(old, new));
     out.extend(rules::latest_backwards::check(old, new));
     out.extend(rules::dist_tag_moved::check(old, new));

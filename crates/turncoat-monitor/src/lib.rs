@@ -13,7 +13,7 @@ pub mod rules;
 mod snapshot;
 
 pub use event::{AlertLevel, Event, Watch, compare, sort_events};
-pub use snapshot::{Limits, Release, Snapshot, SnapshotError};
+pub use snapshot::{Limits, PypiFile, PypiProject, Release, Snapshot, SnapshotError};
 
 /// Every rule the monitor reports, for the one registry (`turncoat-gate`'s `all_rules`).
 pub fn rules() -> &'static [&'static turncoat_finding::RuleDoc] {

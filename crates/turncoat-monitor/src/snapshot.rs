@@ -35,6 +35,32 @@ pub struct Snapshot {
     /// Versions the registry's `time` still lists but `versions` no longer holds.
     #[serde(default)]
     pub unpublished: BTreeSet<String>,
+    /// PyPI: the file names of each release (a release gains files over time).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, BTreeSet<String>>,
+    /// PyPI: yanked releases (every file yanked).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub yanked: BTreeSet<String>,
+}
+
+/// A PyPI project as its JSON API shows it, handed over by the caller (the monitor does not
+/// depend on the index client).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PypiProject {
+    /// `info.version`: the latest release.
+    pub latest: Option<String>,
+    /// `ownership.roles[].user`.
+    pub owners: Vec<String>,
+    /// Version → files.
+    pub releases: BTreeMap<String, Vec<PypiFile>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PypiFile {
+    pub filename: String,
+    /// RFC 3339.
+    pub uploaded: Option<String>,
+    pub yanked: bool,
 }
 
 /// Sizes beyond which a document is refused.
@@ -180,7 +206,79 @@ impl Snapshot {
             maintainers,
             dist_tags,
             unpublished,
+            ..Snapshot::default()
         })
+    }
+
+    /// Reduce a PyPI project (`expected` is its normalised name). Owners are the maintainers;
+    /// a release's publish time is its earliest file's upload time; `latest` the only tag.
+    pub fn from_pypi(
+        expected: &str,
+        p: &PypiProject,
+        limits: &Limits,
+    ) -> Result<Snapshot, SnapshotError> {
+        let name = expected.to_string();
+        let too_many = |what, count, limit| SnapshotError::TooMany {
+            name: name.clone(),
+            what,
+            count,
+            limit,
+        };
+        if p.releases.len() > limits.max_versions {
+            return Err(too_many("releases", p.releases.len(), limits.max_versions));
+        }
+        if p.owners.len() > limits.max_maintainers {
+            return Err(too_many("owners", p.owners.len(), limits.max_maintainers));
+        }
+        let files_total: usize = p.releases.values().map(Vec::len).sum();
+        if files_total > limits.max_versions * 50 {
+            return Err(too_many("files", files_total, limits.max_versions * 50));
+        }
+        let long = |what: &'static str, s: &str| {
+            if s.chars().count() > limits.max_text {
+                Err(SnapshotError::TooLong {
+                    name: name.clone(),
+                    what,
+                    limit: limits.max_text,
+                })
+            } else {
+                Ok(s.to_string())
+            }
+        };
+        let mut snap = Snapshot {
+            name: name.clone(),
+            ..Snapshot::default()
+        };
+        for (v, files) in &p.releases {
+            let v = long("version", v)?;
+            let published = files
+                .iter()
+                .filter_map(|f| f.uploaded.as_deref().and_then(rfc3339))
+                .min();
+            let names = files
+                .iter()
+                .map(|f| long("file name", &f.filename))
+                .collect::<Result<BTreeSet<_>, _>>()?;
+            if !files.is_empty() && files.iter().all(|f| f.yanked) {
+                snap.yanked.insert(v.clone());
+            }
+            snap.files.insert(v.clone(), names);
+            snap.versions.insert(
+                v,
+                Release {
+                    published,
+                    ..Release::default()
+                },
+            );
+        }
+        for o in &p.owners {
+            snap.maintainers
+                .insert(long("owner name", o)?.to_ascii_lowercase());
+        }
+        if let Some(l) = &p.latest {
+            snap.dist_tags.insert("latest".into(), long("version", l)?);
+        }
+        Ok(snap)
     }
 
     /// The JSON the store keeps.
@@ -253,6 +351,45 @@ pub(crate) mod tests {
         assert!(e.to_string().contains("longer than 256"), "{e}");
         // The message does not carry the hostile text.
         assert!(e.to_string().len() < 200);
+    }
+
+    #[test]
+    fn pypi_projects_keep_files_yanked_releases_and_owners() {
+        let f = |n: &str, at: &str, yanked| PypiFile {
+            filename: n.into(),
+            uploaded: Some(at.into()),
+            yanked,
+        };
+        let p = PypiProject {
+            latest: Some("1.1".into()),
+            owners: vec!["Alice".into()],
+            releases: [
+                (
+                    "1.0".to_string(),
+                    vec![f("a-1.0.tar.gz", "2026-01-02T00:00:00Z", true)],
+                ),
+                (
+                    "1.1".to_string(),
+                    vec![
+                        f("a-1.1-py3-none-any.whl", "2026-02-02T00:00:00Z", false),
+                        f("a-1.1.tar.gz", "2026-02-01T00:00:00Z", false),
+                    ],
+                ),
+            ]
+            .into(),
+        };
+        let s = Snapshot::from_pypi("a", &p, &Limits::default()).unwrap();
+        assert_eq!(s.yanked.iter().collect::<Vec<_>>(), ["1.0"]);
+        assert_eq!(s.files["1.1"].len(), 2);
+        assert_eq!(s.versions["1.1"].published, Some(1_769_904_000));
+        assert_eq!(s.maintainers.iter().collect::<Vec<_>>(), ["alice"]);
+        assert_eq!(s.dist_tags["latest"], "1.1");
+        assert_eq!(Snapshot::from_json(&s.to_json()).unwrap(), s);
+        let many = PypiProject {
+            owners: (0..1_000).map(|i| format!("o{i}")).collect(),
+            ..PypiProject::default()
+        };
+        assert!(Snapshot::from_pypi("a", &many, &Limits::default()).is_err());
     }
 
     #[test]

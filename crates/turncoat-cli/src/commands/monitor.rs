@@ -26,7 +26,6 @@ use crate::settings::Context;
 
 /// New versions of one package judged per poll; more at once are reported unjudged.
 const MAX_JUDGED: usize = 5;
-const ECOSYSTEM: &str = "npm";
 
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
@@ -59,6 +58,10 @@ pub struct MonitorArgs {
     /// Registry URL; overrides .npmrc and the default.
     #[arg(long, value_name = "URL")]
     pub registry: Option<String>,
+    /// Python package index (simple API root) for Python lockfiles; default: PIP_INDEX_URL /
+    /// uv settings / pip.conf, else PyPI.
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
     /// Policy for the gate's verdicts (default: turncoat.toml beside the first lockfile or here).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -66,12 +69,34 @@ pub struct MonitorArgs {
     pub db: DatabaseArgs,
 }
 
+/// Where a followed package lives.
+enum Source {
+    Npm(PackageName),
+    Pypi(turncoat_pypi::ProjectName),
+}
+
 /// One followed package.
 struct Target {
-    name: PackageName,
+    source: Source,
     own: bool,
     /// Locked entries: (lockfile, entry).
     locked: Vec<(LockfileRef, LockedPackage)>,
+}
+
+impl Target {
+    fn name(&self) -> &str {
+        match &self.source {
+            Source::Npm(n) => n.as_str(),
+            Source::Pypi(n) => n.as_str(),
+        }
+    }
+
+    fn ecosystem(&self) -> &'static str {
+        match self.source {
+            Source::Npm(_) => "npm",
+            Source::Pypi(_) => "pypi",
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -113,7 +138,7 @@ pub fn run(args: MonitorArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         .map(|p| super::project_dir_of(p))
         .unwrap_or_else(|| PathBuf::from("."));
     let roster = roster(&args)?;
-    let targets = targets(&args, &lockfiles, ctx)?;
+    let targets = targets(&args, &lockfiles)?;
     if targets.is_empty() {
         anyhow::bail!(
             "nothing to follow: the lockfiles lock no registry package and no --own was given"
@@ -209,18 +234,14 @@ fn roster(args: &MonitorArgs) -> anyhow::Result<Option<BTreeSet<String>>> {
     Ok(Some(accounts))
 }
 
-fn targets(
-    args: &MonitorArgs,
-    lockfiles: &[PathBuf],
-    ctx: &Context,
-) -> anyhow::Result<Vec<Target>> {
+fn targets(args: &MonitorArgs, lockfiles: &[PathBuf]) -> anyhow::Result<Vec<Target>> {
     let mut by_name: BTreeMap<String, Target> = BTreeMap::new();
     for raw in &args.own {
         let name = PackageName::new(raw).with_context(|| format!("--own {raw:?}"))?;
         by_name.insert(
-            name.as_str().to_string(),
+            format!("npm:{name}"),
             Target {
-                name,
+                source: Source::Npm(name),
                 own: true,
                 locked: Vec::new(),
             },
@@ -228,16 +249,6 @@ fn targets(
     }
     for path in lockfiles {
         let lock = turncoat_lockfile::read(path)?;
-        if lock.ecosystem != Ecosystem::Npm {
-            crate::output::note(
-                ctx,
-                &format!(
-                    "{}: Python lockfiles are not followed yet (docs/monitor.md)",
-                    lock.path
-                ),
-            );
-            continue;
-        }
         let lf = LockfileRef {
             path: lock.path.clone(),
             format: lock.format,
@@ -246,13 +257,20 @@ fn targets(
             if p.source != SourceKind::Registry || p.version.is_empty() || p.bundled {
                 continue;
             }
-            let Ok(name) = PackageName::new(&p.name) else {
-                continue;
+            let (key, source) = match lock.ecosystem {
+                Ecosystem::Npm => match PackageName::new(&p.name) {
+                    Ok(n) => (format!("npm:{}", p.name), Source::Npm(n)),
+                    Err(_) => continue,
+                },
+                Ecosystem::Pypi => match turncoat_pypi::ProjectName::new(&p.name) {
+                    Ok(n) => (format!("pypi:{n}"), Source::Pypi(n)),
+                    Err(_) => continue,
+                },
             };
             by_name
-                .entry(p.name.clone())
+                .entry(key)
                 .or_insert_with(|| Target {
-                    name,
+                    source,
                     own: false,
                     locked: Vec::new(),
                 })
@@ -279,6 +297,12 @@ fn pass(
         root: turncoat_attest::TrustRoot::embedded(),
         bar: crate::progress::Bar::new(false),
     };
+    let pypi = if targets.iter().any(|t| matches!(t.source, Source::Pypi(_))) {
+        Some(pypi_client(env)?)
+    } else {
+        None
+    };
+    let clients = Clients { gate, pypi };
     let mut stats = Stats::default();
     let mut alerts: Vec<Alert> = Vec::new();
     let mut records: Vec<MonitorState> = Vec::new();
@@ -290,8 +314,8 @@ fn pass(
                 &format!("monitor: {i}/{} packages polled", targets.len()),
             );
         }
-        let (mut a, record) = follow(env, &gate, store, t, now, &mut stats)
-            .with_context(|| format!("following {}", t.name))?;
+        let (mut a, record) = follow(env, &clients, store, t, now, &mut stats)
+            .with_context(|| format!("following {}", t.name()))?;
         alerts.append(&mut a);
         records.extend(record);
     }
@@ -344,21 +368,141 @@ fn pass(
     Ok((stats, loudest(&alerts)))
 }
 
+/// The clients of one pass.
+struct Clients {
+    gate: super::GateEnv,
+    pypi: Option<turncoat_pypi::PypiClient>,
+}
+
+fn pypi_client(env: &Env<'_>) -> anyhow::Result<turncoat_pypi::PypiClient> {
+    let index = turncoat_pypi::IndexConfig::load(env.args.index_url.as_deref(), &env.project)?;
+    let cache = super::cache(env.ctx)?;
+    let pypi_cache = turncoat_pypi::PypiCache::new(&cache.dir().join("pypi"));
+    Ok(turncoat_pypi::PypiClient::new(
+        index.index_url.clone(),
+        Some(pypi_cache),
+        turncoat_pypi::ClientOptions::default(),
+    )?)
+}
+
+/// What one fetch gave.
+enum Fetched {
+    Doc {
+        snapshot: Snapshot,
+        etag: Option<String>,
+        /// PyPI: the sha256 of each release's files (the gate's expected hashes).
+        hashes: BTreeMap<String, Vec<String>>,
+    },
+    NotModified,
+    Failed {
+        reason: String,
+        retry_after: Option<u64>,
+    },
+}
+
+/// Fetch `t`'s document; `sent` is the ETag sent (npm only).
+fn fetch(clients: &Clients, t: &Target, sent: Option<&str>) -> Fetched {
+    let failed = |reason: String| Fetched::Failed {
+        reason,
+        retry_after: None,
+    };
+    match &t.source {
+        Source::Npm(name) => match clients.gate.client.poll_packument(name, sent) {
+            Ok(Polled::Modified { bytes, etag }) => match snapshot(name.as_str(), &bytes) {
+                Ok(snapshot) => Fetched::Doc {
+                    snapshot,
+                    etag,
+                    hashes: BTreeMap::new(),
+                },
+                Err(why) => failed(why),
+            },
+            Ok(Polled::NotModified) if sent.is_some() => Fetched::NotModified,
+            Ok(Polled::NotModified) => failed(
+                "the registry answered 304 Not Modified to a request that sent no ETag; \
+                 there is nothing it could be unchanged from"
+                    .into(),
+            ),
+            Ok(Polled::Throttled {
+                status,
+                url,
+                retry_after,
+            }) => Fetched::Failed {
+                reason: format!("HTTP {status} from {url}"),
+                retry_after,
+            },
+            Err(e) => failed(e.to_string()),
+        },
+        Source::Pypi(name) => {
+            let Some(client) = &clients.pypi else {
+                return failed("no index client".into());
+            };
+            match client.project_meta(name) {
+                Ok(meta) => match pypi_snapshot(name.as_str(), &meta) {
+                    Ok(snapshot) => Fetched::Doc {
+                        snapshot,
+                        etag: None,
+                        hashes: meta
+                            .releases
+                            .iter()
+                            .map(|(v, files)| {
+                                (
+                                    v.clone(),
+                                    files.iter().filter_map(|f| f.sha256.clone()).collect(),
+                                )
+                            })
+                            .collect(),
+                    },
+                    Err(why) => failed(why),
+                },
+                Err(e) => failed(e.to_string()),
+            }
+        }
+    }
+}
+
+fn pypi_snapshot(name: &str, meta: &turncoat_pypi::ProjectMeta) -> Result<Snapshot, String> {
+    let project = turncoat_monitor::PypiProject {
+        latest: meta.version.clone(),
+        owners: meta
+            .ownership
+            .iter()
+            .flat_map(|o| o.roles.iter().map(|r| r.user.clone()))
+            .collect(),
+        releases: meta
+            .releases
+            .iter()
+            .map(|(v, files)| {
+                let files = files
+                    .iter()
+                    .map(|f| turncoat_monitor::PypiFile {
+                        filename: f.filename.clone(),
+                        uploaded: f.upload_time.clone(),
+                        yanked: f.yanked,
+                    })
+                    .collect();
+                (v.clone(), files)
+            })
+            .collect(),
+    };
+    Snapshot::from_pypi(name, &project, &turncoat_monitor::Limits::default())
+        .map_err(|e| e.to_string())
+}
+
 /// Poll one package, compare and judge: its alerts, and the state to store once they are
 /// delivered (failures, 304s and baselines are stored at once). Err only for a store failure.
 fn follow(
     env: &Env<'_>,
-    gate: &super::GateEnv,
+    clients: &Clients,
     store: &mut Store,
     t: &Target,
     now: i64,
     stats: &mut Stats,
 ) -> anyhow::Result<(Vec<Alert>, Option<MonitorState>)> {
-    let name = t.name.as_str();
+    let name = t.name();
     let state = store
-        .monitor_state(ECOSYSTEM, name)?
+        .monitor_state(t.ecosystem(), name)?
         .unwrap_or_else(|| MonitorState {
-            ecosystem: ECOSYSTEM.into(),
+            ecosystem: t.ecosystem().into(),
             name: name.into(),
             ..MonitorState::default()
         });
@@ -367,18 +511,25 @@ fn follow(
         return Ok((Vec::new(), None));
     }
     stats.polled += 1;
-    let registry = turncoat_registry::redact_url(gate.client.config().registry_for(&t.name));
-    let ctx = Poll {
-        env,
-        t,
-        now,
-        registry: &registry,
+    let registry = match &t.source {
+        Source::Npm(n) => {
+            turncoat_registry::redact_url(clients.gate.client.config().registry_for(n))
+        }
+        Source::Pypi(_) => clients
+            .pypi
+            .as_ref()
+            .map(|c| turncoat_pypi::redact(c.index()))
+            .unwrap_or_default(),
     };
     // The ETag is sent only while we hold the snapshot it belongs to.
     let sent = state.snapshot.as_ref().and(state.etag.clone());
-    let (bytes, etag) = match gate.client.poll_packument(&t.name, sent.as_deref()) {
-        Ok(Polled::Modified { bytes, etag }) => (bytes, etag),
-        Ok(Polled::NotModified) if sent.is_some() => {
+    let (new, etag, hashes) = match fetch(clients, t, sent.as_deref()) {
+        Fetched::Doc {
+            snapshot,
+            etag,
+            hashes,
+        } => (snapshot, etag, hashes),
+        Fetched::NotModified => {
             stats.not_modified += 1;
             let st = MonitorState {
                 last_poll: now,
@@ -390,29 +541,26 @@ fn follow(
             store.put_monitor_state(&st)?;
             return Ok((Vec::new(), None));
         }
-        Ok(Polled::NotModified) => {
-            let why = "the registry answered 304 Not Modified to a request that sent no ETag; \
-                       there is nothing it could be unchanged from";
-            return ctx.fail(store, state, why.into(), None, stats);
-        }
-        Ok(Polled::Throttled {
-            status,
-            url,
+        Fetched::Failed {
+            reason,
             retry_after,
-        }) => {
-            return ctx.fail(
-                store,
-                state,
-                format!("HTTP {status} from {url}"),
-                retry_after,
-                stats,
-            );
+        } => {
+            let ctx = Poll {
+                env,
+                t,
+                now,
+                registry: &registry,
+                hashes: BTreeMap::new(),
+            };
+            return ctx.fail(store, state, reason, retry_after, stats);
         }
-        Err(e) => return ctx.fail(store, state, e.to_string(), None, stats),
     };
-    let new = match snapshot(name, &bytes) {
-        Ok(s) => s,
-        Err(why) => return ctx.fail(store, state, why, None, stats),
+    let ctx = Poll {
+        env,
+        t,
+        now,
+        registry: &registry,
+        hashes,
     };
     let old = match state.snapshot.as_deref().map(Snapshot::from_json) {
         None => None,
@@ -444,7 +592,7 @@ fn follow(
         now_unix: now,
     };
     let events = turncoat_monitor::compare(&old, &new, &watch);
-    Ok((ctx.judge_and_wrap(gate, events), Some(record)))
+    Ok((ctx.judge_and_wrap(clients, events), Some(record)))
 }
 
 /// The registry document, parsed and bounded.
@@ -461,6 +609,8 @@ struct Poll<'a> {
     t: &'a Target,
     now: i64,
     registry: &'a str,
+    /// PyPI: sha256 of each release's files.
+    hashes: BTreeMap<String, Vec<String>>,
 }
 
 impl Poll<'_> {
@@ -505,7 +655,7 @@ impl Poll<'_> {
         stats: &mut Stats,
     ) -> anyhow::Result<(Vec<Alert>, Option<MonitorState>)> {
         stats.failed += 1;
-        let name = self.t.name.as_str();
+        let name = self.t.name();
         state.failures = state.failures.saturating_add(1);
         state.last_poll = self.now;
         let failures = u32::try_from(state.failures).unwrap_or(u32::MAX);
@@ -525,7 +675,7 @@ impl Poll<'_> {
     }
 
     /// Wrap events into alerts; each new version of a locked dependency judged by the gate.
-    fn judge_and_wrap(&self, gate: &super::GateEnv, events: Vec<Event>) -> Vec<Alert> {
+    fn judge_and_wrap(&self, clients: &Clients, events: Vec<Event>) -> Vec<Alert> {
         let mut judged = 0;
         let mut out: Vec<Alert> = Vec::with_capacity(events.len());
         for e in events {
@@ -537,7 +687,7 @@ impl Poll<'_> {
             }
             let (lf, entry) = base_entry(&self.t.locked, &version);
             a.locked = Some(entry.version.clone());
-            let name = self.t.name.as_str();
+            let name = self.t.name();
             if judged >= MAX_JUDGED {
                 a.event = rules::unjudged::event(
                     name,
@@ -548,7 +698,25 @@ impl Poll<'_> {
                 );
             } else {
                 judged += 1;
-                match judge(gate, self.env.ctx, lf, entry, &version) {
+                let verdict = match &self.t.source {
+                    Source::Npm(_) => judge(&clients.gate, self.env.ctx, lf, entry, &version),
+                    Source::Pypi(_) => match &clients.pypi {
+                        Some(pypi) => judge_pypi(
+                            pypi,
+                            &clients.gate.policy,
+                            self.now,
+                            lf,
+                            entry,
+                            &version,
+                            self.hashes
+                                .get(&version)
+                                .map(Vec::as_slice)
+                                .unwrap_or_default(),
+                        ),
+                        None => Err("no index client".into()),
+                    },
+                };
+                match verdict {
                     Ok((verdict, codes)) => {
                         a.event.level = match verdict {
                             turncoat_report::Verdict::Pass => AlertLevel::Info,
@@ -613,10 +781,63 @@ fn judge(
     head.has_install_script = None;
     let report = turncoat_gate::diff(&lock(entry.clone()), &lock(head), &gate.context(ctx, 1))
         .map_err(|e| e.to_string())?;
+    verdict_of(&report, &entry.name, to)
+}
+
+/// The Python gate on `name==locked → name==to`, the head's expected hashes being the
+/// index's sha256 of `to`'s files (as for npm, the new release's integrity comes from the
+/// index; the old one's from the lockfile).
+fn judge_pypi(
+    pypi: &turncoat_pypi::PypiClient,
+    policy: &turncoat_policy::Policy,
+    now: i64,
+    lf: &LockfileRef,
+    entry: &LockedPackage,
+    to: &str,
+    hashes: &[String],
+) -> Result<(turncoat_report::Verdict, Vec<String>), String> {
+    let lock = |p: LockedPackage| Lockfile {
+        path: lf.path.clone(),
+        format: lf.format.clone(),
+        packages: vec![p],
+        importers: Vec::new(),
+        ecosystem: Ecosystem::Pypi,
+        indexes: Vec::new(),
+    };
+    let mut head = entry.clone();
+    head.version = to.to_string();
+    head.resolved = None;
+    head.requirement = None;
+    head.hashes = hashes
+        .iter()
+        .map(|h| turncoat_lockfile::FileHash {
+            file: None,
+            algorithm: "sha256".into(),
+            digest: h.clone(),
+        })
+        .collect();
+    let report = turncoat_gate::python::diff_lockfiles(
+        &lock(entry.clone()),
+        &lock(head),
+        pypi,
+        policy,
+        turncoat_policy::Date::from_unix(now),
+        &|_| {},
+    )
+    .map_err(|e| e.to_string())?;
+    verdict_of(&report, &entry.name, to)
+}
+
+/// The verdict and counted finding codes of `name → to` in a gate report.
+fn verdict_of(
+    report: &turncoat_report::Report,
+    name: &str,
+    to: &str,
+) -> Result<(turncoat_report::Verdict, Vec<String>), String> {
     let p = report
         .packages
         .iter()
-        .find(|p| p.name == entry.name && p.to.as_deref() == Some(to))
+        .find(|p| p.name == name && p.to.as_deref() == Some(to))
         .ok_or_else(|| "the gate returned no verdict for it".to_string())?;
     let mut codes: Vec<String> = p
         .findings

@@ -2,6 +2,7 @@
 
 pub mod dist_tag_dangling;
 pub mod dist_tag_moved;
+pub mod file_added;
 pub mod future_publish_time;
 pub mod latest_backwards;
 pub mod maintainer_added;
@@ -13,6 +14,7 @@ pub mod publisher_changed;
 pub mod takeover;
 pub mod unjudged;
 pub mod version_unpublished;
+pub mod version_yanked;
 
 use turncoat_finding::RuleDoc;
 
@@ -21,6 +23,7 @@ pub const GROUP: &str = "monitor";
 pub const ALL: &[&RuleDoc] = &[
     &dist_tag_dangling::RULE,
     &dist_tag_moved::RULE,
+    &file_added::RULE,
     &future_publish_time::RULE,
     &latest_backwards::RULE,
     &maintainer_added::RULE,
@@ -32,6 +35,7 @@ pub const ALL: &[&RuleDoc] = &[
     &takeover::RULE,
     &unjudged::RULE,
     &version_unpublished::RULE,
+    &version_yanked::RULE,
 ];
 
 /// `a, b, c and 4 more`: names in a message, bounded.
