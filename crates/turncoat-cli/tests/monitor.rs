@@ -779,6 +779,53 @@ fn python_lockfiles_are_followed_new_files_yanks_owners_and_unjudged_releases() 
     assert_eq!(codes, ["monitor-version-yanked"]);
 }
 
+#[test]
+fn interval_mode_leaves_a_throttled_package_alone_until_its_backoff_ends() {
+    let reg = Registry::start();
+    let dir = project();
+    let d = dir.path();
+    reg.set(
+        "team-pkg",
+        Doc {
+            status: 503,
+            etag: None,
+            headers: vec![("retry-after".into(), "3600".into())],
+            body: Vec::new(),
+        },
+    );
+    let mut args = own_args(&reg, "s.sqlite", &[]);
+    args.retain(|a| *a != "--once");
+    args.extend(["--interval", "10s"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_turncoat"))
+        .current_dir(d)
+        .env("HOME", d)
+        .env("TURNCOAT_CACHE_DIR", d.join("cache"))
+        .env_remove("TURNCOAT_NOW")
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut summaries = Vec::new();
+    while summaries.len() < 2 {
+        let Some(Ok(line)) = lines.next() else { break };
+        if line.contains(" polled (") {
+            summaries.push(line);
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(summaries[0].contains("1 failed"), "{summaries:?}");
+    assert!(
+        summaries[1].contains("0 polled") && summaries[1].contains("1 deferred by backoff"),
+        "{summaries:?}"
+    );
+    assert_eq!(reg.log().len(), 1, "polled again inside its backoff");
+}
+
 // ---------------------------------------------------------------- a real Verdaccio
 
 fn require_tools() -> bool {
