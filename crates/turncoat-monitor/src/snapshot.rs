@@ -110,6 +110,13 @@ pub enum SnapshotError {
     Stored(String),
 }
 
+/// Registry text as the monitor keeps and shows it: control characters (terminal escapes)
+/// and bidi overrides escaped, so a maintainer name cannot rewrite the operator's terminal or
+/// make an alert read differently from what it says.
+fn clean(s: &str) -> String {
+    turncoat_finding::sanitize_snippet(s)
+}
+
 fn rfc3339(s: &str) -> Option<i64> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .ok()
@@ -166,7 +173,7 @@ impl Snapshot {
                     limit: limits.max_text,
                 });
             }
-            Ok(s.to_string())
+            Ok(clean(s))
         };
         let mut versions = BTreeMap::new();
         for (v, m) in &p.versions {
@@ -242,7 +249,7 @@ impl Snapshot {
                     limit: limits.max_text,
                 })
             } else {
-                Ok(s.to_string())
+                Ok(clean(s))
             }
         };
         let mut snap = Snapshot {
@@ -390,6 +397,32 @@ pub(crate) mod tests {
             ..PypiProject::default()
         };
         assert!(Snapshot::from_pypi("a", &many, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn terminal_escapes_and_bidi_overrides_in_names_are_escaped() {
+        let p = packument(serde_json::json!({
+            "name": "x",
+            "dist-tags": {"latest\u{1b}[2J": "1.0.0"},
+            "maintainers": [{"name": "eve\u{1b}]8;;http://evil\u{7}"}],
+            "versions": {"1.0.0": {"_npmUser": {"name": "al\u{202e}ice"}}}
+        }));
+        let s = Snapshot::from_packument("x", &p, &Limits::default()).unwrap();
+        let all = format!("{:?}{}", s.maintainers, s.to_json());
+        assert!(
+            !all.contains('\u{1b}') && !all.contains('\u{7}') && !all.contains('\u{202e}'),
+            "{all}"
+        );
+        let m = s.maintainers.iter().next().unwrap();
+        assert!(m.starts_with("eve\\u{1b}"), "{m}");
+        assert!(s.dist_tags.keys().all(|t| !t.contains('\u{1b}')));
+        assert!(
+            s.versions["1.0.0"]
+                .publisher
+                .as_deref()
+                .unwrap()
+                .contains("\\u{202e}")
+        );
     }
 
     #[test]
