@@ -826,6 +826,86 @@ fn interval_mode_leaves_a_throttled_package_alone_until_its_backoff_ends() {
     assert_eq!(reg.log().len(), 1, "polled again inside its backoff");
 }
 
+#[test]
+fn postgres_holds_the_state_when_given() {
+    let Ok(dsn) = std::env::var("TURNCOAT_TEST_POSTGRES") else {
+        assert!(
+            !require_tools(),
+            "TURNCOAT_TEST_POSTGRES is not set and TURNCOAT_TEST_REQUIRE_TOOLS=1"
+        );
+        eprintln!("skipped postgres_holds_the_state_when_given: TURNCOAT_TEST_POSTGRES is not set");
+        return;
+    };
+    let reg = Registry::start();
+    let dir = project();
+    let d = dir.path();
+    // A name of this run's own: the database is shared with other tests.
+    let name = format!(
+        "pg-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let v1 = packument(
+        &name,
+        &[("1.0.0", "alice", "2026-01-01T00:00:00Z")],
+        &["alice"],
+    );
+    reg.set(&name, Doc::json(&v1, "\"p1\""));
+    let args = [
+        "monitor",
+        "--once",
+        "--own",
+        &name,
+        "--roster",
+        "roster.toml",
+        "--format",
+        "jsonl",
+        "--registry",
+        &reg.url,
+        "--database",
+        &dsn,
+    ];
+    let first = turncoat(d, &args);
+    assert_eq!(
+        (first.code, first.stdout.as_str()),
+        (Some(0), ""),
+        "{}",
+        first.stderr
+    );
+    let v2 = packument(
+        &name,
+        &[
+            ("1.0.0", "alice", "2026-01-01T00:00:00Z"),
+            ("1.0.1", "eve", "2026-05-01T00:00:00Z"),
+        ],
+        &["alice"],
+    );
+    reg.set(&name, Doc::json(&v2, "\"p2\""));
+    let second = turncoat(d, &args);
+    assert_eq!(second.code, Some(1), "{}", second.stderr);
+    assert_eq!(second.alerts()[0]["code"], "monitor-takeover");
+    let third = turncoat(d, &args);
+    assert!(
+        third.stderr.contains("1 unchanged (304)"),
+        "{}",
+        third.stderr
+    );
+    // The password of the DSN is never printed.
+    if let Some(pw) = dsn
+        .split_once("://")
+        .and_then(|(_, r)| r.split_once('@'))
+        .and_then(|(a, _)| a.split_once(':'))
+        .map(|(_, p)| p)
+    {
+        for r in [&first, &second, &third] {
+            assert!(!r.stderr.contains(pw) && !r.stdout.contains(pw));
+        }
+    }
+}
+
 // ---------------------------------------------------------------- a real Verdaccio
 
 fn require_tools() -> bool {
