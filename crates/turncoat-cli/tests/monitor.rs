@@ -332,7 +332,9 @@ fn own_package_takeover_alarm_first_to_stdout_file_and_webhook_then_304() {
     doc["versions"]["1.0.1"]["webhook"] = json!(format!("{}/webhook", trap.url));
     reg.set("team-pkg", Doc::json(&doc, "\"v2\""));
 
-    let second = turncoat(d, &own_args(&reg, "store.sqlite", &extra));
+    let mut recording = extra.to_vec();
+    recording.push("--record");
+    let second = turncoat(d, &own_args(&reg, "store.sqlite", &recording));
     assert_eq!(second.code, Some(1), "{}", second.stderr);
     let alerts = second.alerts();
     assert_eq!(alerts[0]["code"], "monitor-takeover", "{alerts:#?}");
@@ -379,6 +381,22 @@ fn own_package_takeover_alarm_first_to_stdout_file_and_webhook_then_304() {
     let last = reg.log().last().cloned().unwrap();
     assert_eq!(last, ("/team-pkg".into(), Some("\"v2\"".into()), 304));
     assert_eq!(hook.bodies().len(), alerts.len(), "nothing new posted");
+
+    // --record kept the detection delay: published 2026-05-31, seen 2026-06-01.
+    let metrics = turncoat(
+        d,
+        &["metrics", "--database", "store.sqlite", "--format", "json"],
+    );
+    assert_eq!(metrics.code, Some(0), "{}", metrics.stderr);
+    let rows: Value = serde_json::from_str(&metrics.stdout).unwrap();
+    let delay = rows["metrics"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{rows:#}"))
+        .iter()
+        .find(|r| r["metric"] == "monitor-detection-delay")
+        .unwrap_or_else(|| panic!("{rows:#}"));
+    assert_eq!(delay["value"], 86_400.0);
+    assert_eq!(delay["scope"], "team-pkg");
 }
 
 #[test]

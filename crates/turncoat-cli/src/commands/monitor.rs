@@ -19,7 +19,6 @@ use turncoat_npm::{PackageName, Packument};
 use turncoat_registry::Polled;
 use turncoat_store::{MonitorState, Store};
 
-use super::index::DatabaseArgs;
 use super::monitor_alerts::{Alert, AlertFormat, Sinks, Webhook, loudest};
 use crate::Outcome;
 use crate::settings::Context;
@@ -65,8 +64,10 @@ pub struct MonitorArgs {
     /// Policy for the gate's verdicts (default: turncoat.toml beside the first lockfile or here).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// `--record` also stores the `monitor-detection-delay` metric; `--database` holds the
+    /// monitor's state either way.
     #[command(flatten)]
-    pub db: DatabaseArgs,
+    pub record: super::metrics::RecordArgs,
 }
 
 /// Where a followed package lives.
@@ -145,7 +146,7 @@ pub fn run(args: MonitorArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         );
     }
     let webhook = args.webhook.as_deref().map(Webhook::new).transpose()?;
-    let mut store = args.db.open(ctx)?;
+    let mut store = args.record.db.open(ctx)?;
     let env = Env {
         ctx,
         args: &args,
@@ -334,6 +335,11 @@ fn pass(
             for r in &records {
                 store.put_monitor_state(r)?;
             }
+            if env.args.record.record {
+                store
+                    .record(&detection_delays(&alerts, now))
+                    .context("cannot record the monitor's metrics")?;
+            }
         }
         Err(e) => {
             // The new snapshots are not stored: the same alerts are raised at the next poll.
@@ -366,6 +372,40 @@ fn pass(
         );
     }
     Ok((stats, loudest(&alerts)))
+}
+
+/// `monitor-detection-delay` samples: publish time to this poll, per alerted new version.
+fn detection_delays(alerts: &[Alert], now: i64) -> Vec<turncoat_metrics::Sample> {
+    let at =
+        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let new_version = [
+        rules::new_version::RULE.code,
+        rules::takeover::RULE.code,
+        rules::unjudged::RULE.code,
+    ];
+    let mut seen = BTreeSet::new();
+    alerts
+        .iter()
+        .filter(|a| new_version.contains(&a.event.code.as_str()))
+        .filter_map(|a| {
+            let version = a.event.version.clone()?;
+            // A time in the future is the registry's lie, not a delay.
+            let delay = now.checked_sub(a.published?).filter(|d| *d >= 0)?;
+            seen.insert((a.event.package.clone(), version.clone()))
+                .then_some(())?;
+            turncoat_metrics::Sample::new(
+                "monitor-detection-delay",
+                delay as f64,
+                at,
+                &a.event.package,
+            )
+            .ok()
+            .map(|s| {
+                s.with("version", version)
+                    .with("code", a.event.code.clone())
+            })
+        })
+        .collect()
 }
 
 /// The clients of one pass.
@@ -592,7 +632,16 @@ fn follow(
         now_unix: now,
     };
     let events = turncoat_monitor::compare(&old, &new, &watch);
-    Ok((ctx.judge_and_wrap(clients, events), Some(record)))
+    let mut alerts = ctx.judge_and_wrap(clients, events);
+    for a in &mut alerts {
+        a.published = a
+            .event
+            .version
+            .as_ref()
+            .and_then(|v| new.versions.get(v))
+            .and_then(|r| r.published);
+    }
+    Ok((alerts, Some(record)))
 }
 
 /// The registry document, parsed and bounded.
@@ -619,6 +668,7 @@ impl Poll<'_> {
             event,
             own: self.t.own,
             locked: None,
+            published: None,
             verdict: None,
             findings: Vec::new(),
             registry: self.registry.to_string(),

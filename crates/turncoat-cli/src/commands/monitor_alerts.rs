@@ -27,6 +27,9 @@ pub struct Alert {
     /// The locked version a new version was judged against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked: Option<String>,
+    /// The registry's publish time of `version` (Unix seconds; its claim).
+    #[serde(skip)]
+    pub published: Option<i64>,
     /// The gate's verdict on the update from `locked` (`pass`, `warn`, `block`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
