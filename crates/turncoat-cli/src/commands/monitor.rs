@@ -551,16 +551,7 @@ fn follow(
         return Ok((Vec::new(), None));
     }
     stats.polled += 1;
-    let registry = match &t.source {
-        Source::Npm(n) => {
-            turncoat_registry::redact_url(clients.gate.client.config().registry_for(n))
-        }
-        Source::Pypi(_) => clients
-            .pypi
-            .as_ref()
-            .map(|c| turncoat_pypi::redact(c.index()))
-            .unwrap_or_default(),
-    };
+    let registry = registry_shown(clients, t);
     // The ETag is sent only while we hold the snapshot it belongs to.
     let sent = state.snapshot.as_ref().and(state.etag.clone());
     let (new, etag, hashes) = match fetch(clients, t, sent.as_deref()) {
@@ -602,14 +593,7 @@ fn follow(
         registry: &registry,
         hashes,
     };
-    let old = match state.snapshot.as_deref().map(Snapshot::from_json) {
-        None => None,
-        Some(Ok(s)) => Some(s),
-        Some(Err(e)) => {
-            crate::output::note(env.ctx, &format!("{name}: {e}; recording a new baseline"));
-            None
-        }
-    };
+    let old = stored_snapshot(env, &state);
     let record = MonitorState {
         etag,
         snapshot: Some(new.to_json()),
@@ -642,6 +626,35 @@ fn follow(
             .and_then(|r| r.published);
     }
     Ok((alerts, Some(record)))
+}
+
+/// The registry or index polled for `t`, without credentials or query.
+fn registry_shown(clients: &Clients, t: &Target) -> String {
+    match &t.source {
+        Source::Npm(n) => {
+            turncoat_registry::redact_url(clients.gate.client.config().registry_for(n))
+        }
+        Source::Pypi(_) => clients
+            .pypi
+            .as_ref()
+            .map(|c| turncoat_pypi::redact(c.index()))
+            .unwrap_or_default(),
+    }
+}
+
+/// The snapshot stored for a package; an unreadable one (a store written by a newer turncoat,
+/// a damaged row) is replaced by a new baseline, and said so.
+fn stored_snapshot(env: &Env<'_>, state: &MonitorState) -> Option<Snapshot> {
+    match Snapshot::from_json(state.snapshot.as_deref()?) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            crate::output::note(
+                env.ctx,
+                &format!("{}: {e}; recording a new baseline", state.name),
+            );
+            None
+        }
+    }
 }
 
 /// The registry document, parsed and bounded.
