@@ -924,6 +924,9 @@ fn postgres_holds_the_state_when_given() {
     }
 }
 
+/// One release of a directory index: version, wheel members, upload time.
+type Release<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 /// A wheel with `files`; its sha256 hex.
 fn wheel(path: &Path, files: &[(&str, &str)]) -> String {
     use sha2::Digest as _;
@@ -943,10 +946,7 @@ fn wheel(path: &Path, files: &[(&str, &str)]) -> String {
 
 /// A directory index under `root` (`simple/demo/index.json`, `pypi/demo/json`, `files/`)
 /// holding one wheel per release `(version, members, upload time)`; the sha256 per version.
-fn python_mirror(
-    root: &Path,
-    releases: &[(&str, Vec<(&str, &str)>, &str)],
-) -> HashMap<String, String> {
+fn python_mirror(root: &Path, releases: &[Release<'_>]) -> HashMap<String, String> {
     let mut hashes = HashMap::new();
     let (mut simple, mut api) = (Vec::new(), serde_json::Map::new());
     std::fs::create_dir_all(root.join("files")).unwrap();
@@ -993,7 +993,7 @@ fn a_new_python_release_is_judged_by_the_python_gate_against_the_locked_one() {
         vec![("demo/__init__.py", "x = 1\n")],
         "2026-01-01T00:00:00Z",
     );
-    let h = python_mirror(&mirror, &[v1.clone()]);
+    let h = python_mirror(&mirror, std::slice::from_ref(&v1));
     std::fs::write(
         d.join("requirements.txt"),
         format!("demo==1.0 --hash=sha256:{}\n", h["1.0"]),
