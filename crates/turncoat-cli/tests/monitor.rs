@@ -347,8 +347,10 @@ fn own_package_takeover_alarm_first_to_stdout_file_and_webhook_then_304() {
     );
     assert!(alerts[0]["message"].as_str().unwrap().contains("`mallory`"));
     let codes: Vec<&str> = alerts.iter().map(|a| a["code"].as_str().unwrap()).collect();
+    // The new version is judged against 1.0.0 (own packages too); this registry serves no
+    // tarballs, so it cannot be: unjudged, a block, never a pass.
     for c in [
-        "monitor-new-version",
+        "monitor-unjudged",
         "monitor-publisher-changed",
         "monitor-maintainer-added",
     ] {
@@ -462,14 +464,15 @@ fn lying_documents_are_alerts_or_refused_and_never_become_the_baseline() {
     lying["dist-tags"]["latest"] = json!("9.9.9");
     reg.set("team-pkg", Doc::json(&lying, "\"l\""));
     let r = turncoat(d, &own_args(&reg, "s.sqlite", &[]));
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // 1.0.1 cannot be judged (this registry serves no tarballs): exit 1, never a pass.
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
     let codes: Vec<String> = r
         .alerts()
         .iter()
         .map(|a| a["code"].as_str().unwrap().to_string())
         .collect();
     for c in [
-        "monitor-new-version",
+        "monitor-unjudged",
         "monitor-dist-tag-dangling",
         "monitor-future-publish-time",
     ] {
@@ -1219,6 +1222,13 @@ fn verdaccio_a_new_version_is_judged_by_the_gate_then_a_304_and_an_own_takeover(
     assert_eq!(dep["verdict"], "block", "{dep:#}");
     assert_eq!(dep["level"], "block");
     assert!(!dep["findings"].as_array().unwrap().is_empty(), "{dep:#}");
+    // The own package's new version is judged too, against its previous release.
+    let own = alerts
+        .iter()
+        .find(|a| a["package"] == "mon-own" && a["code"] == "monitor-new-version")
+        .unwrap_or_else(|| panic!("{alerts:#?}"));
+    assert_eq!(own["locked"], "1.0.0", "{own:#}");
+    assert_ne!(own["verdict"], "block", "{own:#}");
     assert!(
         dep["registry"]
             .as_str()

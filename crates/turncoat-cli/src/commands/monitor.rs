@@ -616,7 +616,7 @@ fn follow(
         now_unix: now,
     };
     let events = turncoat_monitor::compare(&old, &new, &watch);
-    let mut alerts = ctx.judge_and_wrap(clients, events);
+    let mut alerts = ctx.judge_and_wrap(clients, events, &old);
     for a in &mut alerts {
         a.published = a
             .event
@@ -738,17 +738,29 @@ impl Poll<'_> {
     }
 
     /// Wrap events into alerts; each new version of a locked dependency judged by the gate.
-    fn judge_and_wrap(&self, clients: &Clients, events: Vec<Event>) -> Vec<Alert> {
+    /// A new version of a locked dependency is judged against the locked version; one of an
+    /// own npm package that nothing locks, against its previous release (a roster member's
+    /// stolen token publishes under their name: the roster check passes, the gate may not).
+    fn judge_and_wrap(&self, clients: &Clients, events: Vec<Event>, old: &Snapshot) -> Vec<Alert> {
         let mut judged = 0;
         let mut out: Vec<Alert> = Vec::with_capacity(events.len());
         for e in events {
             let mut a = self.alert(e);
             let version = a.event.version.clone().unwrap_or_default();
-            if a.event.code != rules::new_version::RULE.code || self.t.locked.is_empty() {
+            let base = if a.event.code != rules::new_version::RULE.code {
+                None
+            } else if !self.t.locked.is_empty() {
+                let (lf, entry) = base_entry(&self.t.locked, &version);
+                Some((lf.clone(), entry.clone()))
+            } else if let (true, Source::Npm(_)) = (self.t.own, &self.t.source) {
+                previous_release(old, &version).map(|v| own_base(self.t.name(), v))
+            } else {
+                None
+            };
+            let Some((lf, entry)) = &base else {
                 out.push(a);
                 continue;
-            }
-            let (lf, entry) = base_entry(&self.t.locked, &version);
+            };
             a.locked = Some(entry.version.clone());
             let name = self.t.name();
             if judged >= MAX_JUDGED {
@@ -796,6 +808,48 @@ impl Poll<'_> {
         }
         out
     }
+}
+
+/// The highest version of `old` below `to` (by semver).
+fn previous_release<'a>(old: &'a Snapshot, to: &str) -> Option<&'a str> {
+    let target: node_semver::Version = to.parse().ok()?;
+    old.versions
+        .keys()
+        .filter_map(|v| v.parse::<node_semver::Version>().ok().map(|p| (p, v)))
+        .filter(|(p, _)| p < &target)
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, v)| v.as_str())
+}
+
+/// An own package's previous release as a lockfile entry, its tarball and integrity taken
+/// from the registry (nothing locks it).
+fn own_base(name: &str, version: &str) -> (LockfileRef, LockedPackage) {
+    let entry = LockedPackage {
+        name: name.to_string(),
+        alias: None,
+        version: version.to_string(),
+        source: SourceKind::Registry,
+        resolved: None,
+        integrity: None,
+        checksum: None,
+        dev: false,
+        optional: false,
+        peer: false,
+        bundled: false,
+        has_install_script: None,
+        paths: vec![format!("node_modules/{name}")],
+        dependencies: Vec::new(),
+        line: 0,
+        index: None,
+        hashes: Vec::new(),
+        markers: None,
+        requirement: None,
+    };
+    let lf = LockfileRef {
+        path: format!("(registry: {name}@{version})"),
+        format: turncoat_lockfile::LockfileFormat::PackageLock { version: 3 },
+    };
+    (lf, entry)
 }
 
 /// The locked entry a new version updates: the highest locked version below it, else the
