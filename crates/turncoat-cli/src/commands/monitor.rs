@@ -793,10 +793,11 @@ impl Poll<'_> {
                 };
                 match verdict {
                     Ok((verdict, codes)) => {
-                        a.event.level = match verdict {
-                            turncoat_report::Verdict::Pass => AlertLevel::Info,
-                            turncoat_report::Verdict::Warn => AlertLevel::Warn,
-                            turncoat_report::Verdict::Block => AlertLevel::Block,
+                        use turncoat_finding::Severity;
+                        (a.event.level, a.event.severity) = match verdict {
+                            turncoat_report::Verdict::Pass => (AlertLevel::Info, Severity::Info),
+                            turncoat_report::Verdict::Warn => (AlertLevel::Warn, Severity::Medium),
+                            turncoat_report::Verdict::Block => (AlertLevel::Block, Severity::High),
                         };
                         a.verdict = Some(verdict.as_str().to_string());
                         a.findings = codes;

@@ -231,6 +231,56 @@ pub fn loudest(alerts: &[Alert]) -> Option<AlertLevel> {
 mod tests {
     use super::*;
 
+    fn alerts() -> Vec<Alert> {
+        let at = "2026-06-01T00:00:00Z".to_string();
+        let registry = "https://registry.npmjs.org/".to_string();
+        let takeover = turncoat_monitor::Event::new(
+            &turncoat_monitor::rules::takeover::RULE,
+            "acme-cli",
+            Some("2.4.1"),
+            "TAKEOVER ALARM: acme-cli@2.4.1 was published by `mallory`, who is not in the roster",
+        );
+        let mut new_version = turncoat_monitor::Event::new(
+            &turncoat_monitor::rules::new_version::RULE,
+            "left-pad",
+            Some("1.0.1"),
+            "new version left-pad@1.0.1 published",
+        );
+        new_version.level = AlertLevel::Block;
+        new_version.severity = turncoat_finding::Severity::High;
+        vec![
+            Alert {
+                event: takeover,
+                own: true,
+                locked: None,
+                published: Some(1),
+                verdict: None,
+                findings: Vec::new(),
+                registry: registry.clone(),
+                at: at.clone(),
+            },
+            Alert {
+                event: new_version,
+                own: false,
+                locked: Some("1.0.0".into()),
+                published: Some(1),
+                verdict: Some("block".into()),
+                findings: vec!["new-install-script".into(), "release-too-new".into()],
+                registry,
+                at,
+            },
+        ]
+    }
+
+    #[test]
+    fn human_and_json_lines() {
+        let text: Vec<String> = alerts()
+            .iter()
+            .flat_map(|a| [a.human(), a.json()])
+            .collect();
+        insta::assert_snapshot!(text.join("\n"));
+    }
+
     #[test]
     fn webhook_urls_are_shown_without_secrets_and_must_be_https() {
         let w = Webhook::new("http://u:hunter2@127.0.0.1:9/hook/s3cret?token=t0k").unwrap();
