@@ -91,6 +91,8 @@ enum Command {
     Incident(commands::incident::IncidentCommand),
     /// The latest value of every recorded metric against its target.
     Metrics(commands::metrics::MetricsArgs),
+    /// Follow the registry for locked and own packages; alert on new versions (with the gate's verdict), maintainer, publisher and provenance changes, and takeovers.
+    Monitor(Box<commands::monitor::MonitorArgs>),
 }
 
 /// What a command returns: pass or policy violation. Tool errors are `Err`.
@@ -129,6 +131,7 @@ fn main() -> ExitCode {
         Command::Index(cmd) => commands::index::run(cmd, &ctx),
         Command::Incident(cmd) => commands::incident::run(cmd, &ctx),
         Command::Metrics(args) => commands::metrics::run(args, &ctx),
+        Command::Monitor(args) => commands::monitor::run(*args, &ctx),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

@@ -32,6 +32,7 @@ pub fn all_rules() -> Vec<&'static RuleDoc> {
     all.extend(turncoat_posture::rules());
     all.extend(turncoat_recon::rules());
     all.extend(turncoat_managers::rules());
+    all.extend(turncoat_monitor::rules());
     all.sort_by_key(|r| r.code);
     all
 }

@@ -230,6 +230,19 @@ pub const METRICS: &[MetricDef] = &[
               A rising count of one code is either an attack campaign or a rule to tune.",
     },
     MetricDef {
+        name: "monitor-detection-delay",
+        stage: Stage::Expose,
+        unit: Unit::Seconds,
+        better: Better::Lower,
+        target: Some(3600.0),
+        source: "monitor",
+        summary: "from a new version's publish to the monitor's alert on it",
+        doc: "Recorded by `turncoat monitor --record` per new version it alerts on (package, \
+              version and code in the detail): the registry's publish time to the poll that saw \
+              it. The poll interval bounds it from below; an hour matches the fastest community \
+              detections of past takeovers. The publish time is the registry's claim.",
+    },
+    MetricDef {
         name: "egress-blocked-builds",
         stage: Stage::Expose,
         unit: Unit::Count,

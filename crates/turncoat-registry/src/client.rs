@@ -61,6 +61,43 @@ impl Default for ClientOptions {
     }
 }
 
+/// What [`Client::poll_packument`] got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Polled {
+    /// A document (200), with the ETag the registry sent for it, if any.
+    Modified {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+    },
+    /// 304 Not Modified.
+    NotModified,
+    /// 429, 408 or a 5xx: try later; `retry_after` is the registry's `Retry-After` in seconds
+    /// (a number, or an HTTP date turned into seconds from now), capped at a day.
+    Throttled {
+        status: u16,
+        url: String,
+        retry_after: Option<u64>,
+    },
+}
+
+/// `Retry-After: 120` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`, as seconds from now,
+/// capped at a day (a registry, or whoever answers for it, cannot park a package for a year).
+fn parse_retry_after(v: &str) -> Option<u64> {
+    const DAY: u64 = 86_400;
+    let v = v.trim();
+    if let Ok(n) = v.parse::<u64>() {
+        return Some(n.min(DAY));
+    }
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let at = time::PrimitiveDateTime::parse(v, &format)
+        .ok()?
+        .assume_utc();
+    let secs = (at - time::OffsetDateTime::now_utc()).whole_seconds();
+    Some((secs.max(0) as u64).min(DAY))
+}
+
 /// One tarball for [`Client::tarballs`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TarballRequest {
@@ -275,6 +312,59 @@ impl Client {
         }
     }
 
+    /// One conditional request for the full packument, for `turncoat monitor`: sent with
+    /// `If-None-Match: etag` when `etag` is given, never answered from the cache or the
+    /// per-process memo, and never retried here (the monitor keeps a backoff per package and
+    /// honours `Retry-After`). A 304 only says "unchanged since that ETag": the caller must
+    /// hold the document it stored with that ETag, and must not trust a 304 it did not ask for.
+    pub fn poll_packument(
+        &self,
+        name: &PackageName,
+        etag: Option<&str>,
+    ) -> Result<Polled, RegistryError> {
+        let not_found = || RegistryError::NotFound {
+            name: name.to_string(),
+            version: None,
+        };
+        match self.backend(name) {
+            Backend::Dir(dir, _) => {
+                let bytes =
+                    read_bounded(&dir.packument_path(name), self.inner.options.max_document)?
+                        .ok_or_else(not_found)?;
+                Ok(Polled::Modified { bytes, etag: None })
+            }
+            Backend::Http(_) if self.inner.options.offline => Err(RegistryError::Offline {
+                what: format!("packument of {name}"),
+            }),
+            Backend::Http(reg) => {
+                let url = join(&reg, &name.url_path())?;
+                let req = Get {
+                    accept: Some(ACCEPT_FULL),
+                    etag,
+                    limit: self.inner.options.max_document,
+                    ..Get::default()
+                };
+                // A timeout or dropped connection is an error here: the caller backs off.
+                let fetched = self.inner.http.get_once(&self.inner.config, &url, &req)?;
+                match fetched {
+                    Fetched::Body { body, etag, .. } => Ok(Polled::Modified { bytes: body, etag }),
+                    Fetched::NotModified => Ok(Polled::NotModified),
+                    Fetched::Status { status: 404, .. } => Err(not_found()),
+                    Fetched::Status {
+                        status,
+                        url,
+                        retry_after,
+                    } if status == 429 || status >= 500 || status == 408 => Ok(Polled::Throttled {
+                        status,
+                        url,
+                        retry_after: retry_after.as_deref().and_then(parse_retry_after),
+                    }),
+                    Fetched::Status { status, url, .. } => Err(RegistryError::Http { status, url }),
+                }
+            }
+        }
+    }
+
     /// One version document (`GET /<name>/<version>`): the manifest with `_npmUser` and `dist`.
     pub fn version(&self, name: &PackageName, version: &str) -> Result<Manifest, RegistryError> {
         let bytes = self.version_bytes(name, version)?;
@@ -454,7 +544,7 @@ impl Client {
                     version: Some(version.to_string()),
                 })
             }
-            Fetched::Status { status, url } => Err(RegistryError::Http { status, url }),
+            Fetched::Status { status, url, .. } => Err(RegistryError::Http { status, url }),
             Fetched::NotModified => Err(RegistryError::Http {
                 status: 304,
                 url: redact_url(&url),
@@ -551,7 +641,7 @@ impl Client {
         match self.inner.http.get(&self.inner.config, &url, &req)? {
             Fetched::Body { body, .. } => Ok(Some(body)),
             Fetched::Status { status: 404, .. } => Ok(None),
-            Fetched::Status { status, url } => Err(RegistryError::Http { status, url }),
+            Fetched::Status { status, url, .. } => Err(RegistryError::Http { status, url }),
             Fetched::NotModified => Err(RegistryError::Http {
                 status: 304,
                 url: redact_url(&url),
@@ -749,7 +839,7 @@ impl Client {
                 }
                 Ok(None)
             }
-            Fetched::Status { status, url } => Err(RegistryError::Http { status, url }),
+            Fetched::Status { status, url, .. } => Err(RegistryError::Http { status, url }),
         }
     }
 }

@@ -53,6 +53,8 @@ pub(crate) enum Fetched {
     Status {
         status: u16,
         url: String,
+        /// The `Retry-After` header as sent (seconds or an HTTP date), for 429/503.
+        retry_after: Option<String>,
     },
 }
 
@@ -128,7 +130,7 @@ impl Http {
         loop {
             let result = self.get_once(config, url, req).and_then(|f| match f {
                 // Retryable statuses become errors so the loop sees them.
-                Fetched::Status { status, url } if is_retry_status(status) => {
+                Fetched::Status { status, url, .. } if is_retry_status(status) => {
                     Err(RegistryError::Http { status, url })
                 }
                 other => Ok(other),
@@ -144,7 +146,9 @@ impl Http {
         }
     }
 
-    fn get_once(
+    /// One GET without retries: the caller (the monitor) keeps its own backoff per package
+    /// and wants to see a 429/503 and its `Retry-After` rather than have this layer sleep.
+    pub(crate) fn get_once(
         &self,
         config: &RegistryConfig,
         start: &Url,
@@ -207,7 +211,12 @@ impl Http {
                     });
                 }
                 _ => {
-                    return Ok(Fetched::Status { status, url: shown });
+                    let retry_after = header("retry-after");
+                    return Ok(Fetched::Status {
+                        status,
+                        url: shown,
+                        retry_after,
+                    });
                 }
             }
         }

@@ -25,7 +25,7 @@ mod error;
 mod http;
 
 pub use cache::{BUCKETS, BucketStats, Cache, CacheStats};
-pub use client::{CacheReliance, Client, ClientOptions, PackageSettings, TarballRequest};
+pub use client::{CacheReliance, Client, ClientOptions, PackageSettings, Polled, TarballRequest};
 pub use config::{ConfigError, Credential, DEFAULT_REGISTRY_HOSTS, RegistryConfig, Secret};
 pub use error::RegistryError;
 pub use http::{ProxySetting, redact_url, root_certs};

@@ -889,3 +889,55 @@ fn requests_go_through_the_configured_proxy() {
         Err(RegistryError::InvalidUrl { .. })
     ));
 }
+
+#[test]
+fn poll_sends_the_etag_returns_304_and_reports_throttling_without_sleeping() {
+    let reg = TestRegistry::start();
+    let doc = support::packument("polled", &reg.url(), &[]);
+    reg.hook("/polled", move |req, n| {
+        match (req.header("if-none-match"), n) {
+            (Some("\"v1\""), 0 | 1) => Reply::status(304),
+            (_, 0 | 1) => Reply::json(&doc).header("etag", "\"v1\""),
+            _ => Reply::status(429).header("retry-after", "120"),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // Retries on: the poll must still not retry (the monitor backs off per package).
+    let c = client_with(
+        RegistryConfig::with_registry(&reg.url()).unwrap(),
+        dir.path(),
+        ClientOptions {
+            retries: 3,
+            ..options()
+        },
+    );
+    let first = c.poll_packument(&name("polled"), None).unwrap();
+    let turncoat_registry::Polled::Modified { bytes, etag } = first else {
+        panic!("{first:?}")
+    };
+    assert!(bytes.starts_with(b"{"));
+    assert_eq!(etag.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        c.poll_packument(&name("polled"), Some("\"v1\"")).unwrap(),
+        turncoat_registry::Polled::NotModified
+    );
+    match c.poll_packument(&name("polled"), Some("\"v1\"")).unwrap() {
+        turncoat_registry::Polled::Throttled {
+            status,
+            retry_after,
+            ..
+        } => {
+            assert_eq!(status, 429);
+            assert_eq!(retry_after, Some(120));
+        }
+        other => panic!("{other:?}"),
+    }
+    // One request each: nothing retried, nothing answered from the memo.
+    assert_eq!(reg.hits("/polled"), 3);
+    let etags: Vec<Option<String>> = reg
+        .requests()
+        .iter()
+        .map(|r| r.header("if-none-match").map(str::to_string))
+        .collect();
+    assert_eq!(etags, [None, Some("\"v1\"".into()), Some("\"v1\"".into())]);
+}

@@ -3,7 +3,8 @@
 //! It keeps what commands record for later: the **lockfile index** (`turncoat index`, which
 //! repository, ref and lockfile locks which package version, and by which dependency path),
 //! **metric samples** ([`turncoat_metrics::Sample`], from `recon`, `evaluate`, `drill`,
-//! `incident`, ...) and **incidents** with their checklists. `turncoat metrics` and the
+//! `incident`, ...), **incidents** with their checklists and the **monitor state**
+//! (`turncoat monitor`: per followed package its last snapshot, ETag and backoff). `turncoat metrics` and the
 //! dashboard read it back.
 //!
 //! [`Store::open`] takes a file path (SQLite, created on first use, WAL mode so that several
@@ -13,6 +14,7 @@
 mod backend;
 mod incidents;
 mod index;
+mod monitor;
 mod samples;
 pub mod schema;
 
@@ -20,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use incidents::{Incident, IncidentItem};
 pub use index::{Hit, IndexStats, IndexedLockfile, IndexedPackage, LockfileState, Query, RefState};
+pub use monitor::MonitorState;
 pub use samples::SampleFilter;
 
 use backend::Conn;

@@ -70,6 +70,18 @@ const MIGRATIONS: &[&str] = &[
         checked_at BIGINT,
         PRIMARY KEY (incident_id, item)
     );",
+    // 4: `turncoat monitor`: per followed package the last snapshot, its ETag and the backoff.
+    "CREATE TABLE monitor_packages (
+        ecosystem TEXT NOT NULL,
+        name TEXT NOT NULL,
+        etag TEXT,
+        snapshot TEXT,
+        last_poll BIGINT NOT NULL,
+        failures BIGINT NOT NULL DEFAULT 0,
+        next_poll BIGINT NOT NULL DEFAULT 0,
+        last_error TEXT,
+        PRIMARY KEY (ecosystem, name)
+    );",
 ];
 
 /// The schema version this build writes.

@@ -291,3 +291,45 @@ fn concurrent_writers_lose_nothing() {
         );
     }
 }
+
+#[test]
+fn monitor_state_round_trips_and_upserts_on_both_backends() {
+    for (loc, _dir) in backends("monitor_state") {
+        let mut s = Store::open(&loc, 1_700_000_000).unwrap();
+        assert_eq!(s.monitor_state("npm", "left-pad").unwrap(), None);
+        let mut st = turncoat_store::MonitorState {
+            ecosystem: "npm".into(),
+            name: "left-pad".into(),
+            etag: Some("W/\"abc\"".into()),
+            snapshot: Some("{\"name\":\"left-pad\"}".into()),
+            last_poll: 1_700_000_100,
+            ..Default::default()
+        };
+        s.put_monitor_state(&st).unwrap();
+        assert_eq!(
+            s.monitor_state("npm", "left-pad").unwrap(),
+            Some(st.clone())
+        );
+        // A failed poll keeps the snapshot and records the backoff.
+        st.failures = 2;
+        st.next_poll = 1_700_000_400;
+        st.last_error = Some("HTTP 503".into());
+        s.put_monitor_state(&st).unwrap();
+        // Another ecosystem is another package.
+        let other = turncoat_store::MonitorState {
+            ecosystem: "pypi".into(),
+            name: "left-pad".into(),
+            ..Default::default()
+        };
+        s.put_monitor_state(&other).unwrap();
+        drop(s);
+        let mut s = Store::open(&loc, 1_700_000_500).unwrap();
+        assert_eq!(
+            s.monitor_state("npm", "left-pad").unwrap(),
+            Some(st),
+            "{loc:?}"
+        );
+        assert_eq!(s.monitor_states("npm").unwrap().len(), 1);
+        assert_eq!(s.monitor_states("pypi").unwrap(), [other]);
+    }
+}

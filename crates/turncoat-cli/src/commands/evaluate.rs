@@ -134,9 +134,10 @@ fn read_bounded(path: &Path) -> anyhow::Result<String> {
     String::from_utf8(buf).map_err(|_| anyhow::anyhow!("{} is not UTF-8", path.display()))
 }
 
-/// The roster and the file it came from.
-fn load_roster(args: &EvaluateArgs) -> anyhow::Result<(Roster, String)> {
-    if let Some(p) = &args.roster {
+/// The roster and the file it came from: `explicit`, else publishers.toml, else the
+/// `[publishers]` table of turncoat.toml (also `turncoat monitor --own`'s roster).
+pub(crate) fn load_roster(explicit: Option<&Path>) -> anyhow::Result<(Roster, String)> {
+    if let Some(p) = explicit {
         let label = p.display().to_string();
         let text = read_bounded(p)?;
         // A turncoat.toml given as the roster: its [publishers] table.
@@ -331,7 +332,7 @@ pub fn run(args: EvaluateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     if let Some(lock) = &args.lockfile {
         return soft_targets(lock, &args, ctx);
     }
-    let (roster, roster_file) = load_roster(&args)?;
+    let (roster, roster_file) = load_roster(args.roster.as_deref())?;
     let policy = super::load_policy(args.policy.as_deref(), Path::new("."))?;
     let npm: Vec<String> = roster
         .packages

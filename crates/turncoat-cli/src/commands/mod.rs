@@ -12,6 +12,8 @@ pub mod index;
 pub mod install;
 pub mod lockfile;
 pub mod metrics;
+pub mod monitor;
+pub mod monitor_alerts;
 pub mod policy;
 pub mod recon;
 pub mod report_html;
