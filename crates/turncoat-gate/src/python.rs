@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use turncoat_archive::{ArchiveError, Limits};
+use turncoat_attest::pep740::rules::Release;
 use turncoat_lockfile::{LockedPackage, Lockfile, SourceKind};
 use turncoat_policy::{Date, ExceptionUse, Policy};
 use turncoat_pyanalyze::{DiffContext, DistFacts};
@@ -72,7 +73,15 @@ pub fn diff_files(
     today: Date,
 ) -> Result<Report, GateError> {
     let mut used = ExceptionUse::default();
-    let package = judge_pair(old, new, Change::Updated, policy, today, &mut used)?;
+    let package = judge_pair(
+        old,
+        new,
+        Change::Updated,
+        policy,
+        today,
+        &mut used,
+        Vec::new(),
+    )?;
     let mut report = Report::new(
         "diff",
         vec![old.0.to_string(), new.0.to_string()],
@@ -90,6 +99,7 @@ fn judge_pair(
     policy: &Policy,
     today: Date,
     used: &mut ExceptionUse,
+    extra: Vec<turncoat_finding::Finding>,
 ) -> Result<PackageReport, GateError> {
     let (name, from) =
         dist_name_version(old.0).unwrap_or_else(|| (old.0.to_string(), String::new()));
@@ -104,11 +114,12 @@ fn judge_pair(
     };
     let old_facts = read(old.0, old.1, &from)?;
     let new_facts = read(new.0, new.1, &to)?;
-    let findings = turncoat_pyanalyze::diff(
+    let mut findings = turncoat_pyanalyze::diff(
         &old_facts,
         &new_facts,
         &DiffContext::new(&new_name, &from, &to),
     );
+    findings.extend(extra);
     if new_name != name {
         return Err(GateError::DifferentProjects(name, new_name));
     }
@@ -172,7 +183,7 @@ pub fn changed<'a>(base: &'a Lockfile, head: &'a Lockfile) -> Vec<PyChange<'a>> 
 
 /// A wheel for any platform first (the same file kind on both sides keeps the comparison
 /// like for like), then any wheel, then the sdist.
-fn rank(file: &str) -> u8 {
+pub(crate) fn rank(file: &str) -> u8 {
     let f = file.to_ascii_lowercase();
     if f.ends_with("-none-any.whl") {
         0
@@ -186,7 +197,7 @@ fn rank(file: &str) -> u8 {
 /// The file of `version` to judge, with the sha256 values it must match: those the lockfile
 /// accepts for it (`pkg`), or, for a release the lockfile does not pin (the previous release
 /// of a newly added dependency), the index's own sha256.
-fn pick<'p>(
+pub(crate) fn pick<'p>(
     page: &'p turncoat_pypi::ProjectPage,
     version: &'p str,
     pkg: Option<&LockedPackage>,
@@ -220,7 +231,7 @@ fn pick<'p>(
 
 /// The release published just before `version` on the index (by the versions the page lists,
 /// in upload order of their first file), for a newly added dependency.
-fn previous_release(page: &turncoat_pypi::ProjectPage, version: &str) -> Option<String> {
+pub(crate) fn previous_release(page: &turncoat_pypi::ProjectPage, version: &str) -> Option<String> {
     let mut firsts: Vec<(String, String)> = Vec::new();
     for f in &page.files {
         let Some((_, v)) = turncoat_pypi::file_project(&f.filename) else {
@@ -243,11 +254,13 @@ fn previous_release(page: &turncoat_pypi::ProjectPage, version: &str) -> Option<
 
 /// Judge every changed Python dependency between two lockfiles: each new release's file,
 /// downloaded and checked against the lockfile's hashes, against the file of the release it
-/// replaces (a newly added dependency: against its own previous release on the index).
+/// replaces (a newly added dependency: against its own previous release on the index), and
+/// the PEP 740 provenance of both files (verified against `root`) by the PEP 740 rules.
 pub fn diff_lockfiles(
     base: &Lockfile,
     head: &Lockfile,
     client: &PypiClient,
+    root: &turncoat_attest::TrustRoot,
     policy: &Policy,
     today: Date,
     progress: &dyn Fn(&str),
@@ -293,7 +306,7 @@ pub fn diff_lockfiles(
                     line: c.head.line,
                 }),
                 introduced_by: Vec::new(),
-                rests_on_cache: Vec::new(),
+                rests_on_cache: crate::python_verify::rests_on_cache(client, &c.name),
                 detonation: None,
             });
             continue;
@@ -318,6 +331,28 @@ pub fn diff_lockfiles(
         } else {
             Change::Added
         };
+        let provenance = |f: &DistFile, bytes: &[u8], v: &str| {
+            let sha = crate::python_verify::sha256_hex(bytes);
+            crate::python_verify::pep740_status(client, f, &sha, root)
+                .map_err(|e| fail(&c.name, v, e.to_string()))
+        };
+        let (old_p, new_p) = (
+            provenance(old_file, &old_bytes, &from)?,
+            provenance(new_file, &new_bytes, to)?,
+        );
+        let extra = turncoat_attest::pep740::rules::pep740_findings(
+            &c.name,
+            &Release {
+                version: to,
+                filename: &new_file.filename,
+                status: &new_p,
+            },
+            &[Release {
+                version: &from,
+                filename: &old_file.filename,
+                status: &old_p,
+            }],
+        );
         let mut p = judge_pair(
             (&old_file.filename, &old_bytes),
             (&new_file.filename, &new_bytes),
@@ -325,11 +360,13 @@ pub fn diff_lockfiles(
             policy,
             today,
             &mut used,
+            extra,
         )?;
         p.lockfile = Some(LockfileLocation {
             path: head.path.clone(),
             line: c.head.line,
         });
+        p.rests_on_cache = crate::python_verify::rests_on_cache(client, &c.name);
         packages.push(p);
     }
     let mut report = Report::new("diff", vec![base.path.clone(), head.path.clone()], packages);

@@ -259,6 +259,8 @@ impl PypiClient {
             url: rel.to_string(),
             reason,
         };
+        // Absolute already (the page parser resolves it); a hand-made DistFile's relative
+        // link is taken relative to the file.
         let base = Url::parse(&file.url).map_err(|e| bad(e.to_string()))?;
         let url = base.join(rel).map_err(|e| bad(e.to_string()))?;
         if self.is_dir() != (url.scheme() == "file") {

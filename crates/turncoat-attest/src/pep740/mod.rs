@@ -189,7 +189,7 @@ pub fn verify_pep740(
     if bundles.len() > MAX_BUNDLES {
         return fail(Reason::TooLarge, "too many attestation bundles");
     }
-    let keys = Keys::empty();
+    let keys = Keys::none();
     let mut out = Pep740Verification {
         filename: filename.to_string(),
         sha256: sha256.clone(),

@@ -167,6 +167,7 @@ fn python_lockfiles(
         base,
         head,
         &client,
+        gate.trust_root,
         gate.policy,
         turncoat_policy::Date::from_unix(gate.now_unix),
         &|what| {
