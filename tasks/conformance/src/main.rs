@@ -15,7 +15,7 @@ const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest|pep740> [--ve
        turncoat-conformance pylockfiles [--regenerate] (real uv/poetry/pip-tools/pip/pipenv/pdm lockfiles)\n\
        turncoat-conformance benign [--corpus FILE]... (default: dev + dev2) [--limit N] [--registry URL] [--cache-dir DIR] [--output FILE]\n\
                                    [--detonate] [--detonate-timeout SECS] [--detonate-events FILE]\n\
-       turncoat-conformance benign-pypi [--corpus FILE]... [--cache-dir DIR] [--limit N]\n\
+       turncoat-conformance benign-pypi [--corpus FILE]... [--cache-dir DIR] [--limit N] [--scan]\n\
   default vectors: $TURNCOAT_VECTORS, else <repo>/../shared/vectors";
 
 fn main() {
