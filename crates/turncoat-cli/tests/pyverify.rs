@@ -527,3 +527,42 @@ fn scan_judges_every_release_a_python_lockfile_pins() {
     let o = run(dir, &["scan", "requirements.txt", "--index-url", &w.index]);
     exit(&o, 2);
 }
+
+#[test]
+fn verify_reads_the_lockfile_formats_that_name_each_hashed_file() {
+    let w = World::new();
+    let good = &w.hashes["1.0.1"];
+    let uv = |file: &str, hash: &str| {
+        format!(
+            "version = 1\nrevision = 3\nrequires-python = \">=3.9\"\n\n[[package]]\nname = \"demo\"\nversion = \"1.0.1\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\nwheels = [\n    {{ url = \"https://files.example/{file}\", hash = \"sha256:{hash}\", size = 1 }},\n]\n"
+        )
+    };
+    let poetry = |file: &str, hash: &str| {
+        format!(
+            "[[package]]\nname = \"demo\"\nversion = \"1.0.1\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = [\n    {{file = \"{file}\", hash = \"sha256:{hash}\"}},\n]\n\n[metadata]\nlock-version = \"2.1\"\npython-versions = \"*\"\ncontent-hash = \"0\"\n"
+        )
+    };
+    for (name, make) in [
+        ("uv.lock", &uv as &dyn Fn(&str, &str) -> String),
+        ("poetry.lock", &poetry),
+    ] {
+        std::fs::write(
+            w.dir().join(name),
+            make("demo-1.0.1-py3-none-any.whl", good),
+        )
+        .unwrap();
+        let o = w.verify(name, &[]);
+        exit(&o, 0);
+        assert_eq!(
+            json_out(&o)["packages"][0]["files"][0]["provenance"]["status"],
+            "verified",
+            "{name}"
+        );
+        // The right digest recorded for a file the index does not list under that name: a
+        // hash vouches for its own file only.
+        std::fs::write(w.dir().join(name), make("demo-1.0.1.tar.gz", good)).unwrap();
+        let o = w.verify(name, &[]);
+        exit(&o, 1);
+        assert_eq!(codes(&json_out(&o)), ["py-index-hash-mismatch"], "{name}");
+    }
+}
