@@ -4,14 +4,17 @@
 //! rule (and code) the gate uses for it, and everything else counts as "already there":
 //!
 //! - a `.pth` line that executes code (`py-pth-exec`);
-//! - the network, DNS, credential stores, persistence places or a secret-looking environment
-//!   variable (or the whole environment) in install-time or interpreter-start code
-//!   (`py-install-time-capability`); process creation, plain `exec` and other environment
-//!   reads at install time are common in benign `setup.py` files and are not reported;
+//! - the network, DNS, credential stores, persistence places or an environment variable named
+//!   like a secret in install-time or interpreter-start code (`py-install-time-capability`);
+//!   process creation, plain `exec`, other environment reads and copies of the whole
+//!   environment (to pass to a compiler) at install time are common in benign `setup.py`
+//!   files and are not reported;
 //! - decoded or loaded code executed at import time or earlier (`py-encoded-exec`);
 //! - pyarmor and other obfuscation markers (`py-obfuscation`);
-//! - the network together with process creation or exec in one file at import time or
-//!   earlier (`py-download-exec`).
+//! - in a wheel, the network together with process creation or exec in one file at import
+//!   time or earlier (`py-download-exec`). Not in an sdist: its helper scripts and tests
+//!   (`scripts/install_pip.py`) are never imported by an install, yet read as import-time
+//!   code.
 
 use crate::facts::{Capability, DistFacts, Moment, Occurrence};
 use crate::rules::env_exfiltration::secretish;
@@ -27,10 +30,10 @@ pub const SCAN_CODES: &[&str] = &[
     "py-download-exec",
 ];
 
-fn strong(o: &Occurrence, secret_env_early: bool, early_decoders: &[&str]) -> bool {
+fn strong(o: &Occurrence, wheel: bool, secret_env_early: bool, early_decoders: &[&str]) -> bool {
     let early = o.moment <= Moment::Start;
     match o.capability {
-        Capability::Network => o.moment <= Moment::Import,
+        Capability::Network => early || (wheel && o.moment <= Moment::Import),
         Capability::Dns | Capability::SensitiveRead | Capability::Persistence => early,
         // One secret read makes every early read part of the finding (the rule compares
         // capabilities, not variables).
@@ -46,11 +49,38 @@ fn strong(o: &Occurrence, secret_env_early: bool, early_decoders: &[&str]) -> bo
     }
 }
 
+/// A variable one of whose `_`-separated words starts like a credential (`PYPI_TOKEN`,
+/// `AWS_SECRET_ACCESS_KEY`, `APIKEY`), not one that merely contains the letters
+/// (`GSSAPI_MAIN_LIB`, a build switch of gssapi's `setup.py`).
+fn named_secret(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "TOKEN",
+        "SECRET",
+        "KEY",
+        "PASS",
+        "AWS",
+        "CREDENTIAL",
+        "AUTH",
+        "SESSION",
+        "API",
+        "PRIVATE",
+    ];
+    name.to_ascii_uppercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| WORDS.iter().any(|s| w.starts_with(s)))
+}
+
 /// Findings about one release judged alone.
 pub fn scan(facts: &DistFacts, name: &str, version: &str) -> Vec<Finding> {
-    let secret_env_early = facts
-        .uses(Capability::EnvRead)
-        .any(|o| o.moment <= Moment::Start && o.detail.as_deref().is_some_and(secretish));
+    // Named secrets only: `*` (a copy of the environment) and `?` (a computed name) are what
+    // build scripts do to pass the environment on.
+    let secret_env_early = facts.uses(Capability::EnvRead).any(|o| {
+        o.moment <= Moment::Start
+            && o.detail
+                .as_deref()
+                .is_some_and(|d| d != "*" && d != "?" && secretish(d) && named_secret(d))
+    });
+    let wheel = facts.kind == crate::facts::DistKind::Wheel;
     let early_decoders: Vec<&str> = facts
         .uses(Capability::EncodedExec)
         .filter(|o| o.moment <= Moment::Import)
@@ -60,7 +90,7 @@ pub fn scan(facts: &DistFacts, name: &str, version: &str) -> Vec<Finding> {
     baseline.occurrences = facts
         .occurrences
         .iter()
-        .filter(|o| !strong(o, secret_env_early, &early_decoders))
+        .filter(|o| !strong(o, wheel, secret_env_early, &early_decoders))
         .cloned()
         .collect();
     baseline.entry_points = facts.entry_points.clone();
@@ -156,6 +186,38 @@ mod tests {
             ],
         );
         assert!(codes(&sdist).is_empty(), "{:?}", codes(&sdist));
+        // A build script that copies the environment for a compiler, and an sdist helper
+        // script that downloads and runs pip (psutil's `scripts/internal/install_pip.py`).
+        let build = facts(
+            DistKind::Sdist,
+            &[
+                (
+                    "setup.py",
+                    "import os, subprocess
+env = dict(os.environ)
+subprocess.check_call(['cc'], env=env)
+",
+                ),
+                (
+                    "scripts/install_pip.py",
+                    "import os, urllib.request
+urllib.request.urlretrieve('https://bootstrap.pypa.io/get-pip.py', 'g.py')
+os.system('python g.py')
+",
+                ),
+            ],
+        );
+        assert!(codes(&build).is_empty(), "{:?}", codes(&build));
+        let gssapi = facts(
+            DistKind::Sdist,
+            &[(
+                "setup.py",
+                "import os
+lib = os.environ.get('GSSAPI_MAIN_LIB', None)
+",
+            )],
+        );
+        assert!(codes(&gssapi).is_empty(), "{:?}", codes(&gssapi));
         let wheel = wheel(&[("demo/__init__.py", "x = 1\n"), ("demo.pth", "./vendor\n")]);
         assert!(codes(&wheel).is_empty(), "{:?}", codes(&wheel));
     }
