@@ -36,9 +36,14 @@ pub fn run(args: ScanArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             turncoat_gate::python_scan::scan_file(&args.target, &bytes, gate.policy, today)?;
         return super::finish(&report, &args.gate, ctx);
     }
-    if path.exists() {
+    let tarball =
+        path.is_file() && (args.target.ends_with(".tgz") || args.target.ends_with(".tar.gz"));
+    let mut npm_lock = None;
+    if path.exists() && !tarball {
         let lock = super::read_any_lockfile(&super::single_lockfile(path)?)?;
-        if lock.ecosystem == turncoat_lockfile::Ecosystem::Pypi {
+        if lock.ecosystem == turncoat_lockfile::Ecosystem::Npm {
+            npm_lock = Some(lock);
+        } else {
             let client = super::verify_py::pypi_client(
                 ctx,
                 args.gate.index_url.as_deref(),
@@ -60,19 +65,15 @@ pub fn run(args: ScanArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             return super::finish(&report, &args.gate, ctx);
         }
     }
-    let lockfile;
-    let target = if path.is_file()
-        && (args.target.ends_with(".tgz") || args.target.ends_with(".tar.gz"))
-    {
+    let target = if tarball {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         turncoat_gate::ScanTarget::Tarball {
             label: args.target.clone(),
             bytes,
         }
-    } else if path.exists() {
-        lockfile = super::read_lockfile(&super::single_lockfile(path)?)?;
-        turncoat_gate::ScanTarget::Lockfile(&lockfile)
+    } else if let Some(lockfile) = &npm_lock {
+        turncoat_gate::ScanTarget::Lockfile(lockfile)
     } else if let Some((name, version)) = turncoat_gate::scenario::split_spec(&args.target) {
         turncoat_gate::ScanTarget::Spec {
             name: name.to_string(),
