@@ -566,3 +566,67 @@ fn verify_reads_the_lockfile_formats_that_name_each_hashed_file() {
         assert_eq!(codes(&json_out(&o)), ["py-index-hash-mismatch"], "{name}");
     }
 }
+
+#[test]
+fn diff_of_two_local_wheels_checks_their_provenance_only_with_an_index() {
+    let w = World::new();
+    let files = w.dir().join("mirror/files");
+    let (old, new) = (
+        files
+            .join("demo-1.0.1-py3-none-any.whl")
+            .display()
+            .to_string(),
+        files
+            .join("demo-1.0.2-py3-none-any.whl")
+            .display()
+            .to_string(),
+    );
+    // Offline by default: no provenance, the analysis alone (a version bump) passes.
+    let o = run(w.dir(), &["diff", &old, &new, "--format", "json"]);
+    exit(&o, 0);
+    // With the index: 1.0.2 was attested by a fork.
+    let o = run(
+        w.dir(),
+        &[
+            "diff",
+            &old,
+            &new,
+            "--index-url",
+            &w.index,
+            "--trusted-root",
+            &w.root_json,
+            "--format",
+            "json",
+        ],
+    );
+    exit(&o, 1);
+    assert_eq!(codes(&json_out(&o)), ["py-publisher-changed"]);
+    // Local bytes other than the index's under the new file name: the attestation does not
+    // vouch for them.
+    std::fs::create_dir_all(w.dir().join("local")).unwrap();
+    let evil = w.dir().join("local/demo-1.0.1-py3-none-any.whl");
+    std::fs::write(
+        &evil,
+        wheel(&[("demo/__init__.py", "VERSION = '1.0.1'  \n")]),
+    )
+    .unwrap();
+    let o = run(
+        w.dir(),
+        &[
+            "diff",
+            &files
+                .join("demo-1.0.0-py3-none-any.whl")
+                .display()
+                .to_string(),
+            &evil.display().to_string(),
+            "--index-url",
+            &w.index,
+            "--trusted-root",
+            &w.root_json,
+            "--format",
+            "json",
+        ],
+    );
+    exit(&o, 1);
+    assert_eq!(codes(&json_out(&o)), ["py-provenance-invalid"]);
+}

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use turncoat_archive::{ArchiveError, Limits};
-use turncoat_attest::pep740::rules::Release;
+use turncoat_attest::pep740::rules::{Pep740Status, Release};
 use turncoat_lockfile::{LockedPackage, Lockfile, SourceKind};
 use turncoat_policy::{Date, ExceptionUse, Policy};
 use turncoat_pyanalyze::{DiffContext, DistFacts};
@@ -72,16 +72,20 @@ pub fn diff_files(
     policy: &Policy,
     today: Date,
 ) -> Result<Report, GateError> {
+    diff_files_with(old, new, policy, today, Vec::new())
+}
+
+/// [`diff_files`] with findings judged alongside the analysis (the PEP 740 rules of
+/// [`pep740_for_files`]).
+pub fn diff_files_with(
+    old: (&str, &[u8]),
+    new: (&str, &[u8]),
+    policy: &Policy,
+    today: Date,
+    extra: Vec<turncoat_finding::Finding>,
+) -> Result<Report, GateError> {
     let mut used = ExceptionUse::default();
-    let package = judge_pair(
-        old,
-        new,
-        Change::Updated,
-        policy,
-        today,
-        &mut used,
-        Vec::new(),
-    )?;
+    let package = judge_pair(old, new, Change::Updated, policy, today, &mut used, extra)?;
     let mut report = Report::new(
         "diff",
         vec![old.0.to_string(), new.0.to_string()],
@@ -136,6 +140,57 @@ fn judge_pair(
         rests_on_cache: Vec::new(),
         detonation: None,
     })
+}
+
+/// The PEP 740 rules for two local files of one project, with the provenance the index
+/// lists for each file name verified against the *local* bytes (a file the index does not
+/// list has none). Fetch errors fail closed.
+pub fn pep740_for_files(
+    old: (&str, &[u8]),
+    new: (&str, &[u8]),
+    client: &PypiClient,
+    root: &turncoat_attest::TrustRoot,
+) -> Result<Vec<turncoat_finding::Finding>, GateError> {
+    let base = |l: &str| l.rsplit(['/', '\\']).next().unwrap_or(l).to_string();
+    let (old_name, new_name) = (base(old.0), base(new.0));
+    let (Some((project, from)), Some((_, to))) =
+        (dist_name_version(&old_name), dist_name_version(&new_name))
+    else {
+        return Ok(Vec::new());
+    };
+    let fail = |v: &str, e: String| GateError::Pypi {
+        name: project.clone(),
+        version: v.to_string(),
+        message: e,
+    };
+    let page = ProjectName::new(&project)
+        .map_err(|e| fail(&to, e.to_string()))
+        .and_then(|p| client.project(&p).map_err(|e| fail(&to, e.to_string())))?;
+    let status = |name: &str, bytes: &[u8], v: &str| -> Result<Pep740Status, GateError> {
+        match page.files.iter().find(|f| f.filename == name) {
+            None => Ok(Pep740Status::Absent),
+            Some(f) => {
+                let sha = crate::python_verify::sha256_hex(bytes);
+                crate::python_verify::pep740_status(client, f, &sha, root)
+                    .map_err(|e| fail(v, e.to_string()))
+            }
+        }
+    };
+    let old_s = status(&old_name, old.1, &from)?;
+    let new_s = status(&new_name, new.1, &to)?;
+    Ok(turncoat_attest::pep740::rules::pep740_findings(
+        &project,
+        &Release {
+            version: &to,
+            filename: &new_name,
+            status: &new_s,
+        },
+        &[Release {
+            version: &from,
+            filename: &old_name,
+            status: &old_s,
+        }],
+    ))
 }
 
 /// One changed Python dependency between two lockfiles.
