@@ -189,6 +189,7 @@ impl World {
                 ("1.0.2", "2026-03-01T00:00:00Z", Prov::By("mallory/widget")),
                 ("1.0.3", "2026-04-01T00:00:00Z", Prov::None),
                 ("1.0.4", "2026-05-01T00:00:00Z", Prov::ReplayOf("1.0.1")),
+                ("1.0.5", "2026-06-01T00:00:00Z", Prov::None),
             ],
         );
         let root_json = tmp.path().join("trusted_root.json");
@@ -300,6 +301,8 @@ fn verify_blocks_a_fork_publisher_lost_provenance_and_a_replayed_attestation() {
         ("1.0.2", "py-publisher-changed"),
         ("1.0.3", "py-provenance-lost"),
         ("1.0.4", "py-provenance-invalid"),
+        // 1.0.4's attestation is invalid and 1.0.3 had none: 1.0.2's counts.
+        ("1.0.5", "py-provenance-lost"),
     ] {
         w.pin("requirements.txt", version);
         let o = w.verify("requirements.txt", &[]);

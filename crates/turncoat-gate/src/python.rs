@@ -395,6 +395,25 @@ pub fn diff_lockfiles(
             provenance(old_file, &old_bytes, &from)?,
             provenance(new_file, &new_bytes, to)?,
         );
+        // History: the replaced release, then the ones before it on the index.
+        let earlier = crate::python_verify::earlier_releases(
+            client,
+            root,
+            &c.name,
+            &page,
+            &from,
+            &old_file.filename,
+        )?;
+        let mut history = vec![Release {
+            version: &from,
+            filename: &old_file.filename,
+            status: &old_p,
+        }];
+        history.extend(earlier.iter().take(2).map(|(v, f)| Release {
+            version: v,
+            filename: &f.filename,
+            status: &f.provenance,
+        }));
         let extra = turncoat_attest::pep740::rules::pep740_findings(
             &c.name,
             &Release {
@@ -402,11 +421,7 @@ pub fn diff_lockfiles(
                 filename: &new_file.filename,
                 status: &new_p,
             },
-            &[Release {
-                version: &from,
-                filename: &old_file.filename,
-                status: &old_p,
-            }],
+            &history,
         );
         let mut p = judge_pair(
             (&old_file.filename, &old_bytes),

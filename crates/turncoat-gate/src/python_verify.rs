@@ -119,34 +119,7 @@ impl Run<'_> {
             .map_err(|e| Self::fail(name, version, e))
     }
 
-    /// The previous release's file of the kind `like`, with its PEP 740 state.
-    fn previous(
-        &self,
-        name: &str,
-        page: &ProjectPage,
-        version: &str,
-        like: &str,
-    ) -> Result<Option<(String, FileCheck)>, GateError> {
-        let Some(prev) = previous_release(page, version) else {
-            return Ok(None);
-        };
-        let Some((file, expected)) = pick(page, &prev, None, Some(rank(like))) else {
-            return Ok(None);
-        };
-        let sha = expected.first().cloned().unwrap_or_default();
-        let status = pep740_status(self.client, file, &sha, self.root)
-            .map_err(|e| Self::fail(name, &prev, e))?;
-        Ok(Some((
-            prev.clone(),
-            FileCheck {
-                filename: file.filename.clone(),
-                sha256: sha,
-                provenance: status,
-            },
-        )))
-    }
-
-    /// Judge the checked files of one release against its previous release.
+    /// Judge the checked files of one release against the releases before it.
     fn finish(
         &mut self,
         name: &str,
@@ -159,11 +132,11 @@ impl Run<'_> {
             .iter()
             .min_by_key(|f| rank(&f.filename))
             .map(|f| f.filename.clone());
-        let previous = match &like {
-            Some(like) => self.previous(name, page, version, like)?,
-            None => None,
+        let earlier = match &like {
+            Some(like) => earlier_releases(self.client, self.root, name, page, version, like)?,
+            None => Vec::new(),
         };
-        let history: Vec<Release<'_>> = previous
+        let history: Vec<Release<'_>> = earlier
             .iter()
             .map(|(v, f)| Release {
                 version: v,
@@ -185,8 +158,10 @@ impl Run<'_> {
         let (verdict, findings) =
             self.policy
                 .evaluate(name, Some(version), findings, self.today, &mut self.used);
-        let (previous_version, previous) =
-            previous.map_or((None, None), |(v, f)| (Some(v), Some(f)));
+        let (previous_version, previous) = earlier
+            .into_iter()
+            .next()
+            .map_or((None, None), |(v, f)| (Some(v), Some(f)));
         Ok(PyVerified {
             name: name.to_string(),
             version: version.to_string(),
@@ -247,6 +222,45 @@ impl Run<'_> {
         }
         self.finish(name, version, files, findings, &page)
     }
+}
+
+/// How many earlier releases the PEP 740 history reads (newest first): a project that
+/// attested, then had one unattested release, is still compared with the attested one.
+pub const HISTORY_DEPTH: usize = 3;
+
+/// Up to [`HISTORY_DEPTH`] releases published before `version` on the index (by upload time,
+/// newest first), each with its file of the kind `like` and that file's PEP 740 state
+/// (verified against the index's sha256). Fetch errors fail closed.
+pub(crate) fn earlier_releases(
+    client: &PypiClient,
+    root: &TrustRoot,
+    name: &str,
+    page: &ProjectPage,
+    version: &str,
+    like: &str,
+) -> Result<Vec<(String, FileCheck)>, GateError> {
+    let mut out = Vec::new();
+    let mut at = version.to_string();
+    while out.len() < HISTORY_DEPTH {
+        let Some(prev) = previous_release(page, &at) else {
+            break;
+        };
+        if let Some((file, expected)) = pick(page, &prev, None, Some(rank(like))) {
+            let sha = expected.first().cloned().unwrap_or_default();
+            let status =
+                pep740_status(client, file, &sha, root).map_err(|e| Run::fail(name, &prev, e))?;
+            out.push((
+                prev.clone(),
+                FileCheck {
+                    filename: file.filename.clone(),
+                    sha256: sha,
+                    provenance: status,
+                },
+            ));
+        }
+        at = prev;
+    }
+    Ok(out)
 }
 
 /// The index documents about `name` this run answered from the cache alone.
