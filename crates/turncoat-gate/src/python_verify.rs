@@ -7,9 +7,9 @@
 //! 2. **PEP 740**: for every pinned file, the provenance object the index links is fetched and
 //!    verified by `turncoat_attest::pep740` against the *lockfile's* sha256 (what pip installs),
 //!    so an attestation of other bytes cannot vouch for it.
-//! 3. **History**: the release published before it on the index (same kind of file) is
-//!    checked the same way, and the PEP 740 rules compare the two (`py-provenance-lost`,
-//!    `py-publisher-changed`, `py-provenance-invalid`).
+//! 3. **History**: the [`HISTORY_DEPTH`] releases published before it on the index (same kind
+//!    of file) are checked the same way, and the PEP 740 rules compare with the latest
+//!    verified one (`py-provenance-lost`, `py-publisher-changed`, `py-provenance-invalid`).
 //!
 //! IO is the index client's; the judging is the attest crate's (sans-IO).
 
@@ -45,7 +45,7 @@ pub struct PyVerified {
     pub name: String,
     pub version: String,
     pub files: Vec<FileCheck>,
-    /// The release compared with, and its file's PEP 740 state.
+    /// The release just before (the newest of the history), and its file's PEP 740 state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<FileCheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
