@@ -62,8 +62,12 @@ pub enum Reason {
     SubjectDigestMismatch,
     /// The package integrity has no sha512 to compare with.
     IntegrityUnusable,
-    /// The npm publish attestation names another package or version.
+    /// The npm publish attestation names another package or version, or a PEP 740
+    /// attestation has a predicate type PEP 740 does not define.
     PredicateMismatch,
+    /// The index's Trusted Publisher claim disagrees with the signing certificate, or one
+    /// bundle's attestations were signed by different identities.
+    PublisherMismatch,
 }
 
 impl Reason {
@@ -96,6 +100,7 @@ impl Reason {
             Reason::SubjectDigestMismatch => "subject-digest-mismatch",
             Reason::IntegrityUnusable => "integrity-unusable",
             Reason::PredicateMismatch => "predicate-mismatch",
+            Reason::PublisherMismatch => "publisher-mismatch",
         }
     }
 }

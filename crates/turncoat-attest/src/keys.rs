@@ -88,6 +88,11 @@ impl Keys {
     /// No keys at all: every signature reads as signed by an unknown key. Tests only.
     #[cfg(any(test, feature = "testkit"))]
     pub fn empty() -> Keys {
+        Keys::none()
+    }
+
+    /// No keys (PEP 740 attestations are signed by Fulcio certificates only).
+    pub(crate) fn none() -> Keys {
         Keys { keys: Vec::new() }
     }
 

@@ -10,6 +10,9 @@
 //! - npm attestations ([`verify_attestations`]): subjects bound to `pkg:npm/<name>@<version>`
 //!   and the tarball's sha512, the registry's publish attestation, and [`PublisherFacts`] from
 //!   the provenance certificate;
+//! - PyPI's PEP 740 provenance objects ([`pep740::verify_pep740`]): each attestation as a
+//!   Sigstore bundle, bound to the file's sha256, the Trusted Publisher read from the
+//!   certificate, and the PEP 740 rules ([`pep740::rules`]);
 //! - per-version summaries ([`verify_package`]) and the drift rules of group `attest`
 //!   ([`drift`]) that compare a version with the package's own history.
 //!
@@ -25,6 +28,7 @@ mod error;
 mod facts;
 mod keys;
 mod package;
+pub mod pep740;
 mod rekor;
 mod signature;
 mod trust_root;
@@ -53,7 +57,9 @@ pub use verify::{
 
 pub use drift::drift;
 
-/// Every rule this crate reports (the drift rules of group `attest`).
+/// Every rule this crate reports (the drift and PEP 740 rules of group `attest`).
 pub fn rules() -> Vec<&'static turncoat_finding::RuleDoc> {
-    drift::rules()
+    let mut all = drift::rules();
+    all.extend(pep740::rules::rules());
+    all
 }

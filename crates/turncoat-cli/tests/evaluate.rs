@@ -100,7 +100,7 @@ fn world() -> (TestRegistry, tempfile::TempDir) {
     server.set("/solo", Reply::json(&npm_doc(&server, "solo", &["alice"])));
     server.set(
         "/pypi/acme-widget/json",
-        Reply::json(&json!({"info": {}, "ownership": {
+        Reply::json(&json!({"info": {"name": "acme-widget"}, "ownership": {
             "roles": [{"role": "Owner", "user": "alice"}, {"role": "Maintainer", "user": "dave"}],
             "organization": "acme"}})),
     );
@@ -299,7 +299,10 @@ fn unreadable_registries_are_reported_not_judged() {
     let server = TestRegistry::start();
     server.set("/widget", Reply::json(&npm_doc(&server, "widget", &[])));
     server.set("/solo", Reply::json(&npm_doc(&server, "solo", &["alice"])));
-    server.set("/pypi/acme-widget/json", Reply::json(&json!({"info": {}})));
+    server.set(
+        "/pypi/acme-widget/json",
+        Reply::json(&json!({"info": {"name": "acme-widget"}})),
+    );
     let url = server.url();
     let o = run(
         dir.path(),
@@ -334,6 +337,43 @@ fn unreadable_registries_are_reported_not_judged() {
         .map(|f| f["code"].as_str().unwrap())
         .collect();
     assert!(!codes.contains(&"stale-publisher"), "{codes:?}");
+    // A JSON document about another project (a misrouting mirror, or a poisoned one) lends
+    // its owners to nobody: the one PyPI reader refuses it, and the package says why.
+    server.set(
+        "/pypi/acme-widget/json",
+        Reply::json(&json!({"info": {"name": "other-project"}, "ownership": {
+            "roles": [{"role": "Owner", "user": "alice"}], "organization": "acme"}})),
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "evaluate",
+            "--registry",
+            &url,
+            "--pypi-url",
+            &url,
+            "--format",
+            "json",
+        ],
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pypi = v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "acme-widget")
+        .unwrap();
+    assert!(
+        pypi["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("other-project"),
+        "{pypi}"
+    );
+    assert!(
+        pypi["publishers"].as_array().is_none_or(|a| a.is_empty()),
+        "{pypi}"
+    );
 }
 
 #[test]

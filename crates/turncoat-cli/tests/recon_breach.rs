@@ -332,7 +332,7 @@ fn published_identities_and_breached_accounts() {
     server.set(
         "/pypi/acme-widget/json",
         Reply::json(
-            &json!({"info": {"author_email": "Jane <jane@gmail.com>", "maintainer_email": ""},
+            &json!({"info": {"name": "acme-widget", "author_email": "Jane <jane@gmail.com>", "maintainer_email": ""},
                     "ownership": {"roles": [{"role": "Owner", "user": "jane"}], "organization": null}}),
         ),
     );

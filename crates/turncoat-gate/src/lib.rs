@@ -27,6 +27,8 @@ pub mod changes;
 pub mod demo;
 pub mod detonation;
 pub mod python;
+pub mod python_scan;
+pub mod python_verify;
 pub mod registry;
 pub mod rules;
 pub mod scenario;

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use turncoat_archive::{ArchiveError, Limits};
+use turncoat_attest::pep740::rules::{Pep740Status, Release};
 use turncoat_lockfile::{LockedPackage, Lockfile, SourceKind};
 use turncoat_policy::{Date, ExceptionUse, Policy};
 use turncoat_pyanalyze::{DiffContext, DistFacts};
@@ -51,7 +52,7 @@ pub fn dist_name_version(file: &str) -> Option<(String, String)> {
     (!norm.is_empty() && !version.is_empty()).then(|| (norm, version.to_string()))
 }
 
-fn facts(label: &str, bytes: &[u8]) -> Result<DistFacts, ArchiveError> {
+pub(crate) fn facts(label: &str, bytes: &[u8]) -> Result<DistFacts, ArchiveError> {
     let limits = Limits::default();
     if label.to_ascii_lowercase().ends_with(".whl") {
         Ok(turncoat_pyanalyze::wheel_facts(
@@ -71,8 +72,20 @@ pub fn diff_files(
     policy: &Policy,
     today: Date,
 ) -> Result<Report, GateError> {
+    diff_files_with(old, new, policy, today, Vec::new())
+}
+
+/// [`diff_files`] with findings judged alongside the analysis (the PEP 740 rules of
+/// [`pep740_for_files`]).
+pub fn diff_files_with(
+    old: (&str, &[u8]),
+    new: (&str, &[u8]),
+    policy: &Policy,
+    today: Date,
+    extra: Vec<turncoat_finding::Finding>,
+) -> Result<Report, GateError> {
     let mut used = ExceptionUse::default();
-    let package = judge_pair(old, new, Change::Updated, policy, today, &mut used)?;
+    let package = judge_pair(old, new, Change::Updated, policy, today, &mut used, extra)?;
     let mut report = Report::new(
         "diff",
         vec![old.0.to_string(), new.0.to_string()],
@@ -90,6 +103,7 @@ fn judge_pair(
     policy: &Policy,
     today: Date,
     used: &mut ExceptionUse,
+    extra: Vec<turncoat_finding::Finding>,
 ) -> Result<PackageReport, GateError> {
     let (name, from) =
         dist_name_version(old.0).unwrap_or_else(|| (old.0.to_string(), String::new()));
@@ -104,11 +118,12 @@ fn judge_pair(
     };
     let old_facts = read(old.0, old.1, &from)?;
     let new_facts = read(new.0, new.1, &to)?;
-    let findings = turncoat_pyanalyze::diff(
+    let mut findings = turncoat_pyanalyze::diff(
         &old_facts,
         &new_facts,
         &DiffContext::new(&new_name, &from, &to),
     );
+    findings.extend(extra);
     if new_name != name {
         return Err(GateError::DifferentProjects(name, new_name));
     }
@@ -125,6 +140,57 @@ fn judge_pair(
         rests_on_cache: Vec::new(),
         detonation: None,
     })
+}
+
+/// The PEP 740 rules for two local files of one project, with the provenance the index
+/// lists for each file name verified against the *local* bytes (a file the index does not
+/// list has none). Fetch errors fail closed.
+pub fn pep740_for_files(
+    old: (&str, &[u8]),
+    new: (&str, &[u8]),
+    client: &PypiClient,
+    root: &turncoat_attest::TrustRoot,
+) -> Result<Vec<turncoat_finding::Finding>, GateError> {
+    let base = |l: &str| l.rsplit(['/', '\\']).next().unwrap_or(l).to_string();
+    let (old_name, new_name) = (base(old.0), base(new.0));
+    let (Some((project, from)), Some((_, to))) =
+        (dist_name_version(&old_name), dist_name_version(&new_name))
+    else {
+        return Ok(Vec::new());
+    };
+    let fail = |v: &str, e: String| GateError::Pypi {
+        name: project.clone(),
+        version: v.to_string(),
+        message: e,
+    };
+    let page = ProjectName::new(&project)
+        .map_err(|e| fail(&to, e.to_string()))
+        .and_then(|p| client.project(&p).map_err(|e| fail(&to, e.to_string())))?;
+    let status = |name: &str, bytes: &[u8], v: &str| -> Result<Pep740Status, GateError> {
+        match page.files.iter().find(|f| f.filename == name) {
+            None => Ok(Pep740Status::Absent),
+            Some(f) => {
+                let sha = crate::python_verify::sha256_hex(bytes);
+                crate::python_verify::pep740_status(client, f, &sha, root)
+                    .map_err(|e| fail(v, e.to_string()))
+            }
+        }
+    };
+    let old_s = status(&old_name, old.1, &from)?;
+    let new_s = status(&new_name, new.1, &to)?;
+    Ok(turncoat_attest::pep740::rules::pep740_findings(
+        &project,
+        &Release {
+            version: &to,
+            filename: &new_name,
+            status: &new_s,
+        },
+        &[Release {
+            version: &from,
+            filename: &old_name,
+            status: &old_s,
+        }],
+    ))
 }
 
 /// One changed Python dependency between two lockfiles.
@@ -172,7 +238,7 @@ pub fn changed<'a>(base: &'a Lockfile, head: &'a Lockfile) -> Vec<PyChange<'a>> 
 
 /// A wheel for any platform first (the same file kind on both sides keeps the comparison
 /// like for like), then any wheel, then the sdist.
-fn rank(file: &str) -> u8 {
+pub(crate) fn rank(file: &str) -> u8 {
     let f = file.to_ascii_lowercase();
     if f.ends_with("-none-any.whl") {
         0
@@ -186,7 +252,7 @@ fn rank(file: &str) -> u8 {
 /// The file of `version` to judge, with the sha256 values it must match: those the lockfile
 /// accepts for it (`pkg`), or, for a release the lockfile does not pin (the previous release
 /// of a newly added dependency), the index's own sha256.
-fn pick<'p>(
+pub(crate) fn pick<'p>(
     page: &'p turncoat_pypi::ProjectPage,
     version: &'p str,
     pkg: Option<&LockedPackage>,
@@ -220,7 +286,7 @@ fn pick<'p>(
 
 /// The release published just before `version` on the index (by the versions the page lists,
 /// in upload order of their first file), for a newly added dependency.
-fn previous_release(page: &turncoat_pypi::ProjectPage, version: &str) -> Option<String> {
+pub(crate) fn previous_release(page: &turncoat_pypi::ProjectPage, version: &str) -> Option<String> {
     let mut firsts: Vec<(String, String)> = Vec::new();
     for f in &page.files {
         let Some((_, v)) = turncoat_pypi::file_project(&f.filename) else {
@@ -243,11 +309,13 @@ fn previous_release(page: &turncoat_pypi::ProjectPage, version: &str) -> Option<
 
 /// Judge every changed Python dependency between two lockfiles: each new release's file,
 /// downloaded and checked against the lockfile's hashes, against the file of the release it
-/// replaces (a newly added dependency: against its own previous release on the index).
+/// replaces (a newly added dependency: against its own previous release on the index), and
+/// the PEP 740 provenance of both files (verified against `root`) by the PEP 740 rules.
 pub fn diff_lockfiles(
     base: &Lockfile,
     head: &Lockfile,
     client: &PypiClient,
+    root: &turncoat_attest::TrustRoot,
     policy: &Policy,
     today: Date,
     progress: &dyn Fn(&str),
@@ -293,7 +361,7 @@ pub fn diff_lockfiles(
                     line: c.head.line,
                 }),
                 introduced_by: Vec::new(),
-                rests_on_cache: Vec::new(),
+                rests_on_cache: crate::python_verify::rests_on_cache(client, &c.name),
                 detonation: None,
             });
             continue;
@@ -318,6 +386,43 @@ pub fn diff_lockfiles(
         } else {
             Change::Added
         };
+        let provenance = |f: &DistFile, bytes: &[u8], v: &str| {
+            let sha = crate::python_verify::sha256_hex(bytes);
+            crate::python_verify::pep740_status(client, f, &sha, root)
+                .map_err(|e| fail(&c.name, v, e.to_string()))
+        };
+        let (old_p, new_p) = (
+            provenance(old_file, &old_bytes, &from)?,
+            provenance(new_file, &new_bytes, to)?,
+        );
+        // History: the replaced release, then the ones before it on the index.
+        let earlier = crate::python_verify::earlier_releases(
+            client,
+            root,
+            &c.name,
+            &page,
+            &from,
+            &old_file.filename,
+        )?;
+        let mut history = vec![Release {
+            version: &from,
+            filename: &old_file.filename,
+            status: &old_p,
+        }];
+        history.extend(earlier.iter().take(2).map(|(v, f)| Release {
+            version: v,
+            filename: &f.filename,
+            status: &f.provenance,
+        }));
+        let extra = turncoat_attest::pep740::rules::pep740_findings(
+            &c.name,
+            &Release {
+                version: to,
+                filename: &new_file.filename,
+                status: &new_p,
+            },
+            &history,
+        );
         let mut p = judge_pair(
             (&old_file.filename, &old_bytes),
             (&new_file.filename, &new_bytes),
@@ -325,11 +430,13 @@ pub fn diff_lockfiles(
             policy,
             today,
             &mut used,
+            extra,
         )?;
         p.lockfile = Some(LockfileLocation {
             path: head.path.clone(),
             line: c.head.line,
         });
+        p.rests_on_cache = crate::python_verify::rests_on_cache(client, &c.name);
         packages.push(p);
     }
     let mut report = Report::new("diff", vec![base.path.clone(), head.path.clone()], packages);

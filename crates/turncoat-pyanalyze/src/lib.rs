@@ -76,6 +76,14 @@ pub fn diff(old: &DistFacts, new: &DistFacts, ctx: &DiffContext) -> Vec<Finding>
     rules::run(&rules::DiffCx { old, new, ctx })
 }
 
+/// Single-version findings (`turncoat scan`): the signals rare in benign releases, reported
+/// by the same rules as in [`diff`] (see `rules/scan.rs` for the list).
+pub fn scan(facts: &DistFacts, name: &str, version: &str) -> Vec<Finding> {
+    rules::scan::scan(facts, name, version)
+}
+
+pub use rules::scan::SCAN_CODES;
+
 /// Documentation of every rule of this crate (group `pyanalyze`).
 pub fn rules() -> Vec<&'static RuleDoc> {
     rules::docs()

@@ -15,6 +15,8 @@ use crate::error::PypiError;
 /// A cached document that an offline run relied on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct CacheReliance {
+    /// The project the document is about (PEP 503 name), to attribute it in reports.
+    pub project: String,
     /// Which document (`simple page of requests`, `JSON API of requests`).
     pub document: String,
     /// The fetch time written in the cache file (Unix seconds): a claim, for display.

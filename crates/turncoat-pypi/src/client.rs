@@ -187,10 +187,22 @@ impl PypiClient {
         v
     }
 
+    /// Documents about `project` (PEP 503 name) an offline run answered from the cache.
+    pub fn cache_reliance_for(&self, project: &str) -> Vec<CacheReliance> {
+        let mut v = self.cache_reliance();
+        v.retain(|r| r.project == project);
+        v
+    }
+
     /// The simple API page of a project.
     pub fn project(&self, name: &ProjectName) -> Result<ProjectPage, PypiError> {
         let url = self.join(&format!("{name}/"))?;
-        let doc = self.document(&url, SIMPLE_ACCEPT, &format!("simple page of {name}"))?;
+        let doc = self.document(
+            &url,
+            SIMPLE_ACCEPT,
+            name.as_str(),
+            &format!("simple page of {name}"),
+        )?;
         let ct = doc.content_type.to_ascii_lowercase();
         if ct.contains("json") {
             simple::parse_json(&url, name, &doc.body)
@@ -207,7 +219,12 @@ impl PypiClient {
     /// The JSON API project document (`<index>/../pypi/<name>/json`).
     pub fn project_meta(&self, name: &ProjectName) -> Result<ProjectMeta, PypiError> {
         let url = self.join(&format!("../pypi/{name}/json"))?;
-        let doc = self.document(&url, "application/json", &format!("JSON API of {name}"))?;
+        let doc = self.document(
+            &url,
+            "application/json",
+            name.as_str(),
+            &format!("JSON API of {name}"),
+        )?;
         meta::parse(&url, name, &doc.body)
     }
 
@@ -224,9 +241,44 @@ impl PypiClient {
         let doc = self.document(
             &url,
             "application/json",
+            name.as_str(),
             &format!("JSON API of {name} {version}"),
         )?;
         meta::parse(&url, name, &doc.body)
+    }
+
+    /// The PEP 740 provenance object of `file` (the Integrity API document the page links),
+    /// or `None` when the index lists none. It is a document like a page: fetched online
+    /// (and cached), answered only from the cache offline (and reported). Its content is
+    /// verified by `turncoat_attest::pep740`, never trusted here.
+    pub fn provenance(&self, file: &DistFile) -> Result<Option<Vec<u8>>, PypiError> {
+        let Some(rel) = file.provenance.as_deref().filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        let bad = |reason: String| PypiError::InvalidUrl {
+            url: rel.to_string(),
+            reason,
+        };
+        // Absolute already (the page parser resolves it); a hand-made DistFile's relative
+        // link is taken relative to the file.
+        let base = Url::parse(&file.url).map_err(|e| bad(e.to_string()))?;
+        let url = base.join(rel).map_err(|e| bad(e.to_string()))?;
+        if self.is_dir() != (url.scheme() == "file") {
+            return Err(bad("provenance URL of another kind than the index".into()));
+        }
+        let doc = self.document(
+            &url,
+            "application/vnd.pypi.integrity.v1+json, application/json;q=0.9",
+            &crate::file_project(&file.filename)
+                .map(|(p, _)| p)
+                .unwrap_or_default(),
+            &format!("provenance of {}", file.filename),
+        )?;
+        Ok(Some(doc.body))
+    }
+
+    fn is_dir(&self) -> bool {
+        matches!(self.backend, Backend::Dir(_))
     }
 
     /// Download `file`, hashing it while it streams; it must match one of `expected`
@@ -283,7 +335,13 @@ impl PypiClient {
     }
 
     /// A document: fetched online (and cached); from the cache only offline, reported.
-    fn document(&self, url: &Url, accept: &str, what: &str) -> Result<Doc, PypiError> {
+    fn document(
+        &self,
+        url: &Url,
+        accept: &str,
+        project: &str,
+        what: &str,
+    ) -> Result<Doc, PypiError> {
         let key = crate::redact(url);
         if self.opts.offline {
             let Some((content_type, body, fetched_at)) = self
@@ -297,6 +355,7 @@ impl PypiClient {
             };
             if let Ok(mut r) = self.relied.lock() {
                 r.push(CacheReliance {
+                    project: project.to_string(),
                     document: what.to_string(),
                     fetched_at,
                     future: fetched_at > now_secs() + 300,

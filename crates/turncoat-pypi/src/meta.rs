@@ -17,6 +17,10 @@ pub struct ProjectMeta {
     pub name: String,
     /// `info.version`: the latest release (project document) or the one asked for.
     pub version: Option<String>,
+    /// `info.author_email` and `info.maintainer_email`: free text as uploaded (a
+    /// comma-separated list of `Name <addr>` or bare addresses), never trusted as identity.
+    pub author_email: Option<String>,
+    pub maintainer_email: Option<String>,
     /// `ownership` (absent on indexes other than PyPI, and on PyPI before 2026-02).
     pub ownership: Option<Ownership>,
     /// Files per version (`releases` of the project document; the asked version's `urls`
@@ -139,9 +143,12 @@ pub fn parse(url: &Url, name: &ProjectName, body: &[u8]) -> Result<ProjectMeta, 
     } else if let Some(ver) = &version {
         releases.insert(ver.clone(), files(url, v.get("urls"))?);
     }
+    let text = |k: &str| info.get(k).and_then(Value::as_str).map(str::to_string);
     Ok(ProjectMeta {
         name: written.to_string(),
         version,
+        author_email: text("author_email"),
+        maintainer_email: text("maintainer_email"),
         ownership,
         releases,
         last_serial: v.get("last_serial").and_then(Value::as_u64),
@@ -156,7 +163,8 @@ mod tests {
     fn project_document() {
         let url = Url::parse("https://pypi.example/pypi/sampleproject/json").unwrap();
         let body = serde_json::json!({
-            "info": {"name": "sampleproject", "version": "4.0.0"},
+            "info": {"name": "sampleproject", "version": "4.0.0",
+                     "author_email": "A <a@example.org>", "maintainer_email": null},
             "last_serial": 7,
             "ownership": {"roles": [{"role": "Maintainer", "user": "pypa-bot"},
                                     {"role": "Owner", "user": "theacodes"}],
@@ -167,6 +175,8 @@ mod tests {
                 "packagetype": "sdist", "yanked": false, "size": 5}]}});
         let name = ProjectName::new("SampleProject").unwrap();
         let m = parse(&url, &name, body.to_string().as_bytes()).unwrap();
+        assert_eq!(m.author_email.as_deref(), Some("A <a@example.org>"));
+        assert_eq!(m.maintainer_email, None);
         let o = m.ownership.unwrap();
         assert_eq!(o.organization.as_deref(), Some("pypa"));
         assert_eq!(o.roles[0].role, "Maintainer");

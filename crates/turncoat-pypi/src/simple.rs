@@ -46,7 +46,7 @@ pub struct DistFile {
     /// PEP 700 `upload-time` (JSON only).
     pub upload_time: Option<String>,
     pub size: Option<u64>,
-    /// PEP 740 provenance URL, when the index has one.
+    /// PEP 740 provenance URL (absolute, resolved against the page), when the index has one.
     pub provenance: Option<String>,
 }
 
@@ -131,6 +131,14 @@ impl Builder<'_> {
         f.url = file_url(self.page, href)
             .map_err(|e| malformed(self.page, e))?
             .to_string();
+        // The provenance URL is resolved like the file's, against the page (same rules).
+        if let Some(p) = f.provenance.take().filter(|p| !p.is_empty()) {
+            f.provenance = Some(
+                file_url(self.page, &p)
+                    .map_err(|e| malformed(self.page, e))?
+                    .to_string(),
+            );
+        }
         if let Some(h) = &f.sha256 {
             if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(malformed(

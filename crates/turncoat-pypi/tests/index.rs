@@ -436,3 +436,53 @@ fn a_poisoned_cached_file_is_refetched_not_served() {
     let e = off.download(&f, &[sha(WHEEL)]).unwrap_err();
     assert!(matches!(e, PypiError::OfflineMiss { .. }), "{e}");
 }
+
+#[test]
+fn provenance_is_a_document_fetched_online_and_reported_offline() {
+    let s = Server::start();
+    let mut page: serde_json::Value =
+        serde_json::from_str(&json_page(&s.base, &sha(WHEEL))).unwrap();
+    page["files"][0]["provenance"] =
+        serde_json::json!("/integrity/demo/1.0/demo-1.0-py3-none-any.whl/provenance");
+    s.route(
+        "/simple/demo/",
+        200,
+        "application/vnd.pypi.simple.v1+json",
+        page.to_string(),
+    );
+    s.route(
+        "/integrity/demo/1.0/demo-1.0-py3-none-any.whl/provenance",
+        200,
+        "application/vnd.pypi.integrity.v1+json",
+        r#"{"version": 1, "attestation_bundles": []}"#,
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let online = client(&format!("{}/simple/", s.base), cache.path(), false);
+    let p = online.project(&demo()).unwrap();
+    let prov = online.provenance(&p.files[0]).unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&prov).contains("attestation_bundles"));
+    assert!(online.cache_reliance().is_empty());
+    // A file without a provenance URL has none (not an error).
+    let mut bare = p.files[0].clone();
+    bare.provenance = None;
+    assert_eq!(online.provenance(&bare).unwrap(), None);
+    // A provenance link of another kind than the index (a local file from an HTTP page).
+    let mut local = p.files[0].clone();
+    local.provenance = Some("file:///etc/passwd".into());
+    assert!(online.provenance(&local).is_err());
+
+    // Offline: answered from the cache and reported, attributed to the project.
+    let offline = client(&format!("{}/simple/", s.base), cache.path(), true);
+    let p = offline.project(&demo()).unwrap();
+    assert_eq!(offline.provenance(&p.files[0]).unwrap().unwrap(), prov);
+    let used = offline.cache_reliance_for("demo");
+    let docs: Vec<&str> = used.iter().map(|r| r.document.as_str()).collect();
+    assert_eq!(
+        docs,
+        [
+            "provenance of demo-1.0-py3-none-any.whl",
+            "simple page of demo"
+        ]
+    );
+    assert!(offline.cache_reliance_for("other").is_empty());
+}

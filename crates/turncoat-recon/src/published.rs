@@ -7,8 +7,9 @@
 //!   (sans-IO): npm packument `maintainers[]` and `author` (top level, else the latest
 //!   version's), PyPI JSON `info.author_email` / `info.maintainer_email` (free text: a
 //!   comma-separated list of `Name <addr>` or bare addresses);
-//! - [`PypiClient`] is the small PyPI JSON API client (`GET {base}/pypi/{name}/json`, base
-//!   configurable for tests); npm documents come from `turncoat-registry`'s client.
+//! - [`PypiClient`] reads PyPI's JSON API (`GET {base}/pypi/{name}/json`, base configurable
+//!   for tests) through `turncoat-pypi`, the one PyPI reader (a document about another
+//!   project is refused there); npm documents come from `turncoat-registry`'s client.
 
 use std::path::Path;
 use std::time::Duration;
@@ -20,7 +21,9 @@ use turncoat_finding::{Finding, Level};
 use crate::email::{EmailClass, classify};
 use crate::hibp::BreachError;
 use crate::report::LeveledFinding;
-use crate::web::{Web, join, parse_base, shown};
+use turncoat_pypi::ProjectMeta;
+
+use crate::web::{parse_base, shown};
 
 /// The public PyPI JSON API base.
 pub const PYPI_API: &str = "https://pypi.org";
@@ -169,12 +172,15 @@ pub fn npm_identities(package: &str, packument: &Value) -> Vec<RegistryIdentity>
     dedup(out)
 }
 
-/// The addresses of a PyPI JSON document (sans-IO).
-pub fn pypi_identities(package: &str, doc: &Value) -> Vec<RegistryIdentity> {
+/// The addresses of a PyPI project (sans-IO): `info.author_email` and
+/// `info.maintainer_email` as [`turncoat_pypi::ProjectMeta`] keeps them.
+pub fn pypi_identities(package: &str, meta: &ProjectMeta) -> Vec<RegistryIdentity> {
     let mut out = Vec::new();
-    let info = doc.get("info");
-    for field in ["author_email", "maintainer_email"] {
-        let Some(text) = info.and_then(|i| i.get(field)).and_then(Value::as_str) else {
+    for (field, text) in [
+        ("author_email", &meta.author_email),
+        ("maintainer_email", &meta.maintainer_email),
+    ] {
+        let Some(text) = text else {
             continue;
         };
         for part in text.split(',') {
@@ -193,36 +199,33 @@ pub fn pypi_identities(package: &str, doc: &Value) -> Vec<RegistryIdentity> {
     dedup(out)
 }
 
-/// Who can publish: PyPI `ownership.roles` (`Owner` / `Maintainer` and the account name), npm
-/// `maintainers[].name` (every npm maintainer can publish). Sans-IO.
-pub fn publishers(ecosystem: Ecosystem, doc: &Value) -> Vec<Publisher> {
-    match ecosystem {
-        Ecosystem::Pypi => doc
-            .get("ownership")
-            .and_then(|o| o.get("roles"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| {
-                Some(Publisher {
-                    role: r.get("role")?.as_str()?.to_string(),
-                    user: r.get("user")?.as_str()?.to_string(),
-                })
+/// Who can publish a PyPI project: `ownership.roles` (`Owner` / `Maintainer` and the account
+/// name), in the order the index lists them. Sans-IO.
+pub fn pypi_publishers(meta: &ProjectMeta) -> Vec<Publisher> {
+    meta.ownership
+        .iter()
+        .flat_map(|o| &o.roles)
+        .map(|r| Publisher {
+            role: r.role.clone(),
+            user: r.user.clone(),
+        })
+        .collect()
+}
+
+/// Who can publish an npm package: `maintainers[].name` (every npm maintainer can publish).
+/// Sans-IO. PyPI's are [`pypi_publishers`].
+pub fn npm_publishers(doc: &Value) -> Vec<Publisher> {
+    doc.get("maintainers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            Some(Publisher {
+                role: "maintainer".into(),
+                user: npm_person(m).0?,
             })
-            .collect(),
-        Ecosystem::Npm => doc
-            .get("maintainers")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|m| {
-                Some(Publisher {
-                    role: "maintainer".into(),
-                    user: npm_person(m).0?,
-                })
-            })
-            .collect(),
-    }
+        })
+        .collect()
 }
 
 /// An account that can publish a package.
@@ -239,42 +242,60 @@ fn dedup(mut v: Vec<RegistryIdentity>) -> Vec<RegistryIdentity> {
     v
 }
 
-/// The PyPI JSON API client.
+/// The PyPI JSON API client: `turncoat_pypi::PypiClient` on `{base}/simple/`, whose
+/// `project_meta` reads `{base}/pypi/{name}/json`. No cache: recon and evaluate ask the index
+/// now, not what a cache file says.
 pub struct PypiClient {
-    web: Web,
-    base: url::Url,
+    inner: turncoat_pypi::PypiClient,
 }
 
 impl PypiClient {
     /// `base` is [`PYPI_API`] or a test server.
     pub fn new(base: &str, timeout: Duration) -> Result<PypiClient, BreachError> {
-        Ok(PypiClient {
-            web: Web::new(timeout),
-            base: parse_base(base)?,
-        })
+        let mut root = parse_base(base)?;
+        if !root.path().ends_with('/') {
+            let p = format!("{}/", root.path());
+            root.set_path(&p);
+        }
+        let index = root.join("simple/").map_err(|e| BreachError::BadReply {
+            url: shown(&root),
+            message: e.to_string(),
+        })?;
+        let inner = turncoat_pypi::PypiClient::new(
+            index,
+            None,
+            turncoat_pypi::ClientOptions {
+                timeout,
+                max_document_bytes: crate::web::MAX_DOCUMENT,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| BreachError::Http {
+            url: shown(&root),
+            message: e.to_string(),
+        })?;
+        Ok(PypiClient { inner })
     }
 
     /// The project's JSON document; `None` when PyPI has no such project (404).
-    pub fn project(&self, name: &str) -> Result<Option<Value>, BreachError> {
-        let url = join(&self.base, &["pypi", name, "json"])?;
-        let reply = self.web.get_limited(
-            &url,
-            &[("accept", "application/json")],
-            crate::web::MAX_DOCUMENT,
-        )?;
-        match reply.status {
-            200 => {
-                serde_json::from_slice(&reply.body)
-                    .map(Some)
-                    .map_err(|e| BreachError::BadReply {
-                        url: shown(&url),
-                        message: e.to_string(),
-                    })
+    pub fn project(&self, name: &str) -> Result<Option<ProjectMeta>, BreachError> {
+        let project = turncoat_pypi::ProjectName::new(name).map_err(|e| BreachError::BadReply {
+            url: name.to_string(),
+            message: e.to_string(),
+        })?;
+        match self.inner.project_meta(&project) {
+            Ok(m) => Ok(Some(m)),
+            Err(turncoat_pypi::PypiError::Http { status: 404, .. }) => Ok(None),
+            Err(turncoat_pypi::PypiError::Http { status, url }) => {
+                Err(BreachError::Status { url, status })
             }
-            404 => Ok(None),
-            status => Err(BreachError::Status {
-                url: shown(&url),
-                status,
+            Err(e @ turncoat_pypi::PypiError::Malformed { .. }) => Err(BreachError::BadReply {
+                url: format!("JSON API of {name}"),
+                message: e.to_string(),
+            }),
+            Err(e) => Err(BreachError::Http {
+                url: format!("JSON API of {name}"),
+                message: e.to_string(),
             }),
         }
     }
@@ -446,26 +467,39 @@ mod tests {
         );
     }
 
+    fn meta(v: Value) -> ProjectMeta {
+        let url = url::Url::parse("https://pypi.example/pypi/widget/json").unwrap();
+        let name = turncoat_pypi::ProjectName::new("widget").unwrap();
+        turncoat_pypi::meta::parse(&url, &name, v.to_string().as_bytes()).unwrap()
+    }
+
     #[test]
     fn pypi_free_text_addresses() {
-        let doc = json!({"info": {
+        let doc = meta(json!({"info": {
+            "name": "widget",
             "author_email": "Jane Doe <jane@gmail.com>, ops@corp.example",
             "maintainer_email": null,
-        }});
+        }}));
         let ids = pypi_identities("widget", &doc);
         assert_eq!(ids.len(), 2);
         assert_eq!(ids[0].name.as_deref(), Some("Jane Doe"));
         assert_eq!(ids[1].email, "ops@corp.example");
-        let roles = json!({"ownership": {"roles": [{"role": "Owner", "user": "jane"}, {"role": "Maintainer"}]}});
+        let roles = meta(
+            json!({"info": {"name": "widget"}, "ownership": {"roles": [{"role": "Owner", "user": "jane"}, {"role": "Maintainer"}]}}),
+        );
         assert_eq!(
-            publishers(Ecosystem::Pypi, &roles),
+            pypi_publishers(&roles),
             [Publisher {
                 role: "Owner".into(),
                 user: "jane".into()
             }]
         );
         assert!(
-            pypi_identities("w", &json!({"info": {"author_email": "not an address"}})).is_empty()
+            pypi_identities(
+                "widget",
+                &meta(json!({"info": {"name": "widget", "author_email": "not an address"}}))
+            )
+            .is_empty()
         );
     }
 }

@@ -151,7 +151,9 @@ pub fn run(args: &[String]) -> i32 {
     let mut corpora: Vec<PathBuf> = Vec::new();
     let mut cache = std::env::temp_dir().join("turncoat-pypi-corpus");
     let mut limit = usize::MAX;
-    let mut it = args.iter();
+    // `--scan`: judge each pair's newer file alone, as `turncoat scan` does.
+    let scan = args.iter().any(|a| a == "--scan");
+    let mut it = args.iter().filter(|a| *a != "--scan");
     while let Some(a) = it.next() {
         match (a.as_str(), it.next()) {
             ("--corpus", Some(v)) => corpora.push(v.into()),
@@ -203,7 +205,11 @@ pub fn run(args: &[String]) -> i32 {
                 }
             };
             let t = Instant::now();
-            let pair = facts(&p.from_file, &a).and_then(|o| facts(&p.to_file, &b).map(|n| (o, n)));
+            let pair = if scan {
+                facts(&p.to_file, &b).map(|n| (n.clone(), n))
+            } else {
+                facts(&p.from_file, &a).and_then(|o| facts(&p.to_file, &b).map(|n| (o, n)))
+            };
             let (old, new) = match pair {
                 Ok(x) => x,
                 Err(e) => {
@@ -212,8 +218,11 @@ pub fn run(args: &[String]) -> i32 {
                     continue;
                 }
             };
-            let findings =
-                turncoat_pyanalyze::diff(&old, &new, &DiffContext::new(&p.package, &p.from, &p.to));
+            let findings = if scan {
+                turncoat_pyanalyze::scan(&new, &p.package, &p.to)
+            } else {
+                turncoat_pyanalyze::diff(&old, &new, &DiffContext::new(&p.package, &p.from, &p.to))
+            };
             let took = t.elapsed();
             analysis += took;
             judged += 1;

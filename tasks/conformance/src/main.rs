@@ -8,13 +8,14 @@ mod attest;
 mod benign;
 mod benign_pypi;
 mod lockfiles;
+mod pep740;
 mod pylockfiles;
 
-const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest> [--vectors DIR]\n\
+const USAGE: &str = "usage: turncoat-conformance <lockfiles|attest|pep740> [--vectors DIR]\n\
        turncoat-conformance pylockfiles [--regenerate] (real uv/poetry/pip-tools/pip/pipenv/pdm lockfiles)\n\
        turncoat-conformance benign [--corpus FILE]... (default: dev + dev2) [--limit N] [--registry URL] [--cache-dir DIR] [--output FILE]\n\
                                    [--detonate] [--detonate-timeout SECS] [--detonate-events FILE]\n\
-       turncoat-conformance benign-pypi [--corpus FILE]... [--cache-dir DIR] [--limit N]\n\
+       turncoat-conformance benign-pypi [--corpus FILE]... [--cache-dir DIR] [--limit N] [--scan]\n\
   default vectors: $TURNCOAT_VECTORS, else <repo>/../shared/vectors";
 
 fn main() {
@@ -28,6 +29,7 @@ fn main() {
         Some("lockfiles") => lockfiles::run(&args[1..]),
         Some("attest") => attest::run(&args[1..]),
         Some("pylockfiles") => pylockfiles::run(&args[1..]),
+        Some("pep740") => pep740::run(&args[1..]),
         Some("benign") => run_benign(&args[1..]),
         Some("benign-pypi") => benign_pypi::run(&args[1..]),
         _ => {

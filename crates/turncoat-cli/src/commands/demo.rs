@@ -153,6 +153,7 @@ fn pypi(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         &base,
         &head,
         &client,
+        &turncoat_attest::TrustRoot::embedded(),
         &policy,
         turncoat_policy::Date::from_unix(ctx.now_unix()),
         &|_| {},

@@ -123,11 +123,32 @@ fn python(
     let project = super::project_dir_of(head);
     let env = super::GateEnv::new(ctx, &args.gate, std::path::Path::new("."))?;
     let gate = env.context(ctx, args.gate.jobs);
-    let report = turncoat_gate::python::diff_files(
-        (&base.to_string_lossy(), &old),
-        (&head.to_string_lossy(), &new),
+    let (old_label, new_label) = (base.to_string_lossy(), head.to_string_lossy());
+    // Local files are judged offline; with an explicit --index-url the index's PEP 740
+    // provenance of both file names is verified against these bytes and compared too.
+    let extra = match args.gate.index_url.as_deref() {
+        Some(url) => {
+            let client = super::verify_py::pypi_client(
+                ctx,
+                Some(url),
+                std::path::Path::new("."),
+                args.gate.offline,
+            )?;
+            turncoat_gate::python::pep740_for_files(
+                (&old_label, &old),
+                (&new_label, &new),
+                &client,
+                gate.trust_root,
+            )?
+        }
+        None => Vec::new(),
+    };
+    let report = turncoat_gate::python::diff_files_with(
+        (&old_label, &old),
+        (&new_label, &new),
         gate.policy,
         turncoat_policy::Date::from_unix(gate.now_unix),
+        extra,
     )?;
     super::finish(&report, &args.gate, ctx, &env.policy, &project)
 }
@@ -168,6 +189,7 @@ fn python_lockfiles(
         base,
         head,
         &client,
+        gate.trust_root,
         gate.policy,
         turncoat_policy::Date::from_unix(gate.now_unix),
         &|what| {

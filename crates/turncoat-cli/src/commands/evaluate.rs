@@ -297,6 +297,17 @@ fn read_passwords(
     Ok(out)
 }
 
+/// The account names that can publish (sorted, once each) and the organisation.
+fn pypi_ownership(meta: &turncoat_pypi::ProjectMeta) -> (Vec<String>, Option<String>) {
+    let Some(o) = &meta.ownership else {
+        return (Vec::new(), None);
+    };
+    let mut users: Vec<String> = o.roles.iter().map(|r| r.user.clone()).collect();
+    users.sort();
+    users.dedup();
+    (users, o.organization.clone())
+}
+
 fn pypi_facts(pypi: Option<&turncoat_recon::published::PypiClient>, name: &str) -> PackageFacts {
     let mut f = PackageFacts {
         ecosystem: Ecosystem::Pypi,
@@ -314,8 +325,8 @@ fn pypi_facts(pypi: Option<&turncoat_recon::published::PypiClient>, name: &str) 
         return f;
     };
     match pypi.project(name) {
-        Ok(Some(doc)) => {
-            let (users, org) = evaluate::pypi_ownership(&doc);
+        Ok(Some(meta)) => {
+            let (users, org) = pypi_ownership(&meta);
             if users.is_empty() {
                 f.error = Some(NO_PUBLISHERS.into());
             }

@@ -19,6 +19,7 @@ pub mod recon;
 pub mod report_html;
 pub mod scan;
 pub mod verify;
+pub mod verify_py;
 pub mod watch;
 // `turncoat recon` breach checks, passwords, published identities, maintainers.
 pub mod recon_breach;
@@ -47,6 +48,9 @@ pub struct GateArgs {
     /// Policy file (default: turncoat.toml beside the lockfile or in the current directory, else the built-in policy).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Sigstore trusted_root.json instead of the embedded one (provenance and PEP 740).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
@@ -108,6 +112,17 @@ pub fn finish(
     })
 }
 
+/// `--trusted-root FILE`, else the embedded Sigstore trust root.
+pub fn trust_root(path: Option<&Path>) -> anyhow::Result<turncoat_attest::TrustRoot> {
+    match path {
+        Some(p) => turncoat_attest::TrustRoot::from_json(
+            &std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )
+        .with_context(|| format!("invalid trusted root {}", p.display())),
+        None => Ok(turncoat_attest::TrustRoot::embedded()),
+    }
+}
+
 /// What `diff` and `scan` need to run the gate: policy, registry client, keys, trust root.
 pub struct GateEnv {
     pub policy: turncoat_policy::Policy,
@@ -123,7 +138,7 @@ impl GateEnv {
             policy: load_policy(args.policy.as_deref(), project)?,
             client: client(ctx, project, args.registry.as_deref(), args.offline)?,
             keys: turncoat_attest::Keys::embedded().context("embedded npm registry keys")?,
-            root: turncoat_attest::TrustRoot::embedded(),
+            root: trust_root(args.trusted_root.as_deref())?,
             bar: crate::progress::Bar::new(ctx.progress),
         })
     }

@@ -778,6 +778,7 @@ impl Poll<'_> {
                     Source::Pypi(_) => match &clients.pypi {
                         Some(pypi) => judge_pypi(
                             pypi,
+                            &clients.gate.root,
                             &clients.gate.policy,
                             self.now,
                             lf,
@@ -907,6 +908,7 @@ fn judge(
 /// index; the old one's from the lockfile).
 fn judge_pypi(
     pypi: &turncoat_pypi::PypiClient,
+    root: &turncoat_attest::TrustRoot,
     policy: &turncoat_policy::Policy,
     now: i64,
     lf: &LockfileRef,
@@ -938,6 +940,7 @@ fn judge_pypi(
         &lock(entry.clone()),
         &lock(head),
         pypi,
+        root,
         policy,
         turncoat_policy::Date::from_unix(now),
         &|_| {},

@@ -200,7 +200,7 @@ fn published_facts(
                             })?;
                             facts.found = true;
                             facts.identities = published::npm_identities(&package.name, &v);
-                            facts.publishers = published::publishers(Ecosystem::Npm, &v);
+                            facts.publishers = published::npm_publishers(&v);
                         }
                         Err(turncoat_registry::RegistryError::NotFound { .. }) => {}
                         Err(e) => facts.error = Some(e.to_string()),
@@ -210,7 +210,7 @@ fn published_facts(
                     Ok(Some(v)) => {
                         facts.found = true;
                         facts.identities = published::pypi_identities(&package.name, &v);
-                        facts.publishers = published::publishers(Ecosystem::Pypi, &v);
+                        facts.publishers = published::pypi_publishers(&v);
                     }
                     Ok(None) => {}
                     Err(e) => facts.error = Some(e.to_string()),

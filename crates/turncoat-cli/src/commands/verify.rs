@@ -2,7 +2,8 @@
 //! verified offline against embedded keys and trust root, judged by the verification rules
 //! (`invalid-signature`, `signature-missing`, `signature-unknown-key`, `invalid-provenance`,
 //! relative to each package's release line) through `Policy::evaluate`, so `--policy` levels
-//! and exceptions apply as they do in `diff`.
+//! and exceptions apply as they do in `diff`. Python lockfiles and wheel/sdist files go to
+//! [`super::verify_py`] (hashes against the index, PEP 740 provenance).
 
 use std::path::PathBuf;
 
@@ -22,12 +23,17 @@ pub enum VerifyFormat {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A lockfile or a project directory (default: the current directory).
+    /// A lockfile, a project directory (default: the current directory), or a Python
+    /// wheel/sdist file.
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// Registry URL; overrides .npmrc and the default.
     #[arg(long, value_name = "URL")]
     pub registry: Option<String>,
+    /// Python package index (simple API root, https:// or a file:// directory index) for
+    /// Python lockfiles and files; default: PIP_INDEX_URL / uv settings / pip.conf, else PyPI.
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
     /// Use only the cache.
     #[arg(long)]
     pub offline: bool,
@@ -54,8 +60,20 @@ struct Verified {
 }
 
 pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let root = super::trust_root(args.trusted_root.as_deref())?;
+    if args.path.is_file() && turncoat_gate::python::is_python_dist(&args.path.to_string_lossy()) {
+        return super::verify_py::run(
+            super::verify_py::Target::File(&args.path),
+            &args,
+            &root,
+            ctx,
+        );
+    }
     let lock_path = super::single_lockfile(&args.path)?;
-    let lock = super::read_lockfile(&lock_path)?;
+    let lock = super::read_any_lockfile(&lock_path)?;
+    if lock.ecosystem == turncoat_lockfile::Ecosystem::Pypi {
+        return super::verify_py::run(super::verify_py::Target::Lockfile(&lock), &args, &root, ctx);
+    }
     let project = super::project_dir_of(&lock_path);
     let policy = super::load_policy(args.policy.as_deref(), &project)?;
     let client = super::client(ctx, &project, args.registry.as_deref(), args.offline)?;
@@ -65,13 +83,6 @@ pub fn run(args: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         )
         .with_context(|| format!("invalid keys file {}", p.display()))?,
         None => turncoat_attest::Keys::embedded().context("embedded npm registry keys")?,
-    };
-    let root = match &args.trusted_root {
-        Some(p) => turncoat_attest::TrustRoot::from_json(
-            &std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
-        )
-        .with_context(|| format!("invalid trusted root {}", p.display()))?,
-        None => turncoat_attest::TrustRoot::embedded(),
     };
     let mut seen = std::collections::BTreeSet::new();
     let items: Vec<&turncoat_lockfile::LockedPackage> = lock

@@ -387,27 +387,6 @@ pub fn json(r: &Report) -> String {
     s
 }
 
-/// The accounts PyPI lists (`ownership.roles[].user`) and its organisation, from the project's
-/// JSON document. Wrong-typed fields are ignored.
-pub fn pypi_ownership(doc: &serde_json::Value) -> (Vec<String>, Option<String>) {
-    let ownership = doc.get("ownership");
-    let users = ownership
-        .and_then(|o| o.get("roles"))
-        .and_then(serde_json::Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.get("user")?.as_str().map(String::from))
-        .collect::<Vec<_>>();
-    let mut users = users;
-    users.sort();
-    users.dedup();
-    let org = ownership
-        .and_then(|o| o.get("organization"))
-        .and_then(serde_json::Value::as_str)
-        .map(String::from);
-    (users, org)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,20 +411,5 @@ mod tests {
         let s = m.samples(at, "publishers.toml");
         assert_eq!(s.len(), 4);
         assert!(s.iter().all(|s| s.source == "evaluate"));
-    }
-
-    #[test]
-    fn pypi_ownership_roles_and_organisation() {
-        let doc = serde_json::json!({"ownership": {"roles": [
-            {"role": "Owner", "user": "alice"}, {"role": "Maintainer", "user": "bob"},
-            {"role": "Owner", "user": 7}], "organization": "acme"}});
-        assert_eq!(
-            pypi_ownership(&doc),
-            (
-                vec!["alice".to_string(), "bob".to_string()],
-                Some("acme".to_string())
-            )
-        );
-        assert_eq!(pypi_ownership(&serde_json::json!({})), (vec![], None));
     }
 }

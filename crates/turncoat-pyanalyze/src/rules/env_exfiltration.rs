@@ -39,7 +39,7 @@ const SECRET: &[&str] = &[
 /// A name that looks like a credential, the whole environment (`*`), or a name computed at
 /// run time (`?`: `environ.get(n)` over a list of names). A computed name cannot be shown to
 /// be harmless, so it counts, as a computed destination does on the npm side.
-fn secretish(detail: &str) -> bool {
+pub(crate) fn secretish(detail: &str) -> bool {
     let up = detail.to_ascii_uppercase();
     detail == "*" || detail == "?" || SECRET.iter().any(|s| up.contains(s))
 }

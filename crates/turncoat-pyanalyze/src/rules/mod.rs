@@ -21,6 +21,7 @@ pub(crate) mod obfuscation;
 pub(crate) mod persistence;
 pub(crate) mod pth_exec;
 pub(crate) mod record_mismatch;
+pub(crate) mod scan;
 pub(crate) mod sdist_only;
 pub(crate) mod sensitive_read;
 
