@@ -778,8 +778,7 @@ impl Poll<'_> {
                     Source::Pypi(_) => match &clients.pypi {
                         Some(pypi) => judge_pypi(
                             pypi,
-                            &clients.gate.root,
-                            &clients.gate.policy,
+                            &clients.gate,
                             self.now,
                             lf,
                             entry,
@@ -908,8 +907,7 @@ fn judge(
 /// index; the old one's from the lockfile).
 fn judge_pypi(
     pypi: &turncoat_pypi::PypiClient,
-    root: &turncoat_attest::TrustRoot,
-    policy: &turncoat_policy::Policy,
+    gate: &super::GateEnv,
     now: i64,
     lf: &LockfileRef,
     entry: &LockedPackage,
@@ -940,8 +938,8 @@ fn judge_pypi(
         &lock(entry.clone()),
         &lock(head),
         pypi,
-        root,
-        policy,
+        &gate.root,
+        &gate.policy,
         turncoat_policy::Date::from_unix(now),
         &|_| {},
     )
