@@ -12,7 +12,7 @@ use turncoat_pyanalyze::{DiffContext, DistFacts};
 use turncoat_pypi::{DistFile, ProjectName, PypiClient};
 use turncoat_report::{Change, Ecosystem, LockfileLocation, PackageReport, Report};
 
-use crate::GateError;
+use crate::{Detonator, GateError};
 
 /// True for a file name a Python distribution has (`.whl`, `.tar.gz`, `.zip`).
 pub fn is_python_dist(name: &str) -> bool {
@@ -64,15 +64,22 @@ fn facts(label: &str, bytes: &[u8]) -> Result<DistFacts, ArchiveError> {
     }
 }
 
-/// Judge `new` (label and bytes) against `old`, the release it replaces.
+/// Judge `new` (label and bytes) against `old`, the release it replaces. With a detonator,
+/// both are also installed and imported in the sandbox ([`Detonator::detonate_python`]).
 pub fn diff_files(
     old: (&str, &[u8]),
     new: (&str, &[u8]),
     policy: &Policy,
     today: Date,
+    detonator: Option<&dyn Detonator>,
 ) -> Result<Report, GateError> {
     let mut used = ExceptionUse::default();
-    let package = judge_pair(old, new, Change::Updated, policy, today, &mut used)?;
+    let judge = Judge {
+        policy,
+        today,
+        detonator,
+    };
+    let package = judge.pair(old, new, Change::Updated, &mut used)?;
     let mut report = Report::new(
         "diff",
         vec![old.0.to_string(), new.0.to_string()],
@@ -83,48 +90,79 @@ pub fn diff_files(
     Ok(report)
 }
 
-fn judge_pair(
-    old: (&str, &[u8]),
-    new: (&str, &[u8]),
-    change: Change,
-    policy: &Policy,
+/// What judging one pair needs besides the two files.
+struct Judge<'a> {
+    policy: &'a Policy,
     today: Date,
-    used: &mut ExceptionUse,
-) -> Result<PackageReport, GateError> {
-    let (name, from) =
-        dist_name_version(old.0).unwrap_or_else(|| (old.0.to_string(), String::new()));
-    let (new_name, to) =
-        dist_name_version(new.0).unwrap_or_else(|| (new.0.to_string(), String::new()));
-    let read = |label: &str, bytes: &[u8], version: &str| {
-        facts(label, bytes).map_err(|e| GateError::Archive {
-            name: label.to_string(),
-            version: version.to_string(),
-            error: Box::new(e),
+    detonator: Option<&'a dyn Detonator>,
+}
+
+impl Judge<'_> {
+    fn pair(
+        &self,
+        old: (&str, &[u8]),
+        new: (&str, &[u8]),
+        change: Change,
+        used: &mut ExceptionUse,
+    ) -> Result<PackageReport, GateError> {
+        let (name, from) =
+            dist_name_version(old.0).unwrap_or_else(|| (old.0.to_string(), String::new()));
+        let (new_name, to) =
+            dist_name_version(new.0).unwrap_or_else(|| (new.0.to_string(), String::new()));
+        let read = |label: &str, bytes: &[u8], version: &str| {
+            facts(label, bytes).map_err(|e| GateError::Archive {
+                name: label.to_string(),
+                version: version.to_string(),
+                error: Box::new(e),
+            })
+        };
+        let old_facts = read(old.0, old.1, &from)?;
+        let new_facts = read(new.0, new.1, &to)?;
+        let mut findings = turncoat_pyanalyze::diff(
+            &old_facts,
+            &new_facts,
+            &DiffContext::new(&new_name, &from, &to),
+        );
+        if new_name != name {
+            return Err(GateError::DifferentProjects(name, new_name));
+        }
+        let mut detonation = None;
+        if let Some(det) = self.detonator {
+            let base = |label: &str| {
+                label
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or(label)
+                    .to_string()
+            };
+            let (old_file, new_file) = (base(old.0), base(new.0));
+            let (found, coverage) =
+                crate::detonate_and_compare(&new_name, &to, Some(&from), &|previous| {
+                    if previous {
+                        det.detonate_python(&new_name, &from, &old_file, old.1)
+                    } else {
+                        det.detonate_python(&new_name, &to, &new_file, new.1)
+                    }
+                })?;
+            findings.extend(found);
+            detonation = Some(coverage);
+        }
+        let (verdict, findings) =
+            self.policy
+                .evaluate(&new_name, Some(&to), findings, self.today, used);
+        Ok(PackageReport {
+            name: new_name,
+            from: Some(from),
+            to: Some(to),
+            change,
+            verdict,
+            findings,
+            lockfile: None,
+            introduced_by: Vec::new(),
+            rests_on_cache: Vec::new(),
+            detonation,
         })
-    };
-    let old_facts = read(old.0, old.1, &from)?;
-    let new_facts = read(new.0, new.1, &to)?;
-    let findings = turncoat_pyanalyze::diff(
-        &old_facts,
-        &new_facts,
-        &DiffContext::new(&new_name, &from, &to),
-    );
-    if new_name != name {
-        return Err(GateError::DifferentProjects(name, new_name));
     }
-    let (verdict, findings) = policy.evaluate(&new_name, Some(&to), findings, today, used);
-    Ok(PackageReport {
-        name: new_name,
-        from: Some(from),
-        to: Some(to),
-        change,
-        verdict,
-        findings,
-        lockfile: None,
-        introduced_by: Vec::new(),
-        rests_on_cache: Vec::new(),
-        detonation: None,
-    })
 }
 
 /// One changed Python dependency between two lockfiles.
@@ -243,15 +281,22 @@ fn previous_release(page: &turncoat_pypi::ProjectPage, version: &str) -> Option<
 
 /// Judge every changed Python dependency between two lockfiles: each new release's file,
 /// downloaded and checked against the lockfile's hashes, against the file of the release it
-/// replaces (a newly added dependency: against its own previous release on the index).
+/// replaces (a newly added dependency: against its own previous release on the index). With a
+/// detonator, both files are also installed and imported in the sandbox.
 pub fn diff_lockfiles(
     base: &Lockfile,
     head: &Lockfile,
     client: &PypiClient,
     policy: &Policy,
     today: Date,
+    detonator: Option<&dyn Detonator>,
     progress: &dyn Fn(&str),
 ) -> Result<Report, GateError> {
+    let judge = Judge {
+        policy,
+        today,
+        detonator,
+    };
     let fail = |name: &str, version: &str, message: String| GateError::Pypi {
         name: name.to_string(),
         version: version.to_string(),
@@ -318,12 +363,10 @@ pub fn diff_lockfiles(
         } else {
             Change::Added
         };
-        let mut p = judge_pair(
+        let mut p = judge.pair(
             (&old_file.filename, &old_bytes),
             (&new_file.filename, &new_bytes),
             change,
-            policy,
-            today,
             &mut used,
         )?;
         p.lockfile = Some(LockfileLocation {
@@ -380,6 +423,7 @@ mod tests {
             ("demo-1.0.1-py3-none-any.whl", &new),
             &policy,
             today,
+            None,
         )
         .unwrap();
         assert_eq!(r.ecosystem, Ecosystem::Pypi);
@@ -391,6 +435,7 @@ mod tests {
             ("demo-1.0.1-py3-none-any.whl", &old),
             &policy,
             today,
+            None,
         )
         .unwrap();
         assert_eq!(same.summary.pass, 1);

@@ -13,6 +13,7 @@ pub mod allow;
 pub mod baseline;
 pub mod cgroup;
 pub mod detonate;
+pub mod detonate_python;
 pub mod dns;
 pub mod event;
 pub mod fence;

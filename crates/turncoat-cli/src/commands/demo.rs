@@ -155,6 +155,7 @@ fn pypi(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         &client,
         &policy,
         turncoat_policy::Date::from_unix(ctx.now_unix()),
+        None,
         &|_| {},
     )?;
     let text = crate::output::render_report(&report, args.format, ctx, false, false);
