@@ -436,3 +436,76 @@ fn no_python_fails_closed() {
     assert!(stderr.contains("python3"), "{stderr}");
     assert!(stderr.contains("detonation failed"), "{stderr}");
 }
+
+/// Two Python lockfiles (the bundled `demo --pypi` world: requirements.txt and a `file://`
+/// index): each changed release's hash-checked file is detonated. humanize-lite 2.4.1 posts the
+/// AWS variables with `urllib` at import: the finding names `import-time` (the client resolved
+/// the name itself, so the query carries the process and its stage); tinyfmt's version-only
+/// update detonates clean.
+#[test]
+fn python_lockfiles_are_detonated_release_by_release() {
+    if !ready("lockfiles") {
+        return;
+    }
+    let w = World::new();
+    let demo = w.dir.path().join("demo");
+    let kept = Command::new(BIN)
+        .args(["demo", "--pypi", "--keep"])
+        .arg(&demo)
+        .arg("--quiet")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.dir.path().join("home"))
+        .env("TMPDIR", w.dir.path().join("tmp"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run turncoat demo");
+    assert_eq!(kept.status.code(), Some(0), "{kept:?}");
+    let index = format!("file://{}/", demo.join("simple").display());
+    let out = Command::new(BIN)
+        .arg("diff")
+        .arg(demo.join("base/requirements.txt"))
+        .arg(demo.join("head/requirements.txt"))
+        .args([
+            "--index-url",
+            &index,
+            "--detonate",
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .arg("--cache-dir")
+        .arg(w.dir.path().join("cache"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.dir.path().join("home"))
+        .env("TMPDIR", w.dir.path().join("tmp"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run turncoat diff");
+    let r = format!(
+        "\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{r}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let pkg = |name: &str| {
+        report["packages"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}{r}"))
+    };
+    let hl = pkg("humanize-lite");
+    let net = detonation_finding(&hl, "detonation-network")
+        .unwrap_or_else(|| panic!("no detonation-network{r}"));
+    assert_eq!(
+        stage_of(net, "telemetry.humanize-lite.invalid").as_deref(),
+        Some("detonation:import-time"),
+        "{r}"
+    );
+    let tf = pkg("tinyfmt");
+    assert_eq!(tf["verdict"], "pass", "{r}");
+    assert!(tf["detonation"]["stages"].is_array(), "{r}");
+}

@@ -72,6 +72,18 @@ const TELLS: &[&str] = &[
     "YARN_HTTP_PROXY",
     "YARN_HTTPS_PROXY",
     "GLOBAL_AGENT_HTTP_PROXY",
+    // The sandbox's proxy: without it a client resolves the name itself, and the query (and
+    // the connect) is seen by the supervisor with the process, hence the stage, that made it.
+    // The proxy only ever sees a connection, attributed to no one.
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "PIP_PROXY",
 ];
 
 /// Variables the supervisor reads to attribute a process to a package and stage.
