@@ -116,8 +116,10 @@ impl Judge<'_> {
                 error: Box::new(e),
             })
         };
-        let old_facts = read(old.0, old.1, &from)?;
-        let new_facts = read(new.0, new.1, &to)?;
+        // Both files at once (each also inflates its members on several threads).
+        let (old_facts, new_facts) =
+            rayon::join(|| read(old.0, old.1, &from), || read(new.0, new.1, &to));
+        let (old_facts, new_facts) = (old_facts?, new_facts?);
         let mut findings = turncoat_pyanalyze::diff(
             &old_facts,
             &new_facts,
