@@ -67,8 +67,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("read NEW (inflate + RECORD): {}", ms(&mut read_new));
     println!("read + facts of NEW:         {}", ms(&mut one));
     println!(
-        "judge OLD -> NEW (both read, facts, diff; {findings} findings): {}",
+        "judge OLD -> NEW, one wheel after the other: {}",
         ms(&mut pair)
+    );
+    println!(
+        "judge OLD -> NEW as the gate does (both wheels at once; {findings} findings): {}",
+        ms(&mut joined)
     );
     Ok(())
 }
