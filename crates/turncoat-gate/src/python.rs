@@ -116,10 +116,11 @@ impl Judge<'_> {
                 error: Box::new(e),
             })
         };
-        // Both files at once (each also inflates its members on several threads).
-        let (old_facts, new_facts) =
-            rayon::join(|| read(old.0, old.1, &from), || read(new.0, new.1, &to));
-        let (old_facts, new_facts) = (old_facts?, new_facts?);
+        // One file after the other: each read already inflates and analyses on several
+        // threads, and only one inflated wheel is held at a time (reading both at once was no
+        // faster in scripts/bench-wheel.sh and held both).
+        let old_facts = read(old.0, old.1, &from)?;
+        let new_facts = read(new.0, new.1, &to)?;
         let mut findings = turncoat_pyanalyze::diff(
             &old_facts,
             &new_facts,

@@ -33,8 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t1 = Instant::now();
         let new_facts = wheel_facts(&new_wheel);
         let t2 = Instant::now();
-        // The gate reads the replaced release beside the new one (rayon::join); here after,
-        // so the single-wheel figures above stay clean.
+        // The replaced release after the new one, as the gate reads them; then both at once
+        // for comparison.
         let old_facts = wheel_facts(&read_wheel(&old, &limits)?);
         let sequential = diff(&old_facts, &new_facts, &DiffContext::new("bench", "1", "2")).len();
         let t3 = Instant::now();
@@ -67,11 +67,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("read NEW (inflate + RECORD): {}", ms(&mut read_new));
     println!("read + facts of NEW:         {}", ms(&mut one));
     println!(
-        "judge OLD -> NEW, one wheel after the other: {}",
+        "judge OLD -> NEW, one wheel after the other (the gate): {}",
         ms(&mut pair)
     );
     println!(
-        "judge OLD -> NEW as the gate does (both wheels at once; {findings} findings): {}",
+        "judge OLD -> NEW, both wheels at once ({findings} findings): {}",
         ms(&mut joined)
     );
     Ok(())
