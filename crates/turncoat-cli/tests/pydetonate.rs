@@ -277,7 +277,8 @@ fn an_sdist_whose_setup_py_connects_at_build_is_caught_at_install_time() {
     }
     let w = World::new();
     let old = w.write("demo-pkg-1.0.0.tar.gz", &sdist("1.0.0", ""));
-    let prelude = "import socket\ntry:\n    socket.create_connection(('build.exfil.invalid', 443), timeout=3)\nexcept Exception:\n    pass\n";
+    // Connects at every build; resolves a second name only when built in CI.
+    let prelude = "import os, socket\ntry:\n    socket.create_connection(('build.exfil.invalid', 443), timeout=3)\nexcept Exception:\n    pass\nif os.environ.get('GITHUB_ACTIONS'):\n    try:\n        socket.getaddrinfo('cibuild.exfil.invalid', 443)\n    except Exception:\n        pass\n";
     let new = w.write("demo-pkg-1.0.1.tar.gz", &sdist("1.0.1", prelude));
     let (out, r) = w.diff(&old, &new, true);
     assert_eq!(out.status.code(), Some(1), "{r}");
@@ -287,6 +288,11 @@ fn an_sdist_whose_setup_py_connects_at_build_is_caught_at_install_time() {
     assert_eq!(
         stage_of(net, "build.exfil.invalid").as_deref(),
         Some("detonation:install-time"),
+        "{r}"
+    );
+    assert_eq!(
+        stage_of(net, "cibuild.exfil.invalid").as_deref(),
+        Some("detonation:install-time-ci"),
         "{r}"
     );
 }

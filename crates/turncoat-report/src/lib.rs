@@ -119,7 +119,8 @@ pub struct CacheUse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetonationCoverage {
     /// Stages run, in order: npm, the lifecycle scripts present, then `require` and `import`;
-    /// Python, `install-time`, `interpreter-start`, `import-time`, `import-time-ci`.
+    /// Python, `install-time`, `install-time-ci`, `interpreter-start`, `import-time`,
+    /// `import-time-ci`.
     pub stages: Vec<String>,
     /// The run hit its time limit: later stages may not have run to the end.
     pub timed_out: bool,

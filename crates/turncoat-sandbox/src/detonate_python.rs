@@ -6,6 +6,7 @@
 //! | stage | what runs |
 //! |---|---|
 //! | `install-time` | `python -m pip install --no-deps --no-index --no-build-isolation FILE` into a fresh venv: an sdist's `setup.py` / build backend |
+//! | `install-time-ci` | the same install into a second venv with `CI=true` and `GITHUB_ACTIONS=true` |
 //! | `interpreter-start` | `python -c pass` in that venv: `.pth` lines that `import` |
 //! | `import-time` | each top-level module found in the venv's `site-packages`, imported in its own interpreter |
 //! | `import-time-ci` | the same imports with `CI=true` and `GITHUB_ACTIONS=true` (a payload that only fires in CI) |
@@ -45,6 +46,7 @@ pub struct PythonDist<'a> {
 /// Stage names, in the order they run (the moments of `turncoat-pyanalyze`).
 pub const STAGES: &[&str] = &[
     "install-time",
+    "install-time-ci",
     "interpreter-start",
     "import-time",
     "import-time-ci",
@@ -213,12 +215,17 @@ fn driver(
     s.push_str(&format!("unset {}\n", tells.join(" ")));
     // pip's own settings: no configuration file (the planted home has none anyway), no index.
     s.push_str("export PIP_CONFIG_FILE=/dev/null PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1\n");
-    // The venv is made by the interpreter's own stdlib before any package file is read.
-    s.push_str(&format!(
-        "{} -I -m venv --without-pip --system-site-packages {} || exit 97\n",
-        q(python),
-        q(&venv)
-    ));
+    // The venvs are made by the interpreter's own stdlib before any package file is read: one
+    // installed as on a developer's machine (then started and imported), one installed as in
+    // CI.
+    let venv_ci = project.join("venv-ci");
+    for v in [&venv, &venv_ci] {
+        s.push_str(&format!(
+            "{} -I -m venv --without-pip --system-site-packages {} || exit 97\n",
+            q(python),
+            q(v)
+        ));
+    }
     let claim = |stage: &str, extra: &str| {
         format!(
             "npm_package_name={} npm_package_version={} npm_lifecycle_event={stage} env {unset}{extra} ",
@@ -227,12 +234,17 @@ fn driver(
             unset = CLAIM.iter().map(|c| format!("-u {c} ")).collect::<String>(),
         )
     };
-    s.push_str(&format!(
-        "{}{} -m pip install --no-deps --no-index --no-build-isolation --no-cache-dir --disable-pip-version-check --no-input {} >/dev/null 2>&1\n",
-        claim("install-time", ""),
-        q(&vpy),
-        q(dist_path)
-    ));
+    for (stage, target, extra) in [
+        ("install-time", &venv, ""),
+        ("install-time-ci", &venv_ci, "CI=true GITHUB_ACTIONS=true"),
+    ] {
+        s.push_str(&format!(
+            "{}{} -m pip install --no-deps --no-index --no-build-isolation --no-cache-dir --disable-pip-version-check --no-input {} >/dev/null 2>&1\n",
+            claim(stage, extra),
+            q(&target.join("bin/python")),
+            q(dist_path)
+        ));
+    }
     s.push_str(&format!(
         "{}{} -c pass >/dev/null 2>&1\n",
         claim("interpreter-start", ""),
