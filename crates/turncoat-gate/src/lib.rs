@@ -102,6 +102,19 @@ pub trait Detonator: Sync {
         files: &[turncoat_archive::PackageFile],
         deps: &[DetonationDep],
     ) -> Result<turncoat_sandbox::detonate::Detonation, String>;
+
+    /// Install one Python release file (`filename`, its hash-checked bytes) with pip, start an
+    /// interpreter and import what it installed. A detonator that cannot fails closed.
+    fn detonate_python(
+        &self,
+        name: &str,
+        version: &str,
+        filename: &str,
+        data: &[u8],
+    ) -> Result<turncoat_sandbox::detonate::Detonation, String> {
+        let _ = (name, version, filename, data);
+        Err("this detonator cannot run Python releases".into())
+    }
 }
 
 /// A dependency installed beside a detonated package: what the head lockfile resolves it to.
@@ -521,15 +534,29 @@ fn detonate_change(
     old: Option<&(&str, Judged)>,
     deps: &[DetonationDep],
 ) -> Result<(Vec<Finding>, DetonationCoverage), GateError> {
+    let from = old.map(|(from, _)| *from);
+    detonate_and_compare(name, to, from, &|previous| match (previous, old) {
+        (true, Some((from, old))) => det.detonate(name, from, &old.files, deps),
+        _ => det.detonate(name, to, &new.files, deps),
+    })
+}
+
+/// The comparison every ecosystem shares: `run(false)` detonates the new release, and only
+/// when it showed something, `run(true)` the one it replaces (`from`); the findings are what
+/// the new one did that the old one did not. A detonation error fails closed.
+pub(crate) fn detonate_and_compare(
+    name: &str,
+    to: &str,
+    from: Option<&str>,
+    run: &dyn Fn(bool) -> Result<turncoat_sandbox::detonate::Detonation, String>,
+) -> Result<(Vec<Finding>, DetonationCoverage), GateError> {
     let fail = |version: &str, error: String| GateError::Detonation {
         name: name.to_string(),
         version: version.to_string(),
         error,
     };
     let pkg = format!("{name}@{to}");
-    let new_run = det
-        .detonate(name, to, &new.files, deps)
-        .map_err(|e| fail(to, e))?;
+    let new_run = run(false).map_err(|e| fail(to, e))?;
     let new_view = detonation::Run::of(&new_run);
     let alone = detonation::findings(&pkg, &new_view, None);
     let mut coverage = DetonationCoverage {
@@ -539,16 +566,14 @@ fn detonate_change(
         events: new_run.events.len(),
         previous: None,
     };
-    let Some((from, old)) = old else {
+    let Some(from) = from else {
         return Ok((alone, coverage));
     };
     if alone.is_empty() {
         return Ok((alone, coverage));
     }
     // The same dependencies for both: only the package itself differs between the runs.
-    let old_run = det
-        .detonate(name, from, &old.files, deps)
-        .map_err(|e| fail(from, e))?;
+    let old_run = run(true).map_err(|e| fail(from, e))?;
     let old_view = detonation::Run::of(&old_run);
     coverage.previous = Some(from.to_string());
     Ok((

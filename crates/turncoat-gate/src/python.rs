@@ -13,7 +13,7 @@ use turncoat_pyanalyze::{DiffContext, DistFacts};
 use turncoat_pypi::{DistFile, ProjectName, PypiClient};
 use turncoat_report::{Change, Ecosystem, LockfileLocation, PackageReport, Report};
 
-use crate::GateError;
+use crate::{Detonator, GateError};
 
 /// True for a file name a Python distribution has (`.whl`, `.tar.gz`, `.zip`).
 pub fn is_python_dist(name: &str) -> bool {
@@ -65,14 +65,16 @@ pub(crate) fn facts(label: &str, bytes: &[u8]) -> Result<DistFacts, ArchiveError
     }
 }
 
-/// Judge `new` (label and bytes) against `old`, the release it replaces.
+/// Judge `new` (label and bytes) against `old`, the release it replaces. With a detonator,
+/// both are also installed and imported in the sandbox ([`Detonator::detonate_python`]).
 pub fn diff_files(
     old: (&str, &[u8]),
     new: (&str, &[u8]),
     policy: &Policy,
     today: Date,
+    detonator: Option<&dyn Detonator>,
 ) -> Result<Report, GateError> {
-    diff_files_with(old, new, policy, today, Vec::new())
+    diff_files_with(old, new, policy, today, detonator, Vec::new())
 }
 
 /// [`diff_files`] with findings judged alongside the analysis (the PEP 740 rules of
@@ -82,10 +84,16 @@ pub fn diff_files_with(
     new: (&str, &[u8]),
     policy: &Policy,
     today: Date,
+    detonator: Option<&dyn Detonator>,
     extra: Vec<turncoat_finding::Finding>,
 ) -> Result<Report, GateError> {
     let mut used = ExceptionUse::default();
-    let package = judge_pair(old, new, Change::Updated, policy, today, &mut used, extra)?;
+    let judge = Judge {
+        policy,
+        today,
+        detonator,
+    };
+    let package = judge.pair(old, new, Change::Updated, &mut used, extra)?;
     let mut report = Report::new(
         "diff",
         vec![old.0.to_string(), new.0.to_string()],
@@ -96,50 +104,85 @@ pub fn diff_files_with(
     Ok(report)
 }
 
-fn judge_pair(
-    old: (&str, &[u8]),
-    new: (&str, &[u8]),
-    change: Change,
-    policy: &Policy,
-    today: Date,
-    used: &mut ExceptionUse,
-    extra: Vec<turncoat_finding::Finding>,
-) -> Result<PackageReport, GateError> {
-    let (name, from) =
-        dist_name_version(old.0).unwrap_or_else(|| (old.0.to_string(), String::new()));
-    let (new_name, to) =
-        dist_name_version(new.0).unwrap_or_else(|| (new.0.to_string(), String::new()));
-    let read = |label: &str, bytes: &[u8], version: &str| {
-        facts(label, bytes).map_err(|e| GateError::Archive {
-            name: label.to_string(),
-            version: version.to_string(),
-            error: Box::new(e),
+/// What judging one pair needs besides the two files: the policy, the day it is judged on,
+/// and the sandbox detonator when `--detonate` asks for one.
+pub struct Judge<'a> {
+    pub policy: &'a Policy,
+    pub today: Date,
+    pub detonator: Option<&'a dyn Detonator>,
+}
+
+impl Judge<'_> {
+    fn pair(
+        &self,
+        old: (&str, &[u8]),
+        new: (&str, &[u8]),
+        change: Change,
+        used: &mut ExceptionUse,
+        extra: Vec<turncoat_finding::Finding>,
+    ) -> Result<PackageReport, GateError> {
+        let (name, from) =
+            dist_name_version(old.0).unwrap_or_else(|| (old.0.to_string(), String::new()));
+        let (new_name, to) =
+            dist_name_version(new.0).unwrap_or_else(|| (new.0.to_string(), String::new()));
+        let read = |label: &str, bytes: &[u8], version: &str| {
+            facts(label, bytes).map_err(|e| GateError::Archive {
+                name: label.to_string(),
+                version: version.to_string(),
+                error: Box::new(e),
+            })
+        };
+        // One file after the other: each read already inflates and analyses on several
+        // threads, and only one inflated wheel is held at a time (reading both at once was no
+        // faster in scripts/bench-wheel.sh and held both).
+        let old_facts = read(old.0, old.1, &from)?;
+        let new_facts = read(new.0, new.1, &to)?;
+        let mut findings = turncoat_pyanalyze::diff(
+            &old_facts,
+            &new_facts,
+            &DiffContext::new(&new_name, &from, &to),
+        );
+        findings.extend(extra);
+        if new_name != name {
+            return Err(GateError::DifferentProjects(name, new_name));
+        }
+        let mut detonation = None;
+        if let Some(det) = self.detonator {
+            let base = |label: &str| {
+                label
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or(label)
+                    .to_string()
+            };
+            let (old_file, new_file) = (base(old.0), base(new.0));
+            let (found, coverage) =
+                crate::detonate_and_compare(&new_name, &to, Some(&from), &|previous| {
+                    if previous {
+                        det.detonate_python(&new_name, &from, &old_file, old.1)
+                    } else {
+                        det.detonate_python(&new_name, &to, &new_file, new.1)
+                    }
+                })?;
+            findings.extend(found);
+            detonation = Some(coverage);
+        }
+        let (verdict, findings) =
+            self.policy
+                .evaluate(&new_name, Some(&to), findings, self.today, used);
+        Ok(PackageReport {
+            name: new_name,
+            from: Some(from),
+            to: Some(to),
+            change,
+            verdict,
+            findings,
+            lockfile: None,
+            introduced_by: Vec::new(),
+            rests_on_cache: Vec::new(),
+            detonation,
         })
-    };
-    let old_facts = read(old.0, old.1, &from)?;
-    let new_facts = read(new.0, new.1, &to)?;
-    let mut findings = turncoat_pyanalyze::diff(
-        &old_facts,
-        &new_facts,
-        &DiffContext::new(&new_name, &from, &to),
-    );
-    findings.extend(extra);
-    if new_name != name {
-        return Err(GateError::DifferentProjects(name, new_name));
     }
-    let (verdict, findings) = policy.evaluate(&new_name, Some(&to), findings, today, used);
-    Ok(PackageReport {
-        name: new_name,
-        from: Some(from),
-        to: Some(to),
-        change,
-        verdict,
-        findings,
-        lockfile: None,
-        introduced_by: Vec::new(),
-        rests_on_cache: Vec::new(),
-        detonation: None,
-    })
 }
 
 /// The PEP 740 rules for two local files of one project, with the provenance the index
@@ -310,16 +353,17 @@ pub(crate) fn previous_release(page: &turncoat_pypi::ProjectPage, version: &str)
 /// Judge every changed Python dependency between two lockfiles: each new release's file,
 /// downloaded and checked against the lockfile's hashes, against the file of the release it
 /// replaces (a newly added dependency: against its own previous release on the index), and
-/// the PEP 740 provenance of both files (verified against `root`) by the PEP 740 rules.
+/// the PEP 740 provenance of both files (verified against `root`) by the PEP 740 rules. With a
+/// detonator, both files are also installed and imported in the sandbox.
 pub fn diff_lockfiles(
     base: &Lockfile,
     head: &Lockfile,
     client: &PypiClient,
     root: &turncoat_attest::TrustRoot,
-    policy: &Policy,
-    today: Date,
+    judge: &Judge<'_>,
     progress: &dyn Fn(&str),
 ) -> Result<Report, GateError> {
+    let (policy, today, detonator) = (judge.policy, judge.today, judge.detonator);
     let fail = |name: &str, version: &str, message: String| GateError::Pypi {
         name: name.to_string(),
         version: version.to_string(),
@@ -346,9 +390,22 @@ pub fn diff_lockfiles(
             None => (previous_release(&page, to), None),
         };
         let Some(from) = from else {
-            // A first release: nothing of its own to compare with.
+            // A first release: nothing of its own to compare with, so no static findings; a
+            // detonation reports everything it did (nothing is "always there" yet).
+            let mut findings = Vec::new();
+            let mut detonation = None;
+            if let Some(det) = detonator {
+                let bytes = client
+                    .download(new_file, &new_expected)
+                    .map_err(|e| fail(&c.name, to, e.to_string()))?;
+                let (found, coverage) = crate::detonate_and_compare(&c.name, to, None, &|_| {
+                    det.detonate_python(&c.name, to, &new_file.filename, &bytes)
+                })?;
+                findings = found;
+                detonation = Some(coverage);
+            }
             let (verdict, findings) =
-                policy.evaluate(&c.name, Some(to), Vec::new(), today, &mut used);
+                policy.evaluate(&c.name, Some(to), findings, today, &mut used);
             packages.push(PackageReport {
                 name: c.name.clone(),
                 from: None,
@@ -362,7 +419,7 @@ pub fn diff_lockfiles(
                 }),
                 introduced_by: Vec::new(),
                 rests_on_cache: crate::python_verify::rests_on_cache(client, &c.name),
-                detonation: None,
+                detonation,
             });
             continue;
         };
@@ -423,12 +480,10 @@ pub fn diff_lockfiles(
             },
             &history,
         );
-        let mut p = judge_pair(
+        let mut p = judge.pair(
             (&old_file.filename, &old_bytes),
             (&new_file.filename, &new_bytes),
             change,
-            policy,
-            today,
             &mut used,
             extra,
         )?;
@@ -487,6 +542,7 @@ mod tests {
             ("demo-1.0.1-py3-none-any.whl", &new),
             &policy,
             today,
+            None,
         )
         .unwrap();
         assert_eq!(r.ecosystem, Ecosystem::Pypi);
@@ -498,6 +554,7 @@ mod tests {
             ("demo-1.0.1-py3-none-any.whl", &old),
             &policy,
             today,
+            None,
         )
         .unwrap();
         assert_eq!(same.summary.pass, 1);

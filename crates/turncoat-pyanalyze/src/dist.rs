@@ -23,11 +23,13 @@ pub(crate) fn dist_facts(
     files: &[PackageFile],
     record: &[RecordIssue],
 ) -> DistFacts {
+    // As many analysis threads as the caller's pool has (the gate's `--jobs`).
+    let threads = rayon::current_num_threads();
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .name("pyanalyze".into())
             .stack_size(STACK)
-            .spawn_scoped(s, || compute(kind, files, record))
+            .spawn_scoped(s, || compute(kind, files, record, threads))
             .ok()
             .and_then(|h| h.join().ok())
             .unwrap_or_else(|| {
@@ -55,8 +57,53 @@ fn installed_path(kind: DistKind, path: &str) -> &str {
     path
 }
 
-fn compute(kind: DistKind, files: &[PackageFile], record: &[RecordIssue]) -> DistFacts {
+/// Below this many files in a round they are analysed on the analysis thread alone.
+const PARALLEL_MIN_FILES: usize = 16;
+
+/// Analyse every module of one round: on a pool of large-stack threads when there are many
+/// (each module's analysis is a pure function of its source, its moment and the calls into
+/// it known at the round's start), else here. Results come back in `todo`'s order.
+fn analyze_round(
+    todo: &[(String, Moment, HashMap<String, Moment>)],
+    by_path: &HashMap<&str, &PackageFile>,
+    pool: &mut Option<Option<rayon::ThreadPool>>,
+    threads: usize,
+) -> Vec<Option<Result<python::ModuleFacts, String>>> {
+    let one = |(path, moment, ex): &(String, Moment, HashMap<String, Moment>)| {
+        let file = by_path.get(path.as_str())?;
+        if file.data.len() > MAX_SOURCE {
+            return Some(Err(format!("larger than {MAX_SOURCE} bytes")));
+        }
+        let source = String::from_utf8_lossy(&file.data);
+        Some(python::analyze(&file.path, &source, *moment, ex).map_err(|e| cut(&e, 200)))
+    };
+    if threads > 1 && todo.len() >= PARALLEL_MIN_FILES {
+        // Built once per distribution, only when needed; the threads get the analysis
+        // thread's stack (dropping a very deep AST recurses).
+        let pool = pool.get_or_insert_with(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .stack_size(STACK)
+                .thread_name(|i| format!("pyanalyze-{i}"))
+                .build()
+                .ok()
+        });
+        if let Some(pool) = pool {
+            use rayon::prelude::*;
+            return pool.install(|| todo.par_iter().map(one).collect());
+        }
+    }
+    todo.iter().map(one).collect()
+}
+
+fn compute(
+    kind: DistKind,
+    files: &[PackageFile],
+    record: &[RecordIssue],
+    threads: usize,
+) -> DistFacts {
     let mut facts = DistFacts::new(kind);
+    let mut pool = None;
     let by_installed: HashMap<&str, &PackageFile> = files
         .iter()
         .map(|f| (installed_path(kind, &f.path), f))
@@ -92,29 +139,31 @@ fn compute(kind: DistKind, files: &[PackageFile], record: &[RecordIssue]) -> Dis
     // Analyse, then re-analyse files whose moment a stronger importer raised; each file can
     // only get stronger (4 moments), so this ends.
     loop {
-        let todo: Vec<(String, Moment)> = moments
+        // Each file with the calls into it known now: a call another file of this round adds
+        // makes its target differ from `extra_done`, so the next round analyses it again.
+        let todo: Vec<(String, Moment, HashMap<String, Moment>)> = moments
             .iter()
             .filter(|(p, m)| {
                 done.get(*p).is_none_or(|d| *m < d) || extra.get(*p) != extra_done.get(*p)
             })
-            .map(|(p, m)| (p.clone(), *m))
+            .map(|(p, m)| (p.clone(), *m, extra.get(p).cloned().unwrap_or_default()))
             .collect();
         if todo.is_empty() {
             break;
         }
-        for (path, moment) in todo {
+        let analysed = analyze_round(&todo, &by_path, &mut pool, threads);
+        for ((path, moment, ex), result) in todo.into_iter().zip(analysed) {
             // Only a re-analysis has earlier occurrences of this file to replace.
             if done.insert(path.clone(), moment).is_some() {
                 facts.occurrences.retain(|o| o.path != path);
             }
-            let ex = extra.get(&path).cloned().unwrap_or_default();
             if !ex.is_empty() {
-                extra_done.insert(path.clone(), ex.clone());
+                extra_done.insert(path.clone(), ex);
             }
-            let Some(file) = by_path.get(path.as_str()) else {
+            let Some(result) = result else {
                 continue;
             };
-            let Some(mf) = analyze_file(file, moment, &ex, &mut facts) else {
+            let Some(mf) = merge(&path, result, &mut facts) else {
                 continue;
             };
             for q in &mf.called {
@@ -200,28 +249,21 @@ fn strengthen(
 }
 
 /// Parse one file into `facts`; `None` (and an `unparsed` entry) when it cannot be.
-fn analyze_file(
-    file: &PackageFile,
-    moment: Moment,
-    extra: &HashMap<String, Moment>,
+/// One module's analysis into the distribution's facts (or its parse error into `unparsed`).
+fn merge(
+    path: &str,
+    result: Result<python::ModuleFacts, String>,
     facts: &mut DistFacts,
 ) -> Option<python::ModuleFacts> {
-    if file.data.len() > MAX_SOURCE {
-        facts
-            .unparsed
-            .push((file.path.clone(), format!("larger than {MAX_SOURCE} bytes")));
-        return None;
-    }
-    let source = String::from_utf8_lossy(&file.data);
-    match python::analyze(&file.path, &source, moment, extra) {
+    match result {
         Ok(mf) => {
             facts.occurrences.extend(mf.occurrences.iter().cloned());
             facts.occurrences_dropped += mf.dropped;
             Some(mf)
         }
         Err(e) => {
-            facts.unparsed.retain(|(p, _)| *p != file.path);
-            facts.unparsed.push((file.path.clone(), cut(&e, 200)));
+            facts.unparsed.retain(|(p, _)| p != path);
+            facts.unparsed.push((path.to_string(), e));
             None
         }
     }
@@ -326,5 +368,71 @@ fn native(files: &[PackageFile], facts: &mut DistFacts) {
             })
             .collect();
         facts.native.insert(f.path.clone(), caps);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> PackageFile {
+        PackageFile {
+            path: path.to_string(),
+            data: text.as_bytes().to_vec(),
+            mode: 0o644,
+        }
+    }
+
+    /// Enough modules for the parallel path: a call from one module's top level raising a
+    /// function of another to import time (found in a later round), a `.pth` raising a module
+    /// to interpreter start, a deeply nested expression (large stacks on the pool's threads),
+    /// a file that does not parse. The facts are the same on one thread and on four.
+    #[test]
+    fn many_modules_give_the_same_facts_on_one_thread_and_on_several() {
+        let mut files = vec![
+            file("demo/__init__.py", "from .b import f\nf()\n"),
+            file("demo/b.py", "import os\ndef f():\n    os.system('id')\n"),
+            file(
+                "demo/hook.py",
+                "import os\nTOKEN = os.environ.get('NPM_TOKEN')\n",
+            ),
+            file("demo.pth", "import demo.hook\n"),
+            file(
+                "demo/deep.py",
+                &format!("x = {}1{}\n", "(".repeat(3000), ")".repeat(3000)),
+            ),
+            file("demo/broken.py", "def (:\n"),
+        ];
+        for i in 0..24 {
+            files.push(file(
+                &format!("demo/m{i:02}.py"),
+                &format!("import socket\ndef g{i}():\n    socket.create_connection(('h{i}.invalid', 80))\n"),
+            ));
+        }
+        let one = compute(DistKind::Wheel, &files, &[], 1);
+        let four = compute(DistKind::Wheel, &files, &[], 4);
+        assert_eq!(one, four);
+        let at = |path: &str, cap: crate::facts::Capability| {
+            one.occurrences
+                .iter()
+                .find(|o| o.path == path && o.capability == cap)
+                .map(|o| o.moment)
+        };
+        assert_eq!(
+            at("demo/b.py", crate::facts::Capability::Subprocess),
+            Some(Moment::Import),
+            "{one:#?}"
+        );
+        assert_eq!(
+            at("demo/hook.py", crate::facts::Capability::EnvRead),
+            Some(Moment::Start),
+            "{one:#?}"
+        );
+        assert!(one.unparsed.iter().any(|(p, _)| p == "demo/broken.py"));
+        assert!(
+            !one.unparsed.iter().any(|(p, _)| p == "demo/deep.py"),
+            "{:?}",
+            one.unparsed
+        );
     }
 }

@@ -18,7 +18,10 @@
 //! release whose MSRV fits our Rust 1.95, hence the exact pin. It is the maintained parser of
 //! the most used Python linter, error-resilient, and grows its own stack on deep nesting
 //! (`stacker`); `rustpython-parser` has had no release since 2024. Measured at 65–69 MB/s on
-//! Django (shared research, crates.md §2).
+//! Django (shared research, crates.md §2). The modules of one distribution are analysed on a
+//! pool of large-stack threads (as many as the caller's rayon pool has), round by round until
+//! no module's moment changes; results are merged in path order, so the facts do not depend on
+//! the thread count.
 //!
 //! # Vocabulary
 //! Finding codes start with `py-` so the Python rules never collide with the npm ones; their

@@ -14,6 +14,8 @@
 //! - [`expected_sha256`] (what a lockfile entry accepts for one file) and
 //!   [`PypiClient::download`] (fails closed on a mismatch or on nothing to check against).
 //! - [`PypiClient::cache_reliance`]: the documents an offline run answered from the cache.
+//! - [`egress`]: the index hosts a sandboxed `pip`/`uv` may reach, from configuration outside
+//!   the project only.
 //!
 //! Rules of trust, as for npm (crates/turncoat-registry): a cached *document* never
 //! decides an online run (online, every page is fetched; the cache is written, not read);
@@ -24,6 +26,7 @@
 mod cache;
 mod client;
 mod config;
+pub mod egress;
 mod error;
 pub mod meta;
 mod name;

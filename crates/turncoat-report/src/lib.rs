@@ -119,7 +119,9 @@ pub struct CacheUse {
 /// How much of a package a detonation exercised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetonationCoverage {
-    /// Stages run, in order: the lifecycle scripts present, then `require` and `import`.
+    /// Stages run, in order: npm, the lifecycle scripts present, then `require` and `import`;
+    /// Python, `install-time`, `install-time-ci`, `interpreter-start`, `import-time`,
+    /// `import-time-ci`.
     pub stages: Vec<String>,
     /// The run hit its time limit: later stages may not have run to the end.
     pub timed_out: bool,

@@ -40,6 +40,9 @@ pub struct DetonateOptions {
     pub memory_bytes: u64,
     /// The binary that runs the sandbox init (default: this executable).
     pub init_exe: Option<PathBuf>,
+    /// The Python interpreter for Python detonations (default: the first `python3` on `PATH`
+    /// that is an executable file, not a wrapper script; see [`crate::detonate_python`]).
+    pub python: Option<PathBuf>,
 }
 
 impl Default for DetonateOptions {
@@ -48,6 +51,7 @@ impl Default for DetonateOptions {
             timeout: Duration::from_secs(30),
             memory_bytes: 4 << 30,
             init_exe: None,
+            python: None,
         }
     }
 }
@@ -72,7 +76,7 @@ pub struct Detonation {
 /// linked dependencies).
 const LIFECYCLE: &[&str] = &["preinstall", "install", "postinstall"];
 
-fn io(what: &str) -> impl FnOnce(std::io::Error) -> SandboxError + '_ {
+pub(crate) fn io(what: &str) -> impl FnOnce(std::io::Error) -> SandboxError + '_ {
     move |source| SandboxError::Io {
         what: what.to_string(),
         source,
@@ -342,13 +346,13 @@ fn npm_node_gyp_bin() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-fn sh_quote(s: &str) -> String {
+pub(crate) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// Per-run randomness for canary values (unguessable enough that a package cannot special-case
 /// them; not a secret).
-fn canary_seed() -> String {
+pub(crate) fn canary_seed() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut out = String::new();
     for i in 0..4u64 {
@@ -365,8 +369,8 @@ fn canary_seed() -> String {
     out
 }
 
-struct Canaries {
-    env: Vec<(String, String)>,
+pub(crate) struct Canaries {
+    pub(crate) env: Vec<(String, String)>,
     npm: String,
     gh: String,
     aws_id: String,
@@ -374,7 +378,7 @@ struct Canaries {
 }
 
 impl Canaries {
-    fn new(seed: &str) -> Canaries {
+    pub(crate) fn new(seed: &str) -> Canaries {
         let alnum = |n: usize, upper: bool| -> String {
             let s: String = seed.chars().cycle().take(n).collect();
             if upper { s.to_ascii_uppercase() } else { s }
@@ -400,7 +404,7 @@ impl Canaries {
     }
 
     /// Write the honeytoken files under `home`; returns their paths.
-    fn plant(&self, home: &Path) -> Result<Vec<PathBuf>, SandboxError> {
+    pub(crate) fn plant(&self, home: &Path) -> Result<Vec<PathBuf>, SandboxError> {
         let files = [
             (".npmrc", format!("//registry.npmjs.org/:_authToken={}\n", self.npm)),
             (".git-credentials", format!("https://x-access-token:{}@github.com\n", self.gh)),

@@ -333,6 +333,7 @@ pub fn redact(arg: &str) -> String {
         "AKIA",
         "ASIA",
         "eyJ",
+        "pypi-",
     ];
     arg.split_inclusive(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
         .map(|tok| {
@@ -345,6 +346,12 @@ pub fn redact(arg: &str) -> String {
                 };
                 if *p == "github_pat_" || *p == "eyJ" {
                     rest.len() >= 20
+                } else if *p == "pypi-" {
+                    // PyPI's macaroons are urlsafe base64 (`pypi-AgEIcHlwaS5vcmc…`).
+                    rest.len() >= 16
+                        && rest
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                 } else {
                     // Token bodies are plain alphanumerics; `npm_config_cache` is not a token.
                     rest.len() >= 16 && rest.bytes().all(|b| b.is_ascii_alphanumeric())

@@ -14,6 +14,7 @@ pub mod baseline;
 pub mod cgroup;
 pub mod cleanup;
 pub mod detonate;
+pub mod detonate_python;
 pub mod dns;
 pub mod event;
 pub mod fence;

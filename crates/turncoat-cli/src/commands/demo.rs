@@ -154,8 +154,11 @@ fn pypi(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         &head,
         &client,
         &turncoat_attest::TrustRoot::embedded(),
-        &policy,
-        turncoat_policy::Date::from_unix(ctx.now_unix()),
+        &turncoat_gate::python::Judge {
+            policy: &policy,
+            today: turncoat_policy::Date::from_unix(ctx.now_unix()),
+            detonator: None,
+        },
         &|_| {},
     )?;
     let text = crate::output::render_report(&report, args.format, ctx, false, false);

@@ -93,17 +93,21 @@ pub fn run(args: DiffArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let project = super::project_dir_of(std::path::Path::new(&head.path));
     let env = super::GateEnv::new(ctx, &args.gate, &project)?;
     let mut gate = env.context(ctx, args.gate.jobs);
-    let detonator = turncoat_gate::detonation::SandboxDetonator {
-        opts: turncoat_sandbox::detonate::DetonateOptions {
-            timeout: std::time::Duration::from_secs(args.detonate_timeout.max(1)),
-            ..Default::default()
-        },
-    };
+    let detonator = detonator(&args);
     if args.detonate {
         gate.detonator = Some(&detonator);
     }
     let report = turncoat_gate::diff(&base, &head, &gate)?;
     super::finish(&report, &args.gate, ctx, &env.policy, &project)
+}
+
+fn detonator(args: &DiffArgs) -> turncoat_gate::detonation::SandboxDetonator {
+    turncoat_gate::detonation::SandboxDetonator {
+        opts: turncoat_sandbox::detonate::DetonateOptions {
+            timeout: std::time::Duration::from_secs(args.detonate_timeout.max(1)),
+            ..Default::default()
+        },
+    }
 }
 
 /// `diff OLD.whl NEW.whl` (wheels or sdists): one Python release judged against the previous.
@@ -113,16 +117,17 @@ fn python(
     args: &DiffArgs,
     ctx: &Context,
 ) -> anyhow::Result<Outcome> {
-    if args.detonate {
-        anyhow::bail!("--detonate is not available for Python files yet");
-    }
     let read = |p: &std::path::Path| {
         std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
     };
     let (old, new) = (read(base)?, read(head)?);
     let project = super::project_dir_of(head);
     let env = super::GateEnv::new(ctx, &args.gate, std::path::Path::new("."))?;
-    let gate = env.context(ctx, args.gate.jobs);
+    let mut gate = env.context(ctx, args.gate.jobs);
+    let detonator = detonator(args);
+    if args.detonate {
+        gate.detonator = Some(&detonator);
+    }
     let (old_label, new_label) = (base.to_string_lossy(), head.to_string_lossy());
     // Local files are judged offline; with an explicit --index-url the index's PEP 740
     // provenance of both file names is verified against these bytes and compared too.
@@ -148,6 +153,7 @@ fn python(
         (&new_label, &new),
         gate.policy,
         turncoat_policy::Date::from_unix(gate.now_unix),
+        gate.detonator,
         extra,
     )?;
     super::finish(&report, &args.gate, ctx, &env.policy, &project)
@@ -161,9 +167,6 @@ fn python_lockfiles(
     args: &DiffArgs,
     ctx: &Context,
 ) -> anyhow::Result<Outcome> {
-    if args.detonate {
-        anyhow::bail!("--detonate is not available for Python lockfiles yet");
-    }
     let project = super::project_dir_of(std::path::Path::new(&head.path));
     let index = turncoat_pypi::IndexConfig::load(args.gate.index_url.as_deref(), &project)?;
     if !index.extra_index_urls.is_empty() {
@@ -183,15 +186,22 @@ fn python_lockfiles(
         },
     )?;
     let env = super::GateEnv::new(ctx, &args.gate, &project)?;
-    let gate = env.context(ctx, args.gate.jobs);
+    let mut gate = env.context(ctx, args.gate.jobs);
+    let detonator = detonator(args);
+    if args.detonate {
+        gate.detonator = Some(&detonator);
+    }
     let quiet = ctx.quiet;
     let report = turncoat_gate::python::diff_lockfiles(
         base,
         head,
         &client,
         gate.trust_root,
-        gate.policy,
-        turncoat_policy::Date::from_unix(gate.now_unix),
+        &turncoat_gate::python::Judge {
+            policy: gate.policy,
+            today: turncoat_policy::Date::from_unix(gate.now_unix),
+            detonator: gate.detonator,
+        },
         &|what| {
             if !quiet {
                 crate::output::note(ctx, &format!("judging {what}"));

@@ -939,8 +939,11 @@ fn judge_pypi(
         &lock(head),
         pypi,
         &gate.root,
-        &gate.policy,
-        turncoat_policy::Date::from_unix(now),
+        &turncoat_gate::python::Judge {
+            policy: &gate.policy,
+            today: turncoat_policy::Date::from_unix(now),
+            detonator: None,
+        },
         &|_| {},
     )
     .map_err(|e| e.to_string())?;

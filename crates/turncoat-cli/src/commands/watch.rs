@@ -23,7 +23,8 @@ pub struct WatchArgs {
     #[arg(long)]
     pub audit: bool,
     /// A host the sandbox may resolve and reach through its proxy (`host`, `host:port`,
-    /// `*.example.com`, `127.0.0.1:4873`, or a URL). The configured npm registries are always allowed.
+    /// `*.example.com`, `127.0.0.1:4873`, or a URL). The configured npm registries are always
+    /// allowed; for pip, uv, poetry, … also the Python indexes configured outside the project.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
     /// A directory the command may also write (default: the project, temp and package caches).
@@ -110,7 +111,12 @@ pub fn run(args: WatchArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         super::load_policy(None, &cwd)?.record_metrics
     };
     let scope = turncoat_incident::index::repo_key(&cwd);
-    let (mut hosts, refused_registries) = configured_registries();
+    let (mut hosts, mut refused_registries) = configured_registries();
+    if turncoat_pypi::egress::is_python_command(&args.command) {
+        let (py, notes) = python_indexes(&cwd, &args.command)?;
+        hosts.extend(py);
+        refused_registries.extend(notes);
+    }
     hosts.extend(args.allow_host.iter().cloned());
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
@@ -243,6 +249,39 @@ fn configured_registries() -> (Vec<String>, Vec<String>) {
         }
     }
     (allowed, notes)
+}
+
+/// The Python index hosts (and PyPI's file host) configured outside the project, for a
+/// command that runs pip, uv, poetry, …: the command line, the caller's environment, the
+/// user's and system's `pip.conf`/`uv.toml` (never a file in the project, which an earlier
+/// run could have written). An index on an internal address is opened only when the command
+/// line names it (as literal as `--allow-host`); from the environment or a file it is left
+/// out with a note.
+fn python_indexes(
+    project: &std::path::Path,
+    command: &[String],
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let cfg = turncoat_pypi::egress::load_outside(project, command)
+        .context("reading the Python index configuration")?;
+    let mut allowed = Vec::new();
+    let mut notes = Vec::new();
+    for h in turncoat_pypi::egress::hosts(&cfg, command) {
+        let internal = h.ip_literal && {
+            let (ip, port) = h.host_port.rsplit_once(':').unwrap_or((&h.host_port, "0"));
+            internal_address(ip, port.parse().unwrap_or(0)).is_some()
+        };
+        if internal && !h.from_command {
+            notes.push(format!(
+                "the Python index configuration ({}) names an index on an internal address \
+                 ({}); the sandbox's proxy refuses it unless the command line or --allow-host \
+                 names it",
+                h.source, h.host_port
+            ));
+        } else {
+            allowed.push(h.host_port);
+        }
+    }
+    Ok((allowed, notes))
 }
 
 /// `ip:port` of a URL whose host is a loopback, private, link-local or otherwise internal

@@ -52,6 +52,23 @@ impl crate::Detonator for SandboxDetonator {
         turncoat_sandbox::detonate::detonate(name, version, &files, &deps, &self.opts)
             .map_err(|e| e.to_string())
     }
+
+    fn detonate_python(
+        &self,
+        name: &str,
+        version: &str,
+        filename: &str,
+        data: &[u8],
+    ) -> Result<turncoat_sandbox::detonate::Detonation, String> {
+        let dist = turncoat_sandbox::detonate_python::PythonDist {
+            name,
+            version,
+            filename,
+            data,
+        };
+        turncoat_sandbox::detonate_python::detonate_python(&dist, &self.opts)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The sandbox's borrowed view of archive files.

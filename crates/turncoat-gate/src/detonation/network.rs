@@ -15,7 +15,9 @@ pub const DETONATION_NETWORK: RuleDoc = RuleDoc {
     doc: "## What it flags\n\
 With `turncoat diff --detonate`, a DNS query, a connect or datagram to an address, a connection \
 to a host daemon's socket, or a request through the sandbox's proxy, made while the new version's \
-lifecycle scripts ran or while it was loaded — and not made by the version it replaces. The \
+lifecycle scripts ran or while it was loaded (a Python release: while pip installed it, at \
+interpreter start, or at import; the evidence names the moment) — and not made by the version it \
+replaces. The \
 sandbox has no network: every such attempt was stopped and logged with the name or address asked \
 for.\n\n\
 ## Why it matters\n\
