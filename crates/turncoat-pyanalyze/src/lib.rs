@@ -31,12 +31,14 @@ mod dist;
 pub mod facts;
 mod meta;
 mod names;
+pub mod publish;
 mod python;
 mod rules;
 
 use std::collections::BTreeSet;
 
 pub use facts::*;
+pub use publish::{IndexedFile, PublishContext, publish_findings};
 use turncoat_archive::{Archive, Wheel};
 use turncoat_finding::{Finding, RuleDoc};
 
@@ -89,5 +91,7 @@ pub use rules::scan::SCAN_CODES;
 
 /// Documentation of every rule of this crate (group `pyanalyze`).
 pub fn rules() -> Vec<&'static RuleDoc> {
-    rules::docs()
+    let mut all = rules::docs();
+    all.extend(publish::docs());
+    all
 }
