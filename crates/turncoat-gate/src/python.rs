@@ -3,13 +3,13 @@
 //! the two files, names the release from its file name (PEP 427 / sdist naming: the name a
 //! package gives itself inside is not trusted more than its file name) and applies the policy.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use turncoat_archive::{ArchiveError, Limits};
 use turncoat_attest::pep740::rules::{Pep740Status, Release};
 use turncoat_lockfile::{LockedPackage, Lockfile, SourceKind};
 use turncoat_policy::{Date, ExceptionUse, Policy};
-use turncoat_pyanalyze::{DiffContext, DistFacts};
+use turncoat_pyanalyze::{DiffContext, DistFacts, DistKind, IndexedFile, PublishContext};
 use turncoat_pypi::{DistFile, ProjectName, PypiClient};
 use turncoat_report::{Change, Ecosystem, LockfileLocation, PackageReport, Report};
 
@@ -91,9 +91,18 @@ pub fn diff_files_with(
     let judge = Judge {
         policy,
         today,
+        // Local files: no index, so no upload times to judge.
+        now_unix: 0,
         detonator,
     };
-    let package = judge.pair(old, new, Change::Updated, &mut used, extra)?;
+    let package = judge.pair(
+        old,
+        new,
+        Change::Updated,
+        &mut used,
+        extra,
+        Kinds::default(),
+    )?;
     let mut report = Report::new(
         "diff",
         vec![old.0.to_string(), new.0.to_string()],
@@ -109,6 +118,9 @@ pub fn diff_files_with(
 pub struct Judge<'a> {
     pub policy: &'a Policy,
     pub today: Date,
+    /// Now, Unix seconds: upload times later than this (past a skew) are in the future
+    /// (`turncoat_pyanalyze::publish`).
+    pub now_unix: i64,
     pub detonator: Option<&'a dyn Detonator>,
 }
 
@@ -120,6 +132,7 @@ impl Judge<'_> {
         change: Change,
         used: &mut ExceptionUse,
         extra: Vec<turncoat_finding::Finding>,
+        kinds: Kinds,
     ) -> Result<PackageReport, GateError> {
         let (name, from) =
             dist_name_version(old.0).unwrap_or_else(|| (old.0.to_string(), String::new()));
@@ -137,11 +150,9 @@ impl Judge<'_> {
         // faster in scripts/bench-wheel.sh and held both).
         let old_facts = read(old.0, old.1, &from)?;
         let new_facts = read(new.0, new.1, &to)?;
-        let mut findings = turncoat_pyanalyze::diff(
-            &old_facts,
-            &new_facts,
-            &DiffContext::new(&new_name, &from, &to),
-        );
+        let mut ctx = DiffContext::new(&new_name, &from, &to);
+        (ctx.old_kinds, ctx.new_kinds) = (kinds.old, kinds.new);
+        let mut findings = turncoat_pyanalyze::diff(&old_facts, &new_facts, &ctx);
         findings.extend(extra);
         if new_name != name {
             return Err(GateError::DifferentProjects(name, new_name));
@@ -183,6 +194,59 @@ impl Judge<'_> {
             detonation,
         })
     }
+}
+
+/// The kinds of file (wheel, sdist) each release has on the index; empty when only the two
+/// compared files are known.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Kinds {
+    old: BTreeSet<DistKind>,
+    new: BTreeSet<DistKind>,
+}
+
+/// The kinds of distribution file `version` has on the index.
+pub(crate) fn kinds_of(page: &turncoat_pypi::ProjectPage, version: &str) -> BTreeSet<DistKind> {
+    page.files_of(version)
+        .filter(|f| is_python_dist(&f.filename))
+        .map(|f| {
+            if f.filename.to_ascii_lowercase().ends_with(".whl") {
+                DistKind::Wheel
+            } else {
+                DistKind::Sdist
+            }
+        })
+        .collect()
+}
+
+/// The publish-path findings (`turncoat_pyanalyze::publish`) for `from → to` from the upload
+/// times the page gives for every file of the project.
+pub(crate) fn publish_findings(
+    page: &turncoat_pypi::ProjectPage,
+    name: &str,
+    from: &str,
+    to: &str,
+    now_unix: i64,
+) -> Vec<turncoat_finding::Finding> {
+    let files: Vec<IndexedFile> = page
+        .files
+        .iter()
+        .filter_map(|f| {
+            let (project, version) = turncoat_pypi::file_project(&f.filename)?;
+            Some(IndexedFile {
+                filename: f.filename.clone(),
+                project,
+                version,
+                upload_time: f.upload_time.clone(),
+            })
+        })
+        .collect();
+    turncoat_pyanalyze::publish_findings(&PublishContext {
+        name,
+        from: Some(from),
+        to,
+        now_unix,
+        files: &files,
+    })
 }
 
 /// The PEP 740 rules for two local files of one project, with the provenance the index
@@ -471,7 +535,7 @@ pub fn diff_lockfiles(
             filename: &f.filename,
             status: &f.provenance,
         }));
-        let extra = turncoat_attest::pep740::rules::pep740_findings(
+        let mut extra = turncoat_attest::pep740::rules::pep740_findings(
             &c.name,
             &Release {
                 version: to,
@@ -480,12 +544,18 @@ pub fn diff_lockfiles(
             },
             &history,
         );
+        extra.extend(publish_findings(&page, &c.name, &from, to, judge.now_unix));
+        let kinds = Kinds {
+            old: kinds_of(&page, &from),
+            new: kinds_of(&page, to),
+        };
         let mut p = judge.pair(
             (&old_file.filename, &old_bytes),
             (&new_file.filename, &new_bytes),
             change,
             &mut used,
             extra,
+            kinds,
         )?;
         p.lockfile = Some(LockfileLocation {
             path: head.path.clone(),
@@ -558,5 +628,166 @@ mod tests {
         )
         .unwrap();
         assert_eq!(same.summary.pass, 1);
+    }
+
+    fn sdist(top: &str, files: &[(&str, &str)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for (p, d) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(d.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, format!("{top}/{p}"), d.as_bytes())
+                .unwrap();
+        }
+        b.into_inner().unwrap().finish().unwrap()
+    }
+
+    /// A directory index for `demo`: `(file name, bytes, upload time)`, plus a file of another
+    /// project listed on demo's page; returns the index URL and each file's sha256.
+    fn index(
+        root: &std::path::Path,
+        files: &[(&str, Vec<u8>, Option<&str>)],
+    ) -> (url::Url, BTreeMap<String, String>) {
+        let dir = root.join("simple/demo");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut listed = Vec::new();
+        let mut hashes = BTreeMap::new();
+        for (name, bytes, at) in files {
+            std::fs::write(dir.join(name), bytes).unwrap();
+            let sha = crate::python_verify::sha256_hex(bytes);
+            hashes.insert(name.to_string(), sha.clone());
+            listed.push(serde_json::json!({"filename": name, "url": name,
+                "hashes": {"sha256": sha}, "upload-time": at}));
+        }
+        let other = wheel(&[("other/__init__.py", "")]);
+        std::fs::write(dir.join("other-1.0.0-py3-none-any.whl"), &other).unwrap();
+        listed.push(
+            serde_json::json!({"filename": "other-1.0.0-py3-none-any.whl",
+            "url": "other-1.0.0-py3-none-any.whl",
+            "hashes": {"sha256": crate::python_verify::sha256_hex(&other)},
+            "upload-time": "2026-11-30T00:00:00Z"}),
+        );
+        let page =
+            serde_json::json!({"meta": {"api-version": "1.1"}, "name": "demo", "files": listed});
+        std::fs::write(dir.join("index.json"), page.to_string()).unwrap();
+        let url = url::Url::from_directory_path(root.join("simple")).unwrap();
+        (url, hashes)
+    }
+
+    /// Judge the update `demo 1.0.0 → 1.0.1` (pinning `new_file`) on that index.
+    fn judge_update(files: &[(&str, Vec<u8>, Option<&str>)], new_file: &str) -> Report {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, h) = index(dir.path(), files);
+        let pins = |v: &str| {
+            h.iter()
+                .filter(|(f, _)| f.starts_with(&format!("demo-{v}")))
+                .filter(|(f, _)| v != "1.0.1" || f.as_str() == new_file)
+                .map(|(_, s)| format!(" --hash=sha256:{s}"))
+                .collect::<String>()
+        };
+        let base = turncoat_lockfile::parse(
+            "requirements.txt",
+            format!("demo==1.0.0{}\n", pins("1.0.0")).as_bytes(),
+        )
+        .unwrap();
+        let head = turncoat_lockfile::parse(
+            "requirements.txt",
+            format!("demo==1.0.1{}\n", pins("1.0.1")).as_bytes(),
+        )
+        .unwrap();
+        let client = PypiClient::new(url, None, turncoat_pypi::ClientOptions::default()).unwrap();
+        let policy = Policy::builtin(&crate::registry::all_rules());
+        let now = 1_796_083_200; // 2026-12-01T00:00:00Z
+        diff_lockfiles(
+            &base,
+            &head,
+            &client,
+            &turncoat_attest::TrustRoot::embedded(),
+            &Judge {
+                policy: &policy,
+                today: Date::from_unix(now),
+                now_unix: now,
+                detonator: None,
+            },
+            &|_| {},
+        )
+        .unwrap()
+    }
+
+    fn codes(r: &Report) -> Vec<String> {
+        r.packages[0]
+            .findings
+            .iter()
+            .map(|f| f.code.clone())
+            .collect()
+    }
+
+    const T0: Option<&str> = Some("2026-01-10T00:00:00Z");
+    const T1: Option<&str> = Some("2026-11-28T00:00:00Z");
+
+    fn release<'t>(v: &str, t: Option<&'t str>) -> Vec<(String, Vec<u8>, Option<&'t str>)> {
+        let top = format!("demo-{v}");
+        vec![
+            (
+                format!("demo-{v}-py3-none-any.whl"),
+                wheel(&[("demo/__init__.py", "x = 1\n")]),
+                t,
+            ),
+            (
+                format!("{top}.tar.gz"),
+                sdist(&top, &[("demo/__init__.py", "x = 1\n"), ("setup.py", "")]),
+                t,
+            ),
+        ]
+    }
+
+    fn files(
+        v: Vec<(String, Vec<u8>, Option<&str>)>,
+    ) -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> {
+        v.into_iter()
+            .map(|(n, b, t)| (&*n.leak(), b, t.map(|t| &*t.to_string().leak())))
+            .collect()
+    }
+
+    #[test]
+    fn index_history_feeds_the_publish_path_rules() {
+        // The control: both releases uploaded at once, wheels on both sides.
+        let mut all = release("1.0.0", T0);
+        all.extend(release("1.0.1", T1));
+        let control = judge_update(&files(all.clone()), "demo-1.0.1-py3-none-any.whl");
+        assert_eq!(control.summary.pass, 1, "{:?}", codes(&control));
+
+        // 1.0.1 ships only its sdist: the two sdists compared look alike, but the index
+        // shows 1.0.0 had a wheel.
+        let mut sdist_only = release("1.0.0", T0);
+        sdist_only.extend(release("1.0.1", T1).into_iter().skip(1));
+        let r = judge_update(&files(sdist_only), "demo-1.0.1.tar.gz");
+        assert!(
+            codes(&r).contains(&"py-sdist-only".to_string()),
+            "{:?}",
+            codes(&r)
+        );
+
+        // A wheel added to 1.0.0 ten months after its release, after 1.0.1 was out.
+        let mut late = all.clone();
+        late.push((
+            "demo-1.0.0-cp313-cp313-manylinux_2_17_x86_64.whl".into(),
+            wheel(&[("demo/__init__.py", "x = 2\n")]),
+            Some("2026-11-29T00:00:00Z"),
+        ));
+        let r = judge_update(&files(late), "demo-1.0.1-py3-none-any.whl");
+        assert_eq!(r.summary.block, 1, "{:?}", codes(&r));
+        assert!(codes(&r).contains(&"py-file-added-to-old-release".to_string()));
+
+        // A page without upload times: said, not passed silently, not blocked.
+        let mut undated = release("1.0.0", None);
+        undated.extend(release("1.0.1", None));
+        let r = judge_update(&files(undated), "demo-1.0.1-py3-none-any.whl");
+        assert_eq!(r.summary.pass, 1, "{:?}", codes(&r));
+        assert!(codes(&r).contains(&"py-upload-times-unknown".to_string()));
     }
 }

@@ -157,6 +157,7 @@ fn pypi(args: DemoArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         &turncoat_gate::python::Judge {
             policy: &policy,
             today: turncoat_policy::Date::from_unix(ctx.now_unix()),
+            now_unix: ctx.now_unix(),
             detonator: None,
         },
         &|_| {},

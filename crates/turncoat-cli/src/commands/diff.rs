@@ -200,6 +200,7 @@ fn python_lockfiles(
         &turncoat_gate::python::Judge {
             policy: gate.policy,
             today: turncoat_policy::Date::from_unix(gate.now_unix),
+            now_unix: gate.now_unix,
             detonator: gate.detonator,
         },
         &|what| {

@@ -942,6 +942,7 @@ fn judge_pypi(
         &turncoat_gate::python::Judge {
             policy: &gate.policy,
             today: turncoat_policy::Date::from_unix(now),
+            now_unix: now,
             detonator: None,
         },
         &|_| {},
