@@ -7,6 +7,7 @@
 # codes; prints a table and totals (files flagged by each, time ratio as sum and median).
 #
 # Usage: scripts/bench-guarddog-pypi.sh [dev|dev2|CORPUS.tsv ...]   (default: dev dev2)
+#        scripts/bench-guarddog-pypi.sh --summary RESULTS.tsv ...  (table and totals of earlier runs)
 # Environment:
 #   TURNCOAT_PYPI_CACHE  files by sha256 (default $TMPDIR/turncoat-pypi-corpus, as
 #                        `turncoat-conformance benign-pypi`, which fetches missing ones)
@@ -27,6 +28,42 @@ VENV="${GUARDDOG_VENV:-target/guarddog-venv}"
 TIMEOUT="${GUARDDOG_TIMEOUT:-300}"
 LIMIT="${LIMIT:-0}"
 OUT="${OUT:-target/bench-guarddog-pypi}"
+summary() { python3 - "$@" <<'EOF'
+import csv, statistics, sys
+rows = [r for f in sys.argv[1:] for r in csv.DictReader(open(f), delimiter="\t")]
+print(f"{'package':<22} {'to':<12} {'MB':>6} {'guarddog_ms':>11} {'scan_ms':>8} {'diff_ms':>8}  guarddog risk: rules | scan | diff")
+for r in rows:
+    gd = r["gd_ms"] + ("(T/O)" if r["gd_status"] == "timeout" else "")
+    print(f"{r['package']:<22} {r['to']:<12} {r['mb']:>6} {gd:>11} {r['scan_ms']:>8} {r['diff_ms']:>8}  "
+          f"{r['gd_risk']}: {r['gd_rules']} | {r['scan_verdict']} {r['scan_codes']} | {r['diff_verdict']} {r['diff_codes']}")
+n = len(rows)
+ok = [r for r in rows if r["gd_status"] == "ok"]
+def pct(k): return f"{k} ({100 * k / max(n, 1):.1f} %)"
+print(f"\nfiles: {n}; GuardDog ok {len(ok)}, timeouts {sum(r['gd_status'] == 'timeout' for r in rows)}, "
+      f"errors {sum(r['gd_status'] == 'error' for r in rows)}")
+print(f"flagged by GuardDog, any rule:        {pct(sum(r['gd_rules'] != '-' for r in ok))}")
+print(f"flagged by GuardDog, a threat-* rule: {pct(sum('threat-' in r['gd_rules'] for r in ok))}")
+labels = {}
+for r in ok: labels[r["gd_risk"]] = labels.get(r["gd_risk"], 0) + 1
+print("GuardDog risk labels: " + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())))
+for tool in ("scan", "diff"):
+    v = [r[f"{tool}_verdict"] for r in rows]
+    print(f"turncoat {tool}: block {pct(v.count('block'))}, warn {pct(v.count('warn'))}, "
+          f"errors {v.count('error')}")
+rules = {}
+for r in ok:
+    for x in r["gd_rules"].split(","):
+        if x != "-": rules[x] = rules.get(x, 0) + 1
+print("GuardDog rules, files where each fired: " +
+      ", ".join(f"{k} {v}" for k, v in sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))))
+for tool in ("scan", "diff"):
+    g = sum(int(r["gd_ms"]) for r in ok); t = sum(int(r[f"{tool}_ms"]) for r in ok)
+    med = statistics.median(int(r["gd_ms"]) / max(int(r[f"{tool}_ms"]), 1) for r in ok) if ok else 0
+    print(f"time, GuardDog vs turncoat {tool} (files GuardDog finished): {g / 1000:.1f} s vs {t / 1000:.1f} s, "
+          f"ratio of sums {g / max(t, 1):.1f}x, median per-file ratio {med:.1f}x")
+EOF
+}
+if [ "${1:-}" = --summary ]; then shift; summary "$@"; exit 0; fi
 [ $# -gt 0 ] || set -- dev dev2
 corpora=()
 for a in "$@"; do
@@ -133,39 +170,6 @@ for c in "${corpora[@]}"; do
   done < <(tail -n +2 "$c")
 done
 
-python3 - "$RESULTS" <<'EOF'
-import csv, statistics, sys
-rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-print(f"{'package':<22} {'to':<12} {'MB':>6} {'guarddog_ms':>11} {'scan_ms':>8} {'diff_ms':>8}  guarddog risk: rules | scan | diff")
-for r in rows:
-    gd = r["gd_ms"] + ("(T/O)" if r["gd_status"] == "timeout" else "")
-    print(f"{r['package']:<22} {r['to']:<12} {r['mb']:>6} {gd:>11} {r['scan_ms']:>8} {r['diff_ms']:>8}  "
-          f"{r['gd_risk']}: {r['gd_rules']} | {r['scan_verdict']} {r['scan_codes']} | {r['diff_verdict']} {r['diff_codes']}")
-n = len(rows)
-ok = [r for r in rows if r["gd_status"] == "ok"]
-def pct(k): return f"{k} ({100 * k / max(n, 1):.1f} %)"
-print(f"\nfiles: {n}; GuardDog ok {len(ok)}, timeouts {sum(r['gd_status'] == 'timeout' for r in rows)}, "
-      f"errors {sum(r['gd_status'] == 'error' for r in rows)}")
-print(f"flagged by GuardDog, any rule:        {pct(sum(r['gd_rules'] != '-' for r in ok))}")
-print(f"flagged by GuardDog, a threat-* rule: {pct(sum('threat-' in r['gd_rules'] for r in ok))}")
-labels = {}
-for r in ok: labels[r["gd_risk"]] = labels.get(r["gd_risk"], 0) + 1
-print("GuardDog risk labels: " + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())))
-for tool in ("scan", "diff"):
-    v = [r[f"{tool}_verdict"] for r in rows]
-    print(f"turncoat {tool}: block {pct(v.count('block'))}, warn {pct(v.count('warn'))}, "
-          f"errors {v.count('error')}")
-rules = {}
-for r in ok:
-    for x in r["gd_rules"].split(","):
-        if x != "-": rules[x] = rules.get(x, 0) + 1
-print("GuardDog rules, files where each fired: " +
-      ", ".join(f"{k} {v}" for k, v in sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))))
-for tool in ("scan", "diff"):
-    g = sum(int(r["gd_ms"]) for r in ok); t = sum(int(r[f"{tool}_ms"]) for r in ok)
-    med = statistics.median(int(r["gd_ms"]) / max(int(r[f"{tool}_ms"]), 1) for r in ok) if ok else 0
-    print(f"time, GuardDog vs turncoat {tool} (files GuardDog finished): {g / 1000:.1f} s vs {t / 1000:.1f} s, "
-          f"ratio of sums {g / max(t, 1):.1f}x, median per-file ratio {med:.1f}x")
-EOF
+summary "$RESULTS"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "results: $RESULTS"
