@@ -873,6 +873,18 @@ fn base_entry<'a>(
     })
 }
 
+/// A lockfile of one package, named like `lf`: what the gate compares for one update.
+fn one_package(lf: &LockfileRef, p: LockedPackage, ecosystem: Ecosystem) -> Lockfile {
+    Lockfile {
+        path: lf.path.clone(),
+        format: lf.format.clone(),
+        packages: vec![p],
+        importers: Vec::new(),
+        ecosystem,
+        indexes: Vec::new(),
+    }
+}
+
 /// The gate on `name@locked → name@to`, through the same library path as `turncoat diff`:
 /// two one-package lockfiles, the head entry taking its tarball and integrity from the
 /// registry. Err: why it could not judge.
@@ -883,14 +895,7 @@ fn judge(
     entry: &LockedPackage,
     to: &str,
 ) -> Result<(turncoat_report::Verdict, Vec<String>), String> {
-    let lock = |p: LockedPackage| Lockfile {
-        path: lf.path.clone(),
-        format: lf.format.clone(),
-        packages: vec![p],
-        importers: Vec::new(),
-        ecosystem: Ecosystem::Npm,
-        indexes: Vec::new(),
-    };
+    let lock = |p: LockedPackage| one_package(lf, p, Ecosystem::Npm);
     let mut head = entry.clone();
     head.version = to.to_string();
     head.resolved = None;
@@ -914,14 +919,7 @@ fn judge_pypi(
     to: &str,
     hashes: &[String],
 ) -> Result<(turncoat_report::Verdict, Vec<String>), String> {
-    let lock = |p: LockedPackage| Lockfile {
-        path: lf.path.clone(),
-        format: lf.format.clone(),
-        packages: vec![p],
-        importers: Vec::new(),
-        ecosystem: Ecosystem::Pypi,
-        indexes: Vec::new(),
-    };
+    let lock = |p: LockedPackage| one_package(lf, p, Ecosystem::Pypi);
     let mut head = entry.clone();
     head.version = to.to_string();
     head.resolved = None;
