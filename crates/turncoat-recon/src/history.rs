@@ -642,6 +642,10 @@ fn scan_blobs(
     }
     let sync = repo.clone().into_sync();
     let cache_bytes = (PACK_CACHE_BYTES / rayon::current_num_threads().max(1)).max(16 << 20);
+    // The versions of one path are read together (a pack deltas a file's versions against
+    // each other, so their bases stay in the thread's cache); the results are sorted below.
+    let mut blobs = blobs;
+    blobs.sort_by(|a, b| a.2.cmp(&b.2).then(a.1.cmp(&b.1)));
     let results: Vec<Result<Out, Error>> = blobs
         .par_chunks(256)
         .map_init(
