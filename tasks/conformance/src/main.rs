@@ -55,6 +55,32 @@ pub(crate) fn vectors_dir(args: &[String]) -> Result<std::path::PathBuf, String>
     Ok(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"))
 }
 
+/// MANIFEST.json of the vectors: path → (sha256, expected), for checking each file before use.
+pub(crate) type Manifest = std::collections::BTreeMap<String, (String, serde_json::Value)>;
+
+/// The vectors directory and its manifest, or the exit code (2) after saying why on stderr.
+pub(crate) fn vectors(args: &[String]) -> Result<(std::path::PathBuf, Manifest), i32> {
+    let dir = vectors_dir(args).map_err(|e| {
+        eprintln!("{e}\n{USAGE}");
+        2
+    })?;
+    let manifest_path = dir.join("MANIFEST.json");
+    let manifest: serde_json::Value = std::fs::read(&manifest_path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            eprintln!("cannot read {}: {e}", manifest_path.display());
+            2
+        })?;
+    let mut index = Manifest::new();
+    for f in manifest["files"].as_array().into_iter().flatten() {
+        if let (Some(p), Some(h)) = (f["path"].as_str(), f["sha256"].as_str()) {
+            index.insert(p.to_string(), (h.to_string(), f["expected"].clone()));
+        }
+    }
+    Ok((dir, index))
+}
+
 /// `benign`: parse its flags and run the false-positive measurement (network).
 fn run_benign(args: &[String]) -> i32 {
     let mut a = benign::BenignArgs {

@@ -67,29 +67,10 @@ fn load(
 }
 
 pub(crate) fn run(args: &[String]) -> i32 {
-    let dir = match crate::vectors_dir(args) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("{e}\n{}", crate::USAGE);
-            return 2;
-        }
+    let (dir, index) = match crate::vectors(args) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
-    let manifest: Value = match std::fs::read(dir.join("MANIFEST.json"))
-        .map_err(|e| e.to_string())
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-    {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("cannot read {}/MANIFEST.json: {e}", dir.display());
-            return 2;
-        }
-    };
-    let mut index = BTreeMap::new();
-    for f in manifest["files"].as_array().into_iter().flatten() {
-        if let (Some(p), Some(h)) = (f["path"].as_str(), f["sha256"].as_str()) {
-            index.insert(p.to_string(), (h.to_string(), f["expected"].clone()));
-        }
-    }
     println!("pep740 conformance against {}", dir.display());
     let mut t = Tally {
         passed: 0,
