@@ -685,7 +685,7 @@ impl Poll<'_> {
             verdict: None,
             findings: Vec::new(),
             registry: self.registry.to_string(),
-            at: rfc3339(self.now),
+            at: turncoat_incident::playbook::rfc3339(self.now),
         }
     }
 
@@ -968,16 +968,6 @@ fn verdict_of(
         .collect();
     codes.dedup();
     Ok((p.verdict, codes))
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 /// A number in [0, 1) for the backoff's jitter (std's per-process random hash keys).
