@@ -14,6 +14,11 @@
 //! skipped.
 
 use std::collections::{HashMap, HashSet};
+
+/// Sets and maps keyed by object id, with gix's hasher (an id is already a hash: its first
+/// bytes are used as is, where SipHash cost 2 % of a scan).
+type IdSet = gix::hashtable::HashSet<ObjectId>;
+type IdMap<V> = gix::hashtable::HashMap<ObjectId, V>;
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
@@ -24,6 +29,7 @@ use rayon::prelude::*;
 use crate::Error;
 use crate::detect::{self, Hit};
 use crate::identity::Signature;
+use crate::packed;
 
 /// Delta-base cache of all scanning threads together (each gets its share, at least 16 MiB).
 const PACK_CACHE_BYTES: usize = 128 * 1024 * 1024;
@@ -172,23 +178,37 @@ pub fn scan_repo(
     facts.no_head = head.is_none();
     let (tips, tags) = tips(&repo, path)?;
     progress(&format!("{}: reading commits", path.display()));
-    let mut messages = Vec::new();
-    let commits = walk_commits(&repo, path, tips, &mailmap, opts, &mut facts, &mut messages)?;
-    read_tags(&repo, &tags, &mailmap, opts, &mut facts, &mut messages);
-    if !opts.secrets {
-        return Ok(facts);
-    }
-    scan_messages(messages, &mut facts);
+    let read = read_commits(&repo, path, tips)?;
     progress(&format!(
         "{}: walking the trees of {} commits",
         path.display(),
-        commits.len()
+        read.len()
     ));
-    let head_blobs = match head {
-        Some(h) => head_blobs(&repo, path, h)?,
-        None => HashMap::new(),
+    // The identities and messages are taken while the trees are walked.
+    let (hash, sync) = (repo.object_hash(), repo.clone().into_sync());
+    let ((sigs, mut messages), trees) = rayon::join(
+        || commit_identities(hash, &read, &mailmap, opts),
+        || -> Result<_, Error> {
+            if !opts.secrets {
+                return Ok(None);
+            }
+            let repo = sync.to_thread_local();
+            let head_blobs = match head {
+                Some(h) => head_blobs(&repo, path, h)?,
+                None => IdMap::default(),
+            };
+            let blobs = first_seen_blobs(&repo, &by_time(&read), opts)?;
+            Ok(Some((head_blobs, blobs)))
+        },
+    );
+    facts.commits = commit_list(&read, &sigs, opts);
+    facts.signatures = sigs;
+    drop(read);
+    read_tags(&repo, &tags, &mailmap, opts, &mut facts, &mut messages);
+    let Some((head_blobs, blobs)) = trees? else {
+        return Ok(facts);
     };
-    let blobs = first_seen_blobs(&repo, &commits, opts)?;
+    scan_messages(messages, &mut facts);
     progress(&format!(
         "{}: scanning {} blobs",
         path.display(),
@@ -347,26 +367,31 @@ fn read_tags(
 
 /// Secrets in commit and tag messages, cited at their commit (only commits in scope).
 fn scan_messages(messages: Vec<Message>, facts: &mut RepoFacts) {
-    let index: HashMap<String, usize> = facts
+    let index: IdMap<usize> = facts
         .commits
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.id.clone(), i))
+        .filter_map(|(i, c)| Some((ObjectId::from_hex(c.id.as_bytes()).ok()?, i)))
         .collect();
-    for m in messages {
-        let Some(&commit) = index.get(&m.commit.to_string()) else {
-            continue;
-        };
-        for hit in detect::scan(&m.path, &m.text) {
-            facts.hits.push(BlobHit {
-                hit,
-                commit,
-                path: m.path.clone(),
-                head_path: None,
-                in_message: true,
-            });
-        }
-    }
+    let found: Vec<Vec<BlobHit>> = messages
+        .par_iter()
+        .map(|m| {
+            let Some(&commit) = index.get(&m.commit) else {
+                return Vec::new();
+            };
+            detect::scan(&m.path, &m.text)
+                .into_iter()
+                .map(|hit| BlobHit {
+                    hit,
+                    commit,
+                    path: m.path.clone(),
+                    head_path: None,
+                    in_message: true,
+                })
+                .collect()
+        })
+        .collect();
+    facts.hits.extend(found.into_iter().flatten());
 }
 
 /// One identity line, `.mailmap` applied.
@@ -417,20 +442,27 @@ fn trailer_signatures(
     }
 }
 
-fn walk_commits(
+/// A commit as the walk read it: its tree and committer time for the tree walk, its bytes for
+/// the identities and the message.
+struct ReadCommit {
+    id: ObjectId,
+    tree: ObjectId,
+    time: i64,
+    data: Vec<u8>,
+}
+
+/// Every commit reachable from `tips`, in the order the walk met them (depth first). Only this
+/// walk is sequential (a commit's parents are known once it is read); the identities and
+/// messages are taken from the bytes afterwards, in parallel.
+fn read_commits(
     repo: &gix::Repository,
     path: &Path,
     tips: Vec<ObjectId>,
-    mailmap: &gix_mailmap::Snapshot,
-    opts: &ScanOptions,
-    facts: &mut RepoFacts,
-    messages: &mut Vec<Message>,
-) -> Result<Vec<RawCommit>, Error> {
-    let mut seen: HashSet<ObjectId> = tips.iter().copied().collect();
+) -> Result<Vec<ReadCommit>, Error> {
+    let mut seen: IdSet = tips.iter().copied().collect();
     let mut stack = tips;
     let mut buf = Vec::new();
-    let mut raw = Vec::new();
-    let mut sigs = Vec::new();
+    let mut out = Vec::new();
     while let Some(id) = stack.pop() {
         let Ok(data) = repo.objects.find(&id, &mut buf) else {
             // A shallow clone's boundary or a ref to a missing object: nothing to read.
@@ -446,40 +478,74 @@ fn walk_commits(
                 stack.push(p);
             }
         }
-        let committer = commit.committer().ok();
-        let time = committer.map(|c| c.seconds()).unwrap_or(0);
-        let author = commit.author().ok();
-        raw.push((id, commit.tree(), time));
-        if opts.since.is_some_and(|s| time < s) {
-            continue;
-        }
-        for (sig, role) in [
-            (author, crate::identity::Role::Author),
-            (committer, crate::identity::Role::Committer),
-        ] {
-            let Some(sig) = sig else { continue };
-            sigs.push(signature(mailmap, &id, role, sig.trim()));
-        }
-        trailer_signatures(mailmap, &id, &commit, time, &mut sigs);
-        if opts.secrets {
-            messages.push(Message {
-                commit: id,
+        out.push(ReadCommit {
+            id,
+            tree: commit.tree(),
+            time: commit.committer().map(|c| c.seconds()).unwrap_or(0),
+            data: data.data.to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+/// The author, committer and identity trailers of each commit in scope, and its message when
+/// secrets are scanned, in the order of `commits`.
+fn commit_identities(
+    hash: gix::hash::Kind,
+    commits: &[ReadCommit],
+    mailmap: &gix_mailmap::Snapshot,
+    opts: &ScanOptions,
+) -> (Vec<Signature>, Vec<Message>) {
+    let per_commit: Vec<(Vec<Signature>, Option<Message>)> = commits
+        .par_iter()
+        .filter(|c| opts.since.is_none_or(|s| c.time >= s))
+        .map(|c| {
+            let mut sigs = Vec::new();
+            // It parsed in `read_commits`.
+            let Ok(commit) = gix::objs::CommitRef::from_bytes(&c.data, hash) else {
+                return (sigs, None);
+            };
+            for (sig, role) in [
+                (commit.author().ok(), crate::identity::Role::Author),
+                (commit.committer().ok(), crate::identity::Role::Committer),
+            ] {
+                let Some(sig) = sig else { continue };
+                sigs.push(signature(mailmap, &c.id, role, sig.trim()));
+            }
+            trailer_signatures(mailmap, &c.id, &commit, c.time, &mut sigs);
+            let message = opts.secrets.then(|| Message {
+                commit: c.id,
                 path: MESSAGE_PATH.to_string(),
                 text: commit.message.to_vec(),
             });
-        }
+            (sigs, message)
+        })
+        .collect();
+    let mut sigs = Vec::new();
+    let mut messages = Vec::new();
+    for (s, m) in per_commit {
+        sigs.extend(s);
+        messages.extend(m);
     }
-    raw.sort_by(|a, b| a.2.cmp(&b.2).then(a.0.cmp(&b.0)));
+    (sigs, messages)
+}
+
+/// The commits in scope, oldest first, each with its author's email.
+fn commit_list(read: &[ReadCommit], sigs: &[Signature], opts: &ScanOptions) -> Vec<CommitInfo> {
     let author_of: HashMap<&str, &str> = sigs
         .iter()
         .filter(|s| s.role == crate::identity::Role::Author)
         .map(|s| (s.commit.as_str(), s.email.as_str()))
         .collect();
-    facts.commits = raw
+    let mut out: Vec<(i64, ObjectId)> = read
         .iter()
-        .filter(|c| opts.since.is_none_or(|s| c.2 >= s))
-        .map(|c| {
-            let id = c.0.to_string();
+        .filter(|c| opts.since.is_none_or(|s| c.time >= s))
+        .map(|c| (c.time, c.id))
+        .collect();
+    out.sort();
+    out.into_iter()
+        .map(|(time, id)| {
+            let id = id.to_string();
             let author_email = author_of
                 .get(id.as_str())
                 .copied()
@@ -487,44 +553,56 @@ fn walk_commits(
                 .to_string();
             CommitInfo {
                 id,
-                time: c.2,
+                time,
                 author_email,
             }
         })
-        .collect();
-    facts.signatures = sigs;
-    Ok(raw
-        .into_iter()
-        .map(|(_, tree, time)| RawCommit { tree, time })
-        .collect())
+        .collect()
+}
+
+/// Every commit's tree and time, oldest first (the order the tree walk attributes blobs in).
+fn by_time(read: &[ReadCommit]) -> Vec<RawCommit> {
+    let mut out: Vec<(i64, ObjectId, ObjectId)> =
+        read.iter().map(|c| (c.time, c.id, c.tree)).collect();
+    out.sort();
+    out.into_iter()
+        .map(|(time, _, tree)| RawCommit { tree, time })
+        .collect()
 }
 
 /// The blobs of `HEAD`'s tree with their paths.
-fn head_blobs(
-    repo: &gix::Repository,
-    path: &Path,
-    head: ObjectId,
-) -> Result<HashMap<ObjectId, String>, Error> {
+fn head_blobs(repo: &gix::Repository, path: &Path, head: ObjectId) -> Result<IdMap<String>, Error> {
     let mut buf = Vec::new();
     let tree = repo
         .objects
         .find_commit(&head, &mut buf)
         .map_err(|e| git_err(path, "HEAD", e))?
         .tree();
-    let mut out = HashMap::new();
-    walk_tree(repo, tree, None, &mut |id, p| {
-        out.entry(id).or_insert(p);
+    let mut out = IdMap::default();
+    walk_tree(repo, tree, None, &mut |id, prefix, name| {
+        out.entry(id).or_insert_with(|| join(prefix, name));
     })?;
     Ok(out)
 }
 
+/// `prefix/name` (or `name` at the root).
+fn join(prefix: &str, name: &gix::bstr::BStr) -> String {
+    let name = name.to_str_lossy();
+    if prefix.is_empty() {
+        name.into_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
 /// Walk `tree` depth first; trees in `seen_trees` are skipped (and new ones added when the
-/// set is used for deduplication).
+/// set is used for deduplication). `on_blob` gets each blob's id, the path of its tree and its
+/// name (a path is only built when it is kept).
 fn walk_tree(
     repo: &gix::Repository,
     tree: ObjectId,
-    mut seen_trees: Option<&mut HashSet<ObjectId>>,
-    on_blob: &mut dyn FnMut(ObjectId, String),
+    mut seen_trees: Option<&mut IdSet>,
+    on_blob: &mut dyn FnMut(ObjectId, &str, &gix::bstr::BStr),
 ) -> Result<(), Error> {
     let mut stack = vec![(tree, String::new())];
     let mut buf = Vec::new();
@@ -538,18 +616,15 @@ fn walk_tree(
             continue;
         };
         for e in &t.entries {
-            let name = e.filename.to_str_lossy();
-            let p = if prefix.is_empty() {
-                name.into_owned()
-            } else {
-                format!("{prefix}/{name}")
-            };
             if e.mode.is_tree() {
-                stack.push((e.oid.to_owned(), p));
+                if seen_trees.as_deref().is_some_and(|s| s.contains(e.oid)) {
+                    continue;
+                }
+                stack.push((e.oid.to_owned(), join(&prefix, e.filename)));
             } else if e.mode.is_blob_or_symlink() {
                 // Regular files, executables and symlinks (a link's target can be a secret
                 // too); submodule commits are not ours to read.
-                on_blob(e.oid.to_owned(), p);
+                on_blob(e.oid.to_owned(), &prefix, e.filename);
             }
         }
     }
@@ -583,35 +658,40 @@ fn first_seen_blobs(
         .len()
         .div_ceil(rayon::current_num_threads().max(1) * 4)
         .max(8);
-    type FirstSeen = HashMap<ObjectId, (usize, String)>;
+    type FirstSeen = IdMap<(usize, String)>;
     let parts: Vec<Result<FirstSeen, Error>> = commits
         .par_chunks(run)
         .enumerate()
         .map_init(
             || sync.to_thread_local(),
             |repo, (n, chunk)| {
-                let mut seen_trees: HashSet<ObjectId> = HashSet::with_capacity(1024);
-                let mut first: FirstSeen = HashMap::new();
+                let mut seen_trees = IdSet::with_capacity_and_hasher(1024, Default::default());
+                let mut first = FirstSeen::default();
                 for (k, c) in chunk.iter().enumerate() {
                     let pos = n * run + k;
-                    walk_tree(repo, c.tree, Some(&mut seen_trees), &mut |id, p| {
-                        first.entry(id).or_insert((pos, p));
-                    })?;
+                    walk_tree(
+                        repo,
+                        c.tree,
+                        Some(&mut seen_trees),
+                        &mut |id, prefix, name| {
+                            first.entry(id).or_insert_with(|| (pos, join(prefix, name)));
+                        },
+                    )?;
                 }
                 Ok(first)
             },
         )
         .collect();
-    let mut merged: FirstSeen = HashMap::new();
+    let mut merged = FirstSeen::default();
     for part in parts {
         for (id, (pos, p)) in part? {
             match merged.entry(id) {
-                std::collections::hash_map::Entry::Occupied(mut e) => {
+                gix::hashtable::hash_map::Entry::Occupied(mut e) => {
                     if pos < e.get().0 {
                         e.insert((pos, p));
                     }
                 }
-                std::collections::hash_map::Entry::Vacant(e) => {
+                gix::hashtable::hash_map::Entry::Vacant(e) => {
                     e.insert((pos, p));
                 }
             }
@@ -625,35 +705,142 @@ fn first_seen_blobs(
     Ok(out)
 }
 
+/// What the scan of a set of blobs found.
+#[derive(Default)]
+struct Scanned {
+    hits: Vec<BlobHit>,
+    skipped: Vec<SkippedBlob>,
+    scanned: u64,
+    bytes: u64,
+    binary: u64,
+}
+
+impl Scanned {
+    /// Record one blob (`(id, commit, path)`) that was read, or was too large to read.
+    fn add(
+        &mut self,
+        (id, commit, path): &(ObjectId, usize, String),
+        read: packed::Read<'_>,
+        found: Vec<Hit>,
+        head_blobs: &IdMap<String>,
+    ) {
+        let data = match read {
+            packed::Read::TooLarge(size) => {
+                self.skipped.push(SkippedBlob {
+                    blob: id.to_string(),
+                    commit: *commit,
+                    path: path.clone(),
+                    size,
+                });
+                return;
+            }
+            packed::Read::Data(data) => data,
+        };
+        self.scanned += 1;
+        self.bytes += data.len() as u64;
+        if detect::is_binary(data) {
+            self.binary += 1;
+        }
+        for hit in found {
+            self.hits.push(BlobHit {
+                hit,
+                commit: *commit,
+                path: path.clone(),
+                head_path: head_blobs.get(id).cloned(),
+                in_message: false,
+            });
+        }
+    }
+
+    fn merge(&mut self, other: Scanned) {
+        self.hits.extend(other.hits);
+        self.skipped.extend(other.skipped);
+        self.scanned += other.scanned;
+        self.bytes += other.bytes;
+        self.binary += other.binary;
+    }
+}
+
+/// The secrets of a blob that was read (none for one that was not).
+fn detect_in(path: &str, read: &packed::Read<'_>) -> Vec<Hit> {
+    match read {
+        packed::Read::Data(data) => detect::scan(path, data),
+        packed::Read::TooLarge(_) => Vec::new(),
+    }
+}
+
+/// Scan every blob: those in the repository's packs through one delta tree per pack (see
+/// [`packed`]), the rest (loose objects, an alternate's, a pack the tree could not read)
+/// one at a time through the object database.
 fn scan_blobs(
     repo: &gix::Repository,
     path: &Path,
     blobs: Vec<(ObjectId, usize, String)>,
-    head_blobs: &HashMap<ObjectId, String>,
+    head_blobs: &IdMap<String>,
     opts: &ScanOptions,
     facts: &mut RepoFacts,
 ) -> Result<(), Error> {
-    struct Out {
-        hits: Vec<BlobHit>,
-        skipped: Vec<SkippedBlob>,
-        scanned: u64,
-        bytes: u64,
-        binary: u64,
+    let packs = packed::Packs::open(repo.objects.store_ref().path(), repo.object_hash());
+    let ids: Vec<ObjectId> = blobs.iter().map(|b| b.0).collect();
+    let from_packs = std::sync::Mutex::new(Scanned::default());
+    let visit = |i: usize, read: packed::Read<'_>| {
+        let found = detect_in(&blobs[i].2, &read);
+        if let Ok(mut out) = from_packs.lock() {
+            out.add(&blobs[i], read, found, head_blobs);
+        }
+    };
+    let done = packs.read(
+        &ids,
+        opts.max_blob_bytes,
+        rayon::current_num_threads(),
+        &visit,
+    );
+    let mut total = from_packs
+        .into_inner()
+        .map_err(|_| git_err(path, "packs", "a scanning thread panicked"))?;
+    let rest: Vec<&(ObjectId, usize, String)> = blobs
+        .iter()
+        .zip(&done)
+        .filter(|(_, done)| !**done)
+        .map(|(b, _)| b)
+        .collect();
+    total.merge(scan_one_by_one(repo, path, rest, head_blobs, opts)?);
+    facts.hits.extend(total.hits);
+    facts.skipped.extend(total.skipped);
+    facts.blobs_scanned += total.scanned;
+    facts.bytes_scanned += total.bytes;
+    facts.binary_blobs += total.binary;
+    facts
+        .hits
+        .sort_by(|a, b| a.commit.cmp(&b.commit).then(a.path.cmp(&b.path)));
+    facts
+        .skipped
+        .sort_by(|a, b| a.commit.cmp(&b.commit).then(a.path.cmp(&b.path)));
+    Ok(())
+}
+
+/// Blobs read one at a time through the object database, in parallel, with a size check
+/// on each object's header before it is inflated.
+fn scan_one_by_one(
+    repo: &gix::Repository,
+    path: &Path,
+    mut blobs: Vec<&(ObjectId, usize, String)>,
+    head_blobs: &IdMap<String>,
+    opts: &ScanOptions,
+) -> Result<Scanned, Error> {
+    if blobs.is_empty() {
+        return Ok(Scanned::default());
     }
     let sync = repo.clone().into_sync();
     let cache_bytes = (PACK_CACHE_BYTES / rayon::current_num_threads().max(1)).max(16 << 20);
     // The versions of one path are read together (a pack deltas a file's versions against
-    // each other, so their bases stay in the thread's cache); the results are sorted below.
-    let mut blobs = blobs;
+    // each other, so their bases stay in the thread's cache).
     blobs.sort_by(|a, b| a.2.cmp(&b.2).then(a.1.cmp(&b.1)));
-    let results: Vec<Result<Out, Error>> = blobs
+    let results: Vec<Result<Scanned, Error>> = blobs
         .par_chunks(256)
         .map_init(
             || {
                 let mut repo = sync.to_thread_local();
-                // Blobs are read oldest first, but packs store the newest version whole and
-                // older ones as deltas against it: a cache of delta bases (per thread) saves
-                // inflating the same base again for each older version.
                 repo.objects.set_pack_cache(move || {
                     Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
                         cache_bytes,
@@ -662,66 +849,35 @@ fn scan_blobs(
                 (repo, Vec::new())
             },
             |(repo, buf), chunk| {
-                let mut out = Out {
-                    hits: Vec::new(),
-                    skipped: Vec::new(),
-                    scanned: 0,
-                    bytes: 0,
-                    binary: 0,
-                };
-                for (id, commit, p) in chunk {
+                let mut out = Scanned::default();
+                for &blob in chunk {
+                    let id = &blob.0;
                     let size = repo
                         .find_header(*id)
                         .map_err(|e| git_err(path, &format!("blob {id}"), e))?
                         .size();
-                    if size > opts.max_blob_bytes {
-                        out.skipped.push(SkippedBlob {
-                            blob: id.to_string(),
-                            commit: *commit,
-                            path: p.clone(),
-                            size,
-                        });
-                        continue;
-                    }
-                    let data = repo
-                        .objects
-                        .find_blob(id, buf)
-                        .map_err(|e| git_err(path, &format!("blob {id}"), e))?
-                        .data;
-                    out.scanned += 1;
-                    out.bytes += data.len() as u64;
-                    if detect::is_binary(data) {
-                        out.binary += 1;
-                    }
-                    for hit in detect::scan(p, data) {
-                        out.hits.push(BlobHit {
-                            hit,
-                            commit: *commit,
-                            path: p.clone(),
-                            head_path: head_blobs.get(id).cloned(),
-                            in_message: false,
-                        });
-                    }
+                    let read = if size > opts.max_blob_bytes {
+                        packed::Read::TooLarge(size)
+                    } else {
+                        let data = repo
+                            .objects
+                            .find_blob(id, buf)
+                            .map_err(|e| git_err(path, &format!("blob {id}"), e))?
+                            .data;
+                        packed::Read::Data(data)
+                    };
+                    let found = detect_in(&blob.2, &read);
+                    out.add(blob, read, found, head_blobs);
                 }
                 Ok(out)
             },
         )
         .collect();
+    let mut total = Scanned::default();
     for r in results {
-        let r = r?;
-        facts.hits.extend(r.hits);
-        facts.skipped.extend(r.skipped);
-        facts.blobs_scanned += r.scanned;
-        facts.bytes_scanned += r.bytes;
-        facts.binary_blobs += r.binary;
+        total.merge(r?);
     }
-    facts
-        .hits
-        .sort_by(|a, b| a.commit.cmp(&b.commit).then(a.path.cmp(&b.path)));
-    facts
-        .skipped
-        .sort_by(|a, b| a.commit.cmp(&b.commit).then(a.path.cmp(&b.path)));
-    Ok(())
+    Ok(total)
 }
 
 #[cfg(test)]

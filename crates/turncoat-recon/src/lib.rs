@@ -24,6 +24,7 @@ pub mod hibp;
 pub mod history;
 pub mod identity;
 pub mod maintainers;
+mod packed;
 pub mod passwords;
 pub mod published;
 pub mod report;

@@ -625,3 +625,215 @@ fn trailers_taggers_and_messages_are_read() {
     let json = serde_json::to_string(&r.secrets).unwrap();
     assert!(!json.contains(&in_commit) && !json.contains(&in_tag));
 }
+
+/// What a scan found, in a form two scans of the same history can be compared by (values
+/// only as their redacted form).
+fn summary(facts: &RepoFacts) -> Vec<String> {
+    let mut out: Vec<String> = facts
+        .hits
+        .iter()
+        .map(|h| {
+            format!(
+                "hit {} {} {:?} {:?} {} {} {:?} {}",
+                facts.commits[h.commit].id,
+                h.path,
+                h.hit.kind,
+                h.hit.line,
+                h.hit.value.redacted(),
+                h.hit.paired_secret,
+                h.head_path,
+                h.in_message
+            )
+        })
+        .chain(facts.skipped.iter().map(|s| {
+            format!(
+                "skipped {} {} {} {}",
+                s.blob, facts.commits[s.commit].id, s.path, s.size
+            )
+        }))
+        .collect();
+    out.push(format!(
+        "blobs {} bytes {} binary {} commits {} signatures {}",
+        facts.blobs_scanned,
+        facts.bytes_scanned,
+        facts.binary_blobs,
+        facts.commits.len(),
+        facts.signatures.len()
+    ));
+    out
+}
+
+/// Copy a repository (a plain recursive copy: objects, refs, config).
+fn copy_repo(from: &Path, to: &Path) {
+    let st = Command::new("cp")
+        .args(["-a", &from.display().to_string(), &to.display().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// Blobs read out of packs (one delta tree per pack) give exactly what the same history gives
+/// read loose, one object at a time: after a deep repack whose chains pass the tree's limit
+/// (those blobs fall back to the object database), with a large file stored as a delta of a
+/// large base (its size is only known once decoded), and with newer commits still loose.
+#[test]
+fn packed_and_loose_histories_scan_the_same() {
+    let Some(fx) = fixture() else { return };
+    let repo = &fx.repo;
+    // Two hundred versions of one file, each a window of lines that slides by four, so that
+    // a deep repack chains each version to its neighbour (chains of 80 and more, past the
+    // tree's limit of 50), a token in one of them; and a large file changed slightly, so that
+    // the pack stores it as a delta.
+    let token = turncoat_recon::detect::testing::checksummed("ghp_", 4242);
+    for i in 0..200 {
+        let mut text = (i * 4..i * 4 + 200)
+            .map(|l| format!("line {l} of a sliding window\n"))
+            .collect::<String>();
+        if i == 100 {
+            text.push_str(&format!("token = \"{token}\"\n"));
+        }
+        std::fs::write(repo.join("versions.txt"), text).unwrap();
+        git_env(repo, &["add", "-A"]);
+        git_env(repo, &["commit", "-q", "-m", &format!("version {i}")]);
+    }
+    let big: String = (0..120_000).map(|l| format!("row {l}\n")).collect();
+    assert!(big.len() as u64 > CAP);
+    std::fs::write(repo.join("big.txt"), &big).unwrap();
+    git_env(repo, &["add", "-A"]);
+    git_env(repo, &["commit", "-q", "-m", "big"]);
+    std::fs::write(
+        repo.join("big.txt"),
+        big.replace("row 30000\n", "row 30000!\n"),
+    )
+    .unwrap();
+    git_env(repo, &["add", "-A"]);
+    git_env(repo, &["commit", "-q", "-m", "big again"]);
+
+    let loose = summary(&scan(repo, &capped()));
+    assert!(
+        loose.iter().any(|l| l.contains("versions.txt")),
+        "{loose:#?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let packed = dir.path().join("packed");
+    copy_repo(repo, &packed);
+    git_env(
+        &packed,
+        &[
+            "-c",
+            "pack.threads=1",
+            "repack",
+            "-q",
+            "-a",
+            "-d",
+            "-f",
+            "--depth=250",
+            "--window=250",
+        ],
+    );
+    let objects = packed.join(".git/objects");
+    let idx = std::fs::read_dir(objects.join("pack"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .unwrap();
+    let stats = git(&packed, &["verify-pack", "-v", &idx.display().to_string()]);
+    let longest = stats
+        .lines()
+        .filter_map(|l| l.strip_prefix("chain length = "))
+        .filter_map(|l| l.split(':').next()?.parse::<usize>().ok())
+        .max()
+        .unwrap_or(0);
+    assert!(longest > 50, "chains of {longest} at most");
+    git_env(&packed, &["prune-packed"]);
+    let loose_left = std::fs::read_dir(&objects)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().len() == 2)
+        .count();
+    assert_eq!(loose_left, 0, "everything is packed");
+    assert_eq!(summary(&scan(&packed, &capped())), loose);
+    assert_eq!(
+        summary(&scan(&packed, &ScanOptions::default())),
+        summary(&scan(repo, &ScanOptions::default()))
+    );
+
+    // Newer commits loose on top of the pack.
+    for (name, body) in [
+        ("late.env", format!("API_TOKEN={token}\n")),
+        ("late2.txt", "x\n".into()),
+    ] {
+        for r in [repo.as_path(), packed.as_path()] {
+            std::fs::write(r.join(name), &body).unwrap();
+            git_env(r, &["add", "-A"]);
+            git_env(r, &["commit", "-q", "-m", name]);
+        }
+    }
+    let (a, b) = (
+        summary(&scan(repo, &capped())),
+        summary(&scan(&packed, &capped())),
+    );
+    // The commits differ in id only if their times differ; compare what does not name them.
+    let strip = |v: Vec<String>| -> Vec<String> {
+        v.into_iter()
+            .map(|l| {
+                l.split(' ')
+                    .filter(|w| w.len() != 40)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(strip(a), strip(b));
+}
+
+/// A damaged pack entry is an error that names the blob, never a panic and never a blob
+/// silently left out: the delta tree fails, and the blob is read again one object at a time.
+#[test]
+fn a_corrupt_pack_entry_is_an_error_not_a_panic() {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git_env(repo, &["init", "-q", "-b", "main"]);
+    let body: String = (0..2000).map(|l| format!("line {l}\n")).collect();
+    std::fs::write(repo.join("a.txt"), &body).unwrap();
+    git_env(repo, &["add", "-A"]);
+    git_env(repo, &["commit", "-q", "-m", "one"]);
+    git_env(repo, &["repack", "-q", "-a", "-d"]);
+    git_env(repo, &["prune-packed"]);
+    let blob = git(repo, &["rev-parse", "HEAD:a.txt"]).trim().to_string();
+    let pack_dir = repo.join(".git/objects/pack");
+    let idx = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .unwrap();
+    // `git verify-pack -v`: id, type, size, size in pack, offset.
+    let listing = git(repo, &["verify-pack", "-v", &idx.display().to_string()]);
+    let offset: u64 = listing
+        .lines()
+        .find(|l| l.starts_with(&blob))
+        .and_then(|l| l.split_whitespace().nth(4))
+        .and_then(|o| o.parse().ok())
+        .expect("the blob's offset");
+    let pack = idx.with_extension("pack");
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    let mut bytes = std::fs::read(&pack).unwrap();
+    // Past the entry's header (a few bytes), inside its zlib stream.
+    for b in &mut bytes[offset as usize + 8..offset as usize + 40] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&pack, bytes).unwrap();
+    let err = scan_repo(repo, &ScanOptions::default(), &|_| {}).expect_err("corrupt pack entry");
+    let msg = err.to_string();
+    assert!(msg.contains(&blob), "{msg}");
+}
