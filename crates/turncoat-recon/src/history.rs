@@ -150,11 +150,6 @@ pub fn open(path: &Path) -> Result<gix::Repository, Error> {
     Ok(repo)
 }
 
-struct RawCommit {
-    tree: ObjectId,
-    time: i64,
-}
-
 /// Scan one repository's history.
 pub fn scan_repo(
     path: &Path,
@@ -177,38 +172,51 @@ pub fn scan_repo(
     let head = repo.head_id().ok().map(|id| id.detach());
     facts.no_head = head.is_none();
     let (tips, tags) = tips(&repo, path)?;
-    progress(&format!("{}: reading commits", path.display()));
-    let read = read_commits(&repo, path, tips)?;
     progress(&format!(
-        "{}: walking the trees of {} commits",
-        path.display(),
-        read.len()
+        "{}: reading commits and walking their trees",
+        path.display()
     ));
-    // The identities and messages are taken while the trees are walked.
+    // One thread reads the commits; each run of them read goes to another thread for its
+    // trees, and the identities are taken while the last runs are walked.
     let (hash, sync) = (repo.object_hash(), repo.clone().into_sync());
-    let ((sigs, mut messages), trees) = rayon::join(
-        || commit_identities(hash, &read, &mailmap, opts),
-        || -> Result<_, Error> {
-            if !opts.secrets {
-                return Ok(None);
-            }
-            let repo = sync.to_thread_local();
-            let head_blobs = match head {
-                Some(h) => head_blobs(&repo, path, h)?,
-                None => IdMap::default(),
-            };
-            let blobs = first_seen_blobs(&repo, &by_time(&read), opts)?;
-            Ok(Some((head_blobs, blobs)))
-        },
-    );
-    facts.commits = commit_list(&read, &sigs, opts);
+    let found = Shards::default();
+    let (read, (sigs, message_hits)) = rayon::scope(|s| -> Result<_, Error> {
+        let repo = sync.to_thread_local();
+        let mut walk = |run: Run| {
+            let (sync, found) = (&sync, &found);
+            s.spawn(move |_| found.add(walk_run(&sync.to_thread_local(), run)));
+        };
+        let read = read_commits(&repo, path, tips, opts.secrets.then_some(&mut walk))?;
+        let identities = commit_identities(hash, &read, &mailmap, opts);
+        Ok((read, identities))
+    })?;
+    let scope;
+    (facts.commits, scope) = commit_list(&read, &sigs, opts);
     facts.signatures = sigs;
     drop(read);
+    let mut messages = Vec::new();
     read_tags(&repo, &tags, &mailmap, opts, &mut facts, &mut messages);
-    let Some((head_blobs, blobs)) = trees? else {
+    if !opts.secrets {
         return Ok(facts);
+    }
+    let blobs = found.in_scope(&scope, path)?;
+    let head_blobs = match head {
+        Some(h) => head_blobs(&repo, path, h)?,
+        None => IdMap::default(),
     };
-    scan_messages(messages, &mut facts);
+    for (commit, hits) in message_hits {
+        let Some(&commit) = scope.get(&commit) else {
+            continue;
+        };
+        facts.hits.extend(hits.into_iter().map(|hit| BlobHit {
+            hit,
+            commit,
+            path: MESSAGE_PATH.to_string(),
+            head_path: None,
+            in_message: true,
+        }));
+    }
+    scan_messages(messages, &scope, &mut facts);
     progress(&format!(
         "{}: scanning {} blobs",
         path.display(),
@@ -365,14 +373,8 @@ fn read_tags(
     }
 }
 
-/// Secrets in commit and tag messages, cited at their commit (only commits in scope).
-fn scan_messages(messages: Vec<Message>, facts: &mut RepoFacts) {
-    let index: IdMap<usize> = facts
-        .commits
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| Some((ObjectId::from_hex(c.id.as_bytes()).ok()?, i)))
-        .collect();
+/// Secrets in tag messages, cited at their commit (only commits in scope).
+fn scan_messages(messages: Vec<Message>, index: &IdMap<usize>, facts: &mut RepoFacts) {
     let found: Vec<Vec<BlobHit>> = messages
         .par_iter()
         .map(|m| {
@@ -458,11 +460,13 @@ fn read_commits(
     repo: &gix::Repository,
     path: &Path,
     tips: Vec<ObjectId>,
+    mut walk: Option<&mut dyn FnMut(Run)>,
 ) -> Result<Vec<ReadCommit>, Error> {
     let mut seen: IdSet = tips.iter().copied().collect();
     let mut stack = tips;
     let mut buf = Vec::new();
     let mut out = Vec::new();
+    let mut run = Run::with_capacity(RUN);
     while let Some(id) = stack.pop() {
         let Ok(data) = repo.objects.find(&id, &mut buf) else {
             // A shallow clone's boundary or a ref to a missing object: nothing to read.
@@ -478,25 +482,40 @@ fn read_commits(
                 stack.push(p);
             }
         }
-        out.push(ReadCommit {
+        let c = ReadCommit {
             id,
             tree: commit.tree(),
             time: commit.committer().map(|c| c.seconds()).unwrap_or(0),
             data: data.data.to_vec(),
-        });
+        };
+        if let Some(walk) = walk.as_mut() {
+            run.push((c.time, c.id, c.tree));
+            if run.len() == RUN {
+                walk(std::mem::replace(&mut run, Run::with_capacity(RUN)));
+            }
+        }
+        out.push(c);
+    }
+    if let Some(walk) = walk.as_mut()
+        && !run.is_empty()
+    {
+        walk(run);
     }
     Ok(out)
 }
 
-/// The author, committer and identity trailers of each commit in scope, and its message when
-/// secrets are scanned, in the order of `commits`.
+/// The secrets in one commit's message.
+type MessageHits = (ObjectId, Vec<Hit>);
+
+/// The author, committer and identity trailers of each commit in scope, and the secrets in its
+/// message when secrets are scanned, in the order of `commits`.
 fn commit_identities(
     hash: gix::hash::Kind,
     commits: &[ReadCommit],
     mailmap: &gix_mailmap::Snapshot,
     opts: &ScanOptions,
-) -> (Vec<Signature>, Vec<Message>) {
-    let per_commit: Vec<(Vec<Signature>, Option<Message>)> = commits
+) -> (Vec<Signature>, Vec<MessageHits>) {
+    let per_commit: Vec<(Vec<Signature>, Option<MessageHits>)> = commits
         .par_iter()
         .filter(|c| opts.since.is_none_or(|s| c.time >= s))
         .map(|c| {
@@ -513,25 +532,29 @@ fn commit_identities(
                 sigs.push(signature(mailmap, &c.id, role, sig.trim()));
             }
             trailer_signatures(mailmap, &c.id, &commit, c.time, &mut sigs);
-            let message = opts.secrets.then(|| Message {
-                commit: c.id,
-                path: MESSAGE_PATH.to_string(),
-                text: commit.message.to_vec(),
-            });
-            (sigs, message)
+            let found = opts
+                .secrets
+                .then(|| (c.id, detect::scan(MESSAGE_PATH, commit.message)))
+                .filter(|(_, hits)| !hits.is_empty());
+            (sigs, found)
         })
         .collect();
     let mut sigs = Vec::new();
-    let mut messages = Vec::new();
+    let mut found = Vec::new();
     for (s, m) in per_commit {
         sigs.extend(s);
-        messages.extend(m);
+        found.extend(m);
     }
-    (sigs, messages)
+    (sigs, found)
 }
 
-/// The commits in scope, oldest first, each with its author's email.
-fn commit_list(read: &[ReadCommit], sigs: &[Signature], opts: &ScanOptions) -> Vec<CommitInfo> {
+/// The commits in scope, oldest first, each with its author's email; and each one's index in
+/// that list, by id.
+fn commit_list(
+    read: &[ReadCommit],
+    sigs: &[Signature],
+    opts: &ScanOptions,
+) -> (Vec<CommitInfo>, IdMap<usize>) {
     let author_of: HashMap<&str, &str> = sigs
         .iter()
         .filter(|s| s.role == crate::identity::Role::Author)
@@ -543,7 +566,9 @@ fn commit_list(read: &[ReadCommit], sigs: &[Signature], opts: &ScanOptions) -> V
         .map(|c| (c.time, c.id))
         .collect();
     out.sort();
-    out.into_iter()
+    let scope = out.iter().enumerate().map(|(i, c)| (c.1, i)).collect();
+    let list = out
+        .into_iter()
         .map(|(time, id)| {
             let id = id.to_string();
             let author_email = author_of
@@ -557,17 +582,8 @@ fn commit_list(read: &[ReadCommit], sigs: &[Signature], opts: &ScanOptions) -> V
                 author_email,
             }
         })
-        .collect()
-}
-
-/// Every commit's tree and time, oldest first (the order the tree walk attributes blobs in).
-fn by_time(read: &[ReadCommit]) -> Vec<RawCommit> {
-    let mut out: Vec<(i64, ObjectId, ObjectId)> =
-        read.iter().map(|c| (c.time, c.id, c.tree)).collect();
-    out.sort();
-    out.into_iter()
-        .map(|(time, _, tree)| RawCommit { tree, time })
-        .collect()
+        .collect();
+    (list, scope)
 }
 
 /// The blobs of `HEAD`'s tree with their paths.
@@ -631,78 +647,119 @@ fn walk_tree(
     Ok(())
 }
 
-/// Each blob id with the first (oldest) commit and path that has it, for commits in scope.
+/// Commits per run of the tree walk.
+const RUN: usize = 256;
+
+/// A run of commits, walked together on one thread: (committer time, id, tree).
+type Run = Vec<(i64, ObjectId, ObjectId)>;
+
+/// Each blob a run's trees hold, with the earliest (time, commit) of the run that holds it
+/// and its path there.
+type FirstSeen = IdMap<((i64, ObjectId), String)>;
+
+/// Walk one run's trees, oldest commit first, skipping trees already walked in the run.
 ///
-/// In parallel: the commits (oldest first) are cut into runs, each walked with its own sets
-/// of seen trees and blobs, and for each blob the earliest commit wins. That is the sequential
-/// answer: within the commit that first holds a blob, every tree that leads to it is new, so
-/// the path is the first one a depth-first walk of that commit meets, in any run.
-fn first_seen_blobs(
-    repo: &gix::Repository,
-    commits: &[RawCommit],
-    opts: &ScanOptions,
-) -> Result<Vec<(ObjectId, usize, String)>, Error> {
-    // Index among the commits in scope, for each commit.
-    let mut in_scope = 0usize;
-    let scope: Vec<Option<usize>> = commits
-        .iter()
-        .map(|c| {
-            opts.since.is_none_or(|s| c.time >= s).then(|| {
-                in_scope += 1;
-                in_scope - 1
-            })
-        })
-        .collect();
-    let sync = repo.clone().into_sync();
-    let run = commits
-        .len()
-        .div_ceil(rayon::current_num_threads().max(1) * 4)
-        .max(8);
-    type FirstSeen = IdMap<(usize, String)>;
-    let parts: Vec<Result<FirstSeen, Error>> = commits
-        .par_chunks(run)
-        .enumerate()
-        .map_init(
-            || sync.to_thread_local(),
-            |repo, (n, chunk)| {
-                let mut seen_trees = IdSet::with_capacity_and_hasher(1024, Default::default());
-                let mut first = FirstSeen::default();
-                for (k, c) in chunk.iter().enumerate() {
-                    let pos = n * run + k;
-                    walk_tree(
-                        repo,
-                        c.tree,
-                        Some(&mut seen_trees),
-                        &mut |id, prefix, name| {
-                            first.entry(id).or_insert_with(|| (pos, join(prefix, name)));
-                        },
-                    )?;
-                }
-                Ok(first)
+/// Runs are cut in the order the commits are read (each run sorted by time), so that reading
+/// and walking overlap. The earliest commit over all runs still wins each blob, with the
+/// path the sequential walk gives: within the commit that first holds a blob, no tree that
+/// leads to it was walked before in its run (an older commit of the run would hold the blob),
+/// so the path is the first one a depth-first walk of that commit meets, in any run.
+fn walk_run(repo: &gix::Repository, mut run: Run) -> Result<FirstSeen, Error> {
+    run.sort();
+    let mut seen_trees = IdSet::with_capacity_and_hasher(1024, Default::default());
+    let mut first = FirstSeen::default();
+    for (time, id, tree) in run {
+        walk_tree(
+            repo,
+            tree,
+            Some(&mut seen_trees),
+            &mut |blob, prefix, name| {
+                first
+                    .entry(blob)
+                    .or_insert_with(|| ((time, id), join(prefix, name)));
             },
-        )
-        .collect();
-    let mut merged = FirstSeen::default();
-    for part in parts {
-        for (id, (pos, p)) in part? {
-            match merged.entry(id) {
-                gix::hashtable::hash_map::Entry::Occupied(mut e) => {
-                    if pos < e.get().0 {
-                        e.insert((pos, p));
-                    }
+        )?;
+    }
+    Ok(first)
+}
+
+/// The blobs the runs found, each with the earliest of its commits so far, in shards by
+/// the blob id's first byte: each run merges its blobs in as soon as it is walked, on its
+/// own thread, locking one shard at a time.
+struct Shards {
+    shards: Vec<std::sync::Mutex<FirstSeen>>,
+    /// The first error of any run.
+    error: std::sync::Mutex<Option<Error>>,
+}
+
+const SHARDS: usize = 16;
+
+impl Default for Shards {
+    fn default() -> Self {
+        Shards {
+            shards: (0..SHARDS).map(|_| Default::default()).collect(),
+            error: Default::default(),
+        }
+    }
+}
+
+impl Shards {
+    fn add(&self, run: Result<FirstSeen, Error>) {
+        let run = match run {
+            Ok(run) => run,
+            Err(e) => {
+                if let Ok(mut first) = self.error.lock() {
+                    first.get_or_insert(e);
                 }
-                gix::hashtable::hash_map::Entry::Vacant(e) => {
-                    e.insert((pos, p));
+                return;
+            }
+        };
+        let mut parts: Vec<Vec<_>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        for (blob, v) in run {
+            parts[blob.as_bytes()[0] as usize % SHARDS].push((blob, v));
+        }
+        for (shard, part) in self.shards.iter().zip(parts) {
+            let Ok(mut shard) = shard.lock() else {
+                continue;
+            };
+            for (blob, (at, p)) in part {
+                match shard.entry(blob) {
+                    gix::hashtable::hash_map::Entry::Occupied(mut e) => {
+                        if at < e.get().0 {
+                            e.insert((at, p));
+                        }
+                    }
+                    gix::hashtable::hash_map::Entry::Vacant(e) => {
+                        e.insert((at, p));
+                    }
                 }
             }
         }
     }
-    let mut out: Vec<(ObjectId, usize, String)> = merged
-        .into_iter()
-        .filter_map(|(id, (pos, p))| scope[pos].map(|i| (id, i, p)))
-        .collect();
-    out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.2.cmp(&b.2)));
-    Ok(out)
+
+    /// Each blob with the first commit (over all runs) and path that has it, when that commit
+    /// is in scope (`scope`: its index among the commits in scope), by commit then path.
+    fn in_scope(
+        self,
+        scope: &IdMap<usize>,
+        path: &Path,
+    ) -> Result<Vec<(ObjectId, usize, String)>, Error> {
+        let poisoned = || git_err(path, "trees", "a walking thread panicked");
+        if let Some(e) = self.error.into_inner().map_err(|_| poisoned())? {
+            return Err(e);
+        }
+        let mut out = Vec::new();
+        for shard in self.shards {
+            let shard = shard.into_inner().map_err(|_| poisoned())?;
+            out.extend(
+                shard.into_iter().filter_map(|(blob, ((_, commit), p))| {
+                    scope.get(&commit).map(|&i| (blob, i, p))
+                }),
+            );
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.2.cmp(&b.2)));
+        Ok(out)
+    }
 }
 
 /// What the scan of a set of blobs found.

@@ -837,3 +837,82 @@ fn a_corrupt_pack_entry_is_an_error_not_a_panic() {
     let msg = err.to_string();
     assert!(msg.contains(&blob), "{msg}");
 }
+
+/// A commit at a given committer time (seconds), on the current branch.
+fn commit_at(dir: &Path, time: i64, message: &str) {
+    let date = format!("@{time} +0000");
+    let out = Command::new("git")
+        .args(["commit", "-q", "--allow-empty", "-m", message])
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@corp.io")
+        .env("GIT_COMMITTER_NAME", "A")
+        .env("GIT_COMMITTER_EMAIL", "a@corp.io")
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The trees are walked in runs cut in the order commits are read (a depth-first walk from
+/// the refs), not by time; the blob still goes to the earliest commit that holds it, at that
+/// commit's path. Here the same secret file is added on two branches, each behind hundreds of
+/// commits (more than a run, so the two commits are walked in different runs), at different
+/// paths; the earlier one by time is on the branch whose name sorts last.
+#[test]
+fn the_earliest_commit_wins_a_blob_across_runs_and_branches() {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git_env(repo, &["init", "-q", "-b", "main"]);
+    commit_at(repo, 1_000, "root");
+    let token = turncoat_recon::detect::testing::checksummed("ghp_", 77);
+    let secret = format!("GITHUB_TOKEN={token}\n");
+    // Branch `late`: 300 commits, then the file at `late/secret.env`.
+    git_env(repo, &["checkout", "-q", "-b", "late"]);
+    for i in 0..300 {
+        commit_at(repo, 10_000 + i, &format!("late {i}"));
+    }
+    std::fs::create_dir_all(repo.join("late")).unwrap();
+    std::fs::write(repo.join("late/secret.env"), &secret).unwrap();
+    git_env(repo, &["add", "-A"]);
+    commit_at(repo, 20_000, "late secret");
+    // Branch `zearly`: 300 commits, then the same file at `early/secret.env`, earlier in time.
+    git_env(repo, &["checkout", "-q", "main"]);
+    git_env(repo, &["checkout", "-q", "-b", "zearly"]);
+    for i in 0..300 {
+        commit_at(repo, 2_000 + i, &format!("early {i}"));
+    }
+    std::fs::create_dir_all(repo.join("early")).unwrap();
+    std::fs::write(repo.join("early/secret.env"), &secret).unwrap();
+    git_env(repo, &["add", "-A"]);
+    commit_at(repo, 5_000, "early secret");
+    let early = git(repo, &["rev-parse", "HEAD"]).trim().to_string();
+
+    let facts = scan(repo, &ScanOptions::default());
+    let hits: Vec<_> = facts.hits.iter().filter(|h| !h.in_message).collect();
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    assert_eq!(facts.commits[hits[0].commit].id, early);
+    assert_eq!(hits[0].path, "early/secret.env");
+
+    // With `--since` past the early commit, the blob's first commit is out of scope: the
+    // later one does not inherit it (the blob was exposed before the window).
+    let facts = scan(
+        repo,
+        &ScanOptions {
+            since: Some(6_000),
+            ..ScanOptions::default()
+        },
+    );
+    assert!(facts.hits.iter().all(|h| h.in_message), "{:#?}", facts.hits);
+}
