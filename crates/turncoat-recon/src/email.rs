@@ -10,7 +10,6 @@
 //!   `*.localdomain`, `(none)`, no dot): a machine name leaks, not a mailbox.
 //! - `organisation`: every other (custom) domain.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use serde::Serialize;
@@ -35,7 +34,7 @@ impl EmailClass {
     }
 }
 
-static FREE_MAIL: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+static FREE_MAIL: LazyLock<rustc_hash::FxHashSet<&'static str>> = LazyLock::new(|| {
     include_str!("../data/free-email-domains.txt")
         .lines()
         .map(str::trim)

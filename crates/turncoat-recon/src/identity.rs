@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use serde::Serialize;
 
 use crate::email::{EmailClass, classify};
@@ -89,32 +91,46 @@ impl Person {
     }
 }
 
-#[derive(Default)]
-struct Acc {
-    name: String,
-    email: String,
-    emails: BTreeMap<String, (EmailUse, HashSet<String>)>,
-    commits: HashSet<String>,
+/// One person while the signatures are grouped (borrowing from them: a history has many
+/// more signatures than people, and copying each commit id twice was most of the grouping).
+struct Acc<'a> {
+    name: &'a str,
+    email: &'a str,
+    emails: BTreeMap<&'a str, (EmailUse, FxHashSet<&'a str>)>,
+    commits: FxHashSet<&'a str>,
     first: i64,
     last: i64,
 }
 
 /// Group signatures by person; people ordered by commit count (most first), then e-mail.
 pub fn people(sigs: &[Signature]) -> Vec<Person> {
-    let mut by_key: BTreeMap<String, Acc> = BTreeMap::new();
+    // Ordered below (commits, then address); a hash map is enough here.
+    let mut by_key: FxHashMap<String, Acc<'_>> = FxHashMap::default();
+    let mut key = String::new();
     for s in sigs {
-        let key = s.canonical_email.to_ascii_lowercase();
-        let acc = by_key.entry(key).or_insert_with(|| Acc {
-            name: s.canonical_name.clone(),
-            email: s.canonical_email.clone(),
-            first: s.time,
-            last: s.time,
-            ..Acc::default()
-        });
-        acc.commits.insert(s.commit.clone());
+        key.clear();
+        key.push_str(&s.canonical_email);
+        key.make_ascii_lowercase();
+        if !by_key.contains_key(key.as_str()) {
+            by_key.insert(
+                key.clone(),
+                Acc {
+                    name: &s.canonical_name,
+                    email: &s.canonical_email,
+                    emails: BTreeMap::new(),
+                    commits: FxHashSet::default(),
+                    first: s.time,
+                    last: s.time,
+                },
+            );
+        }
+        let Some(acc) = by_key.get_mut(key.as_str()) else {
+            continue;
+        };
+        acc.commits.insert(&s.commit);
         acc.first = acc.first.min(s.time);
         acc.last = acc.last.max(s.time);
-        let (use_, commits) = acc.emails.entry(s.email.clone()).or_insert_with(|| {
+        let (use_, commits) = acc.emails.entry(&s.email).or_insert_with(|| {
             (
                 EmailUse {
                     email: s.email.clone(),
@@ -123,18 +139,18 @@ pub fn people(sigs: &[Signature]) -> Vec<Person> {
                     first_seen: s.time,
                     last_seen: s.time,
                 },
-                HashSet::new(),
+                FxHashSet::default(),
             )
         });
-        commits.insert(s.commit.clone());
+        commits.insert(&s.commit);
         use_.first_seen = use_.first_seen.min(s.time);
         use_.last_seen = use_.last_seen.max(s.time);
     }
     let mut out: Vec<Person> = by_key
         .into_values()
         .map(|acc| Person {
-            name: acc.name,
-            email: acc.email,
+            name: acc.name.to_string(),
+            email: acc.email.to_string(),
             emails: acc
                 .emails
                 .into_values()
