@@ -971,6 +971,20 @@ mod tests {
             for g in &got {
                 seen[g.1] += 1;
             }
+            // The whole scan on the same bytes, as text in every kind of file and with a NUL
+            // (binary), never panics and only reports values that are in the bytes.
+            let mut binary = hay.clone();
+            binary.insert(next(binary.len() + 1), 0);
+            for (path, bytes) in [(".npmrc", &hay), (".yarnrc.yml", &hay), ("a.js", &binary)] {
+                for h in scan(path, bytes) {
+                    let v = h.value.expose().as_bytes();
+                    assert!(
+                        bytes.windows(v.len()).any(|w| w == v),
+                        "round {round}: {:?} not in the input",
+                        h.kind
+                    );
+                }
+            }
         }
         // Not vacuous: every detector matched, many times.
         assert!(seen.iter().all(|&n| n >= 20), "{seen:?}");
