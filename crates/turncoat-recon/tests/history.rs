@@ -501,6 +501,11 @@ fn a_corrupt_blob_is_an_error_not_a_panic() {
 }
 
 fn git_env(dir: &Path, args: &[&str]) {
+    git_env_with(dir, args, &[]);
+}
+
+/// `git ARGS` with a fixed identity and no user or system configuration, plus `env`.
+fn git_env_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -510,6 +515,7 @@ fn git_env(dir: &Path, args: &[&str]) {
         .env("GIT_AUTHOR_EMAIL", "a@corp.io")
         .env("GIT_COMMITTER_NAME", "A")
         .env("GIT_COMMITTER_EMAIL", "a@corp.io")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     assert!(
@@ -793,13 +799,8 @@ fn packed_and_loose_histories_scan_the_same() {
 /// silently left out: the delta tree fails, and the blob is read again one object at a time.
 #[test]
 fn a_corrupt_pack_entry_is_an_error_not_a_panic() {
-    if !fixture::git_available() {
-        eprintln!("SKIPPED: `git` is not on PATH");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    let Some(dir) = new_repo() else { return };
     let repo = dir.path();
-    git_env(repo, &["init", "-q", "-b", "main"]);
     let body: String = (0..2000).map(|l| format!("line {l}\n")).collect();
     std::fs::write(repo.join("a.txt"), &body).unwrap();
     git_env(repo, &["add", "-A"]);
@@ -838,26 +839,24 @@ fn a_corrupt_pack_entry_is_an_error_not_a_panic() {
     assert!(msg.contains(&blob), "{msg}");
 }
 
-/// A commit at a given committer time (seconds), on the current branch.
+/// An empty repository (branch `main`) in a temporary directory; `None` without `git`.
+fn new_repo() -> Option<tempfile::TempDir> {
+    if !fixture::git_available() {
+        eprintln!("SKIPPED: `git` is not on PATH");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    git_env(dir.path(), &["init", "-q", "-b", "main"]);
+    Some(dir)
+}
+
+/// A commit at a given author and committer time (seconds), on the current branch.
 fn commit_at(dir: &Path, time: i64, message: &str) {
     let date = format!("@{time} +0000");
-    let out = Command::new("git")
-        .args(["commit", "-q", "--allow-empty", "-m", message])
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "A")
-        .env("GIT_AUTHOR_EMAIL", "a@corp.io")
-        .env("GIT_COMMITTER_NAME", "A")
-        .env("GIT_COMMITTER_EMAIL", "a@corp.io")
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    git_env_with(
+        dir,
+        &["commit", "-q", "--allow-empty", "-m", message],
+        &[("GIT_AUTHOR_DATE", &date), ("GIT_COMMITTER_DATE", &date)],
     );
 }
 
@@ -868,13 +867,8 @@ fn commit_at(dir: &Path, time: i64, message: &str) {
 /// paths; the earlier one by time is on the branch whose name sorts last.
 #[test]
 fn the_earliest_commit_wins_a_blob_across_runs_and_branches() {
-    if !fixture::git_available() {
-        eprintln!("SKIPPED: `git` is not on PATH");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    let Some(dir) = new_repo() else { return };
     let repo = dir.path();
-    git_env(repo, &["init", "-q", "-b", "main"]);
     commit_at(repo, 1_000, "root");
     let token = turncoat_recon::detect::testing::checksummed("ghp_", 77);
     let secret = format!("GITHUB_TOKEN={token}\n");
