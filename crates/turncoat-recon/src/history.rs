@@ -1,24 +1,22 @@
 //! Reading a repository's whole history with gix (the only module here that does I/O on a
-//! repository; everything it returns is data for the sans-IO judges).
+//! repository, with `packed.rs`; everything it returns is data for the sans-IO judges).
 //!
-//! One pass: the commits reachable from every ref (and a detached `HEAD`) are collected and
-//! ordered by commit time; their trees are walked in parallel runs of commits (a tree already
-//! seen in a run holds only blobs already seen), the earliest commit winning, so every blob is
-//! attributed to the first commit and path that introduced it and is scanned once, in parallel.
-//! No `git` process runs.
+//! One pass: the commits reachable from every ref (and a detached `HEAD`) are read on one
+//! thread; each run of commits read goes to another thread, which walks its trees (a tree
+//! already seen in a run holds only blobs already seen), and the earliest commit over all runs
+//! wins each blob, so every blob is attributed to the first commit and path that introduced
+//! it. Identities and commit messages are taken in parallel meanwhile. Every blob is then
+//! scanned once, in parallel: those in packs through one delta tree per pack
+//! (`packed.rs`), the rest one object at a time. No `git` process runs.
 //!
-//! Memory is bounded per blob: an object's size is read from its header before it is inflated,
-//! and a blob larger than [`ScanOptions::max_blob_bytes`] is not read at all (capped, not
-//! streamed: pack entries are delta-compressed against whole objects, so gix inflates a blob in
-//! one buffer). Such blobs are listed in the report (`history-blob-not-scanned`), never silently
-//! skipped.
+//! Memory is bounded per blob: a blob larger than [`ScanOptions::max_blob_bytes`] is not
+//! scanned (capped, not streamed: pack entries are delta-compressed against whole objects, so a
+//! blob is decoded in one buffer). Its size is read before it is inflated (from the pack entry
+//! or the object header), except for a delta in a pack's tree, which is decoded within gix's
+//! per-buffer limit first. Such blobs are listed in the report (`history-blob-not-scanned`),
+//! never silently skipped.
 
 use std::collections::{HashMap, HashSet};
-
-/// Sets and maps keyed by object id, with gix's hasher (an id is already a hash: its first
-/// bytes are used as is, where SipHash cost 2 % of a scan).
-type IdSet = gix::hashtable::HashSet<ObjectId>;
-type IdMap<V> = gix::hashtable::HashMap<ObjectId, V>;
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
@@ -30,6 +28,11 @@ use crate::Error;
 use crate::detect::{self, Hit};
 use crate::identity::Signature;
 use crate::packed;
+
+/// Sets and maps keyed by object id, with gix's hasher (an id is already a hash: its first
+/// bytes are used as is, where SipHash cost 2 % of a scan).
+type IdSet = gix::hashtable::HashSet<ObjectId>;
+type IdMap<V> = gix::hashtable::HashMap<ObjectId, V>;
 
 /// Delta-base cache of all scanning threads together (each gets its share, at least 16 MiB).
 const PACK_CACHE_BYTES: usize = 128 * 1024 * 1024;
@@ -199,7 +202,7 @@ pub fn scan_repo(
     if !opts.secrets {
         return Ok(facts);
     }
-    let blobs = found.in_scope(&scope, path)?;
+    let blobs = found.in_scope(&scope)?;
     let head_blobs = match head {
         Some(h) => head_blobs(&repo, path, h)?,
         None => IdMap::default(),
@@ -708,9 +711,7 @@ impl Shards {
         let run = match run {
             Ok(run) => run,
             Err(e) => {
-                if let Ok(mut first) = self.error.lock() {
-                    first.get_or_insert(e);
-                }
+                lock(&self.error).get_or_insert(e);
                 return;
             }
         };
@@ -719,9 +720,7 @@ impl Shards {
             parts[blob.as_bytes()[0] as usize % SHARDS].push((blob, v));
         }
         for (shard, part) in self.shards.iter().zip(parts) {
-            let Ok(mut shard) = shard.lock() else {
-                continue;
-            };
+            let mut shard = lock(shard);
             for (blob, (at, p)) in part {
                 match shard.entry(blob) {
                     gix::hashtable::hash_map::Entry::Occupied(mut e) => {
@@ -739,27 +738,35 @@ impl Shards {
 
     /// Each blob with the first commit (over all runs) and path that has it, when that commit
     /// is in scope (`scope`: its index among the commits in scope), by commit then path.
-    fn in_scope(
-        self,
-        scope: &IdMap<usize>,
-        path: &Path,
-    ) -> Result<Vec<(ObjectId, usize, String)>, Error> {
-        let poisoned = || git_err(path, "trees", "a walking thread panicked");
-        if let Some(e) = self.error.into_inner().map_err(|_| poisoned())? {
+    fn in_scope(self, scope: &IdMap<usize>) -> Result<Vec<(ObjectId, usize, String)>, Error> {
+        if let Some(e) = into_inner(self.error) {
             return Err(e);
         }
         let mut out = Vec::new();
         for shard in self.shards {
-            let shard = shard.into_inner().map_err(|_| poisoned())?;
             out.extend(
-                shard.into_iter().filter_map(|(blob, ((_, commit), p))| {
-                    scope.get(&commit).map(|&i| (blob, i, p))
-                }),
+                into_inner(shard)
+                    .into_iter()
+                    .filter_map(|(blob, ((_, commit), p))| {
+                        scope.get(&commit).map(|&i| (blob, i, p))
+                    }),
             );
         }
         out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.2.cmp(&b.2)));
         Ok(out)
     }
+}
+
+/// A mutex's guard; a lock poisoned by a thread that panicked still holds whole entries (each
+/// is written in one step), and a panic itself reaches the caller through rayon.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A mutex's value, poisoned or not (see [`lock`]).
+pub(crate) fn into_inner<T>(m: std::sync::Mutex<T>) -> T {
+    m.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// What the scan of a set of blobs found.
@@ -842,9 +849,7 @@ fn scan_blobs(
     let from_packs = std::sync::Mutex::new(Scanned::default());
     let visit = |i: usize, read: packed::Read<'_>| {
         let found = detect_in(&blobs[i].2, &read);
-        if let Ok(mut out) = from_packs.lock() {
-            out.add(&blobs[i], read, found, head_blobs);
-        }
+        lock(&from_packs).add(&blobs[i], read, found, head_blobs);
     };
     let done = packs.read(
         &ids,
@@ -852,9 +857,7 @@ fn scan_blobs(
         rayon::current_num_threads(),
         &visit,
     );
-    let mut total = from_packs
-        .into_inner()
-        .map_err(|_| git_err(path, "packs", "a scanning thread panicked"))?;
+    let mut total = into_inner(from_packs);
     let rest: Vec<&(ObjectId, usize, String)> = blobs
         .iter()
         .zip(&done)

@@ -107,13 +107,11 @@ impl Packs {
             let seen = std::sync::Mutex::new(Vec::new());
             let record = |blob: usize, read: Read<'_>| {
                 visit(blob, read);
-                if let Ok(mut s) = seen.lock() {
-                    s.push(blob);
-                }
+                crate::history::lock(&seen).push(blob);
             };
             // An error leaves the blobs not yet visited to the caller's reader.
             let _ = read_pack(bundle, wants, max_blob_bytes, threads, &record);
-            for blob in seen.into_inner().unwrap_or_default() {
+            for blob in crate::history::into_inner(seen) {
                 done[blob] = true;
             }
         }
