@@ -828,18 +828,7 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
             let (verdict, findings) =
                 ctx.policy
                     .evaluate(&name, Some(&version), findings, today, &mut used);
-            let report = PackageReport {
-                name,
-                from: None,
-                to: Some(version),
-                change: ReportChange::Scanned,
-                verdict,
-                findings,
-                lockfile: None,
-                introduced_by: Vec::new(),
-                rests_on_cache: Vec::new(),
-                detonation: None,
-            };
+            let report = PackageReport::scanned(name, Some(version), verdict, findings);
             let mut r = Report::new("scan", vec![label], vec![report]);
             r.unused_exceptions = ctx.policy.unused_exceptions(&used, today);
             return Ok(r);
@@ -927,16 +916,9 @@ pub fn scan(target: ScanTarget<'_>, ctx: &GateContext<'_>) -> Result<Report, Gat
                 .evaluate(&name, Some(&version), findings?, today, &mut used);
         let rests_on_cache = rests_on_cache(ctx.client, &name);
         reports.push(PackageReport {
-            name,
-            from: None,
-            to: Some(version),
-            change: ReportChange::Scanned,
-            verdict,
-            findings,
             lockfile: loc,
-            introduced_by: Vec::new(),
             rests_on_cache,
-            detonation: None,
+            ..PackageReport::scanned(name, Some(version), verdict, findings)
         });
     }
     let mut r = Report::new("scan", inputs, reports);

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use turncoat_lockfile::Lockfile;
 use turncoat_policy::{Date, ExceptionUse, Policy};
 use turncoat_pypi::{ProjectName, PypiClient};
-use turncoat_report::{Change, Ecosystem, LockfileLocation, PackageReport, Report};
+use turncoat_report::{Ecosystem, LockfileLocation, PackageReport, Report};
 
 use crate::GateError;
 use crate::python::{dist_name_version, facts, pick};
@@ -28,18 +28,12 @@ fn judge(
     })?;
     let findings = turncoat_pyanalyze::scan(&f, &name, &version);
     let (verdict, findings) = policy.evaluate(&name, Some(&version), findings, today, used);
-    Ok(PackageReport {
+    Ok(PackageReport::scanned(
         name,
-        from: None,
-        to: Some(version),
-        change: Change::Scanned,
+        Some(version),
         verdict,
         findings,
-        lockfile: None,
-        introduced_by: Vec::new(),
-        rests_on_cache: Vec::new(),
-        detonation: None,
-    })
+    ))
 }
 
 /// Scan one local wheel or sdist (name and version from its file name).

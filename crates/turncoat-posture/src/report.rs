@@ -458,7 +458,7 @@ fn write_signing(out: &mut String, report: &Report, signing: &SigningSection, ve
 /// from `turncoat-report`. The chain is appended to the message and each link becomes evidence
 /// (SARIF related locations).
 pub fn as_gate_report(report: &Report) -> turncoat_report::Report {
-    use turncoat_report::{Change, PackageReport, ReportFinding, Verdict};
+    use turncoat_report::{PackageReport, ReportFinding, Verdict};
     let files: Vec<&str> = report
         .workflows
         .iter()
@@ -502,18 +502,7 @@ pub fn as_gate_report(report: &Report) -> turncoat_report::Report {
                 .map(|f| Verdict::from_level(f.level))
                 .max()
                 .unwrap_or(Verdict::Pass);
-            PackageReport {
-                name: file.to_string(),
-                from: None,
-                to: None,
-                change: Change::Scanned,
-                verdict,
-                findings,
-                lockfile: None,
-                introduced_by: Vec::new(),
-                rests_on_cache: Vec::new(),
-                detonation: None,
-            }
+            PackageReport::scanned(file, None, verdict, findings)
         })
         .collect();
     turncoat_report::Report::new("fortify", vec![report.repo.clone()], packages)

@@ -232,6 +232,28 @@ impl Report {
 }
 
 impl PackageReport {
+    /// One scanned package or file (`scan`, `verify`, `lockfile lint`): no base version, no
+    /// lockfile location, nothing introduced, no cache or detonation record.
+    pub fn scanned(
+        name: impl Into<String>,
+        version: Option<String>,
+        verdict: Verdict,
+        findings: Vec<ReportFinding>,
+    ) -> PackageReport {
+        PackageReport {
+            name: name.into(),
+            from: None,
+            to: version,
+            change: Change::Scanned,
+            verdict,
+            findings,
+            lockfile: None,
+            introduced_by: Vec::new(),
+            rests_on_cache: Vec::new(),
+            detonation: None,
+        }
+    }
+
     /// `name@from → to`, `name@to (added)` and so on, for headings.
     pub fn title(&self) -> String {
         match (&self.from, &self.to) {

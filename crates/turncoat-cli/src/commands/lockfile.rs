@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::{Subcommand, ValueEnum};
 use serde_json::json;
 use turncoat_finding::Level;
-use turncoat_report::{Change, PackageReport, Report, ReportFinding, Verdict};
+use turncoat_report::{PackageReport, Report, ReportFinding, Verdict};
 
 use crate::Outcome;
 use crate::settings::Context;
@@ -239,18 +239,12 @@ pub fn run(cmd: LockfileCommand, ctx: &Context) -> anyhow::Result<Outcome> {
                 let findings = turncoat_lockfile::lint(&lock, &manifests, &opts);
                 let (verdict, findings) =
                     policy.evaluate(&lock.path, None, findings, today, &mut used);
-                reports.push(PackageReport {
-                    name: lock.path.clone(),
-                    from: None,
-                    to: None,
-                    change: Change::Scanned,
+                reports.push(PackageReport::scanned(
+                    lock.path.clone(),
+                    None,
                     verdict,
                     findings,
-                    lockfile: None,
-                    introduced_by: Vec::new(),
-                    rests_on_cache: Vec::new(),
-                    detonation: None,
-                });
+                ));
             }
             let report = Report::new(
                 "lockfile-lint",

@@ -260,7 +260,7 @@ fn summary(v: &Verified) -> String {
 /// The verification as a gate report, so SARIF output shares one renderer.
 fn as_report(lockfile: &str, verified: &[Verified]) -> turncoat_report::Report {
     use turncoat_finding::Evidence;
-    use turncoat_report::{Change, PackageReport};
+    use turncoat_report::PackageReport;
     let packages = verified
         .iter()
         .map(|v| {
@@ -268,18 +268,12 @@ fn as_report(lockfile: &str, verified: &[Verified]) -> turncoat_report::Report {
             for f in &mut findings {
                 f.evidence.push(Evidence::new(lockfile));
             }
-            PackageReport {
-                name: v.facts.name.clone(),
-                from: None,
-                to: Some(v.facts.version.clone()),
-                change: Change::Scanned,
-                verdict: v.verdict,
+            PackageReport::scanned(
+                v.facts.name.clone(),
+                Some(v.facts.version.clone()),
+                v.verdict,
                 findings,
-                lockfile: None,
-                introduced_by: Vec::new(),
-                rests_on_cache: Vec::new(),
-                detonation: None,
-            }
+            )
         })
         .collect();
     turncoat_report::Report::new("verify", vec![lockfile.to_string()], packages)

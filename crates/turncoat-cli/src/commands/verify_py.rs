@@ -175,7 +175,7 @@ fn human(report: &PyVerifyReport) -> String {
 /// The verification as a gate report, so SARIF output shares one renderer.
 fn as_report(report: &PyVerifyReport) -> turncoat_report::Report {
     use turncoat_finding::Evidence;
-    use turncoat_report::{Change, PackageReport};
+    use turncoat_report::PackageReport;
     let packages = report
         .packages
         .iter()
@@ -185,16 +185,13 @@ fn as_report(report: &PyVerifyReport) -> turncoat_report::Report {
                 f.evidence.push(Evidence::new(&report.target));
             }
             PackageReport {
-                name: v.name.clone(),
-                from: None,
-                to: Some(v.version.clone()),
-                change: Change::Scanned,
-                verdict: v.verdict,
-                findings,
-                lockfile: None,
-                introduced_by: Vec::new(),
                 rests_on_cache: v.rests_on_cache.clone(),
-                detonation: None,
+                ..PackageReport::scanned(
+                    v.name.clone(),
+                    Some(v.version.clone()),
+                    v.verdict,
+                    findings,
+                )
             }
         })
         .collect();
