@@ -65,21 +65,10 @@ impl Exposure {
     }
 }
 
-/// A Markdown table cell: control characters escaped, `|` and backticks neutralised, at most
-/// 300 characters (names and addresses come from registries anyone can publish to).
+/// A Markdown table cell of at most 300 characters (names and addresses come from registries
+/// anyone can publish to).
 fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().take(300) {
-        match c {
-            '|' => out.push_str("\\|"),
-            '`' => out.push('\''),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c if c.is_control() => out.extend(c.escape_default()),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::report::md_cell(s, 300)
 }
 
 /// The sections as Markdown (appended to the history report's Markdown).

@@ -553,7 +553,7 @@ pub fn render_markdown(report: &ReconReport) -> String {
                 "| {} | `{}` | {} |",
                 f.level,
                 f.finding.code,
-                md_cell(&f.finding.message)
+                md_cell(&f.finding.message, 1000)
             );
         }
     }
@@ -575,13 +575,18 @@ fn terminal_safe(s: &str) -> String {
         .collect()
 }
 
-/// A Markdown table cell: control characters escaped, `|` escaped, at most 1000 characters
-/// (messages hold names and addresses from commits, which anyone can write).
-fn md_cell(s: &str) -> String {
+/// A Markdown table cell: control characters escaped, `|`, backticks and angle brackets
+/// neutralised, at most `max` characters. Messages hold names and addresses from commits and
+/// registries, which anyone can write: a cell must not end the table, open a code span or
+/// carry HTML into a PR comment.
+pub(crate) fn md_cell(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars().take(1000) {
+    for c in s.chars().take(max) {
         match c {
             '|' => out.push_str("\\|"),
+            '`' => out.push('\''),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
             c if c.is_control() => out.extend(c.escape_default()),
             c => out.push(c),
         }
