@@ -31,19 +31,12 @@ const SIGSTORE_5_INTEGRITY: &str = "sha512-hJqJfoG/e4qFQaauQL00c6J6FrHLBGKtkFvW3
 struct Run {
     dir: PathBuf,
     manifest: BTreeMap<String, (String, Value)>,
-    passed: usize,
-    failed: usize,
+    tally: crate::Tally,
 }
 
 impl Run {
     fn check(&mut self, ok: bool, what: &str, detail: impl std::fmt::Display) {
-        if ok {
-            self.passed += 1;
-            println!("ok   {what}: {detail}");
-        } else {
-            self.failed += 1;
-            println!("FAIL {what}: {detail}");
-        }
+        self.tally.check(ok, what, detail);
     }
 
     /// Read a vector after checking its sha256 against MANIFEST.json.
@@ -101,11 +94,10 @@ pub(crate) fn run(args: &[String]) -> i32 {
     let mut r = Run {
         dir,
         manifest: index,
-        passed: 0,
-        failed: 0,
+        tally: crate::Tally::default(),
     };
     let Some(ctx) = setup(&mut r) else {
-        println!("{} passed, {} failed", r.passed, r.failed + 1);
+        println!("{} passed, {} failed", r.tally.passed, r.tally.failed + 1);
         return 1;
     };
     packument_signatures(&mut r, &ctx);
@@ -115,8 +107,8 @@ pub(crate) fn run(args: &[String]) -> i32 {
     sigstore_bundles(&mut r, &ctx);
     pypi_provenance(&mut r, &ctx);
     tampering(&mut r, &ctx);
-    println!("{} passed, {} failed", r.passed, r.failed);
-    if r.failed > 0 { 1 } else { 0 }
+    println!("{} passed, {} failed", r.tally.passed, r.tally.failed);
+    if r.tally.failed > 0 { 1 } else { 0 }
 }
 
 struct Ctx {

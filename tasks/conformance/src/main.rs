@@ -56,6 +56,25 @@ pub(crate) fn vectors_dir(args: &[String]) -> Result<std::path::PathBuf, String>
 }
 
 /// MANIFEST.json of the vectors: path → (sha256, expected), for checking each file before use.
+/// Checks passed and failed, each printed as it is made.
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub(crate) passed: usize,
+    pub(crate) failed: usize,
+}
+
+impl Tally {
+    pub(crate) fn check(&mut self, ok: bool, what: &str, detail: impl std::fmt::Display) {
+        if ok {
+            self.passed += 1;
+            println!("ok   {what}: {detail}");
+        } else {
+            self.failed += 1;
+            println!("FAIL {what}: {detail}");
+        }
+    }
+}
+
 pub(crate) type Manifest = std::collections::BTreeMap<String, (String, serde_json::Value)>;
 
 /// The vectors directory and its manifest, or the exit code (2) after saying why on stderr.

@@ -21,26 +21,11 @@ use sha2::{Digest, Sha256};
 use turncoat_attest::pep740::verify_pep740;
 use turncoat_attest::{Reason, TrustRoot};
 
+use crate::Tally;
+
 const PROV: &str = "pypi/sampleproject-4.0.0.tar.gz.provenance.json";
 const SHA: &str = "pypi/sampleproject-4.0.0.tar.gz.sha256";
 const FILE: &str = "sampleproject-4.0.0.tar.gz";
-
-struct Tally {
-    passed: usize,
-    failed: usize,
-}
-
-impl Tally {
-    fn check(&mut self, ok: bool, what: &str, detail: impl std::fmt::Display) {
-        if ok {
-            self.passed += 1;
-            println!("ok   {what}: {detail}");
-        } else {
-            self.failed += 1;
-            println!("FAIL {what}: {detail}");
-        }
-    }
-}
 
 fn load(
     dir: &Path,
@@ -72,10 +57,7 @@ pub(crate) fn run(args: &[String]) -> i32 {
         Err(code) => return code,
     };
     println!("pep740 conformance against {}", dir.display());
-    let mut t = Tally {
-        passed: 0,
-        failed: 0,
-    };
+    let mut t = Tally::default();
     let (Some(prov), Some(sha_file)) = (
         load(&dir, &index, PROV, &mut t),
         load(&dir, &index, SHA, &mut t),
