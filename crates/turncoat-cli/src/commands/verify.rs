@@ -207,16 +207,7 @@ fn human(verified: &[Verified]) -> String {
         );
         out.push_str(line.trim_end());
         out.push('\n');
-        for finding in v.findings.iter().filter(|x| x.level != Level::Allow) {
-            let excepted = match &finding.excepted {
-                Some(reason) => format!(" (excepted: {reason})"),
-                None => String::new(),
-            };
-            out.push_str(&format!(
-                "  {} {}: {}{excepted}\n",
-                finding.level, finding.code, finding.message
-            ));
-        }
+        finding_lines(&mut out, &v.findings);
     }
     let bad = verified
         .iter()
@@ -233,6 +224,20 @@ fn human(verified: &[Verified]) -> String {
 use turncoat_finding::Level;
 
 /// One line: the reason for a failure, else where it was built.
+/// One indented line per finding at `warn` or `deny`, with its exception's reason.
+pub(super) fn finding_lines(out: &mut String, findings: &[ReportFinding]) {
+    for finding in findings.iter().filter(|x| x.level != Level::Allow) {
+        let excepted = match &finding.excepted {
+            Some(reason) => format!(" (excepted: {reason})"),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "  {} {}: {}{excepted}\n",
+            finding.level, finding.code, finding.message
+        ));
+    }
+}
+
 fn summary(v: &Verified) -> String {
     let f = &v.facts;
     if let Some(r) = f.reason.as_deref().filter(|_| v.verdict == Verdict::Block) {

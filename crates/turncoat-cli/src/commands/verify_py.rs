@@ -6,7 +6,6 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde_json::json;
 use turncoat_attest::pep740::rules::Pep740Status;
-use turncoat_finding::Level;
 use turncoat_gate::python_verify::{PyVerified, PyVerifyReport};
 
 use super::verify::{VerifyArgs, VerifyFormat};
@@ -138,16 +137,7 @@ fn human(report: &PyVerifyReport) -> String {
                 provenance_line(&f.provenance)
             ));
         }
-        for finding in p.findings.iter().filter(|x| x.level != Level::Allow) {
-            let excepted = match &finding.excepted {
-                Some(reason) => format!(" (excepted: {reason})"),
-                None => String::new(),
-            };
-            out.push_str(&format!(
-                "  {} {}: {}{excepted}\n",
-                finding.level, finding.code, finding.message
-            ));
-        }
+        super::verify::finding_lines(&mut out, &p.findings);
         if !p.rests_on_cache.is_empty() {
             out.push_str("  rests on cached documents (--offline): ");
             let docs: Vec<&str> = p
