@@ -400,7 +400,8 @@ fn drilled_versions(
         }
         None => {
             return Err(DrillError::Other(format!(
-                "--package {name}: {} has no such package (drill an existing private package of                  the team, or leave --package out for generated ones)",
+                "--package {name}: {} has no such package (drill an existing private package of \
+                 the team, or leave --package out for generated ones)",
                 reg.url
             )));
         }

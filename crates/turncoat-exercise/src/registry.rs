@@ -302,21 +302,22 @@ pub const PUBLIC_REGISTRY_HOSTS: &[&str] = &[
     "replicate.npmjs.com",
 ];
 
-/// Refuse a public registry host (see [`PUBLIC_REGISTRY_HOSTS`]).
+/// Refuse a public registry host (see [`PUBLIC_REGISTRY_HOSTS`]). The host is the one a
+/// WHATWG URL parser (Node's, so npm's) connects to: percent-escapes decoded, full-width and
+/// other Unicode spellings mapped, case folded, a trailing dot dropped. A URL that does not
+/// parse is refused too.
 pub fn check_not_public(url: &str) -> Result<(), DrillError> {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, h)| h)
-        .split(':')
-        .next()
+    let parsed = url::Url::parse(url.trim())
+        .map_err(|e| DrillError::Other(format!("--registry is not a valid URL: {e}")))?;
+    let host = parsed
+        .host_str()
         .unwrap_or_default()
         .trim_end_matches('.')
         .to_ascii_lowercase();
     if PUBLIC_REGISTRY_HOSTS.contains(&host.as_str()) {
         return Err(DrillError::Other(format!(
-            "--registry {host} is a public registry: a drill publishes only to a private one              (the team's own, or the local Verdaccio it starts without --registry)"
+            "--registry {host} is a public registry: a drill publishes only to a private one \
+             (the team's own, or the local Verdaccio it starts without --registry)"
         )));
     }
     Ok(())
@@ -519,6 +520,11 @@ mod tests {
             "https://REGISTRY.NPMJS.ORG",
             "https://registry.npmjs.org.:443/",
             "https://registry.yarnpkg.com/some/path",
+            // What a WHATWG parser (npm's) decodes to the same host.
+            "https://registry%2enpmjs%2eorg/",
+            "https://\u{ff52}egistry.npmjs.org/",
+            "https://user@registry.npmjs.org/",
+            "HTTPS://registry.npmjs.org",
         ] {
             let e = check_not_public(url).unwrap_err().to_string();
             assert!(e.contains("public registry"), "{url}: {e}");
@@ -530,6 +536,8 @@ mod tests {
         ] {
             assert!(check_not_public(url).is_ok(), "{url}");
         }
+        // Not a URL at all: refused, not waved through.
+        assert!(check_not_public("registry.npmjs.org").is_err());
     }
 
     #[test]
