@@ -518,12 +518,15 @@ fn merge_files(
                 file: file.to_string(),
                 entry: e.clone(),
             };
+            // GitLab deep-merges every key of the included files with the main file's (the
+            // main file wins key by key): a main file that only adds `rules:` to an included
+            // job keeps the included `script:`.
             match defs.iter_mut().find(|d| d.entry.key == e.key) {
-                // `variables` and `default` merge key by key; jobs are replaced.
-                Some(d) if matches!(e.key.as_str(), "variables" | "default") => {
+                Some(d) => {
                     d.entry.node = deep_merge(&d.entry.node, &e.node);
+                    d.entry.line = e.line;
+                    d.file = def.file;
                 }
-                Some(d) => *d = def,
                 None => defs.push(def),
             }
         }
@@ -1201,6 +1204,26 @@ mod tests {
         assert_eq!(build.caches[0].key, "shared");
         assert_eq!(p[0].includes.len(), 1);
         assert!(skipped.is_empty(), "{skipped:?}");
+    }
+
+    /// GitLab deep-merges an included job with the main file's definition of the same job:
+    /// a main file that only adds `rules:` to an included publish job keeps its `script:`.
+    #[test]
+    fn a_main_file_that_overrides_part_of_an_included_job_keeps_the_rest() {
+        let (p, _) = pipelines(&[
+            (
+                ".gitlab-ci.yml",
+                "include:\n  - local: ci/release.yml\nrelease:\n  rules:\n    - if: $CI_COMMIT_TAG\n",
+            ),
+            (
+                "ci/release.yml",
+                "release:\n  variables:\n    NPM_TOKEN: $NPM_TOKEN\n  script:\n    - npm publish\n",
+            ),
+        ]);
+        let release = p[0].job("release").unwrap();
+        let lines: Vec<&str> = release.script.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(lines, ["npm publish"]);
+        assert_eq!(release.file, ".gitlab-ci.yml");
     }
 
     #[test]
