@@ -23,6 +23,14 @@ pub enum Error {
     #[error("`turncoat install` runs {manager} with every script off; remove {arg:?}")]
     ScriptsFlag { manager: &'static str, arg: String },
     #[error(
+        "`turncoat install` runs {manager} to install the lockfile; {arg:?} is not one of its install commands ({allowed})"
+    )]
+    Subcommand {
+        manager: &'static str,
+        arg: String,
+        allowed: String,
+    },
+    #[error(
         "{}: only bun.lockb (Bun's binary lockfile), which turncoat does not read; run `bun install --save-text-lockfile` to write bun.lock",
         dir.display()
     )]

@@ -65,6 +65,22 @@ impl Manager {
                 });
             }
         }
+        // The subcommand the user gives must be an install: `run-script x`, `exec …` or
+        // `pm trust --all` would run code whatever flags follow.
+        let installs: &[&str] = match self {
+            Manager::Npm => &["ci", "clean-install", "install", "i"],
+            Manager::Pnpm | Manager::Bun => &["install", "i"],
+            Manager::Yarn => &["install"],
+        };
+        if let Some(first) = user.first()
+            && !installs.contains(&first.as_str())
+        {
+            return Err(Error::Subcommand {
+                manager: self.name(),
+                arg: first.clone(),
+                allowed: installs.join(", "),
+            });
+        }
         let default: &[&str] = match self {
             Manager::Npm => &["ci"],
             Manager::Pnpm => &["install", "--frozen-lockfile"],
@@ -318,8 +334,32 @@ mod tests {
                     m.install_command(&[bad.to_string()]).is_err(),
                     "{m:?} {bad}"
                 );
+                assert!(
+                    m.install_command(&["install".into(), bad.to_string()])
+                        .is_err(),
+                    "{m:?} install {bad}"
+                );
+            }
+            // Another subcommand runs code whatever flags follow it.
+            for bad in [
+                &["run-script", "postinstall"][..],
+                &["run", "build"],
+                &["exec", "--", "node", "x.js"],
+                &["x", "evil"],
+                &["pm", "trust", "--all"],
+                &["rebuild"],
+                &["--prefix", "elsewhere", "install"],
+            ] {
+                let user: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+                let err = m.install_command(&user).unwrap_err();
+                assert!(
+                    matches!(err, Error::Subcommand { .. }),
+                    "{m:?} {bad:?}: {err}"
+                );
             }
         }
+        assert!(Manager::Npm.install_command(&["ci".into()]).is_ok());
+        assert!(Manager::Pnpm.install_command(&["i".into()]).is_ok());
         assert_eq!(
             Manager::Yarn.install_command(&[]).unwrap(),
             ["yarn", "install", "--immutable", "--mode=skip-build"]

@@ -441,16 +441,27 @@ fn run_scripts(
 ) -> anyhow::Result<Result<(), String>> {
     let nested = inst.dir.join("node_modules");
     let before = fingerprint(&nested)?;
+    // `bun run install` runs `preinstall` and `postinstall` around `install` itself (and no
+    // flag stops it), so with an `install` script those two are not run again on their own.
+    let bun_wraps = manager == Manager::Bun
+        && stages
+            .iter()
+            .any(|s| s.name == "install" && !s.implicit_gyp);
     for stage in stages {
+        if bun_wraps && matches!(stage.name, "preinstall" | "postinstall") {
+            continue;
+        }
         let cmd = if stage.implicit_gyp {
             vec![node_gyp(), "rebuild".to_string()]
         } else if manager == Manager::Bun {
             vec!["bun".into(), "run".into(), stage.name.to_string()]
         } else {
+            // `--ignore-scripts`: npm still runs the script named, but not its `pre`/`post`
+            // scripts, which are stages of their own (with `=false`, each ran twice).
             vec![
                 "npm".into(),
                 "run-script".into(),
-                "--ignore-scripts=false".into(),
+                "--ignore-scripts".into(),
                 stage.name.to_string(),
             ]
         };
