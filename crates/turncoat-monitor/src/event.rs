@@ -101,6 +101,9 @@ pub fn compare(old: &Snapshot, new: &Snapshot, watch: &Watch<'_>) -> Vec<Event> 
             new, version, release, watch,
         ));
     }
+    for version in rules::version_unpublished::between_polls(old, new) {
+        out.extend(rules::takeover::check_vanished(new, version, watch));
+    }
     out.extend(rules::maintainer_added::check(old, new));
     out.extend(rules::maintainer_removed::check(old, new));
     out.extend(rules::version_unpublished::check(old, new));

@@ -15,7 +15,8 @@ publisher (the registry's `_npmUser` for that version) is not an npm account of 
 reads it) is the takeover alarm: someone outside the team holds a token or an account that can
 publish the package. A version for which the registry names no publisher is alarmed too: nobody
 in the roster can be shown to have published it (fail closed; some private registries do not
-record publishers, see docs/monitor.md).
+record publishers, see docs/monitor.md). So is a version published and unpublished between two
+polls, whose publisher can no longer be read.
 
 **Why it matters.** Hijacked maintainer accounts and stolen publish tokens are how trojanized
 updates reach everybody who depends on the package; the team is the first who can notice.
@@ -52,6 +53,25 @@ pub(crate) fn check(
     Some(Event::new(&RULE, &new.name, Some(version), message))
 }
 
+/// A version of an own package published and unpublished between two polls: its publisher
+/// cannot be read any more, so nobody in the roster can be shown to have published it.
+pub(crate) fn check_vanished(new: &Snapshot, version: &str, watch: &Watch<'_>) -> Option<Event> {
+    if !watch.own {
+        return None;
+    }
+    watch.roster?;
+    Some(Event::new(
+        &RULE,
+        &new.name,
+        Some(version),
+        format!(
+            "TAKEOVER ALARM: {}@{version} was published and unpublished between two polls; \
+             nobody in the roster can be shown to have published it",
+            new.name
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -83,6 +103,22 @@ mod tests {
             codes(&compare(&old, &unnamed, &own(&roster)))[0],
             "monitor-takeover"
         );
+    }
+
+    #[test]
+    fn fires_for_an_own_version_that_came_and_went_between_polls() {
+        let roster: BTreeSet<String> = ["alice".to_string()].into();
+        let old = snap(&[("1.0.0", Some("alice"), false)]);
+        let mut new = snap(&[("1.0.0", Some("alice"), false)]);
+        new.unpublished.insert("1.0.1".into());
+        let e = compare(&old, &new, &own(&roster));
+        assert_eq!(codes(&e)[0], "monitor-takeover");
+        assert!(
+            e[0].message.contains("between two polls"),
+            "{}",
+            e[0].message
+        );
+        assert!(!codes(&compare(&old, &new, &watch())).contains(&"monitor-takeover"));
     }
 
     #[test]

@@ -10,7 +10,8 @@ pub const RULE: RuleDoc = RuleDoc {
     default_level: Level::Warn,
     summary: "a version the registry served at the last poll is gone",
     doc: r#"A version the monitor saw at its last poll is no longer in the packument (unpublished,
-or the whole package was).
+or the whole package was), or one that was published and unpublished between two polls (never
+served at a poll; the registry's `time` still lists it).
 
 **Why it matters.** Attackers unpublish the malicious version once it has spread, to erase the
 evidence, and registries unpublish it when they take it down: either way a project that locked
@@ -21,12 +22,24 @@ finds every lockfile that has it."#,
 /// Above this many, one event names them all.
 const ONE_EACH: usize = 10;
 
+/// Versions published and unpublished between two polls: never served at a poll, now among
+/// the registry's unpublished ones, and not unpublished before the last poll either.
+pub(crate) fn between_polls<'a>(old: &Snapshot, new: &'a Snapshot) -> Vec<&'a str> {
+    new.unpublished
+        .iter()
+        .filter(|v| !old.versions.contains_key(*v) && !old.unpublished.contains(*v))
+        .map(String::as_str)
+        .collect()
+}
+
 pub(crate) fn check(old: &Snapshot, new: &Snapshot) -> Vec<Event> {
+    let vanished = between_polls(old, new);
     let gone: Vec<&str> = old
         .versions
         .keys()
         .filter(|v| !new.versions.contains_key(*v))
         .map(String::as_str)
+        .chain(vanished.iter().copied())
         .collect();
     if gone.len() > ONE_EACH {
         return vec![Event::new(
@@ -47,7 +60,14 @@ pub(crate) fn check(old: &Snapshot, new: &Snapshot) -> Vec<Event> {
                 &RULE,
                 &new.name,
                 Some(v),
-                format!("{}@{v} was unpublished", new.name),
+                if vanished.contains(&v) {
+                    format!(
+                        "{}@{v} was published and unpublished between two polls",
+                        new.name
+                    )
+                } else {
+                    format!("{}@{v} was unpublished", new.name)
+                },
             )
         })
         .collect()
@@ -87,6 +107,31 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    /// Published, spread, unpublished before the next poll: never served at a poll, but the
+    /// registry keeps its time entry.
+    #[test]
+    fn fires_for_a_version_published_and_unpublished_between_polls() {
+        let old = snap(&[("1.0.0", Some("a"), false)]);
+        let mut new = snap(&[("1.0.0", Some("a"), false)]);
+        new.unpublished.insert("1.0.1".into());
+        let e = compare(&old, &new, &watch());
+        let hit: Vec<_> = e
+            .iter()
+            .filter(|e| e.code == "monitor-version-unpublished")
+            .collect();
+        assert_eq!(hit.len(), 1);
+        assert_eq!(hit[0].version.as_deref(), Some("1.0.1"));
+        assert!(
+            hit[0].message.contains("between two polls"),
+            "{}",
+            hit[0].message
+        );
+        // Already unpublished at the last poll: not again.
+        let mut old = old;
+        old.unpublished.insert("1.0.1".into());
+        assert!(!codes(&compare(&old, &new, &watch())).contains(&"monitor-version-unpublished"));
     }
 
     #[test]
