@@ -32,13 +32,11 @@ Fix: run the action on `pull_request` (no secrets), or give it `GITHUB_TOKEN` wi
 environment with reviewers.",
 };
 
-/// An action from outside the repository and outside GitHub's own organisations.
+/// An action from outside the repository and outside GitHub's own organisations (a
+/// `docker://` image is anyone's code too).
 fn third_party(step: &Step) -> bool {
     let Some(a) = step.action() else { return false };
-    !(a.starts_with("./")
-        || a.starts_with("actions/")
-        || a.starts_with("github/")
-        || a.starts_with("docker://"))
+    !(a.starts_with("./") || a.starts_with("actions/") || a.starts_with("github/"))
 }
 
 pub fn check(repo: &Repo) -> Vec<PostureFinding> {
@@ -49,7 +47,9 @@ pub fn check(repo: &Repo) -> Vec<PostureFinding> {
                 continue;
             };
             for step in job.steps.iter().filter(|s| third_party(s)) {
-                let handed = step.with.iter().chain(&step.env).find_map(|p| {
+                // `with:`, and every `env:` the step sees (workflow, job and step): an action
+                // reads the environment it runs in, wherever the secret was put into it.
+                let handed = step.with.iter().chain(wf.env_of(job, step)).find_map(|p| {
                     expr::secrets(&p.value)
                         .into_iter()
                         .find(|s| s != "GITHUB_TOKEN" && !expr::is_registry_secret(s))
@@ -115,6 +115,29 @@ mod tests {
         let f = check(&r);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].finding.severity, Severity::High);
+    }
+
+    /// The same PAT put in the job's or the workflow's `env:`, or handed to a `docker://`
+    /// image: the action reads it all the same.
+    #[test]
+    fn job_and_workflow_env_and_docker_images_fire() {
+        for (name, yaml) in [
+            (
+                "job-env.yml",
+                "on: pull_request_target\njobs:\n  a:\n    env:\n      BOT: ${{ secrets.BOT_PAT }}\n    steps:\n      - uses: some/action@v1\n",
+            ),
+            (
+                "wf-env.yml",
+                "on: pull_request_target\nenv:\n  BOT: ${{ secrets.BOT_PAT }}\njobs:\n  a:\n    steps:\n      - uses: some/action@v1\n",
+            ),
+            (
+                "docker.yml",
+                "on: pull_request_target\njobs:\n  a:\n    steps:\n      - uses: docker://evil/image:latest\n        with:\n          token: ${{ secrets.BOT_PAT }}\n",
+            ),
+        ] {
+            let f = check(&repo(&[(name, yaml)]));
+            assert_eq!(f.len(), 1, "{name}: {f:?}");
+        }
     }
 
     #[test]
