@@ -122,8 +122,8 @@ pub struct GlJob {
     pub caches: Vec<CacheUse>,
     pub environment: Option<String>,
     pub needs: Vec<String>,
-    /// A child pipeline it starts from a local file.
-    pub trigger_local: Option<(String, u32)>,
+    /// The local files of the child pipeline it starts (`trigger: include:`), with lines.
+    pub trigger_local: Vec<(String, u32)>,
 }
 
 /// Where a child pipeline comes from.
@@ -832,18 +832,28 @@ fn caches(files: &[String], node: Option<&Node>) -> Vec<CacheUse> {
         .collect()
 }
 
-fn trigger_local(job: &Node) -> Option<(String, u32)> {
-    let t = job.get("trigger")?;
-    let inc = t.get("include")?;
-    let first = match &inc.value {
-        Value::Seq(items) => items.first()?,
-        _ => inc,
+/// Every local file of `trigger: include:` (GitLab merges them all into the child
+/// pipeline, so a publish in the second file is as real as one in the first). Each is read
+/// as a child pipeline of its own: a job in one that `extends:` a template of another is not
+/// resolved.
+fn trigger_local(job: &Node) -> Vec<(String, u32)> {
+    let Some(inc) = job.get("trigger").and_then(|t| t.get("include")) else {
+        return Vec::new();
     };
-    let path = first
-        .as_str()
-        .map(str::to_string)
-        .or_else(|| first.get("local").and_then(Node::scalar))?;
-    Some((path, plain(inc.line)))
+    let items = match &inc.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![inc],
+    };
+    items
+        .into_iter()
+        .filter_map(|i| {
+            let path = i
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| i.get("local").and_then(Node::scalar))?;
+            Some((path, plain(i.line)))
+        })
+        .collect()
 }
 
 /// The key of the job's `default:` or, failing that, the old top-level key.
@@ -976,7 +986,7 @@ pub fn read_pipeline(
         )?;
         let job = gl_job(&merged, def, &node);
         if let Some(t) = node.get("trigger")
-            && job.trigger_local.is_none()
+            && job.trigger_local.is_empty()
         {
             let what = t
                 .scalar()
@@ -1033,10 +1043,11 @@ pub fn read_all(
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for job in &main.jobs {
-        let Some((child, line)) = &job.trigger_local else {
-            continue;
-        };
+    for (job, (child, line)) in main
+        .jobs
+        .iter()
+        .flat_map(|j| j.trigger_local.iter().map(move |t| (j, t)))
+    {
         let rel = match safe_rel(child) {
             Ok(r) => r,
             Err(why) => {
@@ -1056,7 +1067,7 @@ pub fn read_all(
         match read_pipeline(&rel, Some(parent), read, limits, &mut inner)? {
             Some(p) => {
                 // Children of a child are not followed.
-                for j in p.jobs.iter().filter(|j| j.trigger_local.is_some()) {
+                for j in p.jobs.iter().filter(|j| !j.trigger_local.is_empty()) {
                     inner.push(Skipped {
                         file: rel.clone(),
                         reason: format!(
@@ -1312,5 +1323,21 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert_eq!(p[1].parent.as_ref().unwrap().job, "deploy");
         assert_eq!(skipped.len(), 1, "{skipped:?}");
+    }
+
+    /// Every local file of `trigger: include:` is read, not only the first: a harmless first
+    /// file must not hide a publishing second one.
+    #[test]
+    fn every_file_of_a_trigger_include_is_read() {
+        let (p, _) = pipelines(&[
+            (
+                ".gitlab-ci.yml",
+                "deploy:\n  trigger:\n    include:\n      - local: ci/lint.yml\n      - local: ci/release.yml\n",
+            ),
+            ("ci/lint.yml", "lint:\n  script: [npm test]\n"),
+            ("ci/release.yml", "publish:\n  script: [npm publish]\n"),
+        ]);
+        assert_eq!(p.len(), 3);
+        assert!(p[2].job("publish").is_some());
     }
 }
