@@ -78,7 +78,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 }
 
 /// Format Unix seconds as RFC 3339 (UTC) for messages.
-pub(crate) fn fmt_time(t: i64) -> String {
+pub fn fmt_time(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
         .and_then(|d| {

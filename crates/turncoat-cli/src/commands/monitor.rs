@@ -637,7 +637,7 @@ fn registry_shown(clients: &Clients, t: &Target) -> String {
         Source::Pypi(_) => clients
             .pypi
             .as_ref()
-            .map(|c| turncoat_pypi::redact(c.index()))
+            .map(|c| turncoat_registry::redact_url(c.index()))
             .unwrap_or_default(),
     }
 }

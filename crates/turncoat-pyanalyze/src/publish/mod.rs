@@ -133,16 +133,8 @@ impl<'a> Timeline<'a> {
     }
 }
 
-/// Format Unix seconds as RFC 3339 for messages.
-pub(crate) fn fmt_time(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| t.to_string())
-}
+/// Unix seconds as RFC 3339 for messages (the npm metadata rules' formatter).
+pub(crate) use turncoat_analyze::metadata::fmt_time;
 
 /// "3 days", "26 hours", "40 minutes".
 pub(crate) fn fmt_span(secs: i64) -> String {
