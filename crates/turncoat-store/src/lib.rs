@@ -170,8 +170,23 @@ fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, Error> {
     }
     let conn = rusqlite::Connection::open(path)?;
     // Concurrent writers wait (up to a minute) rather than fail; WAL lets readers go on.
-    conn.busy_timeout(std::time::Duration::from_secs(60))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    let wait = std::time::Duration::from_secs(60);
+    conn.busy_timeout(wait)?;
+    // Switching a new database to WAL needs an exclusive lock, and SQLite can answer "busy"
+    // there at once instead of waiting (several processes opening a new store together, as
+    // concurrent `turncoat index add` runs do): retry for as long as the busy timeout.
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => break r?,
+        }
+    }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
