@@ -731,7 +731,6 @@ impl Poll<'_> {
             &reason,
             state.failures,
             delay,
-            self.t.own,
         ));
         // The backoff is stored at once; the snapshot and ETag stay as they were.
         store.put_monitor_state(&state)?;

@@ -13,43 +13,27 @@ honoured), a document that lies about itself (another package's name, thousands 
 maintainers, names longer than any registry allows) or a 304 to a request that sent no ETag.
 The stored state is kept as it was (a refused document never becomes the baseline) and the
 package is polled again after an exponential backoff with jitter. While a package fails, changes
-to it go unseen: the alert says so. For one of the team's own packages (`--own`) the alert
-blocks: whoever can publish the package can also make its document unreadable (one dist-tag
-longer than any registry allows), and that must not turn the takeover alarm into a warning."#,
+to it go unseen: the alert says so."#,
 };
 
-/// The alert for a failed poll; `retry_in` seconds until the next attempt. `own`: one of
-/// the team's own packages, whose failed poll blocks.
-pub fn event(package: &str, reason: &str, failures: i64, retry_in: u64, own: bool) -> Event {
-    let mut e = Event::new(
+/// The alert for a failed poll; `retry_in` seconds until the next attempt.
+pub fn event(package: &str, reason: &str, failures: i64, retry_in: u64) -> Event {
+    Event::new(
         &RULE,
         package,
         None,
         format!(
-            "cannot follow {package}: {reason} (failure {failures}; next attempt in {retry_in} s){}",
-            if own {
-                "; an own package: a takeover would go unseen"
-            } else {
-                ""
-            }
+            "cannot follow {package}: {reason} (failure {failures}; next attempt in {retry_in} s)"
         ),
-    );
-    if own {
-        e.level = crate::event::AlertLevel::Block;
-    }
-    e
+    )
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn says_when_the_next_attempt_is() {
-        let e = super::event("x", "HTTP 503", 2, 120, false);
+        let e = super::event("x", "HTTP 503", 2, 120);
         assert_eq!(e.code, "monitor-poll-failed");
         assert!(e.message.contains("next attempt in 120 s"), "{}", e.message);
-        assert_eq!(e.level, crate::event::AlertLevel::Warn);
-        // An own package's document made unreadable must not downgrade the takeover alarm.
-        let own = super::event("x", "a dist-tag too long", 1, 60, true);
-        assert_eq!(own.level, crate::event::AlertLevel::Block);
     }
 }
